@@ -1,0 +1,37 @@
+//! The identity of the local process (SIMPLE authentication asserts it).
+
+use std::ffi::CStr;
+
+/// The name of the user running this process, from the password database.
+pub fn current_user() -> String {
+    // SAFETY: getpwuid returns a pointer to static storage or null; we copy the name out
+    // before any other call could overwrite it.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if !pw.is_null() && !(*pw).pw_name.is_null() {
+            if let Ok(s) = CStr::from_ptr((*pw).pw_name).to_str() {
+                return s.to_owned();
+            }
+        }
+    }
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+}
+
+/// The primary group of the user running this process.
+pub fn current_group() -> String {
+    // SAFETY: as in `current_user`, the group entry is copied out immediately.
+    unsafe {
+        let gr = libc::getgrgid(libc::getegid());
+        if !gr.is_null() && !(*gr).gr_name.is_null() {
+            if let Ok(s) = CStr::from_ptr((*gr).gr_name).to_str() {
+                return s.to_owned();
+            }
+        }
+    }
+    current_user()
+}
+
+/// This host's name as other processes should reach it.
+pub fn local_hostname() -> String {
+    hostname::get().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into())
+}

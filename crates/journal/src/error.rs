@@ -1,0 +1,58 @@
+use std::path::PathBuf;
+
+use alluxio_common::status::{Code, HasCode};
+use alluxio_common::version::{JOURNAL_FORMAT_VERSION, MIN_JOURNAL_FORMAT_VERSION, VERSION};
+
+/// The backup → format → restore procedure, quoted by every "cannot read this" error.
+pub const UPGRADE_PROCEDURE: &str = "To move the metadata to this version: start the Alluxio version that \
+wrote this journal, run `alluxio fsadmin backup`, stop the cluster, run `alluxio format` with this version, \
+then start it with `alluxio-start.sh -i <backup> all` (see the Upgrading page)";
+
+/// Errors of the journal: I/O, corruption, versions and formatting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    #[error("journal I/O error: cannot {op} {path}: {source}")]
+    Io { op: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("Journal {folder} has not been formatted! Run `alluxio format` (or `alluxio formatJournal`) before starting the master")]
+    Unformatted { folder: PathBuf },
+    #[error("journal file {file} is corrupt at byte offset {offset}: {reason}. The master will not start on a \
+             damaged journal; restore the latest backup into a formatted journal (`alluxio format`, then \
+             `alluxio-start.sh -i <backup> all`), or move the file aside if you accept losing its entries")]
+    Corrupt { file: PathBuf, offset: u64, reason: String },
+    #[error("{file} has journal format version {found}, but this alluxio-rs {VERSION} reads format versions \
+             {MIN_JOURNAL_FORMAT_VERSION} to {JOURNAL_FORMAT_VERSION}. {UPGRADE_PROCEDURE}")]
+    IncompatibleVersion { file: PathBuf, found: u32 },
+    #[error("{folder} holds a journal written by {writer}, which alluxio-rs cannot read. {UPGRADE_PROCEDURE}")]
+    Foreign { folder: PathBuf, writer: String },
+    #[error("journal file {file}: expected entry with sequence number {expected}, found {found}: entries are missing")]
+    SequenceGap { file: PathBuf, expected: i64, found: i64 },
+    #[error("journal file {file} at byte offset {offset}: entry {sequence} is of a kind this alluxio-rs {VERSION} \
+             does not know (written by a newer version?). {UPGRADE_PROCEDURE}")]
+    UnknownEntry { file: PathBuf, offset: u64, sequence: i64 },
+    #[error("the journal writer has failed earlier ({0}); the master must restart to recover from the journal")]
+    WriterFailed(String),
+    #[error("the journal is closed")]
+    Closed,
+    #[error("{0}")]
+    Apply(String),
+}
+
+impl HasCode for JournalError {
+    fn code(&self) -> Code {
+        match self {
+            JournalError::Unformatted { .. }
+            | JournalError::IncompatibleVersion { .. }
+            | JournalError::Foreign { .. }
+            | JournalError::UnknownEntry { .. } => Code::FailedPrecondition,
+            JournalError::Corrupt { .. } | JournalError::SequenceGap { .. } => Code::DataLoss,
+            JournalError::WriterFailed(_) | JournalError::Closed => Code::Unavailable,
+            JournalError::Io { .. } | JournalError::Apply(_) => Code::Internal,
+        }
+    }
+}
+
+pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> JournalError {
+    let path = path.into();
+    move |source| JournalError::Io { op, path, source }
+}

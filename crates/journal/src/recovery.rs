@@ -1,0 +1,157 @@
+//! Start-up: load the newest checkpoint, replay the later log entries, cut a torn tail.
+
+use std::fs;
+use std::path::Path;
+
+use alluxio_proto::journal::{journal_entry::Entry, JournalEntry};
+
+use crate::error::{io, JournalError};
+use crate::format::{decode_header, read_records, Damage, FileKind, HEADER_LEN};
+use crate::layout::{range_name, sync_dir, Layout};
+
+/// What recovery found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// The first sequence number the writer should assign.
+    pub next_sequence: i64,
+    /// Sequence covered by the checkpoint that was loaded, if any.
+    pub checkpoint_sequence: Option<i64>,
+    /// Entries loaded from the checkpoint.
+    pub checkpoint_entries: u64,
+    /// Log entries replayed after the checkpoint.
+    pub log_entries: u64,
+    /// A torn tail that was cut: (file, offset).
+    pub cut_tail: Option<(String, u64)>,
+}
+
+/// Where an entry handed to the visitor comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Checkpoint,
+    Log,
+}
+
+/// Replays the journal in `layout` into `apply`, repairing a torn tail, and finishes any
+/// in-progress segment so a writer can start at `next_sequence`.
+pub fn recover(
+    layout: &Layout,
+    mut apply: impl FnMut(Origin, JournalEntry) -> Result<(), JournalError>,
+) -> Result<Recovered, JournalError> {
+    layout.check_foreign()?;
+    if !layout.is_formatted() {
+        return Err(JournalError::Unformatted { folder: layout.folder.clone() });
+    }
+    let mut rec = Recovered::default();
+    let mut next = 0i64;
+    if let Some((end, path)) = layout.checkpoints()?.pop() {
+        rec.checkpoint_entries = read_checkpoint(&path, |e| apply(Origin::Checkpoint, e))?;
+        rec.checkpoint_sequence = Some(end);
+        next = end;
+    }
+    let segments = layout.segments()?;
+    let last_index = segments.len().saturating_sub(1);
+    for (i, seg) in segments.iter().enumerate() {
+        let is_last = i == last_index;
+        if !seg.in_progress() && seg.end <= next {
+            continue;
+        }
+        let data = fs::read(&seg.path).map_err(io("read", &seg.path))?;
+        if data.len() < HEADER_LEN && is_last {
+            tracing::warn!("journal segment {} has no complete header (crash while creating it); removing it", seg.path.display());
+            fs::remove_file(&seg.path).map_err(io("delete", &seg.path))?;
+            continue;
+        }
+        let header = decode_header(&seg.path, &data)?;
+        if header.kind != FileKind::Log || header.start_sequence != seg.start {
+            return Err(JournalError::Corrupt {
+                file: seg.path.clone(),
+                offset: 0,
+                reason: format!("header says {:?} from {}, name says log from {}", header.kind, header.start_sequence, seg.start),
+            });
+        }
+        let damage = read_records(&seg.path, &data, |_, entry| {
+            let seq = entry.sequence_number;
+            if seq < next {
+                return Ok(());
+            }
+            if seq > next {
+                return Err(JournalError::SequenceGap { file: seg.path.clone(), expected: next, found: seq });
+            }
+            apply(Origin::Log, entry)?;
+            rec.log_entries += 1;
+            next += 1;
+            Ok(())
+        })?;
+        match damage {
+            None => {}
+            Some(Damage::TornTail { offset, reason }) if is_last => {
+                tracing::warn!(
+                    "journal segment {}: cutting a torn tail at byte offset {offset} ({reason}); \
+                     the entries before it are intact",
+                    seg.path.display()
+                );
+                let f = fs::OpenOptions::new().write(true).open(&seg.path).map_err(io("open", &seg.path))?;
+                f.set_len(offset).and_then(|_| f.sync_all()).map_err(io("truncate", &seg.path))?;
+                rec.cut_tail = Some((seg.path.display().to_string(), offset));
+            }
+            Some(Damage::TornTail { offset, reason }) | Some(Damage::Corrupt { offset, reason }) => {
+                return Err(JournalError::Corrupt { file: seg.path.clone(), offset, reason });
+            }
+        }
+    }
+    // Finish in-progress segments so the new writer starts a fresh one.
+    for seg in layout.segments()?.into_iter().filter(|s| s.in_progress()) {
+        let data_len = fs::metadata(&seg.path).map_err(io("stat", &seg.path))?.len();
+        let dir = layout.logs_dir();
+        if data_len <= HEADER_LEN as u64 || next <= seg.start {
+            fs::remove_file(&seg.path).map_err(io("delete", &seg.path))?;
+        } else {
+            fs::rename(&seg.path, dir.join(range_name(seg.start, next))).map_err(io("rename", &seg.path))?;
+        }
+        sync_dir(&dir)?;
+    }
+    rec.next_sequence = next;
+    Ok(rec)
+}
+
+/// Reads a checkpoint file into `apply`; returns its entry count. A checkpoint is written
+/// whole before it is renamed into place, so any damage is corruption.
+pub fn read_checkpoint(
+    path: &Path,
+    mut apply: impl FnMut(JournalEntry) -> Result<(), JournalError>,
+) -> Result<u64, JournalError> {
+    let data = fs::read(path).map_err(io("read", path))?;
+    let header = decode_header(path, &data)?;
+    if header.kind != FileKind::Checkpoint {
+        return Err(JournalError::Corrupt { file: path.into(), offset: 0, reason: "not a checkpoint file".into() });
+    }
+    let mut count = 0u64;
+    let mut trailer = None;
+    let damage = read_records(path, &data, |off, e| {
+        if trailer.is_some() {
+            return Err(JournalError::Corrupt { file: path.into(), offset: off, reason: "data after the trailer".into() });
+        }
+        if let Some(Entry::BackupTrailer(t)) = &e.entry {
+            trailer = Some(t.entry_count);
+            return Ok(());
+        }
+        count += 1;
+        apply(e)
+    })?;
+    if let Some(Damage::TornTail { offset, reason } | Damage::Corrupt { offset, reason }) = damage {
+        return Err(JournalError::Corrupt { file: path.into(), offset, reason });
+    }
+    match trailer {
+        Some(n) if n as u64 == count => Ok(count),
+        Some(n) => Err(JournalError::Corrupt {
+            file: path.into(),
+            offset: data.len() as u64,
+            reason: format!("trailer counts {n} entries, the file holds {count}"),
+        }),
+        None => Err(JournalError::Corrupt {
+            file: path.into(),
+            offset: data.len() as u64,
+            reason: "the checkpoint has no trailer (truncated)".into(),
+        }),
+    }
+}

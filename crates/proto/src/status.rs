@@ -1,0 +1,55 @@
+//! The single mapping between Alluxio's status names ([`Code`]) and gRPC status codes.
+//!
+//! Servers turn their crate errors into a [`tonic::Status`] with [`to_status`]; clients
+//! rebuild the code with [`code_of`] and never parse messages.
+
+use alluxio_common::status::{Code, HasCode};
+
+/// Converts an Alluxio status code to the gRPC code that carries it on the wire.
+pub fn to_grpc(code: Code) -> tonic::Code {
+    match code {
+        Code::Cancelled => tonic::Code::Cancelled,
+        Code::Unknown => tonic::Code::Unknown,
+        Code::InvalidArgument => tonic::Code::InvalidArgument,
+        Code::DeadlineExceeded => tonic::Code::DeadlineExceeded,
+        Code::NotFound => tonic::Code::NotFound,
+        Code::AlreadyExists => tonic::Code::AlreadyExists,
+        Code::PermissionDenied => tonic::Code::PermissionDenied,
+        Code::ResourceExhausted => tonic::Code::ResourceExhausted,
+        Code::FailedPrecondition => tonic::Code::FailedPrecondition,
+        Code::Aborted => tonic::Code::Aborted,
+        Code::OutOfRange => tonic::Code::OutOfRange,
+        Code::Unimplemented => tonic::Code::Unimplemented,
+        Code::Internal => tonic::Code::Internal,
+        Code::Unavailable => tonic::Code::Unavailable,
+        Code::DataLoss => tonic::Code::DataLoss,
+        Code::Unauthenticated => tonic::Code::Unauthenticated,
+    }
+}
+
+/// Converts a gRPC code back to Alluxio's status code.
+pub fn code_of(code: tonic::Code) -> Code {
+    match code {
+        tonic::Code::Ok | tonic::Code::Unknown => Code::Unknown,
+        tonic::Code::Cancelled => Code::Cancelled,
+        tonic::Code::InvalidArgument => Code::InvalidArgument,
+        tonic::Code::DeadlineExceeded => Code::DeadlineExceeded,
+        tonic::Code::NotFound => Code::NotFound,
+        tonic::Code::AlreadyExists => Code::AlreadyExists,
+        tonic::Code::PermissionDenied => Code::PermissionDenied,
+        tonic::Code::ResourceExhausted => Code::ResourceExhausted,
+        tonic::Code::FailedPrecondition => Code::FailedPrecondition,
+        tonic::Code::Aborted => Code::Aborted,
+        tonic::Code::OutOfRange => Code::OutOfRange,
+        tonic::Code::Unimplemented => Code::Unimplemented,
+        tonic::Code::Internal => Code::Internal,
+        tonic::Code::Unavailable => Code::Unavailable,
+        tonic::Code::DataLoss => Code::DataLoss,
+        tonic::Code::Unauthenticated => Code::Unauthenticated,
+    }
+}
+
+/// Turns any crate error that knows its Alluxio code into a gRPC status.
+pub fn to_status<E: HasCode + std::fmt::Display>(err: E) -> tonic::Status {
+    tonic::Status::new(to_grpc(err.code()), err.to_string())
+}
