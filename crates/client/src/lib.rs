@@ -1,1 +1,42 @@
+//! The alluxio-rs client library: the file-system API over the master's and workers' RPCs.
+//!
+//! [`FileSystem`] is the entry point: metadata calls go to the master; [`FileOutStream`] and
+//! [`FileInStream`] move data to and from workers, short-circuiting through the local worker's
+//! block files when it shares the host, and reading through to the UFS on a cache miss.
+//!
+//! **Architecture invariant:** this crate depends on `proto` and `common` only; it never links
+//! the master or worker.
 
+pub mod error;
+pub mod file_system;
+pub mod in_stream;
+pub mod out_stream;
+
+pub use error::{ClientError, Result};
+pub use file_system::{CreateFileOptions, FileSystem};
+pub use in_stream::FileInStream;
+pub use out_stream::FileOutStream;
+pub use alluxio_proto::grpc::{FileInfo, ReadPType, WritePType};
+
+/// Parses Alluxio's write type names (`MUST_CACHE`, ...).
+pub fn parse_write_type(s: &str) -> Option<WritePType> {
+    Some(match s.to_ascii_uppercase().as_str() {
+        "MUST_CACHE" => WritePType::MustCache,
+        "TRY_CACHE" => WritePType::TryCache,
+        "CACHE_THROUGH" => WritePType::CacheThrough,
+        "THROUGH" => WritePType::Through,
+        "ASYNC_THROUGH" => WritePType::AsyncThrough,
+        "NONE" => WritePType::None,
+        _ => return None,
+    })
+}
+
+/// Parses Alluxio's read type names (`CACHE`, ...).
+pub fn parse_read_type(s: &str) -> Option<ReadPType> {
+    Some(match s.to_ascii_uppercase().as_str() {
+        "NO_CACHE" => ReadPType::NoCache,
+        "CACHE" => ReadPType::Cache,
+        "CACHE_PROMOTE" => ReadPType::CachePromote,
+        _ => return None,
+    })
+}

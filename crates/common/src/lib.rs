@@ -7,6 +7,7 @@
 pub mod conf;
 pub mod id;
 pub mod mode;
+pub mod net;
 pub mod path;
 pub mod status;
 pub mod user;

@@ -35,3 +35,23 @@ pub fn current_group() -> String {
 pub fn local_hostname() -> String {
     hostname::get().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into())
 }
+
+/// The primary group of a named user, from the local group database; the user's own name
+/// when the user is unknown here (SIMPLE authentication trusts the name it is given).
+pub fn primary_group_of(user: &str) -> String {
+    let Ok(c) = std::ffi::CString::new(user) else { return user.to_owned() };
+    // SAFETY: getpwnam/getgrgid return static storage or null; values are copied out at once.
+    unsafe {
+        let pw = libc::getpwnam(c.as_ptr());
+        if pw.is_null() {
+            return user.to_owned();
+        }
+        let gr = libc::getgrgid((*pw).pw_gid);
+        if !gr.is_null() && !(*gr).gr_name.is_null() {
+            if let Ok(s) = CStr::from_ptr((*gr).gr_name).to_str() {
+                return s.to_owned();
+            }
+        }
+    }
+    user.to_owned()
+}

@@ -1,1 +1,497 @@
+//! Under file systems: the storage Alluxio mounts (local directories now; S3 and HDFS
+//! through the same type as OpenDAL services).
+//!
+//! An [`UnderFileSystem`] is opened from a mount's UFS URI and options and works on paths
+//! relative to that URI. Every operation is async and runs on OpenDAL; the local file system
+//! additionally reports owners and modes, which OpenDAL does not carry.
+//!
+//! Writes never leave a half file under its final name: [`UnderFileSystem::create`] writes to
+//! a temporary sibling and renames it into place on [`UfsWriter::close`].
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use alluxio_common::status::{Code, HasCode};
+use bytes::Bytes;
+use opendal::{ErrorKind, Operator};
+
+/// Errors of under-storage operations, each naming the UFS path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UfsError {
+    #[error("UFS path {path} does not exist")]
+    NotFound { path: String },
+    #[error("UFS path {path} already exists")]
+    AlreadyExists { path: String },
+    #[error("permission denied on UFS path {path}: {message}")]
+    PermissionDenied { path: String, message: String },
+    #[error("invalid UFS URI {uri}: {reason}")]
+    InvalidUri { uri: String, reason: String },
+    #[error("cannot {op} UFS path {path}: {message}")]
+    Io { op: &'static str, path: String, message: String },
+}
+
+impl HasCode for UfsError {
+    fn code(&self) -> Code {
+        match self {
+            UfsError::NotFound { .. } => Code::NotFound,
+            UfsError::AlreadyExists { .. } => Code::AlreadyExists,
+            UfsError::PermissionDenied { .. } => Code::PermissionDenied,
+            UfsError::InvalidUri { .. } => Code::InvalidArgument,
+            UfsError::Io { .. } => Code::Unavailable,
+        }
+    }
+}
+
+/// What the UFS says about one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UfsStatus {
+    /// Last path component.
+    pub name: String,
+    pub is_dir: bool,
+    pub length: u64,
+    pub mtime_ms: i64,
+    /// Owner, group and mode when the UFS has them (local file system).
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub mode: Option<i32>,
+    /// ETag or (length, mtime): changes when the content changes.
+    pub content_hash: String,
+}
+
+impl UfsStatus {
+    /// Alluxio's UFS fingerprint string for this status.
+    pub fn fingerprint(&self, ufs_type: &str) -> String {
+        format!(
+            "TYPE|{} UFS|{} OWNER|{} GROUP|{} MODE|{} CONTENT_HASH|{}",
+            if self.is_dir { "DIRECTORY" } else { "FILE" },
+            ufs_type,
+            self.owner.as_deref().unwrap_or("_"),
+            self.group.as_deref().unwrap_or("_"),
+            self.mode.map(|m| m.to_string()).unwrap_or_else(|| "_".into()),
+            self.content_hash
+        )
+    }
+}
+
+/// One mounted under storage.
+#[derive(Clone)]
+pub struct UnderFileSystem {
+    uri: String,
+    kind: &'static str,
+    op: Operator,
+    /// The local directory behind a `file` UFS, for owner/mode lookups.
+    local_root: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for UnderFileSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Options may hold credentials: print the URI only.
+        f.debug_struct("UnderFileSystem").field("uri", &self.uri).finish()
+    }
+}
+
+fn map_err(op: &'static str, path: &str, e: opendal::Error) -> UfsError {
+    match e.kind() {
+        ErrorKind::NotFound => UfsError::NotFound { path: path.into() },
+        ErrorKind::AlreadyExists => UfsError::AlreadyExists { path: path.into() },
+        ErrorKind::PermissionDenied => UfsError::PermissionDenied { path: path.into(), message: e.to_string() },
+        _ => UfsError::Io { op, path: path.into(), message: e.to_string() },
+    }
+}
+
+/// The scheme of a UFS URI: `file` for plain absolute paths.
+pub fn scheme_of(uri: &str) -> &str {
+    match uri.split_once("://") {
+        Some((s, _)) => s,
+        None => "file",
+    }
+}
+
+impl UnderFileSystem {
+    /// Opens the UFS behind `uri` (`/abs/dir`, `file:///abs/dir`, `memory:///`).
+    /// `options` are the mount's `--option` pairs.
+    pub fn open(uri: &str, options: &BTreeMap<String, String>) -> Result<Self, UfsError> {
+        let invalid = |reason: &str| UfsError::InvalidUri { uri: uri.into(), reason: reason.into() };
+        let _ = options;
+        match scheme_of(uri) {
+            "file" => {
+                let path = uri.strip_prefix("file://").unwrap_or(uri);
+                if !path.starts_with('/') {
+                    return Err(invalid("a local UFS path must be absolute"));
+                }
+                let root = normalize_local(path);
+                let op = Operator::new(opendal::services::Fs::default().root(&root))
+                    .map_err(|e| invalid(&e.to_string()))?
+                    .finish();
+                Ok(UnderFileSystem {
+                    uri: root.clone(),
+                    kind: "local",
+                    op,
+                    local_root: Some(PathBuf::from(root)),
+                })
+            }
+            "memory" => {
+                let op = Operator::new(opendal::services::Memory::default())
+                    .map_err(|e| invalid(&e.to_string()))?
+                    .finish();
+                Ok(UnderFileSystem { uri: uri.into(), kind: "memory", op, local_root: None })
+            }
+            s => Err(invalid(&format!("unsupported scheme {s}:// (supported: local paths, file://, memory://)"))),
+        }
+    }
+
+    /// The URI this UFS was opened with (normalised).
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The UFS type name: `local`, `memory`, ...
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The full URI of a path relative to this UFS.
+    pub fn full_path(&self, rel: &str) -> String {
+        let rel = rel.trim_matches('/');
+        if rel.is_empty() {
+            self.uri.clone()
+        } else {
+            format!("{}/{rel}", self.uri.trim_end_matches('/'))
+        }
+    }
+
+    /// Whether this UFS has real directories and atomic renames.
+    pub fn is_object_store(&self) -> bool {
+        !matches!(self.kind, "local")
+    }
+
+    fn dir_path(rel: &str) -> String {
+        let rel = rel.trim_matches('/');
+        if rel.is_empty() {
+            "/".into()
+        } else {
+            format!("{rel}/")
+        }
+    }
+
+    fn file_path(rel: &str) -> String {
+        rel.trim_matches('/').to_owned()
+    }
+
+    /// Status of a path; `None` when it does not exist.
+    pub async fn stat(&self, rel: &str) -> Result<Option<UfsStatus>, UfsError> {
+        let p = Self::file_path(rel);
+        let target = if p.is_empty() { "/".to_owned() } else { p.clone() };
+        match self.op.stat(&target).await {
+            Ok(m) => Ok(Some(self.status_of(rel_name(&p), &p, &m).await)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                // Object stores: a prefix with children is a directory.
+                if self.is_object_store() && !p.is_empty() {
+                    match self.op.stat(&Self::dir_path(&p)).await {
+                        Ok(m) => return Ok(Some(self.status_of(rel_name(&p), &p, &m).await)),
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        Err(e) => return Err(map_err("stat", &self.full_path(rel), e)),
+                    }
+                }
+                Ok(None)
+            }
+            Err(e) => Err(map_err("stat", &self.full_path(rel), e)),
+        }
+    }
+
+    async fn status_of(&self, name: String, rel: &str, m: &opendal::Metadata) -> UfsStatus {
+        let mtime_ms = m.last_modified().map(|t| t.timestamp_millis()).unwrap_or(0);
+        let length = if m.is_dir() { 0 } else { m.content_length() };
+        let mut st = UfsStatus {
+            name,
+            is_dir: m.is_dir(),
+            length,
+            mtime_ms,
+            owner: None,
+            group: None,
+            mode: None,
+            content_hash: m.etag().map(str::to_owned).unwrap_or_else(|| format!("(len:{length},_modtime:{mtime_ms})")),
+        };
+        if let Some(root) = &self.local_root {
+            let path = root.join(rel);
+            if let Ok(Ok((owner, group, mode))) = tokio::task::spawn_blocking(move || local_owner(&path)).await {
+                st.owner = Some(owner);
+                st.group = Some(group);
+                st.mode = Some(mode);
+            }
+        }
+        st
+    }
+
+    /// Direct children of a directory.
+    pub async fn list(&self, rel: &str) -> Result<Vec<UfsStatus>, UfsError> {
+        let dir = Self::dir_path(rel);
+        let entries = self.op.list(&dir).await.map_err(|e| map_err("list", &self.full_path(rel), e))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let path = e.path().trim_end_matches('/').to_owned();
+            if path.is_empty() || Self::dir_path(&path) == dir {
+                continue; // the directory itself
+            }
+            let name = rel_name(&path);
+            if name.is_empty() {
+                continue;
+            }
+            let meta = if e.metadata().mode().is_dir() || self.local_root.is_none() {
+                e.metadata().clone()
+            } else {
+                // Local listings carry no sizes: stat each file.
+                match self.op.stat(&path).await {
+                    Ok(m) => m,
+                    Err(err) if err.kind() == ErrorKind::NotFound => continue,
+                    Err(err) => return Err(map_err("stat", &self.full_path(&path), err)),
+                }
+            };
+            out.push(self.status_of(name, &path, &meta).await);
+        }
+        Ok(out)
+    }
+
+    /// Creates a directory and its missing parents.
+    pub async fn mkdirs(&self, rel: &str) -> Result<(), UfsError> {
+        if rel.trim_matches('/').is_empty() {
+            return Ok(());
+        }
+        self.op.create_dir(&Self::dir_path(rel)).await.map_err(|e| map_err("create directory", &self.full_path(rel), e))
+    }
+
+    /// Deletes a file; a missing file is not an error.
+    pub async fn delete_file(&self, rel: &str) -> Result<(), UfsError> {
+        self.op.delete(&Self::file_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
+    }
+
+    /// Deletes a directory and everything below it.
+    pub async fn delete_dir(&self, rel: &str) -> Result<(), UfsError> {
+        if rel.trim_matches('/').is_empty() {
+            return Err(UfsError::Io { op: "delete", path: self.uri.clone(), message: "refusing to delete a UFS root".into() });
+        }
+        self.op.remove_all(&Self::dir_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
+    }
+
+    /// Renames a file or directory. On object stores this is copy + delete and not atomic.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), UfsError> {
+        let (f, t) = (Self::file_path(from), Self::file_path(to));
+        if let Some(parent) = t.rsplit_once('/').map(|(p, _)| p) {
+            self.mkdirs(parent).await?;
+        }
+        if let Some(root) = &self.local_root {
+            // OpenDAL's fs rename handles files only; directories move with one rename(2).
+            let (src, dst) = (root.join(&f), root.join(&t));
+            return tokio::task::spawn_blocking(move || std::fs::rename(&src, &dst))
+                .await
+                .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() })?
+                .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() });
+        }
+        self.op.rename(&f, &t).await.map_err(|e| map_err("rename", &self.full_path(from), e))
+    }
+
+    /// Reads exactly `len` bytes at `offset`; the range must lie inside the file.
+    pub async fn read(&self, rel: &str, offset: u64, len: u64) -> Result<Bytes, UfsError> {
+        let buf = self
+            .op
+            .read_with(&Self::file_path(rel))
+            .range(offset..offset + len)
+            .await
+            .map_err(|e| map_err("read", &self.full_path(rel), e))?;
+        Ok(buf.to_bytes())
+    }
+
+    /// Starts writing a new file at `rel`; it appears there only when the writer closes.
+    pub async fn create(&self, rel: &str) -> Result<UfsWriter, UfsError> {
+        let final_path = Self::file_path(rel);
+        if let Some(parent) = final_path.rsplit_once('/').map(|(p, _)| p) {
+            self.mkdirs(parent).await?;
+        }
+        let tmp = temp_name(&final_path);
+        let w = self.op.writer(&tmp).await.map_err(|e| map_err("create", &self.full_path(rel), e))?;
+        Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp, final_path, written: 0 })
+    }
+
+    /// Sets owner and mode of a local file (no-op elsewhere); failures are only logged.
+    pub async fn set_mode(&self, rel: &str, mode: i32) {
+        if let Some(root) = &self.local_root {
+            let p = root.join(Self::file_path(rel));
+            let _ = tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode as u32 & 0o7777))
+            })
+            .await;
+        }
+    }
+}
+
+/// The temporary name a file is written under: `<name>.alluxio.0x<16 hex>.tmp`.
+pub fn temp_name(final_path: &str) -> String {
+    let nonce = rand_u64();
+    format!("{final_path}.alluxio.0x{nonce:016X}.tmp")
+}
+
+/// Whether a UFS name is an in-flight temporary file (hidden from listings).
+pub fn is_temp_name(name: &str) -> bool {
+    name.ends_with(".tmp") && name.contains(".alluxio.0x")
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish()
+}
+
+fn rel_name(p: &str) -> String {
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned()
+}
+
+fn normalize_local(p: &str) -> String {
+    let mut parts = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((user_name(m.uid()), group_name(m.gid()), (m.mode() & 0o7777) as i32))
+}
+
+fn user_name(uid: u32) -> String {
+    // SAFETY: getpwuid returns static storage or null; the name is copied out at once.
+    unsafe {
+        let pw = libc::getpwuid(uid);
+        if !pw.is_null() && !(*pw).pw_name.is_null() {
+            return std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned();
+        }
+    }
+    uid.to_string()
+}
+
+fn group_name(gid: u32) -> String {
+    // SAFETY: as above for the group database.
+    unsafe {
+        let gr = libc::getgrgid(gid);
+        if !gr.is_null() && !(*gr).gr_name.is_null() {
+            return std::ffi::CStr::from_ptr((*gr).gr_name).to_string_lossy().into_owned();
+        }
+    }
+    gid.to_string()
+}
+
+/// A file being written to the UFS under a temporary name.
+pub struct UfsWriter {
+    ufs: UnderFileSystem,
+    w: Option<opendal::Writer>,
+    tmp: String,
+    final_path: String,
+    written: u64,
+}
+
+impl UfsWriter {
+    /// Appends bytes.
+    pub async fn write(&mut self, data: Bytes) -> Result<(), UfsError> {
+        let n = data.len() as u64;
+        let Some(w) = self.w.as_mut() else {
+            return Err(UfsError::Io { op: "write", path: self.ufs.full_path(&self.final_path), message: "writer closed".into() });
+        };
+        w.write(data).await.map_err(|e| map_err("write", &self.ufs.full_path(&self.final_path), e))?;
+        self.written += n;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Finishes the file and renames it to its final name; returns the final status.
+    pub async fn close(mut self) -> Result<UfsStatus, UfsError> {
+        let path = self.ufs.full_path(&self.final_path);
+        if let Some(mut w) = self.w.take() {
+            if let Err(e) = w.close().await {
+                let _ = self.ufs.op.delete(&self.tmp).await;
+                return Err(map_err("write", &path, e));
+            }
+        }
+        if let Err(e) = self.ufs.rename(&self.tmp, &self.final_path).await {
+            let _ = self.ufs.op.delete(&self.tmp).await;
+            return Err(e);
+        }
+        self.ufs.stat(&self.final_path).await?.ok_or(UfsError::NotFound { path })
+    }
+
+    /// Abandons the file, deleting what was written.
+    pub async fn abort(mut self) {
+        if let Some(mut w) = self.w.take() {
+            let _ = w.abort().await;
+        }
+        let _ = self.ufs.op.delete(&self.tmp).await;
+    }
+}
+
+impl Drop for UfsWriter {
+    fn drop(&mut self) {
+        if self.w.is_some() {
+            // Dropped without close/abort: delete the temporary file in the background.
+            let op = self.ufs.op.clone();
+            let tmp = std::mem::take(&mut self.tmp);
+            if let Ok(h) = tokio::runtime::Handle::try_current() {
+                h.spawn(async move {
+                    let _ = op.delete(&tmp).await;
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_round_trip() {
+        let d = tempfile::tempdir().unwrap();
+        let ufs = UnderFileSystem::open(d.path().to_str().unwrap(), &BTreeMap::new()).unwrap();
+        assert!(ufs.stat("a").await.unwrap().is_none());
+        ufs.mkdirs("a/b").await.unwrap();
+        let mut w = ufs.create("a/b/f").await.unwrap();
+        w.write(Bytes::from_static(b"hello ")).await.unwrap();
+        // Not visible before close.
+        assert!(ufs.stat("a/b/f").await.unwrap().is_none());
+        w.write(Bytes::from_static(b"world")).await.unwrap();
+        let st = w.close().await.unwrap();
+        assert_eq!(st.length, 11);
+        assert_eq!(&ufs.read("a/b/f", 6, 5).await.unwrap()[..], b"world");
+        let names: Vec<_> = ufs.list("a/b").await.unwrap().into_iter().map(|s| (s.name, s.length)).collect();
+        assert_eq!(names, vec![("f".to_string(), 11)]);
+        let root: Vec<_> = ufs.list("").await.unwrap().into_iter().map(|s| (s.name, s.is_dir)).collect();
+        assert_eq!(root, vec![("a".to_string(), true)]);
+        ufs.rename("a/b", "c").await.unwrap();
+        assert!(ufs.stat("c/f").await.unwrap().is_some());
+        ufs.delete_dir("c").await.unwrap();
+        assert!(ufs.stat("c").await.unwrap().is_none());
+        assert!(ufs.stat("").await.unwrap().unwrap().is_dir);
+    }
+
+    #[tokio::test]
+    async fn aborted_writes_leave_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let ufs = UnderFileSystem::open(d.path().to_str().unwrap(), &BTreeMap::new()).unwrap();
+        let mut w = ufs.create("x").await.unwrap();
+        w.write(Bytes::from_static(b"partial")).await.unwrap();
+        w.abort().await;
+        assert!(std::fs::read_dir(d.path()).unwrap().next().is_none());
+    }
+}

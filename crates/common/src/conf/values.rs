@@ -55,19 +55,22 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
     Some(if neg { -(v as i64) } else { v as i64 })
 }
 
-/// Formats a byte count the way Alluxio prints sizes: `1024.00KB`, `64.00MB`, `0B`.
+/// Formats a byte count the way Alluxio prints sizes (`FormatUtils.getSizeFromBytes`):
+/// up to 5 KiB in bytes (`4352B`), then the largest unit keeping the value at most 5120
+/// (`34.67KB`, `2048.00MB`).
 pub fn format_bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
-    if n < 1024 {
+    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
+    if n <= 5 * 1024 {
         return format!("{n}B");
     }
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
+    let mut v = n as f64 / 1024.0;
+    for unit in UNITS.iter().take(UNITS.len() - 1) {
+        if v <= 5.0 * 1024.0 {
+            return format!("{v:.2}{unit}");
+        }
         v /= 1024.0;
-        i += 1;
     }
-    format!("{v:.2}{}", UNITS[i])
+    format!("{v:.2}EB")
 }
 
 #[cfg(test)]
@@ -83,6 +86,9 @@ mod tests {
         assert_eq!(parse_bytes("64XB"), None);
         assert_eq!(parse_bytes("MB"), None);
         assert_eq!(format_bytes(64 << 20), "64.00MB");
+        assert_eq!(format_bytes(4352), "4352B");
+        assert_eq!(format_bytes(35502), "34.67KB");
+        assert_eq!(format_bytes(2 << 30), "2048.00MB");
         assert_eq!(format_bytes(12), "12B");
     }
 

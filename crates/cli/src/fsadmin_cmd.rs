@@ -1,0 +1,188 @@
+//! `alluxio fsadmin`: cluster administration.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use alluxio_client::FileSystem;
+use alluxio_common::Conf;
+
+use crate::exit;
+use crate::output;
+
+const USAGE: &str = "Usage: alluxio fsadmin [generic options]
+\t [backup [directory] [--local] [--allow-leader]]
+\t [getBlockInfo <blockId>]
+\t [journal [checkpoint]]
+\t [report [category] [category args]]";
+
+pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
+    if args.is_empty() {
+        println!("{USAGE}");
+        return ExitCode::from(exit::FAILURE);
+    }
+    let fs = match FileSystem::connect(&conf).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            return ExitCode::from(exit::for_code(e.code));
+        }
+    };
+    let r = match args[0].as_str() {
+        "report" => report(&fs, &args[1..]).await,
+        "journal" => match args.get(1).map(String::as_str) {
+            Some("checkpoint") => match fs.checkpoint().await {
+                Ok((host, _)) => {
+                    println!("Successfully took a checkpoint on master {host}");
+                    Ok(())
+                }
+                Err(e) => Err(e.message),
+            },
+            _ => Err("Usage: alluxio fsadmin journal checkpoint".to_owned()),
+        },
+        "getBlockInfo" => Err("getBlockInfo: use `alluxio fs stat <path>` to see a file's blocks".to_owned()),
+        other => Err(format!("{other} is an unknown command.\n{USAGE}")),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(m) => {
+            eprintln!("{m}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+async fn report(fs: &FileSystem, args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        None | Some("summary") => summary(fs).await,
+        Some("capacity") => capacity(fs, &args[1..]).await,
+        Some("ufs") => {
+            println!("Alluxio under storage system information:");
+            let table = fs.mount_table().await.map_err(|e| e.message)?;
+            let mut rows: Vec<_> = table.into_iter().collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            for (p, m) in rows {
+                println!(
+                    "{}  on  {}  ({}, capacity=-1B, used=-1B, {}read-only, {}shared, properties={{{}}})",
+                    m.ufs_uri,
+                    p,
+                    m.ufs_type,
+                    if m.read_only { "" } else { "not " },
+                    if m.shared { "" } else { "not " },
+                    m.properties.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+                );
+            }
+            Ok(())
+        }
+        Some(_) => Err("report category is invalid.".to_owned()),
+    }
+}
+
+async fn summary(fs: &FileSystem) -> Result<(), String> {
+    let m = fs.master_info().await.map_err(|e| e.message)?;
+    let b = fs.block_master_info().await.map_err(|e| e.message)?;
+    println!("Alluxio cluster summary: ");
+    println!("    Master Address: {}", m.leader_master_address);
+    println!("    Web Port: {}", m.web_port);
+    println!("    Rpc Port: {}", m.rpc_port);
+    println!("    Started: {}", output::date(m.start_time_ms));
+    println!("    Uptime: {}", output::duration(m.up_time_ms));
+    println!("    Version: {}", m.version);
+    println!("    Safe Mode: {}", m.safe_mode);
+    println!("    Zookeeper Enabled: false");
+    println!("    Raft-based Journal: {}", m.journal_type == "EMBEDDED");
+    println!("    Journal Type: {}", m.journal_type);
+    println!("    Journal Format Version: {}", m.journal_format_version);
+    println!("    Live Workers: {}", b.live_worker_num);
+    println!("    Lost Workers: {}", b.lost_worker_num);
+    println!("    Total Capacity: {}", output::size(b.capacity_bytes, true));
+    for (t, v) in output::sort_tiers(b.capacity_bytes_on_tiers.clone()) {
+        println!("        Tier: {t}  Size: {}", output::size(v, true));
+    }
+    println!("    Used Capacity: {}", output::size(b.used_bytes, true));
+    for (t, v) in output::sort_tiers(b.used_bytes_on_tiers.clone()) {
+        println!("        Tier: {t}  Size: {}", output::size(v, true));
+    }
+    println!("    Free Capacity: {}", output::size(b.capacity_bytes - b.used_bytes, true));
+    Ok(())
+}
+
+async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
+    let (which, include_lost) = match args.first().map(String::as_str) {
+        None => ("all", true),
+        Some("-live") => ("live", false),
+        Some("-lost") => ("lost", true),
+        Some("-workers") => ("specified", true),
+        Some(o) => return Err(format!("Invalid filter {o}: expected -live, -lost or -workers <names>")),
+    };
+    let hosts: Vec<String> = args.get(1).map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default();
+    let mut workers = fs.worker_infos(include_lost).await.map_err(|e| e.message)?;
+    workers.retain(|w| match which {
+        "lost" => w.state == "Lost",
+        "specified" => w.address.as_ref().is_some_and(|a| hosts.contains(&a.host)),
+        _ => true,
+    });
+    if workers.is_empty() {
+        println!("No workers found.");
+        return Ok(());
+    }
+    workers.sort_by_key(|w| w.last_contact_sec);
+    let mut cap = std::collections::BTreeMap::<String, i64>::new();
+    let mut used = std::collections::BTreeMap::<String, i64>::new();
+    for w in &workers {
+        for (t, v) in &w.capacity_bytes_on_tiers {
+            *cap.entry(t.clone()).or_default() += v;
+        }
+        for (t, v) in &w.used_bytes_on_tiers {
+            *used.entry(t.clone()).or_default() += v;
+        }
+    }
+    let total: i64 = cap.values().sum();
+    let total_used: i64 = used.values().sum();
+    println!("Capacity information for {which} workers: ");
+    println!("    Total Capacity: {}", output::size(total, true));
+    for (t, v) in output::sort_tiers(cap.clone()) {
+        println!("        Tier: {t}  Size: {}", output::size(v, true));
+    }
+    println!("    Used Capacity: {}", output::size(total_used, true));
+    for (t, v) in output::sort_tiers(used.clone()) {
+        println!("        Tier: {t}  Size: {}", output::size(v, true));
+    }
+    if total > 0 {
+        println!("    Used Percentage: {}%", total_used * 100 / total);
+        println!("    Free Percentage: {}%", (total - total_used) * 100 / total);
+    }
+    println!();
+    let tiers: Vec<String> = output::sort_tiers(cap.into_iter()).into_iter().map(|(t, _)| t).collect();
+    let max_host = workers.iter().map(|w| w.address.as_ref().map(|a| a.host.len()).unwrap_or(0)).max().unwrap_or(0);
+    let fi = if max_host >= 16 { max_host + 5 } else { 16 };
+    if tiers.len() <= 1 {
+        let tier = tiers.first().cloned().unwrap_or_else(|| "MEM".into());
+        println!("{:<fi$} {:<16} {:<13} {}", "Worker Name", "Last Heartbeat", "Storage", tier);
+        for w in &workers {
+            let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
+            let c = w.capacity_bytes_on_tiers.get(&tier).copied().unwrap_or(0);
+            let u = w.used_bytes_on_tiers.get(&tier).copied().unwrap_or(0);
+            println!("{:<fi$} {:<16} {:<13} {}", host, w.last_contact_sec, "capacity", output::size(c, true));
+            let pct = if c > 0 { format!(" ({}%)", u * 100 / c) } else { String::new() };
+            println!("{:<fi$} {:<16} {:<13} {}{}", "", "", "used", output::size(u, true), pct);
+        }
+    } else {
+        let header: String = tiers.iter().map(|t| format!("{t:<14}")).collect();
+        println!("{:<fi$} {:<16} {:<13} {:<16} {}", "Worker Name", "Last Heartbeat", "Storage", "Total", header);
+        for w in &workers {
+            let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
+            let caps: String = tiers
+                .iter()
+                .map(|t| format!("{:<14}", w.capacity_bytes_on_tiers.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())))
+                .collect();
+            let useds: String = tiers
+                .iter()
+                .map(|t| format!("{:<14}", w.used_bytes_on_tiers.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())))
+                .collect();
+            println!("{:<fi$} {:<16} {:<13} {:<16} {}", host, w.last_contact_sec, "capacity", output::size(w.capacity_bytes, true), caps);
+            let pct = if w.capacity_bytes > 0 { format!(" ({}%)", w.used_bytes * 100 / w.capacity_bytes) } else { String::new() };
+            println!("{:<fi$} {:<16} {:<13} {:<16} {}", "", "", "used", format!("{}{pct}", output::size(w.used_bytes, true)), useds);
+        }
+    }
+    Ok(())
+}

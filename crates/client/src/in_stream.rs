@@ -1,0 +1,279 @@
+//! `FileInStream`: reads a file block by block from the best source: the local worker's block
+//! file (short-circuit, memory-mapped), a remote worker's stream, or the UFS through a worker
+//! (which caches the block unless the read type is NO_CACHE). A failing source falls back to
+//! the next one, so a dead worker costs a retry, not an error.
+
+use alluxio_common::id;
+use alluxio_common::status::Code;
+use alluxio_proto::grpc::block::*;
+use alluxio_proto::grpc::{FileInfo, ReadPType, WorkerNetAddress};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::error::{ClientError, Result};
+use crate::file_system::FileSystem;
+
+/// Largest slice a short-circuit read hands out at once.
+const LOCAL_CHUNK: u64 = 8 << 20;
+
+enum Source {
+    /// A memory-mapped local block; `_lock` keeps the worker's read lock while we read.
+    Local { data: Bytes, _lock: mpsc::Sender<OpenLocalBlockRequest> },
+    Remote { stream: tonic::Streaming<ReadResponse>, pending: Bytes },
+}
+
+struct BlockReader {
+    index: i64,
+    /// File offset of the next byte this reader returns.
+    pos: u64,
+    end: u64,
+    source: Source,
+}
+
+/// An open file. Read sequentially with [`FileInStream::read_chunk`]; [`FileInStream::seek`] moves.
+pub struct FileInStream {
+    fs: FileSystem,
+    info: FileInfo,
+    read_type: ReadPType,
+    pos: u64,
+    reader: Option<BlockReader>,
+    refreshed: bool,
+}
+
+impl FileInStream {
+    pub(crate) fn new(fs: FileSystem, info: FileInfo, read_type: ReadPType) -> Self {
+        FileInStream { fs, info, read_type, pos: 0, reader: None, refreshed: false }
+    }
+
+    pub fn info(&self) -> &FileInfo {
+        &self.info
+    }
+
+    pub fn length(&self) -> u64 {
+        self.info.length.max(0) as u64
+    }
+
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Moves to `pos` (clamped to the length).
+    pub fn seek(&mut self, pos: u64) {
+        let pos = pos.min(self.length());
+        if pos != self.pos {
+            self.pos = pos;
+            if self.reader.as_ref().is_some_and(|r| r.pos != pos) {
+                self.reader = None;
+            }
+        }
+    }
+
+    /// The next bytes of the file, `None` at the end.
+    pub async fn read_chunk(&mut self) -> Result<Option<Bytes>> {
+        if self.pos >= self.length() {
+            return Ok(None);
+        }
+        let mut attempts = 0;
+        loop {
+            if self.reader.is_none() {
+                self.reader = Some(self.open_block().await?);
+            }
+            let r = self.reader.as_mut().expect("just opened");
+            let got: Result<Bytes> = match &mut r.source {
+                Source::Local { data, .. } => {
+                    let block_start = (r.index as u64) * self.info.block_size_bytes as u64;
+                    let off = (r.pos - block_start) as usize;
+                    let n = (LOCAL_CHUNK.min(r.end - r.pos)) as usize;
+                    if off + n > data.len() {
+                        Err(ClientError::new(Code::DataLoss, format!("block {} is shorter than expected", r.index)))
+                    } else {
+                        Ok(data.slice(off..off + n))
+                    }
+                }
+                Source::Remote { stream, pending } => {
+                    if !pending.is_empty() {
+                        Ok(std::mem::take(pending))
+                    } else {
+                        match stream.message().await {
+                            Ok(Some(m)) if !m.chunk.is_empty() => Ok(m.chunk),
+                            Ok(_) => Err(ClientError::new(Code::DataLoss, format!("block {} ended early", r.index))),
+                            Err(s) => Err(ClientError::from(s)),
+                        }
+                    }
+                }
+            };
+            match got {
+                Ok(mut b) => {
+                    let left = (r.end - r.pos) as usize;
+                    if b.len() > left {
+                        b.truncate(left);
+                    }
+                    r.pos += b.len() as u64;
+                    self.pos = r.pos;
+                    if r.pos >= r.end {
+                        self.reader = None;
+                    }
+                    return Ok(Some(b));
+                }
+                Err(e) => {
+                    // The source failed mid-block: reopen at the current position elsewhere.
+                    self.reader = None;
+                    attempts += 1;
+                    if attempts > 3 {
+                        return Err(e);
+                    }
+                    tracing::debug!("read of {} failed ({e}); trying another source", self.info.path);
+                    self.refresh().await?;
+                }
+            }
+        }
+    }
+
+    /// Reads up to `len` bytes at `offset` (fewer at the end of the file).
+    pub async fn read_range(&mut self, offset: u64, len: u64) -> Result<Bytes> {
+        self.seek(offset);
+        let want = len.min(self.length().saturating_sub(offset)) as usize;
+        let mut out = bytes::BytesMut::with_capacity(want);
+        while out.len() < want {
+            let Some(b) = self.read_chunk().await? else { break };
+            let take = (want - out.len()).min(b.len());
+            out.extend_from_slice(&b[..take]);
+            if take < b.len() {
+                // Overshot: step back so the stream position matches what was returned.
+                let p = self.pos - (b.len() - take) as u64;
+                self.reader = None;
+                self.pos = p;
+            }
+        }
+        Ok(out.freeze())
+    }
+
+    /// Re-fetches block locations (after a source failed).
+    async fn refresh(&mut self) -> Result<()> {
+        let path = alluxio_common::AlluxioPath::parse(&self.info.path)?;
+        self.info = self.fs.get_status_opts(&path, true).await?;
+        self.fs.forget_workers();
+        self.refreshed = true;
+        Ok(())
+    }
+
+    async fn open_block(&mut self) -> Result<BlockReader> {
+        let bs = self.info.block_size_bytes.max(1) as u64;
+        let index = (self.pos / bs) as i64;
+        let block_start = index as u64 * bs;
+        let block_len = id::block_length(self.info.length, self.info.block_size_bytes, index) as u64;
+        let end = block_start + block_len;
+        let offset_in_block = self.pos - block_start;
+        let block_id = id::block_id(self.info.file_id, index);
+        let locations: Vec<WorkerNetAddress> = self
+            .info
+            .file_block_infos
+            .get(index as usize)
+            .and_then(|f| f.block_info.as_ref())
+            .map(|b| b.locations.iter().filter_map(|l| l.worker_address.clone()).collect())
+            .unwrap_or_default();
+        let mut last_err = None;
+        // 1. Short-circuit from a local copy.
+        if self.fs.conf().short_circuit {
+            for a in locations.iter().filter(|a| self.fs.is_local(a)) {
+                match self.open_local(a, block_id).await {
+                    Ok((data, lock)) => {
+                        return Ok(BlockReader { index, pos: self.pos, end, source: Source::Local { data, _lock: lock } });
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
+        }
+        // 2. Stream from a worker holding it, local ones first.
+        let mut ordered: Vec<&WorkerNetAddress> = locations.iter().filter(|a| self.fs.is_local(a)).collect();
+        ordered.extend(locations.iter().filter(|a| !self.fs.is_local(a)));
+        for a in ordered {
+            let req = ReadRequest {
+                block_id,
+                offset: offset_in_block as i64,
+                length: (block_len - offset_in_block) as i64,
+                chunk_size: self.fs.conf().chunk_size as i64,
+                ..Default::default()
+            };
+            match self.open_remote(a, req).await {
+                Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        // 3. Through a worker from the UFS.
+        if self.info.persisted && !self.info.ufs_path.is_empty() {
+            let workers = self.fs.workers().await?;
+            let mut candidates: Vec<WorkerNetAddress> = workers.iter().filter_map(|w| w.address.clone()).collect();
+            candidates.sort_by_key(|a| !self.fs.is_local(a));
+            for a in &candidates {
+                let req = ReadRequest {
+                    block_id,
+                    offset: offset_in_block as i64,
+                    length: (block_len - offset_in_block) as i64,
+                    chunk_size: self.fs.conf().chunk_size as i64,
+                    open_ufs_block_options: Some(OpenUfsBlockOptions {
+                        ufs_path: self.info.ufs_path.clone(),
+                        offset_in_file: block_start as i64,
+                        block_size: bs as i64,
+                        mount_id: self.info.mount_id,
+                        no_cache: self.read_type == ReadPType::NoCache,
+                        file_length: self.info.length,
+                    }),
+                    promote: self.read_type == ReadPType::CachePromote,
+                };
+                match self.open_remote(a, req).await {
+                    Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            if candidates.is_empty() {
+                last_err = Some(ClientError::new(
+                    Code::Unavailable,
+                    format!("No Alluxio worker is available to read {} from the UFS", self.info.path),
+                ));
+            }
+        }
+        Err(last_err.unwrap_or_else(|| {
+            ClientError::new(
+                Code::Unavailable,
+                format!(
+                    "Block {block_id} of {} is not cached on any live worker and the file is not persisted ({}): its data is lost",
+                    self.info.path, self.info.persistence_state
+                ),
+            )
+        }))
+    }
+
+    async fn open_local(&self, a: &WorkerNetAddress, block_id: i64) -> Result<(Bytes, mpsc::Sender<OpenLocalBlockRequest>)> {
+        let mut client = self.fs.worker_client(a)?;
+        let (tx, rx) = mpsc::channel(1);
+        tx.send(OpenLocalBlockRequest { block_id, promote: false })
+            .await
+            .map_err(|_| ClientError::new(Code::Internal, "lock stream closed"))?;
+        let mut replies = client.open_local_block(ReceiverStream::new(rx)).await?.into_inner();
+        let r = replies.message().await?.ok_or_else(|| ClientError::new(Code::Unavailable, "worker closed the lock stream"))?;
+        let path = r.path.clone();
+        let data = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
+            let f = std::fs::File::open(&path)?;
+            // SAFETY: committed block files are never modified or truncated, only unlinked,
+            // and the worker's read lock keeps this one from being removed while we map it.
+            let map = unsafe { memmap2::MmapOptions::new().populate().map(&f)? };
+            Ok(Bytes::from_owner(map))
+        })
+        .await
+        .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?
+        .map_err(|e| ClientError::new(Code::Unavailable, format!("cannot map block file {}: {e}", r.path)))?;
+        // Keep the lock stream (and its response half) alive until the reader is done.
+        tokio::spawn(async move { while let Ok(Some(_)) = replies.message().await {} });
+        Ok((data, tx))
+    }
+
+    async fn open_remote(&self, a: &WorkerNetAddress, req: ReadRequest) -> Result<Source> {
+        let mut client = self.fs.worker_client(a)?;
+        let mut stream = client.read_block(req).await?.into_inner();
+        // Surface an immediate error (block gone, UFS unreadable) here so the next source is tried.
+        let first = stream.message().await?.map(|m| m.chunk).unwrap_or_default();
+        Ok(Source::Remote { stream, pending: first })
+    }
+}

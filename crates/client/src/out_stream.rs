@@ -1,0 +1,384 @@
+//! `FileOutStream`: writes a file block by block to a worker (short-circuit into the local
+//! worker's tier directory when possible) and, for CACHE_THROUGH/THROUGH, to the UFS through
+//! the same worker; `close` completes the file on the master.
+//!
+//! A stream dropped or aborted before `close` leaves nothing: the workers discard the
+//! unfinished block and UFS file, and the incomplete file is deleted from the master.
+
+use std::io::Write;
+
+use alluxio_common::status::Code;
+use alluxio_common::AlluxioPath;
+use alluxio_proto::grpc::block::*;
+use alluxio_proto::grpc::{FileInfo, WorkerNetAddress, WritePType};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::error::{ClientError, Result};
+use crate::file_system::FileSystem;
+
+/// Bytes reserved at a time on the worker for a short-circuit block write.
+const RESERVE_STEP: u64 = 16 << 20;
+
+enum BlockWriter {
+    Local {
+        id: i64,
+        tx: mpsc::Sender<CreateLocalBlockRequest>,
+        replies: tonic::Streaming<CreateLocalBlockResponse>,
+        file: Option<std::fs::File>,
+        reserved: u64,
+        written: u64,
+    },
+    Remote {
+        tx: mpsc::Sender<WriteRequest>,
+        call: JoinHandle<Result<WriteResponse, tonic::Status>>,
+        written: u64,
+    },
+}
+
+impl BlockWriter {
+    fn written(&self) -> u64 {
+        match self {
+            BlockWriter::Local { written, .. } | BlockWriter::Remote { written, .. } => *written,
+        }
+    }
+}
+
+struct UfsWriter {
+    tx: mpsc::Sender<WriteRequest>,
+    call: JoinHandle<Result<WriteResponse, tonic::Status>>,
+}
+
+/// A file being written. Call [`FileOutStream::close`] to complete it.
+pub struct FileOutStream {
+    fs: FileSystem,
+    path: AlluxioPath,
+    info: FileInfo,
+    write_type: WritePType,
+    block_size: u64,
+    pos: u64,
+    worker: Option<WorkerNetAddress>,
+    block: Option<BlockWriter>,
+    ufs: Option<UfsWriter>,
+    done: bool,
+}
+
+fn caches(w: WritePType) -> bool {
+    !matches!(w, WritePType::Through | WritePType::None)
+}
+
+fn through(w: WritePType) -> bool {
+    matches!(w, WritePType::CacheThrough | WritePType::Through)
+}
+
+fn stream_err(what: &str, s: tonic::Status) -> ClientError {
+    let mut e = ClientError::from(s);
+    e.message = format!("{what}: {}", e.message);
+    e
+}
+
+impl FileOutStream {
+    pub(crate) async fn new(fs: FileSystem, path: AlluxioPath, info: FileInfo, write_type: WritePType) -> Result<Self> {
+        let mut s = FileOutStream {
+            block_size: info.block_size_bytes.max(1) as u64,
+            fs,
+            path,
+            info,
+            write_type,
+            pos: 0,
+            worker: None,
+            block: None,
+            ufs: None,
+            done: false,
+        };
+        if let Err(e) = s.open_ufs().await {
+            s.abort().await;
+            return Err(e);
+        }
+        Ok(s)
+    }
+
+    /// The file's status as created.
+    pub fn info(&self) -> &FileInfo {
+        &self.info
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// LocalFirst: the worker on this host, else the live worker with the most free space.
+    async fn pick_worker(&mut self) -> Result<WorkerNetAddress> {
+        if let Some(w) = &self.worker {
+            return Ok(w.clone());
+        }
+        let workers = self.fs.workers().await?;
+        let local = workers.iter().find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
+        let chosen = local
+            .or_else(|| workers.iter().max_by_key(|w| w.capacity_bytes - w.used_bytes))
+            .and_then(|w| w.address.clone())
+            .ok_or_else(|| {
+                ClientError::new(
+                    Code::Unavailable,
+                    format!("No Alluxio worker is available to write {}: start one with `alluxio-start.sh worker`", self.path),
+                )
+            })?;
+        self.worker = Some(chosen.clone());
+        Ok(chosen)
+    }
+
+    async fn open_ufs(&mut self) -> Result<()> {
+        if !through(self.write_type) {
+            return Ok(());
+        }
+        let addr = self.pick_worker().await?;
+        let mut client = self.fs.worker_client(&addr)?;
+        let (tx, rx) = mpsc::channel::<WriteRequest>(8);
+        tx.send(WriteRequest {
+            value: Some(write_request::Value::Command(WriteRequestCommand {
+                r#type: RequestType::UfsFile as i32,
+                create_ufs_file_options: Some(CreateUfsFileOptions {
+                    ufs_path: self.info.ufs_path.clone(),
+                    owner: self.info.owner.clone(),
+                    group: self.info.group.clone(),
+                    mode: self.info.mode,
+                    mount_id: self.info.mount_id,
+                }),
+                ..Default::default()
+            })),
+        })
+        .await
+        .map_err(|_| ClientError::new(Code::Internal, "UFS write stream closed"))?;
+        let call = tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
+        self.ufs = Some(UfsWriter { tx, call });
+        Ok(())
+    }
+
+    async fn open_block(&mut self) -> Result<()> {
+        let index = (self.pos / self.block_size) as i64;
+        let id = alluxio_common::id::block_id(self.info.file_id, index);
+        let addr = self.pick_worker().await?;
+        let protected = matches!(self.write_type, WritePType::MustCache | WritePType::AsyncThrough | WritePType::TryCache);
+        let tier = self.fs.conf().write_tier;
+        let mut client = self.fs.worker_client(&addr)?;
+        if self.fs.conf().short_circuit && self.fs.is_local(&addr) {
+            let reserve = RESERVE_STEP.min(self.block_size);
+            let (tx, rx) = mpsc::channel::<CreateLocalBlockRequest>(2);
+            tx.send(CreateLocalBlockRequest { block_id: id, tier, space_to_reserve: reserve as i64, protected, ..Default::default() })
+                .await
+                .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
+            let mut replies = client
+                .create_local_block(ReceiverStream::new(rx))
+                .await
+                .map_err(|s| stream_err(&format!("cannot write {}", self.path), s))?
+                .into_inner();
+            let first = replies
+                .message()
+                .await
+                .map_err(|s| stream_err(&format!("cannot write {}", self.path), s))?
+                .ok_or_else(|| ClientError::new(Code::Unavailable, "worker closed the block stream"))?;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&first.path)
+                .map_err(|e| ClientError::new(Code::Internal, format!("cannot open block file {}: {e}", first.path)))?;
+            self.block = Some(BlockWriter::Local { id, tx, replies, file: Some(file), reserved: reserve, written: 0 });
+        } else {
+            let (tx, rx) = mpsc::channel::<WriteRequest>(8);
+            tx.send(WriteRequest {
+                value: Some(write_request::Value::Command(WriteRequestCommand {
+                    r#type: RequestType::AlluxioBlock as i32,
+                    id,
+                    tier,
+                    space_to_reserve: self.block_size.min(RESERVE_STEP) as i64,
+                    protected,
+                    ..Default::default()
+                })),
+            })
+            .await
+            .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
+            let call = tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
+            self.block = Some(BlockWriter::Remote { tx, call, written: 0 });
+        }
+        Ok(())
+    }
+
+    async fn write_block_part(&mut self, part: Bytes) -> Result<()> {
+        let path = self.path.clone();
+        let block_size = self.block_size;
+        match self.block.as_mut() {
+            Some(BlockWriter::Local { id, tx, replies, file, reserved, written }) => {
+                let n = part.len() as u64;
+                if *written + n > *reserved {
+                    let more = (*written + n - *reserved).max(RESERVE_STEP).min(block_size - *reserved);
+                    tx.send(CreateLocalBlockRequest { block_id: *id, space_to_reserve: more as i64, only_reserve_space: true, ..Default::default() })
+                        .await
+                        .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                    replies
+                        .message()
+                        .await
+                        .map_err(|s| stream_err(&format!("cannot write {path}"), s))?
+                        .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                    *reserved += more;
+                }
+                let mut f = file.take().ok_or_else(|| ClientError::new(Code::Internal, "block file closed"))?;
+                let (f, r) = tokio::task::spawn_blocking(move || {
+                    let r = f.write_all(&part);
+                    (f, r)
+                })
+                .await
+                .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?;
+                *file = Some(f);
+                r.map_err(|e| ClientError::new(Code::Internal, format!("cannot write block {id} of {path}: {e}")))?;
+                *written += n;
+            }
+            Some(BlockWriter::Remote { tx, written, .. }) => {
+                let n = part.len() as u64;
+                if tx.send(WriteRequest { value: Some(write_request::Value::Chunk(part)) }).await.is_err() {
+                    // The call ended early: its error says why.
+                    return Err(self.finish_block().await.err().unwrap_or_else(|| ClientError::new(Code::Unavailable, "block write failed")));
+                }
+                *written += n;
+            }
+            None => return Err(ClientError::new(Code::Internal, "no open block")),
+        }
+        Ok(())
+    }
+
+    async fn finish_block(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        match self.block.take() {
+            None => Ok(()),
+            Some(BlockWriter::Local { tx, mut replies, file, .. }) => {
+                drop(file);
+                tx.send(CreateLocalBlockRequest { commit: true, ..Default::default() })
+                    .await
+                    .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                replies
+                    .message()
+                    .await
+                    .map_err(|s| stream_err(&format!("cannot commit a block of {path}"), s))?
+                    .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                Ok(())
+            }
+            Some(BlockWriter::Remote { tx, call, .. }) => {
+                let _ = tx
+                    .send(WriteRequest {
+                        value: Some(write_request::Value::Command(WriteRequestCommand { commit: true, ..Default::default() })),
+                    })
+                    .await;
+                drop(tx);
+                call.await
+                    .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?
+                    .map_err(|s| stream_err(&format!("cannot write a block of {path}"), s))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Appends bytes to the file.
+    pub async fn write(&mut self, mut data: Bytes) -> Result<()> {
+        if self.done {
+            return Err(ClientError::new(Code::FailedPrecondition, format!("{} is already closed", self.path)));
+        }
+        let r = self.write_inner(&mut data).await;
+        if r.is_err() {
+            self.abort().await;
+        }
+        r
+    }
+
+    async fn write_inner(&mut self, data: &mut Bytes) -> Result<()> {
+        if let Some(u) = &self.ufs {
+            if u.tx.send(WriteRequest { value: Some(write_request::Value::Chunk(data.clone())) }).await.is_err() {
+                let u = self.ufs.take().expect("present");
+                let e = match u.call.await {
+                    Ok(Err(s)) => stream_err(&format!("cannot write {} to the UFS", self.path), s),
+                    _ => ClientError::new(Code::Unavailable, format!("UFS write of {} failed", self.path)),
+                };
+                return Err(e);
+            }
+        }
+        if !caches(self.write_type) {
+            self.pos += data.len() as u64;
+            return Ok(());
+        }
+        while !data.is_empty() {
+            if self.block.as_ref().is_some_and(|b| b.written() >= self.block_size) {
+                self.finish_block().await?;
+            }
+            if self.block.is_none() {
+                self.open_block().await?;
+            }
+            let room = self.block_size - self.block.as_ref().map(BlockWriter::written).unwrap_or(0);
+            let part = data.split_to((room as usize).min(data.len()));
+            let n = part.len() as u64;
+            self.write_block_part(part).await?;
+            self.pos += n;
+        }
+        Ok(())
+    }
+
+    /// Finishes the file: commits the last block, closes the UFS file, completes on the master.
+    pub async fn close(mut self) -> Result<FileInfo> {
+        let r = self.close_inner().await;
+        if r.is_err() {
+            self.abort().await;
+        }
+        self.done = true;
+        r
+    }
+
+    async fn close_inner(&mut self) -> Result<FileInfo> {
+        self.finish_block().await?;
+        let mut fingerprint = String::new();
+        if let Some(u) = self.ufs.take() {
+            let _ = u
+                .tx
+                .send(WriteRequest { value: Some(write_request::Value::Command(WriteRequestCommand { commit: true, ..Default::default() })) })
+                .await;
+            drop(u.tx);
+            let resp = u
+                .call
+                .await
+                .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?
+                .map_err(|s| stream_err(&format!("cannot write {} to the UFS", self.path), s))?;
+            fingerprint = resp.content_hash;
+        }
+        let info = self.fs.complete_file(&self.path, self.info.file_id, self.pos as i64, fingerprint, self.write_type).await?;
+        self.done = true;
+        Ok(info)
+    }
+
+    /// Abandons the file: discards written blocks and the UFS copy, deletes the incomplete file.
+    pub async fn abort(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        // Dropping the streams without a commit makes the workers discard what they hold.
+        self.block = None;
+        self.ufs = None;
+        let _ = self.fs.delete(&self.path, false, true).await;
+    }
+}
+
+impl Drop for FileOutStream {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.block = None;
+        self.ufs = None;
+        let (fs, path) = (self.fs.clone(), self.path.clone());
+        if let Ok(h) = tokio::runtime::Handle::try_current() {
+            h.spawn(async move {
+                let _ = fs.delete(&path, false, true).await;
+            });
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Inodes: the files and directories of the namespace, and their journal forms.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use alluxio_common::id;
+use alluxio_proto::grpc::{FileInfo, TtlAction};
+use alluxio_proto::journal::{InodeDirectoryEntry, InodeFileEntry, PTtlAction};
+
+/// Parent id of the root inode.
+pub const NO_PARENT: i64 = -1;
+
+/// Alluxio's persistence states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistenceState {
+    NotPersisted,
+    ToBePersisted,
+    Persisted,
+    Lost,
+}
+
+impl PersistenceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersistenceState::NotPersisted => "NOT_PERSISTED",
+            PersistenceState::ToBePersisted => "TO_BE_PERSISTED",
+            PersistenceState::Persisted => "PERSISTED",
+            PersistenceState::Lost => "LOST",
+        }
+    }
+
+    /// Parses a journal string; unknown strings count as not persisted.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "TO_BE_PERSISTED" => PersistenceState::ToBePersisted,
+            "PERSISTED" => PersistenceState::Persisted,
+            "LOST" => PersistenceState::Lost,
+            _ => PersistenceState::NotPersisted,
+        }
+    }
+}
+
+/// Fields only directories have.
+#[derive(Debug, Clone, Default)]
+pub struct DirData {
+    pub children: BTreeMap<Arc<str>, i64>,
+    pub mount_point: bool,
+    /// The UFS listing of this directory has been loaded (Alluxio's `direct_children_loaded`).
+    pub children_loaded: bool,
+}
+
+/// Fields only files have. Block ids derive from the file id and length (see `alluxio_common::id`).
+#[derive(Debug, Clone, Default)]
+pub struct FileData {
+    pub block_size: i64,
+    pub length: i64,
+    pub completed: bool,
+    pub cacheable: bool,
+    pub replication_min: i32,
+    pub replication_max: i32,
+    pub temp_ufs_path: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum InodeKind {
+    Dir(DirData),
+    File(FileData),
+}
+
+/// One file or directory.
+#[derive(Debug, Clone)]
+pub struct Inode {
+    pub id: i64,
+    pub parent_id: i64,
+    pub name: Arc<str>,
+    pub creation_time_ms: i64,
+    pub last_modification_time_ms: i64,
+    pub last_access_time_ms: i64,
+    pub owner: Arc<str>,
+    pub group: Arc<str>,
+    pub mode: i32,
+    pub persistence: PersistenceState,
+    pub pinned: bool,
+    pub medium_types: Vec<String>,
+    pub ttl: i64,
+    pub ttl_action: TtlAction,
+    pub ufs_fingerprint: String,
+    pub kind: InodeKind,
+}
+
+impl Inode {
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, InodeKind::Dir(_))
+    }
+
+    pub fn dir(&self) -> Option<&DirData> {
+        match &self.kind {
+            InodeKind::Dir(d) => Some(d),
+            InodeKind::File(_) => None,
+        }
+    }
+
+    pub fn dir_mut(&mut self) -> Option<&mut DirData> {
+        match &mut self.kind {
+            InodeKind::Dir(d) => Some(d),
+            InodeKind::File(_) => None,
+        }
+    }
+
+    pub fn file(&self) -> Option<&FileData> {
+        match &self.kind {
+            InodeKind::File(f) => Some(f),
+            InodeKind::Dir(_) => None,
+        }
+    }
+
+    pub fn file_mut(&mut self) -> Option<&mut FileData> {
+        match &mut self.kind {
+            InodeKind::File(f) => Some(f),
+            InodeKind::Dir(_) => None,
+        }
+    }
+
+    pub fn is_persisted(&self) -> bool {
+        self.persistence == PersistenceState::Persisted
+    }
+
+    /// Ids of a completed file's blocks, in order.
+    pub fn block_ids(&self) -> Vec<i64> {
+        match &self.kind {
+            InodeKind::File(f) => (0..id::block_count(f.length, f.block_size)).map(|i| id::block_id(self.id, i)).collect(),
+            InodeKind::Dir(_) => Vec::new(),
+        }
+    }
+
+    /// The journal entry that recreates this inode (checkpoints, backups).
+    pub fn to_entry(&self) -> alluxio_proto::journal::journal_entry::Entry {
+        use alluxio_proto::journal::journal_entry::Entry;
+        let ttl_action = ttl_to_journal(self.ttl_action) as i32;
+        match &self.kind {
+            InodeKind::Dir(d) => Entry::InodeDirectory(InodeDirectoryEntry {
+                id: self.id,
+                parent_id: self.parent_id,
+                name: self.name.to_string(),
+                persistence_state: self.persistence.as_str().into(),
+                pinned: self.pinned,
+                creation_time_ms: self.creation_time_ms,
+                last_modification_time_ms: self.last_modification_time_ms,
+                owner: self.owner.to_string(),
+                group: self.group.to_string(),
+                mode: self.mode,
+                mount_point: d.mount_point,
+                direct_children_loaded: d.children_loaded,
+                ttl: self.ttl,
+                ttl_action,
+                last_access_time_ms: self.last_access_time_ms,
+                medium_type: self.medium_types.clone(),
+            }),
+            InodeKind::File(f) => Entry::InodeFile(InodeFileEntry {
+                id: self.id,
+                parent_id: self.parent_id,
+                name: self.name.to_string(),
+                persistence_state: self.persistence.as_str().into(),
+                pinned: self.pinned,
+                creation_time_ms: self.creation_time_ms,
+                last_modification_time_ms: self.last_modification_time_ms,
+                block_size_bytes: f.block_size,
+                length: f.length,
+                completed: f.completed,
+                cacheable: f.cacheable,
+                blocks: Vec::new(),
+                ttl: self.ttl,
+                owner: self.owner.to_string(),
+                group: self.group.to_string(),
+                mode: self.mode,
+                ttl_action,
+                replication_max: f.replication_max,
+                replication_min: f.replication_min,
+                temp_ufs_path: f.temp_ufs_path.clone(),
+                last_access_time_ms: self.last_access_time_ms,
+                medium_type: self.medium_types.clone(),
+                ufs_fingerprint: self.ufs_fingerprint.clone(),
+            }),
+        }
+    }
+
+    /// The client-facing status of this inode at `path` (blocks and locations are added by the caller).
+    pub fn to_file_info(&self, path: &str) -> FileInfo {
+        let mut fi = FileInfo {
+            file_id: self.id,
+            name: self.name.to_string(),
+            path: path.to_owned(),
+            creation_time_ms: self.creation_time_ms,
+            last_modification_time_ms: self.last_modification_time_ms,
+            last_access_time_ms: self.last_access_time_ms,
+            owner: self.owner.to_string(),
+            group: self.group.to_string(),
+            mode: self.mode,
+            persisted: self.is_persisted(),
+            persistence_state: self.persistence.as_str().into(),
+            pinned: self.pinned,
+            medium_types: self.medium_types.clone(),
+            ttl: self.ttl,
+            ttl_action: self.ttl_action as i32,
+            ufs_fingerprint: self.ufs_fingerprint.clone(),
+            ..Default::default()
+        };
+        match &self.kind {
+            InodeKind::Dir(d) => {
+                fi.folder = true;
+                fi.completed = true;
+                fi.mount_point = d.mount_point;
+                fi.child_count = d.children.len() as i64;
+                fi.length = d.children.len() as i64;
+            }
+            InodeKind::File(f) => {
+                fi.length = f.length;
+                fi.block_size_bytes = f.block_size;
+                fi.completed = f.completed;
+                fi.cacheable = f.cacheable;
+                fi.replication_min = f.replication_min;
+                fi.replication_max = f.replication_max;
+                if f.completed {
+                    fi.block_ids = self.block_ids();
+                }
+            }
+        }
+        fi
+    }
+}
+
+pub fn ttl_to_journal(a: TtlAction) -> PTtlAction {
+    match a {
+        TtlAction::Delete => PTtlAction::Delete,
+        TtlAction::Free => PTtlAction::Free,
+    }
+}
+
+pub fn ttl_from_journal(a: i32) -> TtlAction {
+    if a == PTtlAction::Free as i32 {
+        TtlAction::Free
+    } else {
+        TtlAction::Delete
+    }
+}

@@ -1,0 +1,132 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use alluxio_proto::grpc::block::block_master_client_service_server::BlockMasterClientService;
+use alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService;
+use alluxio_proto::grpc::block::*;
+use alluxio_proto::grpc::{BlockInfo, BlockLocation};
+use tonic::{Request, Response, Status};
+
+use crate::file_system_master::FileSystemMaster;
+
+/// `BlockMasterWorkerService` and `BlockMasterClientService`.
+pub struct BlockService {
+    pub master: Arc<FileSystemMaster>,
+}
+
+#[tonic::async_trait]
+impl BlockMasterWorkerService for BlockService {
+    async fn get_worker_id(&self, req: Request<GetWorkerIdPRequest>) -> Result<Response<GetWorkerIdPResponse>, Status> {
+        let addr = req.into_inner().worker_net_address.ok_or_else(|| Status::invalid_argument("worker address missing"))?;
+        Ok(Response::new(GetWorkerIdPResponse { worker_id: self.master.blocks.worker_id_for(&addr) }))
+    }
+
+    async fn register_worker(&self, req: Request<RegisterWorkerPRequest>) -> Result<Response<RegisterWorkerPResponse>, Status> {
+        let r = req.into_inner();
+        let address = r.address.ok_or_else(|| Status::invalid_argument("worker address missing"))?;
+        let mut keep: Vec<(String, Vec<i64>)> = Vec::new();
+        let mut remove = Vec::new();
+        let mut protected = Vec::new();
+        let master = self.master.clone();
+        let lists = r.current_blocks;
+        // Classifying 100k+ blocks takes the namespace read lock in one go, off the async workers.
+        let (keep_lists, rm, prot) = tokio::task::spawn_blocking(move || {
+            let mut keep = Vec::new();
+            let mut remove = Vec::new();
+            let mut protected = Vec::new();
+            for l in lists {
+                let (known, p) = master.classify_blocks(&l.block_ids);
+                let mut ids = Vec::with_capacity(l.block_ids.len());
+                for (b, k) in l.block_ids.iter().zip(known) {
+                    if k {
+                        ids.push(*b);
+                    } else {
+                        remove.push(*b);
+                    }
+                }
+                protected.extend(p);
+                keep.push((l.tier_alias, ids));
+            }
+            (keep, remove, protected)
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?;
+        keep.extend(keep_lists);
+        remove.extend(rm);
+        protected.extend(prot);
+        if !remove.is_empty() {
+            tracing::info!("worker {}:{} reported {} blocks of no file; it will delete them", address.host, address.rpc_port, remove.len());
+        }
+        let ok = self.master.blocks.register(
+            r.worker_id,
+            address,
+            r.total_bytes_on_tiers.into_iter().collect::<BTreeMap<_, _>>(),
+            r.used_bytes_on_tiers.into_iter().collect::<BTreeMap<_, _>>(),
+            keep,
+            r.version,
+        );
+        if !ok {
+            return Err(Status::not_found(format!("worker id {} is unknown to this master; ask for a new id", r.worker_id)));
+        }
+        Ok(Response::new(RegisterWorkerPResponse { protected_block_ids: protected, remove_block_ids: remove }))
+    }
+
+    async fn block_heartbeat(&self, req: Request<BlockHeartbeatPRequest>) -> Result<Response<BlockHeartbeatPResponse>, Status> {
+        let r = req.into_inner();
+        let added = r.added_blocks.into_iter().map(|l| (l.tier_alias, l.block_ids)).collect();
+        let cmds = self.master.blocks.heartbeat(r.worker_id, r.used_bytes_on_tiers.into_iter().collect(), added, &r.removed_block_ids);
+        Ok(Response::new(match cmds {
+            None => BlockHeartbeatPResponse { command_type: CommandType::Register as i32, ..Default::default() },
+            Some(c) => BlockHeartbeatPResponse {
+                command_type: if c.remove.is_empty() { CommandType::Nothing } else { CommandType::Free } as i32,
+                remove_block_ids: c.remove,
+                protect_block_ids: c.protect,
+                unprotect_block_ids: c.unprotect,
+            },
+        }))
+    }
+
+    async fn commit_block(&self, req: Request<CommitBlockPRequest>) -> Result<Response<CommitBlockPResponse>, Status> {
+        let r = req.into_inner();
+        let (known, _) = self.master.classify_blocks(&[r.block_id]);
+        let known = known.first().copied().unwrap_or(false);
+        if known {
+            self.master.blocks.commit(r.worker_id, r.block_id, &r.tier_alias, r.used_bytes_on_tier);
+        }
+        Ok(Response::new(CommitBlockPResponse { known }))
+    }
+}
+
+#[tonic::async_trait]
+impl BlockMasterClientService for BlockService {
+    async fn get_worker_info_list(&self, req: Request<GetWorkerInfoListPRequest>) -> Result<Response<GetWorkerInfoListPResponse>, Status> {
+        let include_lost = req.into_inner().include_lost;
+        Ok(Response::new(GetWorkerInfoListPResponse { worker_infos: self.master.blocks.worker_infos(include_lost) }))
+    }
+
+    async fn get_block_info(&self, req: Request<GetBlockInfoPRequest>) -> Result<Response<GetBlockInfoPResponse>, Status> {
+        let b = req.into_inner().block_id;
+        let file = alluxio_common::id::file_id_of_block(b);
+        let length = {
+            let ns = self.master.namespace();
+            let f = ns.get(file).and_then(|n| n.file().cloned()).ok_or_else(|| Status::not_found(format!("Block {b} does not exist")))?;
+            let idx = alluxio_common::id::sequence_number(b);
+            if idx >= alluxio_common::id::block_count(f.length, f.block_size) {
+                return Err(Status::not_found(format!("Block {b} does not exist")));
+            }
+            alluxio_common::id::block_length(f.length, f.block_size, idx)
+        };
+        let locations = self
+            .master
+            .blocks
+            .locations(b)
+            .into_iter()
+            .map(|(id, a, t)| BlockLocation { worker_id: id, worker_address: Some(a), medium_type: t.clone(), tier_alias: t })
+            .collect();
+        Ok(Response::new(GetBlockInfoPResponse { block_info: Some(BlockInfo { block_id: b, length, locations }) }))
+    }
+
+    async fn get_block_master_info(&self, _req: Request<GetBlockMasterInfoPRequest>) -> Result<Response<GetBlockMasterInfoPResponse>, Status> {
+        Ok(Response::new(GetBlockMasterInfoPResponse { block_master_info: Some(self.master.blocks.info()) }))
+    }
+}

@@ -1,0 +1,173 @@
+use std::pin::Pin;
+use std::sync::Arc;
+
+use alluxio_proto::grpc::file::file_system_master_client_service_server::FileSystemMasterClientService;
+use alluxio_proto::grpc::file::*;
+use alluxio_proto::grpc::{TtlAction, WritePType};
+use futures::Stream;
+use tonic::{Request, Response, Status};
+
+use super::{caller, path};
+use crate::file_system_master::{CreateFileOptions, FileSystemMaster};
+
+/// `FileSystemMasterClientService` over a [`FileSystemMaster`].
+pub struct FsService {
+    pub master: Arc<FileSystemMaster>,
+    /// `alluxio.user.file.writetype.default` on the master, for requests that leave it unset.
+    pub default_write_type: WritePType,
+}
+
+impl FsService {
+    fn write_type(&self, w: i32) -> WritePType {
+        match WritePType::try_from(w) {
+            Ok(WritePType::WriteDefault) | Err(_) => self.default_write_type,
+            Ok(w) => w,
+        }
+    }
+}
+
+type ListStream = Pin<Box<dyn Stream<Item = Result<ListStatusPResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl FileSystemMasterClientService for FsService {
+    async fn get_status(&self, req: Request<GetStatusPRequest>) -> Result<Response<GetStatusPResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let with_blocks = r.options.map(|o| o.include_blocks).unwrap_or(false);
+        let fi = self.master.get_status(&p, with_blocks).await?;
+        Ok(Response::new(GetStatusPResponse { file_info: Some(fi) }))
+    }
+
+    type ListStatusStream = ListStream;
+
+    async fn list_status(&self, req: Request<ListStatusPRequest>) -> Result<Response<ListStream>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let recursive = r.options.map(|o| o.recursive).unwrap_or(false);
+        let infos = self.master.list_status(&p, recursive).await?;
+        let batch = self.master.opts.list_batch.max(1);
+        let mut chunks: Vec<Result<ListStatusPResponse, Status>> = Vec::with_capacity(infos.len() / batch + 1);
+        let mut it = infos.into_iter().peekable();
+        if it.peek().is_none() {
+            chunks.push(Ok(ListStatusPResponse { file_infos: Vec::new() }));
+        }
+        while it.peek().is_some() {
+            chunks.push(Ok(ListStatusPResponse { file_infos: it.by_ref().take(batch).collect() }));
+        }
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+
+    async fn create_directory(&self, req: Request<CreateDirectoryPRequest>) -> Result<Response<CreateDirectoryPResponse>, Status> {
+        let c = caller(&req);
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let o = r.options.unwrap_or_default();
+        let wt = self.write_type(o.write_type);
+        self.master.create_directory(&p, o.recursive, o.allow_exists, o.mode, wt, &c).await?;
+        Ok(Response::new(CreateDirectoryPResponse {}))
+    }
+
+    async fn create_file(&self, req: Request<CreateFilePRequest>) -> Result<Response<CreateFilePResponse>, Status> {
+        let c = caller(&req);
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let o = r.options.unwrap_or_default();
+        let opts = CreateFileOptions {
+            block_size: o.block_size_bytes,
+            recursive: o.recursive,
+            mode: o.mode,
+            write_type: Some(self.write_type(o.write_type)),
+            ttl: o.ttl,
+            ttl_action: TtlAction::try_from(o.ttl_action).unwrap_or(TtlAction::Delete),
+            replication_min: o.replication_min,
+            replication_max: o.replication_max,
+        };
+        let fi = self.master.create_file(&p, opts, &c).await?;
+        Ok(Response::new(CreateFilePResponse { file_info: Some(fi) }))
+    }
+
+    async fn complete_file(&self, req: Request<CompleteFilePRequest>) -> Result<Response<CompleteFilePResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let o = r.options.unwrap_or_default();
+        let wt = self.write_type(o.write_type);
+        let fi = self.master.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt).await?;
+        Ok(Response::new(CompleteFilePResponse { file_info: Some(fi) }))
+    }
+
+    async fn remove(&self, req: Request<DeletePRequest>) -> Result<Response<DeletePResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let o = r.options.unwrap_or_default();
+        self.master.delete(&p, o.recursive, o.alluxio_only).await?;
+        Ok(Response::new(DeletePResponse {}))
+    }
+
+    async fn rename(&self, req: Request<RenamePRequest>) -> Result<Response<RenamePResponse>, Status> {
+        let r = req.into_inner();
+        self.master.rename(&path(&r.path)?, &path(&r.dst_path)?).await?;
+        Ok(Response::new(RenamePResponse {}))
+    }
+
+    async fn set_attribute(&self, req: Request<SetAttributePRequest>) -> Result<Response<SetAttributePResponse>, Status> {
+        let c = caller(&req);
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        self.master.set_attribute(&p, &r.options.unwrap_or_default(), &c).await?;
+        Ok(Response::new(SetAttributePResponse {}))
+    }
+
+    async fn mount(&self, req: Request<MountPRequest>) -> Result<Response<MountPResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.alluxio_path)?;
+        let o = r.options.unwrap_or_default();
+        self.master.mount(&p, &r.ufs_path, o.read_only, o.shared, o.properties.into_iter().collect()).await?;
+        Ok(Response::new(MountPResponse {}))
+    }
+
+    async fn unmount(&self, req: Request<UnmountPRequest>) -> Result<Response<UnmountPResponse>, Status> {
+        let p = path(&req.into_inner().alluxio_path)?;
+        self.master.unmount(&p).await?;
+        Ok(Response::new(UnmountPResponse {}))
+    }
+
+    async fn update_mount(&self, req: Request<UpdateMountPRequest>) -> Result<Response<UpdateMountPResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.alluxio_path)?;
+        let o = r.options.unwrap_or_default();
+        self.master.update_mount(&p, o.read_only, o.shared, o.properties.into_iter().collect()).await?;
+        Ok(Response::new(UpdateMountPResponse {}))
+    }
+
+    async fn get_mount_table(&self, _req: Request<GetMountTablePRequest>) -> Result<Response<GetMountTablePResponse>, Status> {
+        Ok(Response::new(GetMountTablePResponse { mount_points: self.master.mount_table().into_iter().collect() }))
+    }
+
+    async fn free(&self, req: Request<FreePRequest>) -> Result<Response<FreePResponse>, Status> {
+        let r = req.into_inner();
+        let o = r.options.unwrap_or_default();
+        self.master.free(&path(&r.path)?, o.recursive, o.forced).await?;
+        Ok(Response::new(FreePResponse {}))
+    }
+
+    async fn schedule_async_persistence(
+        &self,
+        req: Request<ScheduleAsyncPersistencePRequest>,
+    ) -> Result<Response<ScheduleAsyncPersistencePResponse>, Status> {
+        self.master.schedule_persist(&path(&req.into_inner().path)?).await?;
+        Ok(Response::new(ScheduleAsyncPersistencePResponse {}))
+    }
+
+    async fn get_ufs_info(&self, req: Request<GetUfsInfoPRequest>) -> Result<Response<GetUfsInfoPResponse>, Status> {
+        let id = req.into_inner().mount_id;
+        let m = self.master.mount_by_id(id).ok_or_else(|| Status::not_found(format!("Mount id {id} does not exist")))?;
+        Ok(Response::new(GetUfsInfoPResponse {
+            ufs_info: Some(UfsInfo {
+                uri: m.ufs_uri,
+                properties: m.properties.into_iter().collect(),
+                read_only: m.read_only,
+                shared: m.shared,
+            }),
+        }))
+    }
+}

@@ -1,0 +1,99 @@
+use std::sync::Arc;
+
+use alluxio_common::version::{JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION};
+use alluxio_common::Conf;
+use alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService;
+use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService;
+use alluxio_proto::grpc::meta::*;
+use tonic::{Request, Response, Status};
+
+use crate::file_system_master::FileSystemMaster;
+
+/// `MetaMasterClientService` and `ServiceVersionClientService`.
+pub struct MetaService {
+    pub master: Arc<FileSystemMaster>,
+    pub conf: Arc<Conf>,
+    pub address: String,
+    pub rpc_port: i32,
+    pub web_port: i32,
+    pub start_time_ms: i64,
+}
+
+#[tonic::async_trait]
+impl MetaMasterClientService for MetaService {
+    async fn get_master_info(&self, _req: Request<GetMasterInfoPRequest>) -> Result<Response<GetMasterInfoPResponse>, Status> {
+        let workers = self
+            .master
+            .blocks
+            .live_workers()
+            .into_iter()
+            .map(|w| format!("{}:{}", w.address.host, w.address.rpc_port))
+            .collect();
+        let cluster_id = self.master.namespace().cluster_id.clone();
+        Ok(Response::new(GetMasterInfoPResponse {
+            master_info: Some(MasterInfo {
+                leader_master_address: self.address.clone(),
+                master_addresses: vec![self.address.clone()],
+                rpc_port: self.rpc_port,
+                safe_mode: false,
+                start_time_ms: self.start_time_ms,
+                up_time_ms: alluxio_common::now_ms() - self.start_time_ms,
+                version: VERSION.into(),
+                web_port: self.web_port,
+                worker_addresses: workers,
+                cluster_id,
+                journal_format_version: JOURNAL_FORMAT_VERSION,
+                journal_type: self.master.journal().kind().into(),
+                journal_sequence_number: self.master.journal().next_sequence(),
+                last_checkpoint_sequence_number: self.master.last_checkpoint(),
+            }),
+        }))
+    }
+
+    async fn checkpoint(&self, _req: Request<CheckpointPRequest>) -> Result<Response<CheckpointPResponse>, Status> {
+        let m = self.master.clone();
+        let seq = tokio::task::spawn_blocking(move || m.checkpoint_blocking())
+            .await
+            .map_err(|e| Status::internal(e.to_string()))??;
+        Ok(Response::new(CheckpointPResponse { master_hostname: self.address.clone(), sequence_number: seq }))
+    }
+
+    async fn backup(&self, _req: Request<BackupPRequest>) -> Result<Response<BackupPStatus>, Status> {
+        Err(Status::unimplemented("fsadmin backup is not available in this build yet"))
+    }
+
+    async fn get_backup_status(&self, _req: Request<BackupStatusPRequest>) -> Result<Response<BackupPStatus>, Status> {
+        Err(Status::unimplemented("fsadmin backup is not available in this build yet"))
+    }
+
+    async fn get_configuration(&self, _req: Request<GetConfigurationPRequest>) -> Result<Response<GetConfigurationPResponse>, Status> {
+        let properties = self
+            .conf
+            .all()
+            .into_iter()
+            .filter_map(|(k, v, s)| {
+                v.map(|v| ConfigProperty {
+                    value: if crate::file_system_master::option_is_secret(&k) { "******".into() } else { v },
+                    name: k,
+                    source: s.to_string(),
+                })
+            })
+            .collect();
+        Ok(Response::new(GetConfigurationPResponse { properties }))
+    }
+}
+
+#[tonic::async_trait]
+impl ServiceVersionClientService for MetaService {
+    async fn get_service_version(&self, _req: Request<GetServiceVersionPRequest>) -> Result<Response<GetServiceVersionPResponse>, Status> {
+        Ok(Response::new(GetServiceVersionPResponse {
+            software_version: VERSION.into(),
+            protocol_version: PROTOCOL_VERSION,
+            min_protocol_version: MIN_PROTOCOL_VERSION,
+        }))
+    }
+
+    async fn ping(&self, _req: Request<PingPRequest>) -> Result<Response<PingPResponse>, Status> {
+        Ok(Response::new(PingPResponse {}))
+    }
+}

@@ -1,0 +1,23 @@
+//! gRPC adapters: decode the request, call the master, encode the answer. No logic here.
+
+pub mod block;
+pub mod fs;
+pub mod meta;
+
+use alluxio_common::AlluxioPath;
+use tonic::Status;
+
+use crate::file_system_master::Caller;
+use crate::MasterError;
+
+/// The caller of a request (SIMPLE authentication: the asserted user name).
+pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
+    let user = alluxio_proto::version::request_user(req).unwrap_or_else(alluxio_common::user::current_user);
+    let group = alluxio_common::user::primary_group_of(&user);
+    Caller { user, group }
+}
+
+/// Parses a request path; a bad one is INVALID_ARGUMENT naming it.
+pub fn path(p: &str) -> Result<AlluxioPath, Status> {
+    AlluxioPath::parse(p).map_err(|e| Status::from(MasterError::from(e)))
+}

@@ -1,0 +1,115 @@
+//! Registration with the master and the 1-second heartbeat.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alluxio_common::version::VERSION;
+use alluxio_proto::grpc::block::{BlockHeartbeatPRequest, CommandType, GetWorkerIdPRequest, RegisterWorkerPRequest};
+
+use crate::error::{Result, WorkerError};
+use crate::worker::Worker;
+
+/// Gets an id and registers every block; returns once the master accepted.
+pub async fn register(w: &Worker) -> Result<()> {
+    let mut client = w.master_blocks();
+    let id = client
+        .get_worker_id(GetWorkerIdPRequest { worker_net_address: Some(w.address.clone()) })
+        .await
+        .map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?
+        .into_inner()
+        .worker_id;
+    w.id.store(id, Ordering::SeqCst);
+    let store = w.store.clone();
+    let report = tokio::task::spawn_blocking(move || store.report()).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
+    let count: usize = report.iter().map(|(_, v)| v.len()).sum();
+    let req = RegisterWorkerPRequest {
+        worker_id: id,
+        storage_tiers: w.store.tiers(),
+        total_bytes_on_tiers: w.store.capacity().into_iter().collect(),
+        used_bytes_on_tiers: w.store.used().into_iter().collect(),
+        current_blocks: Worker::block_lists(report),
+        address: Some(w.address.clone()),
+        version: VERSION.into(),
+    };
+    // Committed blocks are all in this report.
+    w.store.take_unreported();
+    let resp = client.register_worker(req).await.map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?.into_inner();
+    w.store.set_protected(&resp.protected_block_ids, true);
+    for b in &resp.remove_block_ids {
+        w.store.remove(*b);
+    }
+    tracing::info!(
+        "registered with the master as worker {id}: {count} blocks, {} protected, {} unknown to the master deleted",
+        resp.protected_block_ids.len(),
+        resp.remove_block_ids.len()
+    );
+    Ok(())
+}
+
+/// Heartbeats forever; re-registers when the master asks (e.g. after it restarted).
+pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) {
+    let mut registered = false;
+    let mut removed_pending: Vec<i64> = Vec::new();
+    let mut added_pending: Vec<i64> = Vec::new();
+    let mut warned = false;
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tick.tick().await;
+        if !registered {
+            match register(&w).await {
+                Ok(()) => {
+                    registered = true;
+                    warned = false;
+                    removed_pending.clear();
+                    added_pending.clear();
+                }
+                Err(e) => {
+                    if !warned {
+                        tracing::warn!("cannot register with the master yet ({e}); retrying every {interval:?}");
+                        warned = true;
+                    }
+                }
+            }
+            continue;
+        }
+        removed_pending.extend(w.store.take_removed());
+        added_pending.extend(w.store.take_unreported());
+        let mut added = Vec::new();
+        for id in &added_pending {
+            if let Some(t) = w.store.tier_of(*id) {
+                added.push((t, vec![*id]));
+            }
+        }
+        let req = BlockHeartbeatPRequest {
+            worker_id: w.id.load(Ordering::SeqCst),
+            used_bytes_on_tiers: w.store.used().into_iter().collect(),
+            removed_block_ids: removed_pending.clone(),
+            added_blocks: Worker::block_lists(added),
+        };
+        match w.master_blocks().block_heartbeat(req).await {
+            Ok(resp) => {
+                warned = false;
+                removed_pending.clear();
+                added_pending.clear();
+                let r = resp.into_inner();
+                if r.command_type == CommandType::Register as i32 {
+                    tracing::info!("the master asks this worker to register again");
+                    registered = false;
+                    continue;
+                }
+                for b in &r.remove_block_ids {
+                    w.store.remove(*b);
+                }
+                w.store.set_protected(&r.protect_block_ids, true);
+                w.store.set_protected(&r.unprotect_block_ids, false);
+            }
+            Err(s) => {
+                if !warned {
+                    tracing::warn!("heartbeat to the master failed: {}; retrying", s.message());
+                    warned = true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Worker process start-up: tier configuration, block store scan, registration, serving.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use alluxio_common::conf::Conf;
+use alluxio_common::net;
+use alluxio_proto::grpc::block::block_worker_server::BlockWorkerServer;
+use alluxio_proto::grpc::WorkerNetAddress;
+use alluxio_proto::version::check_version;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+
+use crate::block_store::{BlockStore, StorageDir};
+use crate::error::{Result, WorkerError};
+use crate::service::BlockWorkerService;
+use crate::worker::Worker;
+
+const DEFAULT_ALIASES: [&str; 3] = ["MEM", "SSD", "HDD"];
+
+fn conf_err(e: alluxio_common::ConfError) -> WorkerError {
+    WorkerError::InvalidArgument(e.to_string())
+}
+
+/// Total and available bytes of the file system holding `path`.
+pub fn fs_space(path: &Path) -> Option<(u64, u64)> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `s` a writable statvfs.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return None;
+    }
+    Some((s.f_blocks as u64 * s.f_frsize as u64, s.f_bavail as u64 * s.f_frsize as u64))
+}
+
+fn total_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(1 << 30)
+}
+
+/// The storage directories the configuration describes, validated.
+pub fn storage_dirs(conf: &Conf) -> Result<Vec<StorageDir>> {
+    let levels = conf.get_i64("alluxio.worker.tieredstore.levels").map_err(conf_err)?;
+    if !(1..=3).contains(&levels) {
+        return Err(WorkerError::InvalidArgument(format!(
+            "Invalid value '{levels}' for alluxio.worker.tieredstore.levels: expected 1, 2 or 3"
+        )));
+    }
+    let data_folder = conf.get_str("alluxio.worker.data.folder").map_err(conf_err)?;
+    let data_folder = data_folder.trim_matches('/').to_owned();
+    let mut dirs = Vec::new();
+    let mut seen: Vec<(PathBuf, String)> = Vec::new();
+    for level in 0..levels as usize {
+        let key = |s: &str| format!("alluxio.worker.tieredstore.level{level}.{s}");
+        let alias = conf
+            .get(&key("alias"))
+            .map_err(conf_err)?
+            .unwrap_or_else(|| DEFAULT_ALIASES[level].to_owned())
+            .to_ascii_uppercase();
+        if !DEFAULT_ALIASES.contains(&alias.as_str()) {
+            return Err(WorkerError::InvalidArgument(format!(
+                "Invalid value '{alias}' for {}: expected a tier alias of alluxio.master.tieredstore.global.levels (MEM, SSD or HDD)",
+                key("alias")
+            )));
+        }
+        let mut paths = conf.get_list(&key("dirs.path")).map_err(conf_err)?;
+        if paths.is_empty() {
+            if level == 0 {
+                paths.push("/dev/shm".into());
+            } else {
+                return Err(WorkerError::InvalidArgument(format!("{} must be set for tier {alias}", key("dirs.path"))));
+            }
+        }
+        let mut quotas = conf.get_list(&key("dirs.quota")).map_err(conf_err)?;
+        let quota_key = if quotas.is_empty() && level == 0 { "alluxio.worker.ramdisk.size".to_owned() } else { key("dirs.quota") };
+        if quotas.is_empty() {
+            if level == 0 {
+                if let Some(v) = conf.get("alluxio.worker.ramdisk.size").map_err(conf_err)? {
+                    quotas.push(v);
+                }
+            } else {
+                return Err(WorkerError::InvalidArgument(format!("{} must be set for tier {alias}", key("dirs.quota"))));
+            }
+        }
+        let media = conf.get_list(&key("dirs.mediumtype")).map_err(conf_err)?;
+        for (i, p) in paths.iter().enumerate() {
+            let root = PathBuf::from(p);
+            if !root.is_absolute() {
+                return Err(WorkerError::InvalidArgument(format!("{}: directory {p} must be an absolute path", key("dirs.path"))));
+            }
+            std::fs::create_dir_all(&root).map_err(|e| {
+                WorkerError::InvalidArgument(format!("{}: cannot create directory {p}: {e}", key("dirs.path")))
+            })?;
+            let canon = root.canonicalize().unwrap_or(root.clone());
+            if let Some((_, other)) = seen.iter().find(|(d, _)| *d == canon) {
+                return Err(WorkerError::InvalidArgument(format!(
+                    "{}: directory {p} is already used by tier {other}; each directory may belong to one tier only",
+                    key("dirs.path")
+                )));
+            }
+            seen.push((canon, alias.clone()));
+            let (fs_total, _) = fs_space(&root).unwrap_or((u64::MAX, u64::MAX));
+            let quota = match quotas.get(i).or(quotas.last()) {
+                Some(q) => {
+                    let v = alluxio_common::conf::values::parse_bytes(q).ok_or_else(|| {
+                        WorkerError::InvalidArgument(format!("Invalid value '{q}' for {quota_key}: expected a byte size such as 64MB or 1GB"))
+                    })?;
+                    if v > fs_total {
+                        return Err(WorkerError::InvalidArgument(format!(
+                            "Invalid value '{q}' for {quota_key}: directory {p} is on a file system of only {} bytes",
+                            fs_total
+                        )));
+                    }
+                    v
+                }
+                // Alluxio's default ramdisk size: two thirds of memory, but no more than the tmpfs holds.
+                None => (total_memory() / 3 * 2).min(fs_total),
+            };
+            dirs.push(StorageDir {
+                path: root.join(&data_folder),
+                tier_alias: alias.clone(),
+                tier_level: level,
+                medium: media.get(i).cloned().unwrap_or_else(|| alias.clone()),
+                capacity: quota,
+            });
+        }
+    }
+    Ok(dirs)
+}
+
+/// Runs a worker until SIGTERM/SIGINT.
+pub async fn run(conf: Arc<Conf>) -> Result<()> {
+    let started = Instant::now();
+    let host = conf.get_str("alluxio.worker.hostname").map_err(conf_err)?;
+    let bind_host = conf.get_str("alluxio.worker.bind.host").map_err(conf_err)?;
+    let rpc_port = conf.get_i64("alluxio.worker.rpc.port").map_err(conf_err)?;
+    let web_port = conf.get_i64("alluxio.worker.web.port").map_err(conf_err)?;
+    let rpc_listener = net::bind(&bind_host, rpc_port, "alluxio.worker.rpc.port").map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    let web_listener = net::bind(&bind_host, web_port, "alluxio.worker.web.port").map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    let dirs = storage_dirs(&conf)?;
+    let (store, scan) = tokio::task::spawn_blocking(move || BlockStore::open(dirs))
+        .await
+        .map_err(|e| WorkerError::Internal(e.to_string()))??;
+    tracing::info!(
+        "block store: {} blocks ({} bytes) found in {} ms{}",
+        scan.blocks,
+        scan.bytes,
+        started.elapsed().as_millis(),
+        if scan.removed_files > 0 { format!("; {} stray files removed", scan.removed_files) } else { String::new() }
+    );
+    for d in store.dirs() {
+        tracing::info!("tier {} directory {} with quota {} bytes", d.tier_alias, d.path.display(), d.capacity);
+    }
+    let master_addr = format!(
+        "{}:{}",
+        conf.get_str("alluxio.master.hostname").map_err(conf_err)?,
+        conf.get_i64("alluxio.master.rpc.port").map_err(conf_err)?
+    );
+    let address = WorkerNetAddress {
+        host: host.clone(),
+        rpc_port: rpc_port as i32,
+        data_port: rpc_port as i32,
+        web_port: web_port as i32,
+        domain_socket_path: String::new(),
+    };
+    let chunk = conf.get_bytes("alluxio.user.network.reader.chunk.size.bytes").map_err(conf_err)?.max(4096) as usize;
+    let worker = Arc::new(Worker::new(store, address, &master_addr, chunk)?);
+    let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
+    tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
+
+    let web = crate::web::router(worker.clone());
+    let web_listener = tokio::net::TcpListener::from_std(web_listener).map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    tokio::spawn(async move {
+        let _ = axum::serve(web_listener, web).await;
+    });
+    let rpc_listener = tokio::net::TcpListener::from_std(rpc_listener).map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    tracing::info!(
+        "Alluxio worker {} started in {} ms on {host}:{rpc_port} (web {web_port}); master {master_addr}",
+        alluxio_common::version::VERSION,
+        started.elapsed().as_millis()
+    );
+    let svc = BlockWorkerServer::new(BlockWorkerService { worker: worker.clone() })
+        .max_decoding_message_size(64 << 20)
+        .max_encoding_message_size(64 << 20);
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .initial_stream_window_size(Some(8 << 20))
+        .initial_connection_window_size(Some(32 << 20))
+        .add_service(InterceptedService::new(svc, check_version))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(rpc_listener), shutdown_signal())
+        .await
+        .map_err(|e| WorkerError::Unavailable(format!("RPC server failed: {e}")))?;
+    tracing::info!("Alluxio worker stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+        _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+    }
+}

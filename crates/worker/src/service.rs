@@ -1,0 +1,445 @@
+//! The `BlockWorker` gRPC service: block reads (cached or through to the UFS), block writes
+//! (streamed or short-circuit), UFS file writes, and persistence on the master's behalf.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use alluxio_proto::grpc::block::block_worker_server::BlockWorker;
+use alluxio_proto::grpc::block::*;
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::block_store::BlockReadLock;
+use crate::error::WorkerError;
+use crate::worker::{relative_to, Worker};
+
+type Out<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// The service over a shared [`Worker`].
+pub struct BlockWorkerService {
+    pub worker: Arc<Worker>,
+}
+
+/// Streams `len` bytes at `offset` of a locked block file from a blocking thread.
+fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<ReadResponse> {
+    let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
+    tokio::task::spawn_blocking(move || {
+        let send_err = |tx: &mpsc::Sender<_>, e: std::io::Error| {
+            let _ = tx.blocking_send(Err(Status::internal(format!("cannot read block {}: {e}", lock.block_id))));
+        };
+        let mut f = match std::fs::File::open(&lock.path) {
+            Ok(f) => f,
+            Err(e) => return send_err(&tx, e),
+        };
+        if let Err(e) = f.seek(SeekFrom::Start(offset)) {
+            return send_err(&tx, e);
+        }
+        let mut left = len;
+        while left > 0 {
+            let n = (chunk as u64).min(left) as usize;
+            let mut buf = BytesMut::zeroed(n);
+            if let Err(e) = f.read_exact(&mut buf) {
+                return send_err(&tx, e);
+            }
+            left -= n as u64;
+            if tx.blocking_send(Ok(ReadResponse { chunk: buf.freeze() })).is_err() {
+                return; // the reader went away
+            }
+        }
+        drop(lock);
+    });
+    Box::pin(ReceiverStream::new(rx))
+}
+
+impl BlockWorkerService {
+    /// Reads a block through from the UFS, caching it unless told not to.
+    async fn read_ufs(&self, r: ReadRequest, u: OpenUfsBlockOptions) -> Result<Out<ReadResponse>, WorkerError> {
+        let w = self.worker.clone();
+        let ufs = w.ufs(u.mount_id).await?;
+        let rel = relative_to(&ufs, &u.ufs_path)?;
+        let block_len = (u.file_length - u.offset_in_file).clamp(0, u.block_size) as u64;
+        let offset = r.offset.max(0) as u64;
+        if offset > block_len {
+            return Err(WorkerError::InvalidArgument(format!("offset {offset} is past the end of block {} ({block_len} bytes)", r.block_id)));
+        }
+        let len = if r.length <= 0 { block_len - offset } else { (r.length as u64).min(block_len - offset) };
+        let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { w.chunk_size };
+        let whole = offset == 0 && len == block_len;
+        let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
+        let cache = !u.no_cache && !w.store.has_block(r.block_id) && w.caching.lock().insert(r.block_id);
+        let block_id = r.block_id;
+        if whole && cache {
+            // Tee: every chunk read from the UFS goes to the client and into the cache.
+            tokio::spawn(async move {
+                let result = tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, block_len, block_id, chunk, Some(&tx)).await;
+                w.caching.lock().remove(&block_id);
+                if let Err(e) = result {
+                    let _ = tx.send(Err(e.into())).await;
+                }
+            });
+        } else {
+            let file_off = u.offset_in_file as u64 + offset;
+            let (w2, ufs2, rel2) = (w.clone(), ufs.clone(), rel.clone());
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while done < len {
+                    let n = (chunk as u64).min(len - done);
+                    match ufs2.read(&rel2, file_off + done, n).await {
+                        Ok(b) => {
+                            done += n;
+                            if tx.send(Ok(ReadResponse { chunk: b })).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(WorkerError::from(e).into())).await;
+                            return;
+                        }
+                    }
+                }
+                let _ = w2;
+            });
+            if cache {
+                // A partial read caches the whole block in the background.
+                tokio::spawn(async move {
+                    if let Err(e) = tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, block_len, block_id, chunk, None).await {
+                        tracing::debug!("background caching of block {block_id} failed: {e}");
+                    }
+                    w.caching.lock().remove(&block_id);
+                });
+            }
+        }
+        Ok(Box::pin(ReceiverStream::new(rx)))
+    }
+}
+
+/// Reads a block from the UFS into the cache, also sending each chunk to `tx` if given.
+#[allow(clippy::too_many_arguments)]
+async fn tee_from_ufs(
+    w: &Arc<Worker>,
+    ufs: &alluxio_ufs::UnderFileSystem,
+    rel: &str,
+    file_offset: u64,
+    block_len: u64,
+    block_id: i64,
+    chunk: usize,
+    tx: Option<&mpsc::Sender<Result<ReadResponse, Status>>>,
+) -> Result<(), WorkerError> {
+    // Caching is best effort: without room the data still reaches the client.
+    let mut file = match w.store.create_temp(block_id, 0, block_len, false) {
+        Ok(path) => match std::fs::File::create(&path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                w.store.abort(block_id);
+                tracing::warn!("cannot cache block {block_id}: {e}");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::debug!("not caching block {block_id}: {e}");
+            None
+        }
+    };
+    let mut done = 0u64;
+    let mut client_gone = tx.is_none();
+    while done < block_len {
+        let n = (chunk as u64).min(block_len - done);
+        let b = match ufs.read(rel, file_offset + done, n).await {
+            Ok(b) => b,
+            Err(e) => {
+                if file.is_some() {
+                    w.store.abort(block_id);
+                }
+                return Err(e.into());
+            }
+        };
+        done += n;
+        if let Some(f) = file.as_mut() {
+            let data = b.clone();
+            // Small sequential writes to tmpfs/disk page cache: cheap enough inline.
+            if let Err(e) = tokio::task::block_in_place(|| f.write_all(&data)) {
+                tracing::warn!("cannot cache block {block_id}: {e}");
+                file = None;
+                w.store.abort(block_id);
+            }
+        }
+        if !client_gone {
+            if let Some(tx) = tx {
+                if tx.send(Ok(ReadResponse { chunk: b })).await.is_err() {
+                    client_gone = true;
+                    if file.is_none() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    if file.take().is_some() {
+        let store = w.store.clone();
+        let (tier, used) = tokio::task::spawn_blocking(move || store.commit(block_id, block_len))
+            .await
+            .map_err(|e| WorkerError::Internal(e.to_string()))??;
+        let _ = w.commit_to_master(block_id, block_len, &tier, used).await;
+    }
+    Ok(())
+}
+
+#[tonic::async_trait]
+impl BlockWorker for BlockWorkerService {
+    type ReadBlockStream = Out<ReadResponse>;
+
+    async fn read_block(&self, req: Request<ReadRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
+        let r = req.into_inner();
+        let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { self.worker.chunk_size };
+        if let Some(lock) = self.worker.store.lock(r.block_id) {
+            let offset = r.offset.max(0) as u64;
+            if offset > lock.length {
+                return Err(WorkerError::InvalidArgument(format!(
+                    "offset {offset} is past the end of block {} ({} bytes)",
+                    r.block_id, lock.length
+                ))
+                .into());
+            }
+            let len = if r.length <= 0 { lock.length - offset } else { (r.length as u64).min(lock.length - offset) };
+            return Ok(Response::new(stream_file(lock, offset, len, chunk)));
+        }
+        match r.open_ufs_block_options.clone() {
+            Some(u) if !u.ufs_path.is_empty() => Ok(Response::new(self.read_ufs(r, u).await?)),
+            _ => Err(WorkerError::BlockNotFound(r.block_id).into()),
+        }
+    }
+
+    async fn write_block(&self, req: Request<Streaming<WriteRequest>>) -> Result<Response<WriteResponse>, Status> {
+        let mut input = req.into_inner();
+        let first = match input.next().await {
+            Some(Ok(WriteRequest { value: Some(write_request::Value::Command(c)) })) => c,
+            Some(Err(s)) => return Err(s),
+            _ => return Err(Status::invalid_argument("a write stream must start with a command")),
+        };
+        let w = self.worker.clone();
+        if first.r#type == RequestType::UfsFile as i32 {
+            let o = first.create_ufs_file_options.unwrap_or_default();
+            let ufs = w.ufs(o.mount_id).await?;
+            let rel = relative_to(&ufs, &o.ufs_path)?;
+            let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
+            while let Some(m) = input.next().await {
+                match m {
+                    Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
+                        if let Err(e) = writer.write(b).await {
+                            writer.abort().await;
+                            return Err(WorkerError::from(e).into());
+                        }
+                    }
+                    Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
+                        let n = writer.written();
+                        let st = writer.close().await.map_err(WorkerError::from)?;
+                        if o.mode > 0 {
+                            ufs.set_mode(&rel, o.mode).await;
+                        }
+                        return Ok(Response::new(WriteResponse { offset: n as i64, content_hash: st.fingerprint(ufs.kind()) }));
+                    }
+                    Ok(_) => {}
+                    Err(s) => {
+                        writer.abort().await;
+                        return Err(s);
+                    }
+                }
+            }
+            writer.abort().await;
+            return Err(Status::aborted(format!("write of {} ended without commit; nothing was written", o.ufs_path)));
+        }
+        // An Alluxio block.
+        let id = first.id;
+        let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
+        let path = w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
+        let mut reserved = initial;
+        let mut written = 0u64;
+        let mut file = match std::fs::File::create(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                w.store.abort(id);
+                return Err(Status::internal(format!("cannot create block file {}: {e}", path.display())));
+            }
+        };
+        let abort = |w: &Worker, s: Status| {
+            w.store.abort(id);
+            s
+        };
+        while let Some(m) = input.next().await {
+            match m {
+                Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
+                    let n = b.len() as u64;
+                    if written + n > reserved {
+                        let more = (written + n - reserved).max(8 << 20);
+                        if let Err(e) = w.store.reserve(id, more) {
+                            return Err(abort(&w, e.into()));
+                        }
+                        reserved += more;
+                    }
+                    if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
+                        return Err(abort(&w, Status::internal(format!("cannot write block {id}: {e}"))));
+                    }
+                    written += n;
+                }
+                Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
+                    drop(file);
+                    let store = w.store.clone();
+                    let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
+                        .await
+                        .map_err(|e| Status::internal(e.to_string()))??;
+                    w.commit_to_master(id, written, &tier, used).await?;
+                    return Ok(Response::new(WriteResponse { offset: written as i64, content_hash: String::new() }));
+                }
+                Ok(_) => {}
+                Err(s) => return Err(abort(&w, s)),
+            }
+        }
+        Err(abort(&w, Status::aborted(format!("write of block {id} ended without commit; the block was discarded"))))
+    }
+
+    type OpenLocalBlockStream = Out<OpenLocalBlockResponse>;
+
+    async fn open_local_block(&self, req: Request<Streaming<OpenLocalBlockRequest>>) -> Result<Response<Self::OpenLocalBlockStream>, Status> {
+        let mut input = req.into_inner();
+        let first = match input.next().await {
+            Some(Ok(r)) => r,
+            Some(Err(s)) => return Err(s),
+            None => return Err(Status::invalid_argument("empty OpenLocalBlock stream")),
+        };
+        let lock = self.worker.store.lock(first.block_id).ok_or(WorkerError::BlockNotFound(first.block_id))?;
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx
+            .send(Ok(OpenLocalBlockResponse { path: lock.path.display().to_string(), length: lock.length as i64 }))
+            .await;
+        tokio::spawn(async move {
+            // The lock lives until the client closes its side (or disconnects).
+            while let Some(Ok(_)) = input.next().await {}
+            drop(lock);
+            drop(tx);
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    type CreateLocalBlockStream = Out<CreateLocalBlockResponse>;
+
+    async fn create_local_block(&self, req: Request<Streaming<CreateLocalBlockRequest>>) -> Result<Response<Self::CreateLocalBlockStream>, Status> {
+        let mut input = req.into_inner();
+        let first = match input.next().await {
+            Some(Ok(r)) => r,
+            Some(Err(s)) => return Err(s),
+            None => return Err(Status::invalid_argument("empty CreateLocalBlock stream")),
+        };
+        let w = self.worker.clone();
+        let id = first.block_id;
+        let path = w.store.create_temp(id, first.tier.max(0) as usize, first.space_to_reserve.max(0) as u64, first.protected)?;
+        let path_s = path.display().to_string();
+        let (tx, rx) = mpsc::channel(4);
+        let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
+        tokio::spawn(async move {
+            let mut committed = false;
+            while let Some(m) = input.next().await {
+                let Ok(m) = m else { break };
+                if m.commit {
+                    let p = path.clone();
+                    let store = w.store.clone();
+                    let r = tokio::task::spawn_blocking(move || {
+                        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                        store.commit(id, len).map(|t| (t, len))
+                    })
+                    .await;
+                    match r {
+                        Ok(Ok(((tier, used), len))) => {
+                            committed = true;
+                            let reply = match w.commit_to_master(id, len, &tier, used).await {
+                                Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
+                                Err(e) => Err(e.into()),
+                            };
+                            let _ = tx.send(reply).await;
+                        }
+                        Ok(Err(e)) => {
+                            let _ = tx.send(Err(e.into())).await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                        }
+                    }
+                    break;
+                }
+                if m.space_to_reserve > 0 {
+                    let reply = match w.store.reserve(id, m.space_to_reserve as u64) {
+                        Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
+                        Err(e) => Err(e.into()),
+                    };
+                    let failed = reply.is_err();
+                    let _ = tx.send(reply).await;
+                    if failed {
+                        break;
+                    }
+                }
+            }
+            if !committed {
+                w.store.abort(id);
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
+        self.worker.store.remove(req.into_inner().block_id);
+        Ok(Response::new(RemoveBlockResponse {}))
+    }
+
+    async fn persist_file(&self, req: Request<PersistFileRequest>) -> Result<Response<PersistFileResponse>, Status> {
+        let r = req.into_inner();
+        let w = self.worker.clone();
+        let ufs = w.ufs(r.mount_id).await?;
+        let rel = relative_to(&ufs, &r.ufs_path)?;
+        let mut locks = Vec::with_capacity(r.block_ids.len());
+        for b in &r.block_ids {
+            locks.push(w.store.lock(*b).ok_or_else(|| {
+                Status::from(WorkerError::Unavailable(format!("block {b} of {} is not cached on this worker", r.ufs_path)))
+            })?);
+        }
+        let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
+        for (lock, len) in locks.iter().zip(&r.block_lengths) {
+            let path = lock.path.clone();
+            let mut off = 0u64;
+            let len = *len as u64;
+            while off < len {
+                let n = (w.chunk_size as u64).min(len - off);
+                let p = path.clone();
+                let data: std::io::Result<Bytes> = tokio::task::spawn_blocking(move || {
+                    let mut f = std::fs::File::open(&p)?;
+                    f.seek(SeekFrom::Start(off))?;
+                    let mut buf = vec![0u8; n as usize];
+                    f.read_exact(&mut buf)?;
+                    Ok(Bytes::from(buf))
+                })
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?;
+                let data = match data {
+                    Ok(d) => d,
+                    Err(e) => {
+                        writer.abort().await;
+                        return Err(Status::internal(format!("cannot read block {} to persist {}: {e}", lock.block_id, r.ufs_path)));
+                    }
+                };
+                if let Err(e) = writer.write(data).await {
+                    writer.abort().await;
+                    return Err(WorkerError::from(e).into());
+                }
+                off += n;
+            }
+        }
+        let st = writer.close().await.map_err(WorkerError::from)?;
+        if r.mode > 0 {
+            ufs.set_mode(&rel, r.mode).await;
+        }
+        drop(locks);
+        Ok(Response::new(PersistFileResponse { content_hash: st.fingerprint(ufs.kind()) }))
+    }
+}

@@ -1,0 +1,138 @@
+//! The worker's shared state: its block store, its identity at the master, UFS handles,
+//! and the master RPC clients.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use alluxio_proto::grpc::block::block_master_worker_service_client::BlockMasterWorkerServiceClient;
+use alluxio_proto::grpc::block::{CommitBlockPRequest, LocationBlockIdListEntry};
+use alluxio_proto::grpc::file::file_system_master_client_service_client::FileSystemMasterClientServiceClient;
+use alluxio_proto::grpc::file::GetUfsInfoPRequest;
+use alluxio_proto::grpc::WorkerNetAddress;
+use alluxio_proto::version::VersionStamp;
+use alluxio_ufs::UnderFileSystem;
+use parking_lot::Mutex;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::block_store::BlockStore;
+use crate::error::{Result, WorkerError};
+
+pub type MasterBlockClient = BlockMasterWorkerServiceClient<InterceptedService<Channel, VersionStamp>>;
+pub type MasterFsClient = FileSystemMasterClientServiceClient<InterceptedService<Channel, VersionStamp>>;
+
+/// Everything the worker's services and loops share.
+pub struct Worker {
+    pub store: Arc<BlockStore>,
+    pub address: WorkerNetAddress,
+    pub id: AtomicI64,
+    master: Channel,
+    ufs: Mutex<BTreeMap<i64, UnderFileSystem>>,
+    /// Blocks being cached from the UFS in the background.
+    pub caching: Mutex<HashSet<i64>>,
+    pub chunk_size: usize,
+    pub start_time_ms: i64,
+}
+
+impl Worker {
+    pub fn new(store: Arc<BlockStore>, address: WorkerNetAddress, master_addr: &str, chunk_size: usize) -> Result<Self> {
+        let master = Channel::from_shared(format!("http://{master_addr}"))
+            .map_err(|e| WorkerError::InvalidArgument(format!("bad master address {master_addr}: {e}")))?
+            .connect_timeout(Duration::from_secs(3))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(Worker {
+            store,
+            address,
+            id: AtomicI64::new(0),
+            master,
+            ufs: Mutex::new(BTreeMap::new()),
+            caching: Mutex::new(HashSet::new()),
+            chunk_size,
+            start_time_ms: alluxio_common::now_ms(),
+        })
+    }
+
+    pub fn master_blocks(&self) -> MasterBlockClient {
+        BlockMasterWorkerServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
+            .max_decoding_message_size(256 << 20)
+            .max_encoding_message_size(256 << 20)
+    }
+
+    fn master_fs(&self) -> MasterFsClient {
+        FileSystemMasterClientServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
+    }
+
+    /// The UFS of a mount, asking the master for its URI and options once.
+    pub async fn ufs(&self, mount_id: i64) -> Result<UnderFileSystem> {
+        if let Some(u) = self.ufs.lock().get(&mount_id) {
+            return Ok(u.clone());
+        }
+        let info = self
+            .master_fs()
+            .get_ufs_info(GetUfsInfoPRequest { mount_id })
+            .await
+            .map_err(|s| WorkerError::Unavailable(format!("cannot get UFS info of mount {mount_id} from the master: {}", s.message())))?
+            .into_inner()
+            .ufs_info
+            .ok_or_else(|| WorkerError::Internal(format!("master sent no UFS info for mount {mount_id}")))?;
+        let u = UnderFileSystem::open(&info.uri, &info.properties.into_iter().collect())?;
+        self.ufs.lock().insert(mount_id, u.clone());
+        Ok(u)
+    }
+
+    /// Tells the master a block was committed here. A block the master does not know
+    /// (its file was deleted meanwhile) is dropped; an unreachable master hears of it in
+    /// the next heartbeat.
+    pub async fn commit_to_master(&self, block_id: i64, length: u64, tier: &str, used_on_tier: i64) -> Result<()> {
+        let id = self.id.load(Ordering::SeqCst);
+        let r = self
+            .master_blocks()
+            .commit_block(CommitBlockPRequest {
+                worker_id: id,
+                used_bytes_on_tier: used_on_tier,
+                tier_alias: tier.into(),
+                block_id,
+                length: length as i64,
+                medium_type: tier.into(),
+            })
+            .await;
+        match r {
+            Ok(resp) if resp.get_ref().known => {
+                self.store.reported(&[block_id]);
+                Ok(())
+            }
+            Ok(_) => {
+                self.store.reported(&[block_id]);
+                self.store.remove(block_id);
+                Err(WorkerError::InvalidArgument(format!("Block {block_id} belongs to no file (deleted while written?); dropped")))
+            }
+            Err(s) => {
+                tracing::warn!("cannot commit block {block_id} to the master now ({}); it will be reported later", s.message());
+                Ok(())
+            }
+        }
+    }
+
+    /// Blocks grouped for a report to the master.
+    pub fn block_lists(blocks: Vec<(String, Vec<i64>)>) -> Vec<LocationBlockIdListEntry> {
+        blocks
+            .into_iter()
+            .map(|(t, ids)| LocationBlockIdListEntry { medium_type: t.clone(), tier_alias: t, block_ids: ids })
+            .collect()
+    }
+}
+
+/// The UFS path relative to a mount's root, from a full UFS path.
+pub fn relative_to(ufs: &UnderFileSystem, full: &str) -> Result<String> {
+    let root = ufs.uri().trim_end_matches('/');
+    if full.trim_end_matches('/') == root {
+        return Ok(String::new());
+    }
+    full.strip_prefix(root)
+        .and_then(|r| r.strip_prefix('/'))
+        .map(str::to_owned)
+        .ok_or_else(|| WorkerError::InvalidArgument(format!("UFS path {full} is not under its mount's UFS {root}")))
+}
