@@ -119,7 +119,7 @@ fn main() -> ExitCode {
                 Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),
                 _ => rt.block_on(alluxio_worker::server::run(conf)).map_err(|e| e.to_string()),
             };
-            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            rt.shutdown_timeout(std::time::Duration::from_millis(300));
             match r {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

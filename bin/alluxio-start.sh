@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+#
+# Starts Alluxio processes. Same interface as Alluxio's alluxio-start.sh.
+
+set -uo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/alluxio-common.sh"
+
+USAGE="Usage: alluxio-start.sh [-hNwa] [-i backup] ACTION [MOPT] [-f] [-c cache]
+Where ACTION is one of:
+  all [MOPT] [-c cache]     \tStart all masters and workers.
+  local [MOPT] [-c cache]   \tStart a master and a worker locally.
+  master                    \tStart the local master on this node.
+  masters                   \tStart masters on master nodes.
+  worker [MOPT] [-c cache]  \tStart a worker on this node.
+  workers [MOPT] [-c cache] \tStart workers on worker nodes.
+MOPT (Mount Option) is one of:
+  Mount    \tMount the configured RamFS if it is not already mounted.
+  SudoMount\tMount the configured RamFS using sudo if it is not already mounted.
+  NoMount  \tDo not mount the configured RamFS (the tier directory must already be a tmpfs/ramfs).
+  Notice: NoMount is assumed if MOPT is not specified.
+-a         asynchronously start processes without waiting for them to serve
+-c cache   populate the worker ramcache(s) from the given directory (saved by alluxio-stop.sh -c)
+-f         format journal and worker storage before starting
+-h         display this help
+-i backup  a journal backup to restore the master from (into a freshly formatted journal)
+-N         accepted for compatibility: a process that is already running is never started twice
+-w         wait for processes to be serving (the default; see -a)"
+
+ASYNC=""
+FORMAT=""
+BACKUP=""
+CACHE=""
+while getopts ":hNwai:" o; do
+  case "$o" in
+    h) echo -e "$USAGE"; exit 0 ;;
+    N|w) ;;
+    a) ASYNC=1 ;;
+    i) BACKUP=$OPTARG ;;
+    *) echo -e "$USAGE" >&2; exit 1 ;;
+  esac
+done
+shift $((OPTIND - 1))
+
+ACTION=${1:-}
+if [[ -z "$ACTION" ]]; then
+  echo "Error: no ACTION specified" >&2
+  echo -e "$USAGE" >&2
+  exit 1
+fi
+shift
+MOPT=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    Mount|SudoMount|NoMount) MOPT=$1 ;;
+    -f) FORMAT=1 ;;
+    -c) CACHE=${2:-}; shift
+        if [[ -z "$CACHE" ]]; then echo "Error: -c needs a directory" >&2; exit 1; fi ;;
+    -a) ASYNC=1 ;;
+    -i) BACKUP=${2:-}; shift ;;
+    *) echo "Error: Invalid argument: $1" >&2; echo -e "$USAGE" >&2; exit 1 ;;
+  esac
+  shift
+done
+
+case "$ACTION" in
+  all|local|master|masters|worker|workers) ;;
+  *) echo "Error: Invalid ACTION: $ACTION" >&2; echo -e "$USAGE" >&2; exit 1 ;;
+esac
+if [[ -z "$MOPT" && "$ACTION" =~ ^(all|local|worker|workers)$ ]]; then
+  if [[ -n "$FORMAT" ]]; then MOPT=SudoMount; echo "Assuming SudoMount given -f option."; else MOPT=NoMount; echo "Assuming NoMount by default."; fi
+fi
+
+# Builds the binary if needed (in the foreground, so the user sees it) and checks the configuration.
+if ! "$ALLUXIO" validateConf >/dev/null; then
+  exit 1
+fi
+
+wait_for_port() {
+  # wait_for_port <name> <pid> <port> <log>
+  local name=$1 pid=$2 port=$3 log=$4 i
+  for ((i = 0; i < 600; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo -e "--- [ FAILED ] The $name @ $(local_hostname) is not serving requests; it exited. Last log lines ($log):" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "--- [ OK ] The $name service @ $(local_hostname) is in a healthy state."
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "--- [ FAILED ] The $name @ $(local_hostname) is not serving requests after 60 s; see $log" >&2
+  return 1
+}
+
+start_master() {
+  local logs pidf log
+  logs=$(logs_dir)
+  pidf=$logs/master.pid
+  log=$logs/master.log
+  if pid_alive "$pidf"; then
+    echo "Master is already running @ $(local_hostname) (pid $(cat "$pidf")); not starting another."
+    return 0
+  fi
+  if [[ -n "$FORMAT" ]]; then
+    "$ALLUXIO" formatJournal || return 1
+  elif [[ "$(get_conf alluxio.master.journal.type)" != "NOOP" ]]; then
+    local folder
+    folder=$(get_conf alluxio.master.journal.folder)
+    if [[ -f "$folder" ]]; then
+      echo "Journal location $folder is a file not a directory. Please remove the file before retrying." >&2
+      return 1
+    fi
+    if [[ ! -e "$folder" ]]; then
+      echo "Journal folder $folder does not exist yet: formatting a new journal."
+      "$ALLUXIO" formatJournal >/dev/null || return 1
+    fi
+  fi
+  local extra=()
+  if [[ -n "$BACKUP" ]]; then
+    extra+=("-Dalluxio.master.journal.init.from.backup=$BACKUP")
+  fi
+  echo "Starting master @ $(local_hostname). Logging to $logs"
+  nohup "$ALLUXIO" "${extra[@]}" process master >>"$log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$pidf"
+  if [[ -z "$ASYNC" ]]; then
+    wait_for_port master "$pid" "$(get_conf alluxio.master.rpc.port)" "$log" || return 1
+  fi
+}
+
+# The level-0 directories of a MEM tier (where ramdisks live).
+mem_dirs() {
+  local alias paths
+  alias=$(get_conf alluxio.worker.tieredstore.level0.alias)
+  alias=${alias:-MEM}
+  [[ "${alias^^}" == "MEM" ]] || return 0
+  paths=$(get_conf alluxio.worker.tieredstore.level0.dirs.path)
+  paths=${paths:-/dev/shm}
+  echo "$paths" | tr ',' '\n' | sed 's/^[[:space:]]*//;s/[[:space:]]*$//' | grep -v '^$'
+}
+
+fs_type() {
+  local p=$1
+  while [[ ! -e "$p" && "$p" != "/" ]]; do p=$(dirname "$p"); done
+  stat -f -c %T "$p" 2>/dev/null
+}
+
+prepare_ramdisk() {
+  local d t size
+  for d in $(mem_dirs); do
+    t=$(fs_type "$d")
+    case "$MOPT" in
+      NoMount)
+        if [[ "$t" != "tmpfs" && "$t" != "ramfs" ]]; then
+          echo "ERROR: Ramdisk $d is not mounted with mount option NoMount. Use alluxio-start.sh worker Mount|SudoMount to mount ramdisk." >&2
+          return 1
+        fi
+        if [[ "$t" == "tmpfs" ]]; then
+          echo "WARNING: Using tmpFS does not guarantee data to be stored in memory."
+          echo "WARNING: Check vmstat for memory statistics (e.g. swapping)."
+        fi
+        ;;
+      Mount|SudoMount)
+        if mountpoint -q "$d" 2>/dev/null && [[ "$t" == "ramfs" || "$t" == "tmpfs" ]]; then
+          echo "Ramdisk $d already mounted. Skipping mounting procedure."
+          continue
+        fi
+        echo "Ramdisk $d not detected. Mounting..."
+        size=$(get_conf alluxio.worker.ramdisk.size)
+        size=${size:-1GB}
+        local sudo=""
+        [[ "$MOPT" == "SudoMount" && "$(id -u)" != "0" ]] && sudo=sudo
+        $sudo mkdir -p "$d" && $sudo mount -t ramfs -o "size=$size" ramfs "$d" && $sudo chmod a+w "$d" || {
+          echo "ERROR: cannot mount a ramfs at $d" >&2
+          return 1
+        }
+        ;;
+    esac
+  done
+}
+
+restore_cache() {
+  local d src
+  if [[ ! -d "$CACHE" ]]; then
+    echo "Error: cache path $CACHE is not a directory" >&2
+    exit 2
+  fi
+  if [[ -z "$(ls -A "$CACHE")" ]]; then
+    echo "Cache path $CACHE is empty: nothing to restore."
+    return 0
+  fi
+  for d in $(mem_dirs); do
+    src=$CACHE/${d#/}
+    if [[ ! -d "$src" ]]; then
+      echo "Error: $src does not exist: $CACHE holds no saved cache for ramdisk $d" >&2
+      exit 2
+    fi
+    echo "Restoring the ramdisk cache of $d from $src"
+    mkdir -p "$d"
+    rm -rf "${d:?}/alluxioworker"
+    cp -a "$src/." "$d/" || { echo "Error: cannot restore $src into $d" >&2; exit 2; }
+  done
+}
+
+start_worker() {
+  local logs pidf log
+  logs=$(logs_dir)
+  pidf=$logs/worker.pid
+  log=$logs/worker.log
+  if pid_alive "$pidf"; then
+    echo "Worker is already running @ $(local_hostname) (pid $(cat "$pidf")); not starting another."
+    return 0
+  fi
+  prepare_ramdisk || return 1
+  if [[ -n "$FORMAT" ]]; then
+    "$ALLUXIO" formatWorker || return 1
+  fi
+  if [[ -n "$CACHE" ]]; then
+    restore_cache
+  fi
+  echo "Starting worker @ $(local_hostname). Logging to $logs"
+  nohup "$ALLUXIO" process worker >>"$log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$pidf"
+  if [[ -z "$ASYNC" ]]; then
+    wait_for_port worker "$pid" "$(get_conf alluxio.worker.rpc.port)" "$log" || return 1
+  fi
+}
+
+# Runs this script with one ACTION on each host of conf/<file>.
+on_hosts() {
+  local file=$1 action=$2 rc=0 h done_local=""
+  local args=()
+  [[ -n "$ASYNC" ]] && args+=(-a)
+  [[ -n "$BACKUP" ]] && args+=(-i "$BACKUP")
+  args+=("$action")
+  [[ "$action" == "worker" ]] && args+=("$MOPT")
+  [[ -n "$FORMAT" ]] && args+=(-f)
+  [[ -n "$CACHE" ]] && args+=(-c "$CACHE")
+  for h in $(hosts_of "$file"); do
+    if is_local_host "$h"; then
+      [[ -n "$done_local" ]] && continue
+      done_local=1
+    fi
+    run_on "$h" "$BIN_DIR/alluxio-start.sh" "${args[@]}" || rc=1
+  done
+  return $rc
+}
+
+case "$ACTION" in
+  master) start_master ;;
+  worker) start_worker ;;
+  local) start_master && start_worker ;;
+  masters) on_hosts masters master ;;
+  workers) on_hosts workers worker ;;
+  all) on_hosts masters master && on_hosts workers worker ;;
+esac
