@@ -192,13 +192,13 @@ impl FileSystemMaster {
             }
             return Ok(());
         }
-        let ufs = UnderFileSystem::open(root_ufs, &root_options)?;
-        if ufs.kind() == "local" && ufs.stat("").await?.is_none() {
-            ufs.mkdirs("").await.ok();
-            std::fs::create_dir_all(ufs.uri()).map_err(|e| {
-                MasterError::Unavailable(format!("cannot create root UFS directory {}: {e}", ufs.uri()))
-            })?;
+        // A local root UFS is created on first start (Alluxio's default underFSStorage).
+        if alluxio_ufs::scheme_of(root_ufs) == "file" {
+            let dir = root_ufs.strip_prefix("file://").unwrap_or(root_ufs);
+            std::fs::create_dir_all(dir)
+                .map_err(|e| MasterError::Unavailable(format!("cannot create root UFS directory {dir}: {e}")))?;
         }
+        let ufs = UnderFileSystem::open(root_ufs, &root_options)?;
         let user = self.opts.super_user.clone();
         let group = alluxio_common::user::primary_group_of(&user);
         let umask = self.opts.umask;
@@ -282,6 +282,13 @@ impl FileSystemMaster {
 
     /// Makes `path` known to Alluxio if it exists in the UFS but not in Alluxio yet.
     pub async fn load_metadata(&self, path: &AlluxioPath) -> Result<()> {
+        self.load_metadata_opt(path, false).await
+    }
+
+    /// As `load_metadata`; with `trust_listing`, a path whose parent's UFS listing was
+    /// already loaded is taken as absent without asking the UFS again (the fast path of
+    /// creates that do not write to the UFS).
+    async fn load_metadata_opt(&self, path: &AlluxioPath, trust_listing: bool) -> Result<()> {
         if self.opts.load_type == LoadType::Never {
             return Ok(());
         }
@@ -291,7 +298,7 @@ impl FileSystemMaster {
                 Lookup::Found(_) | Lookup::NotADirectory { .. } => return Ok(()),
                 Lookup::Missing { deepest, depth } => {
                     let loaded = deepest.dir().is_some_and(|d| d.children_loaded);
-                    if loaded && depth + 1 == path.depth() && self.opts.load_type == LoadType::Once {
+                    if trust_listing && loaded && depth + 1 == path.depth() && self.opts.load_type == LoadType::Once {
                         return Ok(()); // the parent's listing was loaded: known absent
                     }
                     let (m, ufs, _) = self.resolve_ufs(&ns, path)?;
@@ -467,6 +474,10 @@ impl FileSystemMaster {
             };
         }
         if let InodeKind::File(f) = &n.kind {
+            if f.completed && f.length == 0 {
+                fi.in_alluxio_percentage = 100;
+                fi.in_memory_percentage = 100;
+            }
             let ids = &fi.block_ids;
             if !ids.is_empty() && f.length > 0 {
                 let cached = self.blocks.cached(ids);
@@ -639,8 +650,8 @@ impl FileSystemMaster {
             }
             return Err(MasterError::AlreadyExists(format!("Not allowed to create directory because path already exists: {path}")));
         }
-        self.load_metadata(path).await?;
         let persist = persists(write_type);
+        self.load_metadata_opt(path, !persist).await?;
         let ufs_target = {
             let ns = self.ns.read();
             if allow_exists && ns.find(path).is_some_and(Inode::is_dir) {
@@ -680,8 +691,8 @@ impl FileSystemMaster {
         if opts.block_size < 0 {
             return Err(MasterError::InvalidArgument(format!("Invalid block size {} for {path}", opts.block_size)));
         }
-        self.load_metadata(path).await?;
         let persist = persists(write_type);
+        self.load_metadata_opt(path, !persist).await?;
         let parent_mkdir = {
             let ns = self.ns.read();
             let depth = Self::check_create(&ns, path, opts.recursive, "file")?;

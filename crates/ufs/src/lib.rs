@@ -121,6 +121,10 @@ impl UnderFileSystem {
                     return Err(invalid("a local UFS path must be absolute"));
                 }
                 let root = normalize_local(path);
+                // OpenDAL creates a missing root; a mount must not conjure directories.
+                if !std::path::Path::new(&root).is_dir() {
+                    return Err(UfsError::NotFound { path: root });
+                }
                 let op = Operator::new(opendal::services::Fs::default().root(&root))
                     .map_err(|e| invalid(&e.to_string()))?
                     .finish();

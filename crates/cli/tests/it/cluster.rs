@@ -1,0 +1,271 @@
+//! The test fixture: one Alluxio cluster (master + worker) as real processes.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_alluxio");
+
+/// Picks a free port by binding to port 0 (the port is released before use).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The repository root (for bin/ scripts).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+pub struct Cluster {
+    pub home: tempfile::TempDir,
+    pub shm: PathBuf,
+    pub master_port: u16,
+    pub worker_port: u16,
+    master: Option<Child>,
+    worker: Option<Child>,
+}
+
+impl Cluster {
+    /// A configured, not yet formatted cluster. `extra` lines go into alluxio-site.properties.
+    pub fn new(extra: &[&str]) -> Cluster {
+        let home = tempfile::tempdir().unwrap();
+        let shm = PathBuf::from(format!("/dev/shm/alluxio-it-{}-{}", std::process::id(), free_port()));
+        let (mp, mw, wp, ww) = (free_port(), free_port(), free_port(), free_port());
+        std::fs::create_dir_all(home.path().join("conf")).unwrap();
+        let mut props = format!(
+            "alluxio.master.hostname=localhost\nalluxio.master.rpc.port={mp}\nalluxio.master.web.port={mw}\n\
+             alluxio.worker.rpc.port={wp}\nalluxio.worker.web.port={ww}\n\
+             alluxio.worker.tieredstore.level0.dirs.path={}\nalluxio.worker.ramdisk.size=256MB\n\
+             alluxio.master.persistence.scheduler.interval=100ms\nalluxio.master.persistence.initial.interval=100ms\n",
+            shm.display()
+        );
+        for e in extra {
+            props.push_str(e);
+            props.push('\n');
+        }
+        std::fs::write(home.path().join("conf/alluxio-site.properties"), props).unwrap();
+        Cluster { home, shm, master_port: mp, worker_port: wp, master: None, worker: None }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.home.path().join(rel)
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ALLUXIO_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("ALLUXIO_HOME", self.home.path()).env("ALLUXIO_BINARY", BIN).env_remove("RUST_BACKTRACE");
+        c
+    }
+
+    /// Runs `alluxio <args>`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(Path::new(BIN)).args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// Runs `alluxio <args>` and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "alluxio {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// Runs `alluxio <args>` and expects failure; returns (exit code, stderr + stdout).
+    pub fn fails(&self, args: &[&str]) -> (i32, String) {
+        let o = self.run(args);
+        assert!(!o.status.success(), "alluxio {args:?} should have failed:\n{}", String::from_utf8_lossy(&o.stdout));
+        (o.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout)))
+    }
+
+    /// Runs a script of bin/ (e.g. `alluxio-start.sh`) against this cluster.
+    pub fn script(&self, name: &str, args: &[&str]) -> Output {
+        self.command(&repo().join("bin").join(name)).args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    pub fn format(&self) {
+        self.ok(&["format"]);
+    }
+
+    fn spawn(&self, role: &str) -> Child {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.path(&format!("{role}.log"))).unwrap();
+        self.command(Path::new(BIN))
+            .args(["process", role])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    }
+
+    pub fn start_master(&mut self) {
+        self.master = Some(self.spawn("master"));
+        self.wait_port(self.master_port, "master");
+    }
+
+    pub fn start_worker(&mut self) {
+        self.worker = Some(self.spawn("worker"));
+        self.wait_port(self.worker_port, "worker");
+        self.wait_workers(1);
+    }
+
+    pub fn start(&mut self) {
+        self.start_master();
+        self.start_worker();
+    }
+
+    /// `kill -9` of the master.
+    pub fn kill_master(&mut self) {
+        if let Some(mut c) = self.master.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    pub fn kill_worker(&mut self) {
+        if let Some(mut c) = self.worker.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM and wait.
+    pub fn stop_master(&mut self) {
+        if let Some(c) = self.master.take() {
+            terminate(c);
+        }
+    }
+
+    pub fn stop_worker(&mut self) {
+        if let Some(c) = self.worker.take() {
+            terminate(c);
+        }
+    }
+
+    pub fn log(&self, role: &str) -> String {
+        let mut s = std::fs::read_to_string(self.path(&format!("{role}.log"))).unwrap_or_default();
+        s.push_str(&std::fs::read_to_string(self.path(&format!("logs/{role}.log"))).unwrap_or_default());
+        s
+    }
+
+    pub fn wait_port(&mut self, port: u16, role: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return;
+            }
+            let child = if role == "master" { self.master.as_mut() } else { self.worker.as_mut() };
+            if let Some(c) = child {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("{role} exited with {status} before serving:\n{}", self.log(role));
+                }
+            }
+            assert!(Instant::now() < deadline, "{role} did not open port {port}:\n{}", self.log(role));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until `n` workers are registered.
+    pub fn wait_workers(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let want = format!("Live Workers: {n}");
+        loop {
+            let o = self.run(&["fsadmin", "report"]);
+            if String::from_utf8_lossy(&o.stdout).contains(&want) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "workers did not register:\n{}", self.log("worker"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Polls `f` until it returns true.
+    pub fn eventually(&self, what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The master's address for an in-process client.
+    pub fn client_conf(&self) -> alluxio_common::Conf {
+        let mut c = alluxio_common::Conf::defaults();
+        c.set("alluxio.master.hostname", "localhost");
+        c.set("alluxio.master.rpc.port", self.master_port.to_string());
+        c.set("alluxio.user.rpc.retry.max.duration", "1sec");
+        c
+    }
+}
+
+fn terminate(mut c: Child) {
+    // SAFETY: sending a signal to a child we own.
+    unsafe {
+        libc::kill(c.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = c.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for role in ["master", "worker"] {
+                let log = self.log(role);
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                eprintln!("---- {role} log (last lines) ----");
+                for l in tail.iter().rev() {
+                    eprintln!("{l}");
+                }
+            }
+        }
+        self.kill_worker();
+        self.kill_master();
+        // Processes started by the scripts.
+        let _ = self.script("alluxio-stop.sh", &["local"]);
+        let _ = std::fs::remove_dir_all(&self.shm);
+    }
+}
+
+/// Random bytes of a given length, deterministic per seed.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// `ls -R` output with the columns that legitimately change (in-Alluxio %) removed.
+pub fn listing(out: &str) -> Vec<String> {
+    let mut v: Vec<String> = out
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            // perm owner group size state date time in% path
+            format!("{} {} {} {} {} {} {} {}", cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[cols.len() - 1])
+        })
+        .collect();
+    v.sort();
+    v
+}
