@@ -14,13 +14,18 @@ use alluxio_common::{AlluxioPath, Conf};
 use crate::exit;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
     let r = match args.first().map(String::as_str) {
         Some("metadata") => metadata(&conf, &args[1..]).await,
-        _ => Err("Usage: alluxio bench metadata [--clients 16] [--seconds 5] [--dir /bench-meta]".to_owned()),
+        _ => Err(
+            "Usage: alluxio bench metadata [--clients 16] [--seconds 5] [--dir /bench-meta]"
+                .to_owned(),
+        ),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,25 +67,42 @@ where
 }
 
 async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
-    let n: usize = flag(args, "--clients").and_then(|v| v.parse().ok()).unwrap_or(16);
-    let secs: f64 = flag(args, "--seconds").and_then(|v| v.parse().ok()).unwrap_or(5.0);
-    let dir = flag(args, "--dir").unwrap_or_else(|| format!("/bench-meta-{}", alluxio_common::now_ms()));
+    let n: usize = flag(args, "--clients")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let secs: f64 = flag(args, "--seconds")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5.0);
+    let dir =
+        flag(args, "--dir").unwrap_or_else(|| format!("/bench-meta-{}", alluxio_common::now_ms()));
     let dir = AlluxioPath::parse(&dir).map_err(|e| e.to_string())?;
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         clients.push(FileSystem::connect(conf).await.map_err(|e| e.message)?);
     }
-    clients[0].create_directory(&dir, true, true, Some(WritePType::MustCache)).await.map_err(|e| e.message)?;
+    clients[0]
+        .create_directory(&dir, true, true, Some(WritePType::MustCache))
+        .await
+        .map_err(|e| e.message)?;
     let probe = dir.join("probe");
     clients[0]
-        .create_file(&probe, CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() })
+        .create_file(
+            &probe,
+            CreateFileOptions {
+                write_type: Some(WritePType::MustCache),
+                ..Default::default()
+            },
+        )
         .await
         .map_err(|e| e.message)?
         .close()
         .await
         .map_err(|e| e.message)?;
 
-    let noop = measure(&clients, secs, |fs, _, _| async move { fs.ping().await.map_err(|e| e.message) }).await?;
+    let noop = measure(&clients, secs, |fs, _, _| async move {
+        fs.ping().await.map_err(|e| e.message)
+    })
+    .await?;
     let p2 = probe.clone();
     let stat = measure(&clients, secs, move |fs, _, _| {
         let p = p2.clone();
@@ -92,18 +114,36 @@ async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
         let p = d2.join(&format!("f-{i}-{k}"));
         async move {
             let out = fs
-                .create_file(&p, CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() })
+                .create_file(
+                    &p,
+                    CreateFileOptions {
+                        write_type: Some(WritePType::MustCache),
+                        ..Default::default()
+                    },
+                )
                 .await
                 .map_err(|e| e.message)?;
             out.close().await.map(|_| ()).map_err(|e| e.message)
         }
     })
     .await?;
-    println!("Metadata benchmark: {n} concurrent clients, {secs} s per operation, journal {}", conf.get_str("alluxio.master.journal.type").unwrap_or_default());
+    println!(
+        "Metadata benchmark: {n} concurrent clients, {secs} s per operation, journal {}",
+        conf.get_str("alluxio.master.journal.type")
+            .unwrap_or_default()
+    );
     println!("{:<40} {:>12} {:>14}", "operation", "ops/s", "vs no-op RPC");
-    println!("{:<40} {:>12.0} {:>13.2}x", "no-op RPC (baseline)", noop, 1.0);
+    println!(
+        "{:<40} {:>12.0} {:>13.2}x",
+        "no-op RPC (baseline)", noop, 1.0
+    );
     println!("{:<40} {:>12.0} {:>13.2}x", "getStatus", stat, stat / noop);
-    println!("{:<40} {:>12.0} {:>13.2}x", "create+complete (journaled, fsynced)", create, create / noop);
+    println!(
+        "{:<40} {:>12.0} {:>13.2}x",
+        "create+complete (journaled, fsynced)",
+        create,
+        create / noop
+    );
     let _ = clients[0].delete(&dir, true, false).await;
     Ok(())
 }

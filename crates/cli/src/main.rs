@@ -39,7 +39,9 @@ GENERIC_COMMAND_OPTIONS supports:
 Commands print help when invoked without parameters.";
 
 /// Splits `-Dkey=value` generic options from the other arguments.
-fn split_defines(args: Vec<String>) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+type Defines = Vec<(String, String)>;
+
+fn split_defines(args: Vec<String>) -> Result<(Defines, Vec<String>), String> {
     let mut defines = Vec::new();
     let mut rest = Vec::new();
     for a in args {
@@ -65,19 +67,32 @@ pub fn load_conf(role: Role, defines: &[(String, String)]) -> Result<Arc<Conf>, 
 
 fn init_server_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL")
-        .unwrap_or_else(|_| EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn,opendal=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(false).init();
+    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL").unwrap_or_else(|_| {
+        EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn,opendal=warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false)
+        .init();
 }
 
 fn init_cli_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("warn,h2=error,tower=error,hyper=error"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL")
+        .unwrap_or_else(|_| EnvFilter::new("warn,h2=error,tower=error,hyper=error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("start the async runtime")
 }
 
 fn main() -> ExitCode {
@@ -116,8 +131,12 @@ fn main() -> ExitCode {
             };
             let rt = runtime();
             let r = match role {
-                Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),
-                _ => rt.block_on(alluxio_worker::server::run(conf)).map_err(|e| e.to_string()),
+                Role::Master => rt
+                    .block_on(alluxio_master::server::run(conf))
+                    .map_err(|e| e.to_string()),
+                _ => rt
+                    .block_on(alluxio_worker::server::run(conf))
+                    .map_err(|e| e.to_string()),
             };
             rt.shutdown_timeout(std::time::Duration::from_millis(300));
             match r {
@@ -147,7 +166,11 @@ fn main() -> ExitCode {
         }
         "format" | "formatJournal" | "formatMasters" | "formatMaster" | "formatWorker" => {
             init_cli_logging();
-            let role = if cmd == "formatWorker" { Role::Worker } else { Role::Master };
+            let role = if cmd == "formatWorker" {
+                Role::Worker
+            } else {
+                Role::Master
+            };
             let conf = match load_conf(role, &defines) {
                 Ok(c) => c,
                 Err(code) => return code,

@@ -33,13 +33,21 @@ pub enum Timestamp {
 /// One `ls` line: `%-12s%-15s%-15s%15s%16s%24s%5s %-5s`.
 pub fn ls_line(f: &FileInfo, human: bool, ts: Timestamp) -> String {
     let perm = format_mode(f.mode, f.folder);
-    let sz = if f.folder { f.length.to_string() } else { size(f.length, human) };
+    let sz = if f.folder {
+        f.length.to_string()
+    } else {
+        size(f.length, human)
+    };
     let t = match ts {
         Timestamp::Creation => f.creation_time_ms,
         Timestamp::Modification => f.last_modification_time_ms,
         Timestamp::Access => f.last_access_time_ms,
     };
-    let in_alluxio = if f.folder { "DIR".to_string() } else { format!("{}%", f.in_alluxio_percentage) };
+    let in_alluxio = if f.folder {
+        "DIR".to_string()
+    } else {
+        format!("{}%", f.in_alluxio_percentage)
+    };
     format!(
         "{:<12}{:<15}{:<15}{:>15}{:>16}{:>24}{:>5} {:<5}",
         perm,
@@ -107,7 +115,12 @@ pub fn file_info_string(f: &FileInfo) -> String {
 }
 
 fn rwx(b: i32) -> String {
-    format!("{}{}{}", if b & 4 != 0 { 'r' } else { '-' }, if b & 2 != 0 { 'w' } else { '-' }, if b & 1 != 0 { 'x' } else { '-' })
+    format!(
+        "{}{}{}",
+        if b & 4 != 0 { 'r' } else { '-' },
+        if b & 2 != 0 { 'w' } else { '-' },
+        if b & 1 != 0 { 'x' } else { '-' }
+    )
 }
 
 /// `BlockInfo{...}` as Alluxio prints it.
@@ -123,13 +136,24 @@ pub fn block_info_string(b: &alluxio_proto::grpc::BlockInfo) -> String {
             )
         })
         .collect();
-    format!("BlockInfo{{id={}, length={}, locations=[{}]}}", b.block_id, b.length, locs.join(", "))
+    format!(
+        "BlockInfo{{id={}, length={}, locations=[{}]}}",
+        b.block_id,
+        b.length,
+        locs.join(", ")
+    )
 }
 
 /// Alluxio's uptime format.
 pub fn duration(ms: i64) -> String {
     let s = ms / 1000;
-    format!("{} day(s), {} hour(s), {} minute(s), and {} second(s)", s / 86400, (s % 86400) / 3600, (s % 3600) / 60, s % 60)
+    format!(
+        "{} day(s), {} hour(s), {} minute(s), and {} second(s)",
+        s / 86400,
+        (s % 86400) / 3600,
+        (s % 3600) / 60,
+        s % 60
+    )
 }
 
 /// Tier aliases in Alluxio's report order: MEM, SSD, HDD, then the rest by name.

@@ -10,7 +10,10 @@ pub struct ClientError {
 
 impl ClientError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ClientError { code, message: message.into() }
+        ClientError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -23,7 +26,9 @@ impl HasCode for ClientError {
 impl From<tonic::Status> for ClientError {
     fn from(s: tonic::Status) -> Self {
         let code = alluxio_proto::status::code_of(s.code());
-        let message = if code == Code::Unavailable && s.message().contains("transport error") || s.message().contains("tcp connect") {
+        let message = if code == Code::Unavailable && s.message().contains("transport error")
+            || s.message().contains("tcp connect")
+        {
             format!("cannot reach the Alluxio server: {}", s.message())
         } else {
             s.message().to_owned()

@@ -19,8 +19,14 @@ const LOCAL_CHUNK: u64 = 8 << 20;
 
 enum Source {
     /// A memory-mapped local block; `_lock` keeps the worker's read lock while we read.
-    Local { data: Bytes, _lock: mpsc::Sender<OpenLocalBlockRequest> },
-    Remote { stream: tonic::Streaming<ReadResponse>, pending: Bytes },
+    Local {
+        data: Bytes,
+        _lock: mpsc::Sender<OpenLocalBlockRequest>,
+    },
+    Remote {
+        stream: tonic::Streaming<ReadResponse>,
+        pending: Bytes,
+    },
 }
 
 struct BlockReader {
@@ -43,7 +49,14 @@ pub struct FileInStream {
 
 impl FileInStream {
     pub(crate) fn new(fs: FileSystem, info: FileInfo, read_type: ReadPType) -> Self {
-        FileInStream { fs, info, read_type, pos: 0, reader: None, refreshed: false }
+        FileInStream {
+            fs,
+            info,
+            read_type,
+            pos: 0,
+            reader: None,
+            refreshed: false,
+        }
     }
 
     pub fn info(&self) -> &FileInfo {
@@ -86,7 +99,10 @@ impl FileInStream {
                     let off = (r.pos - block_start) as usize;
                     let n = (LOCAL_CHUNK.min(r.end - r.pos)) as usize;
                     if off + n > data.len() {
-                        Err(ClientError::new(Code::DataLoss, format!("block {} is shorter than expected", r.index)))
+                        Err(ClientError::new(
+                            Code::DataLoss,
+                            format!("block {} is shorter than expected", r.index),
+                        ))
                     } else {
                         Ok(data.slice(off..off + n))
                     }
@@ -97,7 +113,10 @@ impl FileInStream {
                     } else {
                         match stream.message().await {
                             Ok(Some(m)) if !m.chunk.is_empty() => Ok(m.chunk),
-                            Ok(_) => Err(ClientError::new(Code::DataLoss, format!("block {} ended early", r.index))),
+                            Ok(_) => Err(ClientError::new(
+                                Code::DataLoss,
+                                format!("block {} ended early", r.index),
+                            )),
                             Err(s) => Err(ClientError::from(s)),
                         }
                     }
@@ -123,7 +142,10 @@ impl FileInStream {
                     if attempts > 3 {
                         return Err(e);
                     }
-                    tracing::debug!("read of {} failed ({e}); trying another source", self.info.path);
+                    tracing::debug!(
+                        "read of {} failed ({e}); trying another source",
+                        self.info.path
+                    );
                     self.refresh().await?;
                 }
             }
@@ -136,7 +158,9 @@ impl FileInStream {
         let want = len.min(self.length().saturating_sub(offset)) as usize;
         let mut out = bytes::BytesMut::with_capacity(want);
         while out.len() < want {
-            let Some(b) = self.read_chunk().await? else { break };
+            let Some(b) = self.read_chunk().await? else {
+                break;
+            };
             let take = (want - out.len()).min(b.len());
             out.extend_from_slice(&b[..take]);
             if take < b.len() {
@@ -162,7 +186,8 @@ impl FileInStream {
         let bs = self.info.block_size_bytes.max(1) as u64;
         let index = (self.pos / bs) as i64;
         let block_start = index as u64 * bs;
-        let block_len = id::block_length(self.info.length, self.info.block_size_bytes, index) as u64;
+        let block_len =
+            id::block_length(self.info.length, self.info.block_size_bytes, index) as u64;
         let end = block_start + block_len;
         let offset_in_block = self.pos - block_start;
         let block_id = id::block_id(self.info.file_id, index);
@@ -171,7 +196,12 @@ impl FileInStream {
             .file_block_infos
             .get(index as usize)
             .and_then(|f| f.block_info.as_ref())
-            .map(|b| b.locations.iter().filter_map(|l| l.worker_address.clone()).collect())
+            .map(|b| {
+                b.locations
+                    .iter()
+                    .filter_map(|l| l.worker_address.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut last_err = None;
         // 1. Short-circuit from a local copy.
@@ -179,14 +209,20 @@ impl FileInStream {
             for a in locations.iter().filter(|a| self.fs.is_local(a)) {
                 match self.open_local(a, block_id).await {
                     Ok((data, lock)) => {
-                        return Ok(BlockReader { index, pos: self.pos, end, source: Source::Local { data, _lock: lock } });
+                        return Ok(BlockReader {
+                            index,
+                            pos: self.pos,
+                            end,
+                            source: Source::Local { data, _lock: lock },
+                        });
                     }
                     Err(e) => last_err = Some(e),
                 }
             }
         }
         // 2. Stream from a worker holding it, local ones first.
-        let mut ordered: Vec<&WorkerNetAddress> = locations.iter().filter(|a| self.fs.is_local(a)).collect();
+        let mut ordered: Vec<&WorkerNetAddress> =
+            locations.iter().filter(|a| self.fs.is_local(a)).collect();
         ordered.extend(locations.iter().filter(|a| !self.fs.is_local(a)));
         for a in ordered {
             let req = ReadRequest {
@@ -197,14 +233,22 @@ impl FileInStream {
                 ..Default::default()
             };
             match self.open_remote(a, req).await {
-                Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
+                Ok(source) => {
+                    return Ok(BlockReader {
+                        index,
+                        pos: self.pos,
+                        end,
+                        source,
+                    })
+                }
                 Err(e) => last_err = Some(e),
             }
         }
         // 3. Through a worker from the UFS.
         if self.info.persisted && !self.info.ufs_path.is_empty() {
             let workers = self.fs.workers().await?;
-            let mut candidates: Vec<WorkerNetAddress> = workers.iter().filter_map(|w| w.address.clone()).collect();
+            let mut candidates: Vec<WorkerNetAddress> =
+                workers.iter().filter_map(|w| w.address.clone()).collect();
             candidates.sort_by_key(|a| !self.fs.is_local(a));
             for a in &candidates {
                 let req = ReadRequest {
@@ -223,14 +267,24 @@ impl FileInStream {
                     promote: self.read_type == ReadPType::CachePromote,
                 };
                 match self.open_remote(a, req).await {
-                    Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
+                    Ok(source) => {
+                        return Ok(BlockReader {
+                            index,
+                            pos: self.pos,
+                            end,
+                            source,
+                        })
+                    }
                     Err(e) => last_err = Some(e),
                 }
             }
             if candidates.is_empty() {
                 last_err = Some(ClientError::new(
                     Code::Unavailable,
-                    format!("No Alluxio worker is available to read {} from the UFS", self.info.path),
+                    format!(
+                        "No Alluxio worker is available to read {} from the UFS",
+                        self.info.path
+                    ),
                 ));
             }
         }
@@ -245,14 +299,27 @@ impl FileInStream {
         }))
     }
 
-    async fn open_local(&self, a: &WorkerNetAddress, block_id: i64) -> Result<(Bytes, mpsc::Sender<OpenLocalBlockRequest>)> {
+    async fn open_local(
+        &self,
+        a: &WorkerNetAddress,
+        block_id: i64,
+    ) -> Result<(Bytes, mpsc::Sender<OpenLocalBlockRequest>)> {
         let mut client = self.fs.worker_client(a)?;
         let (tx, rx) = mpsc::channel(1);
-        tx.send(OpenLocalBlockRequest { block_id, promote: false })
-            .await
-            .map_err(|_| ClientError::new(Code::Internal, "lock stream closed"))?;
-        let mut replies = client.open_local_block(ReceiverStream::new(rx)).await?.into_inner();
-        let r = replies.message().await?.ok_or_else(|| ClientError::new(Code::Unavailable, "worker closed the lock stream"))?;
+        tx.send(OpenLocalBlockRequest {
+            block_id,
+            promote: false,
+        })
+        .await
+        .map_err(|_| ClientError::new(Code::Internal, "lock stream closed"))?;
+        let mut replies = client
+            .open_local_block(ReceiverStream::new(rx))
+            .await?
+            .into_inner();
+        let r = replies
+            .message()
+            .await?
+            .ok_or_else(|| ClientError::new(Code::Unavailable, "worker closed the lock stream"))?;
         let path = r.path.clone();
         let data = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
             let f = std::fs::File::open(&path)?;
@@ -263,7 +330,12 @@ impl FileInStream {
         })
         .await
         .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?
-        .map_err(|e| ClientError::new(Code::Unavailable, format!("cannot map block file {}: {e}", r.path)))?;
+        .map_err(|e| {
+            ClientError::new(
+                Code::Unavailable,
+                format!("cannot map block file {}: {e}", r.path),
+            )
+        })?;
         // Keep the lock stream (and its response half) alive until the reader is done.
         tokio::spawn(async move { while let Ok(Some(_)) = replies.message().await {} });
         Ok((data, tx))
@@ -274,6 +346,9 @@ impl FileInStream {
         let mut stream = client.read_block(req).await?.into_inner();
         // Surface an immediate error (block gone, UFS unreadable) here so the next source is tried.
         let first = stream.message().await?.map(|m| m.chunk).unwrap_or_default();
-        Ok(Source::Remote { stream, pending: first })
+        Ok(Source::Remote {
+            stream,
+            pending: first,
+        })
     }
 }

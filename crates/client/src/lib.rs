@@ -12,11 +12,11 @@ pub mod file_system;
 pub mod in_stream;
 pub mod out_stream;
 
+pub use alluxio_proto::grpc::{FileInfo, ReadPType, WritePType};
 pub use error::{ClientError, Result};
 pub use file_system::{CreateFileOptions, FileSystem};
 pub use in_stream::FileInStream;
 pub use out_stream::FileOutStream;
-pub use alluxio_proto::grpc::{FileInfo, ReadPType, WritePType};
 
 /// Parses Alluxio's write type names (`MUST_CACHE`, ...).
 pub fn parse_write_type(s: &str) -> Option<WritePType> {

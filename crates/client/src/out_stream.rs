@@ -26,7 +26,7 @@ enum BlockWriter {
     Local {
         id: i64,
         tx: mpsc::Sender<CreateLocalBlockRequest>,
-        replies: tonic::Streaming<CreateLocalBlockResponse>,
+        replies: Box<tonic::Streaming<CreateLocalBlockResponse>>,
         file: Option<std::fs::File>,
         reserved: u64,
         written: u64,
@@ -80,7 +80,12 @@ fn stream_err(what: &str, s: tonic::Status) -> ClientError {
 }
 
 impl FileOutStream {
-    pub(crate) async fn new(fs: FileSystem, path: AlluxioPath, info: FileInfo, write_type: WritePType) -> Result<Self> {
+    pub(crate) async fn new(
+        fs: FileSystem,
+        path: AlluxioPath,
+        info: FileInfo,
+        write_type: WritePType,
+    ) -> Result<Self> {
         let mut s = FileOutStream {
             block_size: info.block_size_bytes.max(1) as u64,
             fs,
@@ -116,7 +121,9 @@ impl FileOutStream {
             return Ok(w.clone());
         }
         let workers = self.fs.workers().await?;
-        let local = workers.iter().find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
+        let local = workers
+            .iter()
+            .find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
         let chosen = local
             .or_else(|| workers.iter().max_by_key(|w| w.capacity_bytes - w.used_bytes))
             .and_then(|w| w.address.clone())
@@ -152,7 +159,12 @@ impl FileOutStream {
         })
         .await
         .map_err(|_| ClientError::new(Code::Internal, "UFS write stream closed"))?;
-        let call = tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
+        let call = tokio::spawn(async move {
+            client
+                .write_block(ReceiverStream::new(rx))
+                .await
+                .map(|r| r.into_inner())
+        });
         self.ufs = Some(UfsWriter { tx, call });
         Ok(())
     }
@@ -161,15 +173,24 @@ impl FileOutStream {
         let index = (self.pos / self.block_size) as i64;
         let id = alluxio_common::id::block_id(self.info.file_id, index);
         let addr = self.pick_worker().await?;
-        let protected = matches!(self.write_type, WritePType::MustCache | WritePType::AsyncThrough | WritePType::TryCache);
+        let protected = matches!(
+            self.write_type,
+            WritePType::MustCache | WritePType::AsyncThrough | WritePType::TryCache
+        );
         let tier = self.fs.conf().write_tier;
         let mut client = self.fs.worker_client(&addr)?;
         if self.fs.conf().short_circuit && self.fs.is_local(&addr) {
             let reserve = RESERVE_STEP.min(self.block_size);
             let (tx, rx) = mpsc::channel::<CreateLocalBlockRequest>(2);
-            tx.send(CreateLocalBlockRequest { block_id: id, tier, space_to_reserve: reserve as i64, protected, ..Default::default() })
-                .await
-                .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
+            tx.send(CreateLocalBlockRequest {
+                block_id: id,
+                tier,
+                space_to_reserve: reserve as i64,
+                protected,
+                ..Default::default()
+            })
+            .await
+            .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
             let mut replies = client
                 .create_local_block(ReceiverStream::new(rx))
                 .await
@@ -179,14 +200,28 @@ impl FileOutStream {
                 .message()
                 .await
                 .map_err(|s| stream_err(&format!("cannot write {}", self.path), s))?
-                .ok_or_else(|| ClientError::new(Code::Unavailable, "worker closed the block stream"))?;
+                .ok_or_else(|| {
+                    ClientError::new(Code::Unavailable, "worker closed the block stream")
+                })?;
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .create(true)
                 .truncate(true)
                 .open(&first.path)
-                .map_err(|e| ClientError::new(Code::Internal, format!("cannot open block file {}: {e}", first.path)))?;
-            self.block = Some(BlockWriter::Local { id, tx, replies, file: Some(file), reserved: reserve, written: 0 });
+                .map_err(|e| {
+                    ClientError::new(
+                        Code::Internal,
+                        format!("cannot open block file {}: {e}", first.path),
+                    )
+                })?;
+            self.block = Some(BlockWriter::Local {
+                id,
+                tx,
+                replies: Box::new(replies),
+                file: Some(file),
+                reserved: reserve,
+                written: 0,
+            });
         } else {
             let (tx, rx) = mpsc::channel::<WriteRequest>(8);
             tx.send(WriteRequest {
@@ -201,8 +236,17 @@ impl FileOutStream {
             })
             .await
             .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
-            let call = tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
-            self.block = Some(BlockWriter::Remote { tx, call, written: 0 });
+            let call = tokio::spawn(async move {
+                client
+                    .write_block(ReceiverStream::new(rx))
+                    .await
+                    .map(|r| r.into_inner())
+            });
+            self.block = Some(BlockWriter::Remote {
+                tx,
+                call,
+                written: 0,
+            });
         }
         Ok(())
     }
@@ -211,21 +255,44 @@ impl FileOutStream {
         let path = self.path.clone();
         let block_size = self.block_size;
         match self.block.as_mut() {
-            Some(BlockWriter::Local { id, tx, replies, file, reserved, written }) => {
+            Some(BlockWriter::Local {
+                id,
+                tx,
+                replies,
+                file,
+                reserved,
+                written,
+            }) => {
                 let n = part.len() as u64;
                 if *written + n > *reserved {
-                    let more = (*written + n - *reserved).max(RESERVE_STEP).min(block_size - *reserved);
-                    tx.send(CreateLocalBlockRequest { block_id: *id, space_to_reserve: more as i64, only_reserve_space: true, ..Default::default() })
-                        .await
-                        .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                    let more = (*written + n - *reserved)
+                        .max(RESERVE_STEP)
+                        .min(block_size - *reserved);
+                    tx.send(CreateLocalBlockRequest {
+                        block_id: *id,
+                        space_to_reserve: more as i64,
+                        only_reserve_space: true,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|_| {
+                        ClientError::new(Code::Unavailable, "the worker closed the block stream")
+                    })?;
                     replies
                         .message()
                         .await
                         .map_err(|s| stream_err(&format!("cannot write {path}"), s))?
-                        .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                        .ok_or_else(|| {
+                            ClientError::new(
+                                Code::Unavailable,
+                                "the worker closed the block stream",
+                            )
+                        })?;
                     *reserved += more;
                 }
-                let mut f = file.take().ok_or_else(|| ClientError::new(Code::Internal, "block file closed"))?;
+                let mut f = file
+                    .take()
+                    .ok_or_else(|| ClientError::new(Code::Internal, "block file closed"))?;
                 let (f, r) = tokio::task::spawn_blocking(move || {
                     let r = f.write_all(&part);
                     (f, r)
@@ -233,14 +300,27 @@ impl FileOutStream {
                 .await
                 .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?;
                 *file = Some(f);
-                r.map_err(|e| ClientError::new(Code::Internal, format!("cannot write block {id} of {path}: {e}")))?;
+                r.map_err(|e| {
+                    ClientError::new(
+                        Code::Internal,
+                        format!("cannot write block {id} of {path}: {e}"),
+                    )
+                })?;
                 *written += n;
             }
             Some(BlockWriter::Remote { tx, written, .. }) => {
                 let n = part.len() as u64;
-                if tx.send(WriteRequest { value: Some(write_request::Value::Chunk(part)) }).await.is_err() {
+                if tx
+                    .send(WriteRequest {
+                        value: Some(write_request::Value::Chunk(part)),
+                    })
+                    .await
+                    .is_err()
+                {
                     // The call ended early: its error says why.
-                    return Err(self.finish_block().await.err().unwrap_or_else(|| ClientError::new(Code::Unavailable, "block write failed")));
+                    return Err(self.finish_block().await.err().unwrap_or_else(|| {
+                        ClientError::new(Code::Unavailable, "block write failed")
+                    }));
                 }
                 *written += n;
             }
@@ -253,22 +333,37 @@ impl FileOutStream {
         let path = self.path.clone();
         match self.block.take() {
             None => Ok(()),
-            Some(BlockWriter::Local { tx, mut replies, file, .. }) => {
+            Some(BlockWriter::Local {
+                tx,
+                mut replies,
+                file,
+                ..
+            }) => {
                 drop(file);
-                tx.send(CreateLocalBlockRequest { commit: true, ..Default::default() })
-                    .await
-                    .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                tx.send(CreateLocalBlockRequest {
+                    commit: true,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|_| {
+                    ClientError::new(Code::Unavailable, "the worker closed the block stream")
+                })?;
                 replies
                     .message()
                     .await
                     .map_err(|s| stream_err(&format!("cannot commit a block of {path}"), s))?
-                    .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                    .ok_or_else(|| {
+                        ClientError::new(Code::Unavailable, "the worker closed the block stream")
+                    })?;
                 Ok(())
             }
             Some(BlockWriter::Remote { tx, call, .. }) => {
                 let _ = tx
                     .send(WriteRequest {
-                        value: Some(write_request::Value::Command(WriteRequestCommand { commit: true, ..Default::default() })),
+                        value: Some(write_request::Value::Command(WriteRequestCommand {
+                            commit: true,
+                            ..Default::default()
+                        })),
                     })
                     .await;
                 drop(tx);
@@ -283,7 +378,10 @@ impl FileOutStream {
     /// Appends bytes to the file.
     pub async fn write(&mut self, mut data: Bytes) -> Result<()> {
         if self.done {
-            return Err(ClientError::new(Code::FailedPrecondition, format!("{} is already closed", self.path)));
+            return Err(ClientError::new(
+                Code::FailedPrecondition,
+                format!("{} is already closed", self.path),
+            ));
         }
         let r = self.write_inner(&mut data).await;
         if r.is_err() {
@@ -294,11 +392,20 @@ impl FileOutStream {
 
     async fn write_inner(&mut self, data: &mut Bytes) -> Result<()> {
         if let Some(u) = &self.ufs {
-            if u.tx.send(WriteRequest { value: Some(write_request::Value::Chunk(data.clone())) }).await.is_err() {
+            if u.tx
+                .send(WriteRequest {
+                    value: Some(write_request::Value::Chunk(data.clone())),
+                })
+                .await
+                .is_err()
+            {
                 let u = self.ufs.take().expect("present");
                 let e = match u.call.await {
                     Ok(Err(s)) => stream_err(&format!("cannot write {} to the UFS", self.path), s),
-                    _ => ClientError::new(Code::Unavailable, format!("UFS write of {} failed", self.path)),
+                    _ => ClientError::new(
+                        Code::Unavailable,
+                        format!("UFS write of {} failed", self.path),
+                    ),
                 };
                 return Err(e);
             }
@@ -308,7 +415,11 @@ impl FileOutStream {
             return Ok(());
         }
         while !data.is_empty() {
-            if self.block.as_ref().is_some_and(|b| b.written() >= self.block_size) {
+            if self
+                .block
+                .as_ref()
+                .is_some_and(|b| b.written() >= self.block_size)
+            {
                 self.finish_block().await?;
             }
             if self.block.is_none() {
@@ -337,9 +448,13 @@ impl FileOutStream {
         self.finish_block().await?;
         let mut fingerprint = String::new();
         if let Some(u) = self.ufs.take() {
-            let _ = u
-                .tx
-                .send(WriteRequest { value: Some(write_request::Value::Command(WriteRequestCommand { commit: true, ..Default::default() })) })
+            let _ =
+                u.tx.send(WriteRequest {
+                    value: Some(write_request::Value::Command(WriteRequestCommand {
+                        commit: true,
+                        ..Default::default()
+                    })),
+                })
                 .await;
             drop(u.tx);
             let resp = u
@@ -349,7 +464,16 @@ impl FileOutStream {
                 .map_err(|s| stream_err(&format!("cannot write {} to the UFS", self.path), s))?;
             fingerprint = resp.content_hash;
         }
-        let info = self.fs.complete_file(&self.path, self.info.file_id, self.pos as i64, fingerprint, self.write_type).await?;
+        let info = self
+            .fs
+            .complete_file(
+                &self.path,
+                self.info.file_id,
+                self.pos as i64,
+                fingerprint,
+                self.write_type,
+            )
+            .await?;
         self.done = true;
         Ok(info)
     }

@@ -33,13 +33,18 @@ pub fn current_group() -> String {
 
 /// This host's name as other processes should reach it.
 pub fn local_hostname() -> String {
-    hostname::get().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into())
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// The primary group of a named user, from the local group database; the user's own name
 /// when the user is unknown here (SIMPLE authentication trusts the name it is given).
 pub fn primary_group_of(user: &str) -> String {
-    let Ok(c) = std::ffi::CString::new(user) else { return user.to_owned() };
+    let Ok(c) = std::ffi::CString::new(user) else {
+        return user.to_owned();
+    };
     // SAFETY: getpwnam/getgrgid return static storage or null; values are copied out at once.
     unsafe {
         let pw = libc::getpwnam(c.as_ptr());

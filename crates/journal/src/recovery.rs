@@ -39,7 +39,9 @@ pub fn recover(
 ) -> Result<Recovered, JournalError> {
     layout.check_foreign()?;
     if !layout.is_formatted() {
-        return Err(JournalError::Unformatted { folder: layout.folder.clone() });
+        return Err(JournalError::Unformatted {
+            folder: layout.folder.clone(),
+        });
     }
     let mut rec = Recovered::default();
     let mut next = 0i64;
@@ -57,7 +59,10 @@ pub fn recover(
         }
         let data = fs::read(&seg.path).map_err(io("read", &seg.path))?;
         if data.len() < HEADER_LEN && is_last {
-            tracing::warn!("journal segment {} has no complete header (crash while creating it); removing it", seg.path.display());
+            tracing::warn!(
+                "journal segment {} has no complete header (crash while creating it); removing it",
+                seg.path.display()
+            );
             fs::remove_file(&seg.path).map_err(io("delete", &seg.path))?;
             continue;
         }
@@ -66,7 +71,10 @@ pub fn recover(
             return Err(JournalError::Corrupt {
                 file: seg.path.clone(),
                 offset: 0,
-                reason: format!("header says {:?} from {}, name says log from {}", header.kind, header.start_sequence, seg.start),
+                reason: format!(
+                    "header says {:?} from {}, name says log from {}",
+                    header.kind, header.start_sequence, seg.start
+                ),
             });
         }
         let damage = read_records(&seg.path, &data, |_, entry| {
@@ -75,7 +83,11 @@ pub fn recover(
                 return Ok(());
             }
             if seq > next {
-                return Err(JournalError::SequenceGap { file: seg.path.clone(), expected: next, found: seq });
+                return Err(JournalError::SequenceGap {
+                    file: seg.path.clone(),
+                    expected: next,
+                    found: seq,
+                });
             }
             apply(Origin::Log, entry)?;
             rec.log_entries += 1;
@@ -90,23 +102,36 @@ pub fn recover(
                      the entries before it are intact",
                     seg.path.display()
                 );
-                let f = fs::OpenOptions::new().write(true).open(&seg.path).map_err(io("open", &seg.path))?;
-                f.set_len(offset).and_then(|_| f.sync_all()).map_err(io("truncate", &seg.path))?;
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&seg.path)
+                    .map_err(io("open", &seg.path))?;
+                f.set_len(offset)
+                    .and_then(|_| f.sync_all())
+                    .map_err(io("truncate", &seg.path))?;
                 rec.cut_tail = Some((seg.path.display().to_string(), offset));
             }
-            Some(Damage::TornTail { offset, reason }) | Some(Damage::Corrupt { offset, reason }) => {
-                return Err(JournalError::Corrupt { file: seg.path.clone(), offset, reason });
+            Some(Damage::TornTail { offset, reason })
+            | Some(Damage::Corrupt { offset, reason }) => {
+                return Err(JournalError::Corrupt {
+                    file: seg.path.clone(),
+                    offset,
+                    reason,
+                });
             }
         }
     }
     // Finish in-progress segments so the new writer starts a fresh one.
     for seg in layout.segments()?.into_iter().filter(|s| s.in_progress()) {
-        let data_len = fs::metadata(&seg.path).map_err(io("stat", &seg.path))?.len();
+        let data_len = fs::metadata(&seg.path)
+            .map_err(io("stat", &seg.path))?
+            .len();
         let dir = layout.logs_dir();
         if data_len <= HEADER_LEN as u64 || next <= seg.start {
             fs::remove_file(&seg.path).map_err(io("delete", &seg.path))?;
         } else {
-            fs::rename(&seg.path, dir.join(range_name(seg.start, next))).map_err(io("rename", &seg.path))?;
+            fs::rename(&seg.path, dir.join(range_name(seg.start, next)))
+                .map_err(io("rename", &seg.path))?;
         }
         sync_dir(&dir)?;
     }
@@ -123,13 +148,21 @@ pub fn read_checkpoint(
     let data = fs::read(path).map_err(io("read", path))?;
     let header = decode_header(path, &data)?;
     if header.kind != FileKind::Checkpoint {
-        return Err(JournalError::Corrupt { file: path.into(), offset: 0, reason: "not a checkpoint file".into() });
+        return Err(JournalError::Corrupt {
+            file: path.into(),
+            offset: 0,
+            reason: "not a checkpoint file".into(),
+        });
     }
     let mut count = 0u64;
     let mut trailer = None;
     let damage = read_records(path, &data, |off, e| {
         if trailer.is_some() {
-            return Err(JournalError::Corrupt { file: path.into(), offset: off, reason: "data after the trailer".into() });
+            return Err(JournalError::Corrupt {
+                file: path.into(),
+                offset: off,
+                reason: "data after the trailer".into(),
+            });
         }
         if let Some(Entry::BackupTrailer(t)) = &e.entry {
             trailer = Some(t.entry_count);
@@ -139,7 +172,11 @@ pub fn read_checkpoint(
         apply(e)
     })?;
     if let Some(Damage::TornTail { offset, reason } | Damage::Corrupt { offset, reason }) = damage {
-        return Err(JournalError::Corrupt { file: path.into(), offset, reason });
+        return Err(JournalError::Corrupt {
+            file: path.into(),
+            offset,
+            reason,
+        });
     }
     match trailer {
         Some(n) if n as u64 == count => Ok(count),

@@ -40,7 +40,9 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions { max_segment_bytes: 10 << 20 }
+        WriterOptions {
+            max_segment_bytes: 10 << 20,
+        }
     }
 }
 
@@ -66,12 +68,23 @@ impl Segment {
         let dir = layout.logs_dir();
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join(range_name(start, IN_PROGRESS_END));
-        let mut file =
-            OpenOptions::new().create(true).truncate(true).write(true).open(&path).map_err(io("create", &path))?;
-        file.write_all(&encode_header(FileKind::Log, start)).map_err(io("write", &path))?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .map_err(io("create", &path))?;
+        file.write_all(&encode_header(FileKind::Log, start))
+            .map_err(io("write", &path))?;
         file.sync_all().map_err(io("sync", &path))?;
         sync_dir(&dir)?;
-        Ok(Segment { file, path, start, next: start, bytes: HEADER_LEN as u64 })
+        Ok(Segment {
+            file,
+            path,
+            start,
+            next: start,
+            bytes: HEADER_LEN as u64,
+        })
     }
 
     /// Renames the segment to its final range, or deletes it when it holds no entry.
@@ -90,7 +103,11 @@ impl Segment {
 
 impl LocalJournal {
     /// Starts writing after recovery: `next_sequence` is the first sequence number to assign.
-    pub fn start(layout: Layout, next_sequence: i64, opts: WriterOptions) -> Result<Self, JournalError> {
+    pub fn start(
+        layout: Layout,
+        next_sequence: i64,
+        opts: WriterOptions,
+    ) -> Result<Self, JournalError> {
         let segment = Segment::create(&layout, next_sequence)?;
         let (tx, rx) = mpsc::channel();
         let failed = Arc::new(Mutex::new(None));
@@ -217,7 +234,9 @@ fn run(
             }
             Err(why) => {
                 if failed.lock().is_none() {
-                    tracing::error!("journal write failed, no more metadata changes are accepted: {why}");
+                    tracing::error!(
+                        "journal write failed, no more metadata changes are accepted: {why}"
+                    );
                     *failed.lock() = Some(why.clone());
                 }
                 for w in waiters.drain(..) {
@@ -229,16 +248,22 @@ fn run(
         if failed.lock().is_some() {
             continue;
         }
-        if (rotate || segment.bytes >= opts.max_segment_bytes) && !shutdown && segment.next > segment.start {
+        if (rotate || segment.bytes >= opts.max_segment_bytes)
+            && !shutdown
+            && segment.next > segment.start
+        {
             let next = segment.next;
-            let old = std::mem::replace(&mut segment, match Segment::create(&layout, next) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!("cannot start a new journal segment: {e}");
-                    *failed.lock() = Some(e.to_string());
-                    continue;
-                }
-            });
+            let old = std::mem::replace(
+                &mut segment,
+                match Segment::create(&layout, next) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!("cannot start a new journal segment: {e}");
+                        *failed.lock() = Some(e.to_string());
+                        continue;
+                    }
+                },
+            );
             if let Err(e) = old.finish() {
                 tracing::error!("cannot complete journal segment: {e}");
                 *failed.lock() = Some(e.to_string());

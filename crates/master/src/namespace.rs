@@ -13,7 +13,9 @@ use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::*;
 use rustc_hash::FxHashMap;
 
-use crate::inode::{ttl_from_journal, DirData, FileData, Inode, InodeKind, PersistenceState, NO_PARENT};
+use crate::inode::{
+    ttl_from_journal, DirData, FileData, Inode, InodeKind, PersistenceState, NO_PARENT,
+};
 use crate::mount_table::{MountInfo, MountTable};
 
 /// Container ids are reserved in the journal this many at a time.
@@ -35,9 +37,15 @@ pub struct Ids {
 pub enum Lookup<'a> {
     Found(&'a Inode),
     /// The path does not exist; `deepest` is its deepest existing ancestor, at `depth` components.
-    Missing { deepest: &'a Inode, depth: usize },
+    Missing {
+        deepest: &'a Inode,
+        depth: usize,
+    },
     /// A component before the last is a file.
-    NotADirectory { file: &'a Inode, depth: usize },
+    NotADirectory {
+        file: &'a Inode,
+        depth: usize,
+    },
 }
 
 /// All journaled metadata of the master.
@@ -95,7 +103,12 @@ impl Namespace {
             };
             match dir.children.get(name).and_then(|id| self.inodes.get(id)) {
                 Some(child) => cur = child,
-                None => return Lookup::Missing { deepest: cur, depth },
+                None => {
+                    return Lookup::Missing {
+                        deepest: cur,
+                        depth,
+                    }
+                }
             }
         }
         Lookup::Found(cur)
@@ -126,7 +139,10 @@ impl Namespace {
 
     /// Children of a directory, in name order.
     pub fn children<'a>(&'a self, dir: &'a Inode) -> impl Iterator<Item = &'a Inode> + 'a {
-        dir.dir().into_iter().flat_map(|d| d.children.values()).filter_map(|id| self.inodes.get(id))
+        dir.dir()
+            .into_iter()
+            .flat_map(|d| d.children.values())
+            .filter_map(|id| self.inodes.get(id))
     }
 
     /// Every inode below `id` (inclusive), parents before children.
@@ -171,7 +187,10 @@ impl Namespace {
     pub fn next_directory_id(&mut self, entries: &mut Vec<Entry>) -> i64 {
         if self.ids.dir_container == 0 || self.ids.dir_next_seq >= id::MAX_SEQUENCE {
             let c = self.take_container(entries);
-            let e = Entry::InodeDirectoryIdGenerator(InodeDirectoryIdGeneratorEntry { container_id: c, sequence_number: 0 });
+            let e = Entry::InodeDirectoryIdGenerator(InodeDirectoryIdGeneratorEntry {
+                container_id: c,
+                sequence_number: 0,
+            });
             self.apply_entry(&e, &mut Vec::new()).ok();
             entries.push(e);
         }
@@ -223,7 +242,8 @@ impl Namespace {
                     }),
                 };
                 if id::container_id(d.id) == self.ids.dir_container {
-                    self.ids.dir_next_seq = self.ids.dir_next_seq.max(id::sequence_number(d.id) + 1);
+                    self.ids.dir_next_seq =
+                        self.ids.dir_next_seq.max(id::sequence_number(d.id) + 1);
                 }
                 self.insert(inode)
             }
@@ -268,7 +288,10 @@ impl Namespace {
                 let medium = u.set_medium_type.then(|| u.medium_type.clone());
                 let owner = u.owner.as_deref().map(|o| self.intern(o));
                 let group = u.group.as_deref().map(|g| self.intern(g));
-                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown inode {}", u.id))?;
+                let n = self
+                    .inodes
+                    .get_mut(&u.id)
+                    .ok_or_else(|| format!("update of unknown inode {}", u.id))?;
                 if let Some(s) = &u.persistence_state {
                     n.persistence = PersistenceState::parse(s);
                     if n.persistence == PersistenceState::ToBePersisted {
@@ -318,8 +341,13 @@ impl Namespace {
                 Ok(())
             }
             Entry::UpdateInodeDirectory(u) => {
-                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown directory {}", u.id))?;
-                let d = n.dir_mut().ok_or_else(|| format!("inode {} is not a directory", u.id))?;
+                let n = self
+                    .inodes
+                    .get_mut(&u.id)
+                    .ok_or_else(|| format!("update of unknown directory {}", u.id))?;
+                let d = n
+                    .dir_mut()
+                    .ok_or_else(|| format!("inode {} is not a directory", u.id))?;
                 if let Some(m) = u.mount_point {
                     d.mount_point = m;
                 }
@@ -329,8 +357,13 @@ impl Namespace {
                 Ok(())
             }
             Entry::UpdateInodeFile(u) => {
-                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown file {}", u.id))?;
-                let f = n.file_mut().ok_or_else(|| format!("inode {} is not a file", u.id))?;
+                let n = self
+                    .inodes
+                    .get_mut(&u.id)
+                    .ok_or_else(|| format!("update of unknown file {}", u.id))?;
+                let f = n
+                    .file_mut()
+                    .ok_or_else(|| format!("inode {} is not a file", u.id))?;
                 if let Some(l) = u.length {
                     f.length = l;
                 }
@@ -349,7 +382,10 @@ impl Namespace {
                 Ok(())
             }
             Entry::DeleteFile(d) => {
-                let n = self.inodes.get(&d.id).ok_or_else(|| format!("delete of unknown inode {}", d.id))?;
+                let n = self
+                    .inodes
+                    .get(&d.id)
+                    .ok_or_else(|| format!("delete of unknown inode {}", d.id))?;
                 let (parent, name) = (n.parent_id, n.name.clone());
                 if let Some(p) = self.inodes.get_mut(&parent) {
                     if let Some(dir) = p.dir_mut() {
@@ -367,7 +403,10 @@ impl Namespace {
                 Ok(())
             }
             Entry::Rename(r) => {
-                let n = self.inodes.get(&r.id).ok_or_else(|| format!("rename of unknown inode {}", r.id))?;
+                let n = self
+                    .inodes
+                    .get(&r.id)
+                    .ok_or_else(|| format!("rename of unknown inode {}", r.id))?;
                 let (old_parent, old_name) = (n.parent_id, n.name.clone());
                 if !self.inodes.get(&r.new_parent_id).is_some_and(Inode::is_dir) {
                     return Err(format!("rename into unknown directory {}", r.new_parent_id));
@@ -398,7 +437,11 @@ impl Namespace {
                     ufs_uri: m.ufs_path.clone(),
                     read_only: m.read_only,
                     shared: m.shared,
-                    properties: m.properties.iter().map(|p| (p.key.clone(), p.value.clone())).collect(),
+                    properties: m
+                        .properties
+                        .iter()
+                        .map(|p| (p.key.clone(), p.value.clone()))
+                        .collect(),
                     mount_id: m.mount_id,
                 });
                 Ok(())
@@ -448,7 +491,9 @@ impl Namespace {
             }
             // Block lengths derive from file lengths; these entries are accepted and ignored.
             Entry::BlockInfo(_) | Entry::DeleteBlock(_) => Ok(()),
-            Entry::BackupHeader(_) | Entry::BackupTrailer(_) => Err("a backup marker inside the journal".into()),
+            Entry::BackupHeader(_) | Entry::BackupTrailer(_) => {
+                Err("a backup marker inside the journal".into())
+            }
         }
     }
 
@@ -457,12 +502,16 @@ impl Namespace {
         if inode.parent_id == NO_PARENT {
             self.root = Some(id);
         } else {
-            let parent = self
-                .inodes
-                .get_mut(&inode.parent_id)
-                .ok_or_else(|| format!("inode {} ({}) has unknown parent {}", id, inode.name, inode.parent_id))?;
+            let parent = self.inodes.get_mut(&inode.parent_id).ok_or_else(|| {
+                format!(
+                    "inode {} ({}) has unknown parent {}",
+                    id, inode.name, inode.parent_id
+                )
+            })?;
             let ctime = inode.creation_time_ms;
-            let dir = parent.dir_mut().ok_or_else(|| format!("parent of inode {id} is a file"))?;
+            let dir = parent
+                .dir_mut()
+                .ok_or_else(|| format!("parent of inode {id} is a file"))?;
             dir.children.insert(inode.name.clone(), id);
             parent.last_modification_time_ms = parent.last_modification_time_ms.max(ctime);
         }
@@ -472,17 +521,31 @@ impl Namespace {
 
     /// The whole state as journal entries, parents before children: what checkpoints and
     /// backups hold. Applying them in order to an empty namespace rebuilds this one.
-    pub fn snapshot(&self, mut emit: impl FnMut(Entry) -> Result<(), String>) -> Result<(), String> {
-        emit(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: self.cluster_id.clone() }))?;
-        emit(Entry::BlockContainerIdGenerator(BlockContainerIdGeneratorEntry {
-            next_container_id: self.ids.container_reserved.max(self.ids.next_container),
+    pub fn snapshot(
+        &self,
+        mut emit: impl FnMut(Entry) -> Result<(), String>,
+    ) -> Result<(), String> {
+        emit(Entry::ClusterInfo(ClusterInfoEntry {
+            cluster_id: self.cluster_id.clone(),
         }))?;
+        emit(Entry::BlockContainerIdGenerator(
+            BlockContainerIdGeneratorEntry {
+                next_container_id: self.ids.container_reserved.max(self.ids.next_container),
+            },
+        ))?;
         for m in self.mounts.iter() {
             emit(Entry::AddMountPoint(AddMountPointEntry {
                 alluxio_path: m.alluxio_path.to_string(),
                 ufs_path: m.ufs_uri.clone(),
                 read_only: m.read_only,
-                properties: m.properties.iter().map(|(k, v)| StringPairEntry { key: k.clone(), value: v.clone() }).collect(),
+                properties: m
+                    .properties
+                    .iter()
+                    .map(|(k, v)| StringPairEntry {
+                        key: k.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
                 shared: m.shared,
                 mount_id: m.mount_id,
             }))?;
@@ -491,7 +554,9 @@ impl Namespace {
             // Breadth-first so every parent precedes its children.
             let mut queue = std::collections::VecDeque::from([root]);
             while let Some(i) = queue.pop_front() {
-                let Some(n) = self.inodes.get(&i) else { continue };
+                let Some(n) = self.inodes.get(&i) else {
+                    continue;
+                };
                 emit(n.to_entry())?;
                 if let Some(d) = n.dir() {
                     queue.extend(d.children.values());
@@ -499,10 +564,16 @@ impl Namespace {
             }
         }
         for (path, props) in &self.path_properties {
-            emit(Entry::PathProperties(PathPropertiesEntry { path: path.clone(), properties: props.clone().into_iter().collect() }))?;
+            emit(Entry::PathProperties(PathPropertiesEntry {
+                path: path.clone(),
+                properties: props.clone().into_iter().collect(),
+            }))?;
         }
         for (ufs, mode) in &self.ufs_modes {
-            emit(Entry::UpdateUfsMode(UpdateUfsModeEntry { ufs_path: ufs.clone(), ufs_mode: *mode }))?;
+            emit(Entry::UpdateUfsMode(UpdateUfsModeEntry {
+                ufs_path: ufs.clone(),
+                ufs_mode: *mode,
+            }))?;
         }
         Ok(())
     }
@@ -551,17 +622,30 @@ mod tests {
     fn builds_renames_deletes_and_snapshots() {
         let mut ns = Namespace::new();
         let mut rm = Vec::new();
-        ns.apply_entry(&dir_entry(1, NO_PARENT, ""), &mut rm).unwrap();
+        ns.apply_entry(&dir_entry(1, NO_PARENT, ""), &mut rm)
+            .unwrap();
         ns.apply_entry(&dir_entry(2, 1, "a"), &mut rm).unwrap();
         let f = id::file_id_of_container(5);
         ns.apply_entry(&file_entry(f, 2, "f", 25), &mut rm).unwrap();
         assert_eq!(ns.find(&p("/a/f")).unwrap().block_ids().len(), 3);
-        assert!(matches!(ns.lookup(&p("/a/f/x")), Lookup::NotADirectory { .. }));
-        assert!(matches!(ns.lookup(&p("/a/g")), Lookup::Missing { depth: 1, .. }));
+        assert!(matches!(
+            ns.lookup(&p("/a/f/x")),
+            Lookup::NotADirectory { .. }
+        ));
+        assert!(matches!(
+            ns.lookup(&p("/a/g")),
+            Lookup::Missing { depth: 1, .. }
+        ));
         assert_eq!(ns.ids.next_container, 6);
 
         ns.apply_entry(
-            &Entry::Rename(RenameEntry { id: f, new_parent_id: 1, new_name: "g".into(), op_time_ms: 7, ..Default::default() }),
+            &Entry::Rename(RenameEntry {
+                id: f,
+                new_parent_id: 1,
+                new_name: "g".into(),
+                op_time_ms: 7,
+                ..Default::default()
+            }),
             &mut rm,
         )
         .unwrap();
@@ -582,7 +666,15 @@ mod tests {
         assert_eq!(copy.inode_count(), 3);
         assert!(copy.find(&p("/g")).is_some() && copy.find(&p("/a")).is_some());
 
-        ns.apply_entry(&Entry::DeleteFile(DeleteFileEntry { id: 2, recursive: true, ..Default::default() }), &mut rm).unwrap();
+        ns.apply_entry(
+            &Entry::DeleteFile(DeleteFileEntry {
+                id: 2,
+                recursive: true,
+                ..Default::default()
+            }),
+            &mut rm,
+        )
+        .unwrap();
         assert_eq!(rm.len(), 1);
         assert_eq!(ns.inode_count(), 2);
     }

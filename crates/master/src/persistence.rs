@@ -50,8 +50,10 @@ impl WorkerClients {
                 }
             }
         };
-        Ok(BlockWorkerClient::with_interceptor(ch, VersionStamp::new(None))
-            .max_decoding_message_size(64 << 20))
+        Ok(
+            BlockWorkerClient::with_interceptor(ch, VersionStamp::new(None))
+                .max_decoding_message_size(64 << 20),
+        )
     }
 }
 
@@ -85,9 +87,17 @@ pub async fn run(master: Arc<FileSystemMaster>, opts: PersistOptions) {
                     }
                 }
             }
-            let Some(plan) = master.persist_plan(id) else { continue };
+            let Some(plan) = master.persist_plan(id) else {
+                continue;
+            };
             in_flight.lock().insert(id);
-            let (m, c, att, inf, o) = (master.clone(), clients.clone(), attempts.clone(), in_flight.clone(), opts.clone());
+            let (m, c, att, inf, o) = (
+                master.clone(),
+                clients.clone(),
+                attempts.clone(),
+                in_flight.clone(),
+                opts.clone(),
+            );
             tokio::spawn(async move {
                 match persist_one(&m, &c, &plan).await {
                     Ok(()) => {
@@ -96,13 +106,25 @@ pub async fn run(master: Arc<FileSystemMaster>, opts: PersistOptions) {
                     }
                     Err(e) => {
                         let mut a = att.lock();
-                        let entry = a.entry(id).or_insert(Attempt { first: Instant::now(), next: Instant::now(), backoff: o.initial_backoff });
+                        let entry = a.entry(id).or_insert(Attempt {
+                            first: Instant::now(),
+                            next: Instant::now(),
+                            backoff: o.initial_backoff,
+                        });
                         entry.next = Instant::now() + entry.backoff;
                         entry.backoff = (entry.backoff * 2).min(o.max_backoff);
                         if entry.first.elapsed() > o.give_up_after {
-                            tracing::error!("giving up persisting {} after {:?}: {e}", plan.path, o.give_up_after);
+                            tracing::error!(
+                                "giving up persisting {} after {:?}: {e}",
+                                plan.path,
+                                o.give_up_after
+                            );
                         } else {
-                            tracing::warn!("persisting {} failed, retrying in {:?}: {e}", plan.path, entry.backoff / 2);
+                            tracing::warn!(
+                                "persisting {} failed, retrying in {:?}: {e}",
+                                plan.path,
+                                entry.backoff / 2
+                            );
                         }
                     }
                 }
@@ -112,7 +134,11 @@ pub async fn run(master: Arc<FileSystemMaster>, opts: PersistOptions) {
     }
 }
 
-async fn persist_one(master: &FileSystemMaster, clients: &WorkerClients, plan: &PersistPlan) -> Result<(), MasterError> {
+async fn persist_one(
+    master: &FileSystemMaster,
+    clients: &WorkerClients,
+    plan: &PersistPlan,
+) -> Result<(), MasterError> {
     let fingerprint = if plan.block_ids.is_empty() {
         let ufs = master.ufs_of(&plan.mount)?;
         let w = ufs.create(&plan.ufs_rel).await?;
@@ -121,9 +147,9 @@ async fn persist_one(master: &FileSystemMaster, clients: &WorkerClients, plan: &
         st.fingerprint(ufs.kind())
     } else {
         let locs = master.blocks.locations(plan.block_ids[0]);
-        let (_, addr, _) = locs
-            .first()
-            .ok_or_else(|| MasterError::Unavailable(format!("no worker holds the blocks of {}", plan.path)))?;
+        let (_, addr, _) = locs.first().ok_or_else(|| {
+            MasterError::Unavailable(format!("no worker holds the blocks of {}", plan.path))
+        })?;
         let mut client = clients.get(&addr.host, addr.rpc_port)?;
         let ufs_path = master.ufs_of(&plan.mount)?.full_path(&plan.ufs_rel);
         let resp = client
@@ -138,7 +164,15 @@ async fn persist_one(master: &FileSystemMaster, clients: &WorkerClients, plan: &
                 mode: plan.mode,
             })
             .await
-            .map_err(|s| MasterError::Unavailable(format!("worker {}:{} could not persist {}: {}", addr.host, addr.rpc_port, plan.path, s.message())))?;
+            .map_err(|s| {
+                MasterError::Unavailable(format!(
+                    "worker {}:{} could not persist {}: {}",
+                    addr.host,
+                    addr.rpc_port,
+                    plan.path,
+                    s.message()
+                ))
+            })?;
         resp.into_inner().content_hash
     };
     master.persist_done(plan, fingerprint).await

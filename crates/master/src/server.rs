@@ -53,13 +53,21 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let bind_host = conf.get_str("alluxio.master.bind.host").map_err(conf_err)?;
     let rpc_port = conf.get_i64("alluxio.master.rpc.port").map_err(conf_err)?;
     let web_port = conf.get_i64("alluxio.master.web.port").map_err(conf_err)?;
-    let rpc_listener = net::bind(&bind_host, rpc_port, "alluxio.master.rpc.port").map_err(|e| MasterError::Unavailable(e.to_string()))?;
-    let web_bind = conf.get_str("alluxio.master.web.bind.host").map_err(conf_err)?;
-    let web_listener = net::bind(&web_bind, web_port, "alluxio.master.web.port").map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let rpc_listener = net::bind(&bind_host, rpc_port, "alluxio.master.rpc.port")
+        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let web_bind = conf
+        .get_str("alluxio.master.web.bind.host")
+        .map_err(conf_err)?;
+    let web_listener = net::bind(&web_bind, web_port, "alluxio.master.web.port")
+        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
 
     // Recover the namespace.
-    let journal_type = conf.get_enum("alluxio.master.journal.type").map_err(conf_err)?;
-    let folder = conf.get_str("alluxio.master.journal.folder").map_err(conf_err)?;
+    let journal_type = conf
+        .get_enum("alluxio.master.journal.type")
+        .map_err(conf_err)?;
+    let folder = conf
+        .get_str("alluxio.master.journal.folder")
+        .map_err(conf_err)?;
     let mut ns = Namespace::new();
     let mut last_checkpoint = 0;
     let (journal, layout): (Arc<dyn Journal>, Option<Layout>) = match journal_type.as_str() {
@@ -108,37 +116,71 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     };
     ns.finish_recovery();
 
-    let umask_s = conf.get_str("alluxio.security.authorization.permission.umask").map_err(conf_err)?;
+    let umask_s = conf
+        .get_str("alluxio.security.authorization.permission.umask")
+        .map_err(conf_err)?;
     let umask = mode::parse_octal(umask_s.trim()).ok_or_else(|| {
         MasterError::InvalidArgument(format!(
             "Invalid value '{umask_s}' for alluxio.security.authorization.permission.umask: expected an octal mode such as 022"
         ))
     })?;
     let opts = FsOptions {
-        default_block_size: conf.get_bytes("alluxio.user.block.size.bytes.default").map_err(conf_err)? as i64,
+        default_block_size: conf
+            .get_bytes("alluxio.user.block.size.bytes.default")
+            .map_err(conf_err)? as i64,
         umask,
         super_user: alluxio_common::user::current_user(),
-        supergroup: conf.get_str("alluxio.security.authorization.permission.supergroup").map_err(conf_err)?,
-        load_type: match conf.get_enum("alluxio.user.file.metadata.load.type").map_err(conf_err)?.as_str() {
+        supergroup: conf
+            .get_str("alluxio.security.authorization.permission.supergroup")
+            .map_err(conf_err)?,
+        load_type: match conf
+            .get_enum("alluxio.user.file.metadata.load.type")
+            .map_err(conf_err)?
+            .as_str()
+        {
             "NEVER" => LoadType::Never,
             "ALWAYS" => LoadType::Always,
             _ => LoadType::Once,
         },
-        list_batch: conf.get_i64("alluxio.master.filesystem.liststatus.result.message.length").map_err(conf_err)?.max(1) as usize,
-        checkpoint_period_entries: conf.get_i64("alluxio.master.journal.checkpoint.period.entries").map_err(conf_err)?,
-        permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled").map_err(conf_err)?,
+        list_batch: conf
+            .get_i64("alluxio.master.filesystem.liststatus.result.message.length")
+            .map_err(conf_err)?
+            .max(1) as usize,
+        checkpoint_period_entries: conf
+            .get_i64("alluxio.master.journal.checkpoint.period.entries")
+            .map_err(conf_err)?,
+        permission_check: conf
+            .get_bool("alluxio.security.authorization.permission.enabled")
+            .map_err(conf_err)?,
     };
-    let blocks = Arc::new(BlockMaster::new(conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?));
-    let master = Arc::new(FileSystemMaster::new(ns, journal.clone(), layout, blocks.clone(), opts, last_checkpoint));
+    let blocks = Arc::new(BlockMaster::new(
+        conf.get_duration("alluxio.master.worker.timeout")
+            .map_err(conf_err)?,
+    ));
+    let master = Arc::new(FileSystemMaster::new(
+        ns,
+        journal.clone(),
+        layout,
+        blocks.clone(),
+        opts,
+        last_checkpoint,
+    ));
 
-    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
-    let root_opts: BTreeMap<String, String> = conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();
+    let root_ufs = conf
+        .get_str("alluxio.master.mount.table.root.ufs")
+        .map_err(conf_err)?;
+    let root_opts: BTreeMap<String, String> = conf
+        .with_prefix("alluxio.master.mount.table.root.option.")
+        .into_iter()
+        .collect();
     master
         .ensure_root(
             &root_ufs,
             root_opts,
-            conf.get_bool("alluxio.master.mount.table.root.readonly").map_err(conf_err)?,
-            conf.get_bool("alluxio.master.mount.table.root.shared").map_err(conf_err)?,
+            conf.get_bool("alluxio.master.mount.table.root.readonly")
+                .map_err(conf_err)?,
+            conf.get_bool("alluxio.master.mount.table.root.shared")
+                .map_err(conf_err)?,
         )
         .await?;
 
@@ -150,7 +192,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         tokio::spawn(async move {
             while kick_rx.recv().await.is_some() {
                 let m2 = m.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || m2.checkpoint_blocking()).await {
+                if let Ok(Err(e)) =
+                    tokio::task::spawn_blocking(move || m2.checkpoint_blocking()).await
+                {
                     tracing::error!("automatic checkpoint failed: {e}");
                 }
             }
@@ -158,13 +202,19 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     }
     {
         let b = blocks.clone();
-        let every = conf.get_duration("alluxio.master.lost.worker.detection.interval").map_err(conf_err)?;
+        let every = conf
+            .get_duration("alluxio.master.lost.worker.detection.interval")
+            .map_err(conf_err)?;
         tokio::spawn(async move {
             let mut t = tokio::time::interval(every);
             loop {
                 t.tick().await;
                 for a in b.detect_lost_workers() {
-                    tracing::warn!("worker {}:{} is lost: no heartbeat within alluxio.master.worker.timeout", a.host, a.rpc_port);
+                    tracing::warn!(
+                        "worker {}:{} is lost: no heartbeat within alluxio.master.worker.timeout",
+                        a.host,
+                        a.rpc_port
+                    );
                 }
             }
         });
@@ -172,15 +222,27 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     tokio::spawn(persistence::run(
         master.clone(),
         PersistOptions {
-            interval: conf.get_duration("alluxio.master.persistence.scheduler.interval").map_err(conf_err)?,
-            initial_backoff: conf.get_duration("alluxio.master.persistence.initial.interval").map_err(conf_err)?,
-            max_backoff: conf.get_duration("alluxio.master.persistence.max.interval").map_err(conf_err)?,
-            give_up_after: conf.get_duration("alluxio.master.persistence.max.total.wait.time").map_err(conf_err)?,
+            interval: conf
+                .get_duration("alluxio.master.persistence.scheduler.interval")
+                .map_err(conf_err)?,
+            initial_backoff: conf
+                .get_duration("alluxio.master.persistence.initial.interval")
+                .map_err(conf_err)?,
+            max_backoff: conf
+                .get_duration("alluxio.master.persistence.max.interval")
+                .map_err(conf_err)?,
+            give_up_after: conf
+                .get_duration("alluxio.master.persistence.max.total.wait.time")
+                .map_err(conf_err)?,
         },
     ));
 
     let address = format!("{host}:{rpc_port}");
-    let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default").map_err(conf_err)?);
+    let default_write_type = write_type_of(
+        &conf
+            .get_enum("alluxio.user.file.writetype.default")
+            .map_err(conf_err)?,
+    );
     let meta = Arc::new(MetaService {
         master: master.clone(),
         conf: conf.clone(),
@@ -189,13 +251,23 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         web_port: web_port as i32,
         start_time_ms,
     });
-    let fs = FsService { master: master.clone(), default_write_type };
-    let block_svc = Arc::new(BlockService { master: master.clone() });
+    let fs = FsService {
+        master: master.clone(),
+        default_write_type,
+    };
+    let block_svc = Arc::new(BlockService {
+        master: master.clone(),
+    });
 
     let shutdown = shutdown_signal(master.fatal.subscribe());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let web = crate::web::router(crate::web::WebState { master: master.clone(), address: address.clone(), start_time_ms });
-    let web_listener = tokio::net::TcpListener::from_std(web_listener).map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let web = crate::web::router(crate::web::WebState {
+        master: master.clone(),
+        address: address.clone(),
+        start_time_ms,
+    });
+    let web_listener = tokio::net::TcpListener::from_std(web_listener)
+        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
     let mut web_stop = stop_rx.clone();
     tokio::spawn(async move {
         let _ = axum::serve(web_listener, web)
@@ -205,7 +277,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             .await;
     });
 
-    let rpc_listener = tokio::net::TcpListener::from_std(rpc_listener).map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let rpc_listener = tokio::net::TcpListener::from_std(rpc_listener)
+        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
     tracing::info!(
         "Alluxio master {} started in {} ms: RPC on {address}, web on {host}:{web_port}, journal {} at {folder}",
         alluxio_common::version::VERSION,
@@ -216,16 +289,28 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let server = tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .add_service(InterceptedService::new(
-            FileSystemMasterClientServiceServer::new(fs).max_decoding_message_size(big).max_encoding_message_size(big),
+            FileSystemMasterClientServiceServer::new(fs)
+                .max_decoding_message_size(big)
+                .max_encoding_message_size(big),
             check_version,
         ))
         .add_service(InterceptedService::new(
-            BlockMasterWorkerServiceServer::new(ArcBlock(block_svc.clone())).max_decoding_message_size(big),
+            BlockMasterWorkerServiceServer::new(ArcBlock(block_svc.clone()))
+                .max_decoding_message_size(big),
             check_version,
         ))
-        .add_service(InterceptedService::new(BlockMasterClientServiceServer::new(ArcBlock(block_svc)), check_version))
-        .add_service(InterceptedService::new(MetaMasterClientServiceServer::new(ArcMeta(meta.clone())), check_version))
-        .add_service(InterceptedService::new(ServiceVersionClientServiceServer::new(ArcMeta(meta)), check_version))
+        .add_service(InterceptedService::new(
+            BlockMasterClientServiceServer::new(ArcBlock(block_svc)),
+            check_version,
+        ))
+        .add_service(InterceptedService::new(
+            MetaMasterClientServiceServer::new(ArcMeta(meta.clone())),
+            check_version,
+        ))
+        .add_service(InterceptedService::new(
+            ServiceVersionClientServiceServer::new(ArcMeta(meta)),
+            check_version,
+        ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(rpc_listener), shutdown);
     let result = server.await;
     let _ = stop_tx.send(true);
@@ -234,7 +319,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     // Complete the current segment so the next start finds a clean journal.
     drop(journal);
     if let Some(why) = fatal {
-        return Err(MasterError::Unavailable(format!("the master stopped because the journal failed: {why}")));
+        return Err(MasterError::Unavailable(format!(
+            "the master stopped because the journal failed: {why}"
+        )));
     }
     result.map_err(|e| MasterError::Unavailable(format!("RPC server failed: {e}")))?;
     tracing::info!("Alluxio master stopped");
@@ -257,59 +344,124 @@ struct ArcBlock(Arc<BlockService>);
 struct ArcMeta(Arc<MetaService>);
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService for ArcBlock {
-    async fn get_worker_id(&self, r: tonic::Request<alluxio_proto::grpc::block::GetWorkerIdPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerIdPResponse>, tonic::Status> {
+impl alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService
+    for ArcBlock
+{
+    async fn get_worker_id(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::GetWorkerIdPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerIdPResponse>, tonic::Status>
+    {
         alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService::get_worker_id(&*self.0, r).await
     }
-    async fn register_worker(&self, r: tonic::Request<alluxio_proto::grpc::block::RegisterWorkerPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::RegisterWorkerPResponse>, tonic::Status> {
+    async fn register_worker(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::RegisterWorkerPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::RegisterWorkerPResponse>, tonic::Status>
+    {
         self.0.register_worker(r).await
     }
-    async fn block_heartbeat(&self, r: tonic::Request<alluxio_proto::grpc::block::BlockHeartbeatPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::BlockHeartbeatPResponse>, tonic::Status> {
+    async fn block_heartbeat(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::BlockHeartbeatPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::BlockHeartbeatPResponse>, tonic::Status>
+    {
         self.0.block_heartbeat(r).await
     }
-    async fn commit_block(&self, r: tonic::Request<alluxio_proto::grpc::block::CommitBlockPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::CommitBlockPResponse>, tonic::Status> {
+    async fn commit_block(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::CommitBlockPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::CommitBlockPResponse>, tonic::Status>
+    {
         self.0.commit_block(r).await
     }
 }
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::block::block_master_client_service_server::BlockMasterClientService for ArcBlock {
-    async fn get_worker_info_list(&self, r: tonic::Request<alluxio_proto::grpc::block::GetWorkerInfoListPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerInfoListPResponse>, tonic::Status> {
+impl alluxio_proto::grpc::block::block_master_client_service_server::BlockMasterClientService
+    for ArcBlock
+{
+    async fn get_worker_info_list(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::GetWorkerInfoListPRequest>,
+    ) -> Result<
+        tonic::Response<alluxio_proto::grpc::block::GetWorkerInfoListPResponse>,
+        tonic::Status,
+    > {
         self.0.get_worker_info_list(r).await
     }
-    async fn get_block_info(&self, r: tonic::Request<alluxio_proto::grpc::block::GetBlockInfoPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockInfoPResponse>, tonic::Status> {
+    async fn get_block_info(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::GetBlockInfoPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockInfoPResponse>, tonic::Status>
+    {
         self.0.get_block_info(r).await
     }
-    async fn get_block_master_info(&self, r: tonic::Request<alluxio_proto::grpc::block::GetBlockMasterInfoPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockMasterInfoPResponse>, tonic::Status> {
+    async fn get_block_master_info(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::block::GetBlockMasterInfoPRequest>,
+    ) -> Result<
+        tonic::Response<alluxio_proto::grpc::block::GetBlockMasterInfoPResponse>,
+        tonic::Status,
+    > {
         self.0.get_block_master_info(r).await
     }
 }
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService for ArcMeta {
-    async fn get_master_info(&self, r: tonic::Request<alluxio_proto::grpc::meta::GetMasterInfoPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetMasterInfoPResponse>, tonic::Status> {
+impl alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService
+    for ArcMeta
+{
+    async fn get_master_info(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::GetMasterInfoPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetMasterInfoPResponse>, tonic::Status>
+    {
         self.0.get_master_info(r).await
     }
-    async fn checkpoint(&self, r: tonic::Request<alluxio_proto::grpc::meta::CheckpointPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::CheckpointPResponse>, tonic::Status> {
+    async fn checkpoint(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::CheckpointPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::CheckpointPResponse>, tonic::Status>
+    {
         self.0.checkpoint(r).await
     }
-    async fn backup(&self, r: tonic::Request<alluxio_proto::grpc::meta::BackupPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::BackupPStatus>, tonic::Status> {
+    async fn backup(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::BackupPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::BackupPStatus>, tonic::Status> {
         self.0.backup(r).await
     }
-    async fn get_backup_status(&self, r: tonic::Request<alluxio_proto::grpc::meta::BackupStatusPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::BackupPStatus>, tonic::Status> {
+    async fn get_backup_status(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::BackupStatusPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::BackupPStatus>, tonic::Status> {
         self.0.get_backup_status(r).await
     }
-    async fn get_configuration(&self, r: tonic::Request<alluxio_proto::grpc::meta::GetConfigurationPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetConfigurationPResponse>, tonic::Status> {
+    async fn get_configuration(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::GetConfigurationPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetConfigurationPResponse>, tonic::Status>
+    {
         self.0.get_configuration(r).await
     }
 }
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService for ArcMeta {
-    async fn get_service_version(&self, r: tonic::Request<alluxio_proto::grpc::meta::GetServiceVersionPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetServiceVersionPResponse>, tonic::Status> {
+impl alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService
+    for ArcMeta
+{
+    async fn get_service_version(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::GetServiceVersionPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetServiceVersionPResponse>, tonic::Status>
+    {
         self.0.get_service_version(r).await
     }
-    async fn ping(&self, r: tonic::Request<alluxio_proto::grpc::meta::PingPRequest>) -> Result<tonic::Response<alluxio_proto::grpc::meta::PingPResponse>, tonic::Status> {
+    async fn ping(
+        &self,
+        r: tonic::Request<alluxio_proto::grpc::meta::PingPRequest>,
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::PingPResponse>, tonic::Status> {
         self.0.ping(r).await
     }
 }

@@ -19,15 +19,23 @@ pub struct VersionStamp {
 impl VersionStamp {
     /// A stamp that also asserts `user` as the caller's identity.
     pub fn new(user: Option<&str>) -> Self {
-        VersionStamp { user: user.and_then(|u| u.parse().ok()) }
+        VersionStamp {
+            user: user.and_then(|u| u.parse().ok()),
+        }
     }
 }
 
 impl tonic::service::Interceptor for VersionStamp {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         let md = req.metadata_mut();
-        md.insert(PROTOCOL_HEADER, tonic::metadata::MetadataValue::from(PROTOCOL_VERSION));
-        md.insert(SOFTWARE_HEADER, tonic::metadata::MetadataValue::from_static(VERSION));
+        md.insert(
+            PROTOCOL_HEADER,
+            tonic::metadata::MetadataValue::from(PROTOCOL_VERSION),
+        );
+        md.insert(
+            SOFTWARE_HEADER,
+            tonic::metadata::MetadataValue::from_static(VERSION),
+        );
         if let Some(u) = &self.user {
             md.insert(USER_HEADER, u.clone());
         }
@@ -39,7 +47,10 @@ impl tonic::service::Interceptor for VersionStamp {
 /// A request without the header (a foreign gRPC client) is refused as well.
 pub fn check_version(req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
     let md = req.metadata();
-    let peer: Option<u32> = md.get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok());
+    let peer: Option<u32> = md
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse().ok());
     match peer {
         Some(v) if (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&v) => Ok(req),
         Some(v) => {
@@ -59,5 +70,8 @@ pub fn check_version(req: tonic::Request<()>) -> Result<tonic::Request<()>, toni
 
 /// The user a request asserts (SIMPLE authentication), if any.
 pub fn request_user<T>(req: &tonic::Request<T>) -> Option<String> {
-    req.metadata().get(USER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    req.metadata()
+        .get(USER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }

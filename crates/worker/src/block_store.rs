@@ -100,7 +100,11 @@ impl BlockStore {
     /// Opens the store over `dirs`, scanning each for committed blocks (temporary blocks
     /// and stray files from a crash are deleted).
     pub fn open(dirs: Vec<StorageDir>) -> Result<(Arc<Self>, ScanReport)> {
-        let mut state = State { used: vec![0; dirs.len()], lru: vec![BTreeSet::new(); dirs.len()], ..Default::default() };
+        let mut state = State {
+            used: vec![0; dirs.len()],
+            lru: vec![BTreeSet::new(); dirs.len()],
+            ..Default::default()
+        };
         let mut report = ScanReport::default();
         for (i, d) in dirs.iter().enumerate() {
             std::fs::create_dir_all(&d.path).map_err(io("create", &d.path))?;
@@ -109,7 +113,10 @@ impl BlockStore {
                 std::fs::remove_dir_all(&tmp).map_err(io("clean", &tmp))?;
             }
             std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
-            for e in std::fs::read_dir(&d.path).map_err(io("list", &d.path))?.flatten() {
+            for e in std::fs::read_dir(&d.path)
+                .map_err(io("list", &d.path))?
+                .flatten()
+            {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if name == ".tmp_blocks" {
                     continue;
@@ -121,7 +128,14 @@ impl BlockStore {
                         state.clock += 1;
                         state.blocks.insert(
                             id,
-                            BlockMeta { length: len, dir: i, access: state.clock, protected: false, readers: 0, pending_delete: false },
+                            BlockMeta {
+                                length: len,
+                                dir: i,
+                                access: state.clock,
+                                protected: false,
+                                readers: 0,
+                                pending_delete: false,
+                            },
                         );
                         state.lru[i].insert((state.clock, id));
                         state.used[i] += len;
@@ -130,7 +144,11 @@ impl BlockStore {
                     }
                     _ => {
                         let p = e.path();
-                        let r = if ft.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+                        let r = if ft.is_dir() {
+                            std::fs::remove_dir_all(&p)
+                        } else {
+                            std::fs::remove_file(&p)
+                        };
                         r.map_err(io("delete stray file", &p))?;
                         report.removed_files += 1;
                     }
@@ -146,7 +164,13 @@ impl BlockStore {
                 );
             }
         }
-        Ok((Arc::new(BlockStore { dirs, state: Mutex::new(state) }), report))
+        Ok((
+            Arc::new(BlockStore {
+                dirs,
+                state: Mutex::new(state),
+            }),
+            report,
+        ))
     }
 
     pub fn dirs(&self) -> &[StorageDir] {
@@ -155,7 +179,11 @@ impl BlockStore {
 
     /// Tier aliases in level order.
     pub fn tiers(&self) -> Vec<String> {
-        let mut t: Vec<(usize, String)> = self.dirs.iter().map(|d| (d.tier_level, d.tier_alias.clone())).collect();
+        let mut t: Vec<(usize, String)> = self
+            .dirs
+            .iter()
+            .map(|d| (d.tier_level, d.tier_alias.clone()))
+            .collect();
         t.sort();
         t.dedup();
         t.into_iter().map(|(_, a)| a).collect()
@@ -186,7 +214,9 @@ impl BlockStore {
         let mut by: FxHashMap<String, Vec<i64>> = FxHashMap::default();
         for (id, b) in &s.blocks {
             if !b.pending_delete {
-                by.entry(self.dirs[b.dir].tier_alias.clone()).or_default().push(*id);
+                by.entry(self.dirs[b.dir].tier_alias.clone())
+                    .or_default()
+                    .push(*id);
             }
         }
         by.into_iter().collect()
@@ -197,7 +227,11 @@ impl BlockStore {
     }
 
     pub fn has_block(&self, id: i64) -> bool {
-        self.state.lock().blocks.get(&id).is_some_and(|b| !b.pending_delete)
+        self.state
+            .lock()
+            .blocks
+            .get(&id)
+            .is_some_and(|b| !b.pending_delete)
     }
 
     /// Finds room for `bytes` in directory `dir`, evicting unprotected, unlocked blocks in
@@ -249,8 +283,15 @@ impl BlockStore {
     /// Directories to try for a new block on `tier`: that tier's (most free first), then
     /// lower tiers, so a full upper tier never fails a write a lower one can take.
     fn candidates(&self, s: &State, tier: usize) -> Vec<usize> {
-        let mut c: Vec<usize> = (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_level >= tier).collect();
-        c.sort_by_key(|&i| (self.dirs[i].tier_level, std::cmp::Reverse(self.dirs[i].capacity.saturating_sub(s.used[i]))));
+        let mut c: Vec<usize> = (0..self.dirs.len())
+            .filter(|&i| self.dirs[i].tier_level >= tier)
+            .collect();
+        c.sort_by_key(|&i| {
+            (
+                self.dirs[i].tier_level,
+                std::cmp::Reverse(self.dirs[i].capacity.saturating_sub(s.used[i])),
+            )
+        });
         c
     }
 
@@ -258,7 +299,12 @@ impl BlockStore {
         let dirs: Vec<String> = (0..self.dirs.len())
             .filter(|&i| self.dirs[i].tier_level >= tier)
             .map(|i| {
-                let pinned: u64 = s.blocks.values().filter(|b| b.dir == i && (b.protected || b.readers > 0)).map(|b| b.length).sum();
+                let pinned: u64 = s
+                    .blocks
+                    .values()
+                    .filter(|b| b.dir == i && (b.protected || b.readers > 0))
+                    .map(|b| b.length)
+                    .sum();
                 format!(
                     "{} {} ({} of {} bytes used, {} of them by blocks that cannot be evicted)",
                     self.dirs[i].tier_alias,
@@ -278,14 +324,22 @@ impl BlockStore {
 
     /// Starts a block being written on `tier` (or a lower one) with `reserve` bytes reserved.
     /// Returns the temporary file path to write.
-    pub fn create_temp(&self, id: i64, tier: usize, reserve: u64, protected: bool) -> Result<PathBuf> {
+    pub fn create_temp(
+        &self,
+        id: i64,
+        tier: usize,
+        reserve: u64,
+        protected: bool,
+    ) -> Result<PathBuf> {
         let (path, files) = {
             let mut s = self.state.lock();
             if s.blocks.contains_key(&id) {
                 return Err(WorkerError::BlockExists(id));
             }
             if s.temps.contains_key(&id) {
-                return Err(WorkerError::InvalidArgument(format!("Block {id} is already being written on this worker")));
+                return Err(WorkerError::InvalidArgument(format!(
+                    "Block {id} is already being written on this worker"
+                )));
             }
             let mut chosen = None;
             for d in self.candidates(&s, tier) {
@@ -294,11 +348,24 @@ impl BlockStore {
                     break;
                 }
             }
-            let Some((d, files)) = chosen else { return Err(self.exhausted(&s, id, reserve, tier)) };
+            let Some((d, files)) = chosen else {
+                return Err(self.exhausted(&s, id, reserve, tier));
+            };
             s.used[d] += reserve;
             let nonce: u32 = rand::random();
-            let path = self.dirs[d].path.join(".tmp_blocks").join(format!("{id:x}-{nonce:08x}"));
-            s.temps.insert(id, TempBlock { dir: d, reserved: reserve, path: path.clone(), protected });
+            let path = self.dirs[d]
+                .path
+                .join(".tmp_blocks")
+                .join(format!("{id:x}-{nonce:08x}"));
+            s.temps.insert(
+                id,
+                TempBlock {
+                    dir: d,
+                    reserved: reserve,
+                    path: path.clone(),
+                    protected,
+                },
+            );
             (path, files)
         };
         Self::delete_files(files);
@@ -309,7 +376,11 @@ impl BlockStore {
     pub fn reserve(&self, id: i64, more: u64) -> Result<()> {
         let files = {
             let mut s = self.state.lock();
-            let t = s.temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
+            let t = s
+                .temps
+                .get(&id)
+                .cloned()
+                .ok_or(WorkerError::BlockNotFound(id))?;
             let Some(files) = self.make_room(&mut s, t.dir, more) else {
                 return Err(self.exhausted(&s, id, more, self.dirs[t.dir].tier_level));
             };
@@ -326,7 +397,13 @@ impl BlockStore {
     /// Publishes a written block of `length` bytes (blocking: renames the file).
     /// Returns its tier alias and that tier's used bytes.
     pub fn commit(&self, id: i64, length: u64) -> Result<(String, i64)> {
-        let t = self.state.lock().temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
+        let t = self
+            .state
+            .lock()
+            .temps
+            .get(&id)
+            .cloned()
+            .ok_or(WorkerError::BlockNotFound(id))?;
         if length > t.reserved {
             // The writer wrote past its reservation: take the difference now (may evict).
             self.reserve(id, length - t.reserved)?;
@@ -338,15 +415,30 @@ impl BlockStore {
             return Err(io("commit block file", &t.path)(e));
         }
         let mut s = self.state.lock();
-        let Some(t) = s.temps.remove(&id) else { return Err(WorkerError::BlockNotFound(id)) };
+        let Some(t) = s.temps.remove(&id) else {
+            return Err(WorkerError::BlockNotFound(id));
+        };
         s.used[t.dir] = s.used[t.dir] - t.reserved.max(length) + length;
         s.clock += 1;
         let access = s.clock;
         let protected = t.protected || s.protected_ids.remove(&id);
-        s.blocks.insert(id, BlockMeta { length, dir: t.dir, access, protected, readers: 0, pending_delete: false });
+        s.blocks.insert(
+            id,
+            BlockMeta {
+                length,
+                dir: t.dir,
+                access,
+                protected,
+                readers: 0,
+                pending_delete: false,
+            },
+        );
         s.lru[t.dir].insert((access, id));
         s.unreported.push(id);
-        let used: u64 = (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_alias == dir.tier_alias).map(|i| s.used[i]).sum();
+        let used: u64 = (0..self.dirs.len())
+            .filter(|&i| self.dirs[i].tier_alias == dir.tier_alias)
+            .map(|i| s.used[i])
+            .sum();
         Ok((dir.tier_alias.clone(), used as i64))
     }
 
@@ -388,7 +480,9 @@ impl BlockStore {
     fn unlock(&self, id: i64) {
         let file = {
             let mut s = self.state.lock();
-            let Some(b) = s.blocks.get_mut(&id) else { return };
+            let Some(b) = s.blocks.get_mut(&id) else {
+                return;
+            };
             b.readers = b.readers.saturating_sub(1);
             if !(b.readers == 0 && b.pending_delete) {
                 return;
@@ -406,7 +500,9 @@ impl BlockStore {
     pub fn remove(&self, id: i64) {
         let file = {
             let mut s = self.state.lock();
-            let Some(b) = s.blocks.get_mut(&id) else { return };
+            let Some(b) = s.blocks.get_mut(&id) else {
+                return;
+            };
             if b.readers > 0 {
                 b.pending_delete = true;
                 return;
@@ -455,7 +551,11 @@ impl BlockStore {
 
     /// Tier alias of a committed block.
     pub fn tier_of(&self, id: i64) -> Option<String> {
-        self.state.lock().blocks.get(&id).map(|b| self.dirs[b.dir].tier_alias.clone())
+        self.state
+            .lock()
+            .blocks
+            .get(&id)
+            .map(|b| self.dirs[b.dir].tier_alias.clone())
     }
 }
 

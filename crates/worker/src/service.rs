@@ -29,7 +29,10 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
     let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
     tokio::task::spawn_blocking(move || {
         let send_err = |tx: &mpsc::Sender<_>, e: std::io::Error| {
-            let _ = tx.blocking_send(Err(Status::internal(format!("cannot read block {}: {e}", lock.block_id))));
+            let _ = tx.blocking_send(Err(Status::internal(format!(
+                "cannot read block {}: {e}",
+                lock.block_id
+            ))));
         };
         let mut f = match std::fs::File::open(&lock.path) {
             Ok(f) => f,
@@ -46,7 +49,12 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
                 return send_err(&tx, e);
             }
             left -= n as u64;
-            if tx.blocking_send(Ok(ReadResponse { chunk: buf.freeze() })).is_err() {
+            if tx
+                .blocking_send(Ok(ReadResponse {
+                    chunk: buf.freeze(),
+                }))
+                .is_err()
+            {
                 return; // the reader went away
             }
         }
@@ -57,25 +65,51 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
 
 impl BlockWorkerService {
     /// Reads a block through from the UFS, caching it unless told not to.
-    async fn read_ufs(&self, r: ReadRequest, u: OpenUfsBlockOptions) -> Result<Out<ReadResponse>, WorkerError> {
+    async fn read_ufs(
+        &self,
+        r: ReadRequest,
+        u: OpenUfsBlockOptions,
+    ) -> Result<Out<ReadResponse>, WorkerError> {
         let w = self.worker.clone();
         let ufs = w.ufs(u.mount_id).await?;
         let rel = relative_to(&ufs, &u.ufs_path)?;
         let block_len = (u.file_length - u.offset_in_file).clamp(0, u.block_size) as u64;
         let offset = r.offset.max(0) as u64;
         if offset > block_len {
-            return Err(WorkerError::InvalidArgument(format!("offset {offset} is past the end of block {} ({block_len} bytes)", r.block_id)));
+            return Err(WorkerError::InvalidArgument(format!(
+                "offset {offset} is past the end of block {} ({block_len} bytes)",
+                r.block_id
+            )));
         }
-        let len = if r.length <= 0 { block_len - offset } else { (r.length as u64).min(block_len - offset) };
-        let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { w.chunk_size };
+        let len = if r.length <= 0 {
+            block_len - offset
+        } else {
+            (r.length as u64).min(block_len - offset)
+        };
+        let chunk = if r.chunk_size > 0 {
+            r.chunk_size as usize
+        } else {
+            w.chunk_size
+        };
         let whole = offset == 0 && len == block_len;
         let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
-        let cache = !u.no_cache && !w.store.has_block(r.block_id) && w.caching.lock().insert(r.block_id);
+        let cache =
+            !u.no_cache && !w.store.has_block(r.block_id) && w.caching.lock().insert(r.block_id);
         let block_id = r.block_id;
         if whole && cache {
             // Tee: every chunk read from the UFS goes to the client and into the cache.
             tokio::spawn(async move {
-                let result = tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, block_len, block_id, chunk, Some(&tx)).await;
+                let result = tee_from_ufs(
+                    &w,
+                    &ufs,
+                    &rel,
+                    u.offset_in_file as u64,
+                    block_len,
+                    block_id,
+                    chunk,
+                    Some(&tx),
+                )
+                .await;
                 w.caching.lock().remove(&block_id);
                 if let Err(e) = result {
                     let _ = tx.send(Err(e.into())).await;
@@ -106,7 +140,18 @@ impl BlockWorkerService {
             if cache {
                 // A partial read caches the whole block in the background.
                 tokio::spawn(async move {
-                    if let Err(e) = tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, block_len, block_id, chunk, None).await {
+                    if let Err(e) = tee_from_ufs(
+                        &w,
+                        &ufs,
+                        &rel,
+                        u.offset_in_file as u64,
+                        block_len,
+                        block_id,
+                        chunk,
+                        None,
+                    )
+                    .await
+                    {
                         tracing::debug!("background caching of block {block_id} failed: {e}");
                     }
                     w.caching.lock().remove(&block_id);
@@ -192,9 +237,16 @@ async fn tee_from_ufs(
 impl BlockWorker for BlockWorkerService {
     type ReadBlockStream = Out<ReadResponse>;
 
-    async fn read_block(&self, req: Request<ReadRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
+    async fn read_block(
+        &self,
+        req: Request<ReadRequest>,
+    ) -> Result<Response<Self::ReadBlockStream>, Status> {
         let r = req.into_inner();
-        let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { self.worker.chunk_size };
+        let chunk = if r.chunk_size > 0 {
+            r.chunk_size as usize
+        } else {
+            self.worker.chunk_size
+        };
         if let Some(lock) = self.worker.store.lock(r.block_id) {
             let offset = r.offset.max(0) as u64;
             if offset > lock.length {
@@ -204,7 +256,11 @@ impl BlockWorker for BlockWorkerService {
                 ))
                 .into());
             }
-            let len = if r.length <= 0 { lock.length - offset } else { (r.length as u64).min(lock.length - offset) };
+            let len = if r.length <= 0 {
+                lock.length - offset
+            } else {
+                (r.length as u64).min(lock.length - offset)
+            };
             return Ok(Response::new(stream_file(lock, offset, len, chunk)));
         }
         match r.open_ufs_block_options.clone() {
@@ -213,12 +269,21 @@ impl BlockWorker for BlockWorkerService {
         }
     }
 
-    async fn write_block(&self, req: Request<Streaming<WriteRequest>>) -> Result<Response<WriteResponse>, Status> {
+    async fn write_block(
+        &self,
+        req: Request<Streaming<WriteRequest>>,
+    ) -> Result<Response<WriteResponse>, Status> {
         let mut input = req.into_inner();
         let first = match input.next().await {
-            Some(Ok(WriteRequest { value: Some(write_request::Value::Command(c)) })) => c,
+            Some(Ok(WriteRequest {
+                value: Some(write_request::Value::Command(c)),
+            })) => c,
             Some(Err(s)) => return Err(s),
-            _ => return Err(Status::invalid_argument("a write stream must start with a command")),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "a write stream must start with a command",
+                ))
+            }
         };
         let w = self.worker.clone();
         if first.r#type == RequestType::UfsFile as i32 {
@@ -228,19 +293,26 @@ impl BlockWorker for BlockWorkerService {
             let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
             while let Some(m) = input.next().await {
                 match m {
-                    Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
+                    Ok(WriteRequest {
+                        value: Some(write_request::Value::Chunk(b)),
+                    }) => {
                         if let Err(e) = writer.write(b).await {
                             writer.abort().await;
                             return Err(WorkerError::from(e).into());
                         }
                     }
-                    Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
+                    Ok(WriteRequest {
+                        value: Some(write_request::Value::Command(c)),
+                    }) if c.commit => {
                         let n = writer.written();
                         let st = writer.close().await.map_err(WorkerError::from)?;
                         if o.mode > 0 {
                             ufs.set_mode(&rel, o.mode).await;
                         }
-                        return Ok(Response::new(WriteResponse { offset: n as i64, content_hash: st.fingerprint(ufs.kind()) }));
+                        return Ok(Response::new(WriteResponse {
+                            offset: n as i64,
+                            content_hash: st.fingerprint(ufs.kind()),
+                        }));
                     }
                     Ok(_) => {}
                     Err(s) => {
@@ -250,19 +322,27 @@ impl BlockWorker for BlockWorkerService {
                 }
             }
             writer.abort().await;
-            return Err(Status::aborted(format!("write of {} ended without commit; nothing was written", o.ufs_path)));
+            return Err(Status::aborted(format!(
+                "write of {} ended without commit; nothing was written",
+                o.ufs_path
+            )));
         }
         // An Alluxio block.
         let id = first.id;
         let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
-        let path = w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
+        let path = w
+            .store
+            .create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
         let mut reserved = initial;
         let mut written = 0u64;
         let mut file = match std::fs::File::create(&path) {
             Ok(f) => f,
             Err(e) => {
                 w.store.abort(id);
-                return Err(Status::internal(format!("cannot create block file {}: {e}", path.display())));
+                return Err(Status::internal(format!(
+                    "cannot create block file {}: {e}",
+                    path.display()
+                )));
             }
         };
         let abort = |w: &Worker, s: Status| {
@@ -271,7 +351,9 @@ impl BlockWorker for BlockWorkerService {
         };
         while let Some(m) = input.next().await {
             match m {
-                Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
+                Ok(WriteRequest {
+                    value: Some(write_request::Value::Chunk(b)),
+                }) => {
                     let n = b.len() as u64;
                     if written + n > reserved {
                         let more = (written + n - reserved).max(8 << 20);
@@ -281,39 +363,63 @@ impl BlockWorker for BlockWorkerService {
                         reserved += more;
                     }
                     if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
-                        return Err(abort(&w, Status::internal(format!("cannot write block {id}: {e}"))));
+                        return Err(abort(
+                            &w,
+                            Status::internal(format!("cannot write block {id}: {e}")),
+                        ));
                     }
                     written += n;
                 }
-                Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
+                Ok(WriteRequest {
+                    value: Some(write_request::Value::Command(c)),
+                }) if c.commit => {
                     drop(file);
                     let store = w.store.clone();
-                    let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
-                        .await
-                        .map_err(|e| Status::internal(e.to_string()))??;
+                    let (tier, used) =
+                        tokio::task::spawn_blocking(move || store.commit(id, written))
+                            .await
+                            .map_err(|e| Status::internal(e.to_string()))??;
                     w.commit_to_master(id, written, &tier, used).await?;
-                    return Ok(Response::new(WriteResponse { offset: written as i64, content_hash: String::new() }));
+                    return Ok(Response::new(WriteResponse {
+                        offset: written as i64,
+                        content_hash: String::new(),
+                    }));
                 }
                 Ok(_) => {}
                 Err(s) => return Err(abort(&w, s)),
             }
         }
-        Err(abort(&w, Status::aborted(format!("write of block {id} ended without commit; the block was discarded"))))
+        Err(abort(
+            &w,
+            Status::aborted(format!(
+                "write of block {id} ended without commit; the block was discarded"
+            )),
+        ))
     }
 
     type OpenLocalBlockStream = Out<OpenLocalBlockResponse>;
 
-    async fn open_local_block(&self, req: Request<Streaming<OpenLocalBlockRequest>>) -> Result<Response<Self::OpenLocalBlockStream>, Status> {
+    async fn open_local_block(
+        &self,
+        req: Request<Streaming<OpenLocalBlockRequest>>,
+    ) -> Result<Response<Self::OpenLocalBlockStream>, Status> {
         let mut input = req.into_inner();
         let first = match input.next().await {
             Some(Ok(r)) => r,
             Some(Err(s)) => return Err(s),
             None => return Err(Status::invalid_argument("empty OpenLocalBlock stream")),
         };
-        let lock = self.worker.store.lock(first.block_id).ok_or(WorkerError::BlockNotFound(first.block_id))?;
+        let lock = self
+            .worker
+            .store
+            .lock(first.block_id)
+            .ok_or(WorkerError::BlockNotFound(first.block_id))?;
         let (tx, rx) = mpsc::channel(1);
         let _ = tx
-            .send(Ok(OpenLocalBlockResponse { path: lock.path.display().to_string(), length: lock.length as i64 }))
+            .send(Ok(OpenLocalBlockResponse {
+                path: lock.path.display().to_string(),
+                length: lock.length as i64,
+            }))
             .await;
         tokio::spawn(async move {
             // The lock lives until the client closes its side (or disconnects).
@@ -326,7 +432,10 @@ impl BlockWorker for BlockWorkerService {
 
     type CreateLocalBlockStream = Out<CreateLocalBlockResponse>;
 
-    async fn create_local_block(&self, req: Request<Streaming<CreateLocalBlockRequest>>) -> Result<Response<Self::CreateLocalBlockStream>, Status> {
+    async fn create_local_block(
+        &self,
+        req: Request<Streaming<CreateLocalBlockRequest>>,
+    ) -> Result<Response<Self::CreateLocalBlockStream>, Status> {
         let mut input = req.into_inner();
         let first = match input.next().await {
             Some(Ok(r)) => r,
@@ -335,10 +444,19 @@ impl BlockWorker for BlockWorkerService {
         };
         let w = self.worker.clone();
         let id = first.block_id;
-        let path = w.store.create_temp(id, first.tier.max(0) as usize, first.space_to_reserve.max(0) as u64, first.protected)?;
+        let path = w.store.create_temp(
+            id,
+            first.tier.max(0) as usize,
+            first.space_to_reserve.max(0) as u64,
+            first.protected,
+        )?;
         let path_s = path.display().to_string();
         let (tx, rx) = mpsc::channel(4);
-        let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
+        let _ = tx
+            .send(Ok(CreateLocalBlockResponse {
+                path: path_s.clone(),
+            }))
+            .await;
         tokio::spawn(async move {
             let mut committed = false;
             while let Some(m) = input.next().await {
@@ -355,7 +473,9 @@ impl BlockWorker for BlockWorkerService {
                         Ok(Ok(((tier, used), len))) => {
                             committed = true;
                             let reply = match w.commit_to_master(id, len, &tier, used).await {
-                                Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
+                                Ok(()) => Ok(CreateLocalBlockResponse {
+                                    path: path_s.clone(),
+                                }),
                                 Err(e) => Err(e.into()),
                             };
                             let _ = tx.send(reply).await;
@@ -371,7 +491,9 @@ impl BlockWorker for BlockWorkerService {
                 }
                 if m.space_to_reserve > 0 {
                     let reply = match w.store.reserve(id, m.space_to_reserve as u64) {
-                        Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
+                        Ok(()) => Ok(CreateLocalBlockResponse {
+                            path: path_s.clone(),
+                        }),
                         Err(e) => Err(e.into()),
                     };
                     let failed = reply.is_err();
@@ -388,12 +510,18 @@ impl BlockWorker for BlockWorkerService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
+    async fn remove_block(
+        &self,
+        req: Request<RemoveBlockRequest>,
+    ) -> Result<Response<RemoveBlockResponse>, Status> {
         self.worker.store.remove(req.into_inner().block_id);
         Ok(Response::new(RemoveBlockResponse {}))
     }
 
-    async fn persist_file(&self, req: Request<PersistFileRequest>) -> Result<Response<PersistFileResponse>, Status> {
+    async fn persist_file(
+        &self,
+        req: Request<PersistFileRequest>,
+    ) -> Result<Response<PersistFileResponse>, Status> {
         let r = req.into_inner();
         let w = self.worker.clone();
         let ufs = w.ufs(r.mount_id).await?;
@@ -401,7 +529,10 @@ impl BlockWorker for BlockWorkerService {
         let mut locks = Vec::with_capacity(r.block_ids.len());
         for b in &r.block_ids {
             locks.push(w.store.lock(*b).ok_or_else(|| {
-                Status::from(WorkerError::Unavailable(format!("block {b} of {} is not cached on this worker", r.ufs_path)))
+                Status::from(WorkerError::Unavailable(format!(
+                    "block {b} of {} is not cached on this worker",
+                    r.ufs_path
+                )))
             })?);
         }
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
@@ -425,7 +556,10 @@ impl BlockWorker for BlockWorkerService {
                     Ok(d) => d,
                     Err(e) => {
                         writer.abort().await;
-                        return Err(Status::internal(format!("cannot read block {} to persist {}: {e}", lock.block_id, r.ufs_path)));
+                        return Err(Status::internal(format!(
+                            "cannot read block {} to persist {}: {e}",
+                            lock.block_id, r.ufs_path
+                        )));
                     }
                 };
                 if let Err(e) = writer.write(data).await {
@@ -440,6 +574,8 @@ impl BlockWorker for BlockWorkerService {
             ufs.set_mode(&rel, r.mode).await;
         }
         drop(locks);
-        Ok(Response::new(PersistFileResponse { content_hash: st.fingerprint(ufs.kind()) }))
+        Ok(Response::new(PersistFileResponse {
+            content_hash: st.fingerprint(ufs.kind()),
+        }))
     }
 }

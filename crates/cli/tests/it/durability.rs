@@ -19,7 +19,13 @@ fn create_until_killed(c: &mut Cluster, prefix: &str) -> (BTreeSet<String>, BTre
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for t in 0..4 {
-        let (conf, acked, in_flight, stop, prefix) = (conf.clone(), acked.clone(), in_flight.clone(), stop.clone(), prefix.to_owned());
+        let (conf, acked, in_flight, stop, prefix) = (
+            conf.clone(),
+            acked.clone(),
+            in_flight.clone(),
+            stop.clone(),
+            prefix.to_owned(),
+        );
         tasks.push(rt.spawn(async move {
             let fs = FileSystem::connect(&conf).await.unwrap();
             for i in 0.. {
@@ -30,7 +36,15 @@ fn create_until_killed(c: &mut Cluster, prefix: &str) -> (BTreeSet<String>, BTre
                 in_flight.lock().unwrap().insert(name.clone());
                 let p = AlluxioPath::parse(&name).unwrap();
                 let r = async {
-                    let out = fs.create_file(&p, CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() }).await?;
+                    let out = fs
+                        .create_file(
+                            &p,
+                            CreateFileOptions {
+                                write_type: Some(WritePType::MustCache),
+                                ..Default::default()
+                            },
+                        )
+                        .await?;
                     out.close().await
                 }
                 .await;
@@ -58,13 +72,24 @@ fn create_until_killed(c: &mut Cluster, prefix: &str) -> (BTreeSet<String>, BTre
 }
 
 fn names_under(c: &Cluster, dir: &str) -> BTreeSet<String> {
-    c.ok(&["fs", "ls", dir]).lines().map(|l| l.split_whitespace().last().unwrap().to_owned()).collect()
+    c.ok(&["fs", "ls", dir])
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap().to_owned())
+        .collect()
 }
 
 fn check(acked: &BTreeSet<String>, in_flight: &BTreeSet<String>, found: &BTreeSet<String>) {
     let missing: Vec<_> = acked.difference(found).collect();
-    assert!(missing.is_empty(), "{} acknowledged creates were lost, e.g. {:?}", missing.len(), missing.iter().take(5).collect::<Vec<_>>());
-    let extra: Vec<_> = found.difference(acked).filter(|f| !in_flight.contains(*f)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged creates were lost, e.g. {:?}",
+        missing.len(),
+        missing.iter().take(5).collect::<Vec<_>>()
+    );
+    let extra: Vec<_> = found
+        .difference(acked)
+        .filter(|f| !in_flight.contains(*f))
+        .collect();
     assert!(extra.is_empty(), "files that were never created: {extra:?}");
 }
 
@@ -75,7 +100,11 @@ fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint() {
     c.start_master();
     c.ok(&["fs", "mkdir", "/k1", "/k2"]);
     let (acked1, flight1) = create_until_killed(&mut c, "/k1");
-    assert!(acked1.len() >= 100, "too few creates before the kill: {}", acked1.len());
+    assert!(
+        acked1.len() >= 100,
+        "too few creates before the kill: {}",
+        acked1.len()
+    );
 
     c.start_master();
     check(&acked1, &flight1, &names_under(&c, "/k1"));
@@ -84,13 +113,25 @@ fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint() {
 
     // Checkpoint, more creates, kill again: the restart loads the checkpoint then the log.
     let out = c.ok(&["fsadmin", "journal", "checkpoint"]);
-    assert!(out.contains("Successfully took a checkpoint on master"), "{out}");
-    assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 1);
+    assert!(
+        out.contains("Successfully took a checkpoint on master"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_dir(c.path("journal/v1/checkpoints"))
+            .unwrap()
+            .count(),
+        1
+    );
     let (acked2, flight2) = create_until_killed(&mut c, "/k2");
     c.start_master();
     check(&acked1, &flight1, &names_under(&c, "/k1"));
     check(&acked2, &flight2, &names_under(&c, "/k2"));
-    assert!(c.log("master").contains("checkpoint entries"), "{}", c.log("master"));
+    assert!(
+        c.log("master").contains("checkpoint entries"),
+        "{}",
+        c.log("master")
+    );
 }
 
 #[test]
@@ -101,7 +142,12 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
     c.kill_master();
     let logs = c.path("journal/v1/logs");
-    let seg = std::fs::read_dir(&logs).unwrap().flatten().map(|e| e.path()).max().unwrap();
+    let seg = std::fs::read_dir(&logs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .max()
+        .unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     let intact = bytes.clone();
     // A record header claiming more bytes than follow: what a crash mid-append leaves.
@@ -109,11 +155,20 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     std::fs::write(&seg, &bytes).unwrap();
     c.start_master();
     assert_eq!(c.ok(&["fs", "ls", "/"]).lines().count(), 3);
-    assert!(c.log("master").contains("cutting a torn tail"), "{}", c.log("master"));
+    assert!(
+        c.log("master").contains("cutting a torn tail"),
+        "{}",
+        c.log("master")
+    );
     c.kill_master();
 
     // Damage in the middle of a segment is not a torn tail: the master refuses to start.
-    let seg = std::fs::read_dir(&logs).unwrap().flatten().map(|e| e.path()).min().unwrap();
+    let seg = std::fs::read_dir(&logs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     assert!(bytes.len() > 60 && intact.len() > 60);
     bytes[50] ^= 0xff;
@@ -121,5 +176,8 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     let o = c.run(&["process", "master"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("is corrupt at byte offset") && err.contains(&seg.display().to_string()), "{err}");
+    assert!(
+        err.contains("is corrupt at byte offset") && err.contains(&seg.display().to_string()),
+        "{err}"
+    );
 }

@@ -15,26 +15,45 @@ fn a_file_placed_in_the_ufs_is_listed_read_and_cached() {
     std::fs::write(ufs.join("direct/top.txt"), b"hello").unwrap();
 
     let ls = c.ok(&["fs", "ls", "-R", "/"]);
-    assert!(ls.contains("/direct/sub/file.bin") && ls.contains("/direct/top.txt"), "{ls}");
-    assert!(ls.lines().any(|l| l.ends_with("/direct/sub/file.bin") && l.contains("3000000") && l.contains("PERSISTED") && l.contains(" 0%")), "{ls}");
+    assert!(
+        ls.contains("/direct/sub/file.bin") && ls.contains("/direct/top.txt"),
+        "{ls}"
+    );
+    assert!(
+        ls.lines().any(|l| l.ends_with("/direct/sub/file.bin")
+            && l.contains("3000000")
+            && l.contains("PERSISTED")
+            && l.contains(" 0%")),
+        "{ls}"
+    );
     let o = c.run(&["fs", "cat", "/direct/sub/file.bin"]);
     assert!(o.status.success() && o.stdout == bytes);
     // The read cached the block.
-    c.eventually("the block to be cached", || c.ok(&["fs", "ls", "/direct/sub/file.bin"]).contains("100%"));
+    c.eventually("the block to be cached", || {
+        c.ok(&["fs", "ls", "/direct/sub/file.bin"]).contains("100%")
+    });
     assert_eq!(c.ok(&["fs", "cat", "/direct/top.txt"]), "hello");
     // A path that only exists in the UFS answers stat directly.
     std::fs::write(ufs.join("late.txt"), b"late").unwrap();
-    assert!(c.ok(&["fs", "stat", "/late.txt"]).contains("is a file path"));
+    assert!(c
+        .ok(&["fs", "stat", "/late.txt"])
+        .contains("is a file path"));
 
     // The worker restarts with its tmpfs blocks and re-registers them.
     c.stop_worker();
     c.start_worker();
     assert!(c.log("worker").contains("registered with the master"));
-    c.eventually("re-registered blocks", || c.ok(&["fs", "ls", "/direct/sub/file.bin"]).contains("100%"));
+    c.eventually("re-registered blocks", || {
+        c.ok(&["fs", "ls", "/direct/sub/file.bin"]).contains("100%")
+    });
     // Served from the cache even with the UFS copy gone.
     std::fs::remove_file(ufs.join("direct/sub/file.bin")).unwrap();
     let o = c.run(&["fs", "cat", "/direct/sub/file.bin"]);
-    assert!(o.status.success() && o.stdout == bytes, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success() && o.stdout == bytes,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -44,15 +63,27 @@ fn blocks_of_unknown_files_are_removed_when_a_worker_registers() {
     c.start();
     let f = c.path("f");
     std::fs::write(&f, data(100_000, 1)).unwrap();
-    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "copyFromLocal", f.to_str().unwrap(), "/f"]);
+    c.ok(&[
+        "fs",
+        "-Dalluxio.user.file.writetype.default=MUST_CACHE",
+        "copyFromLocal",
+        f.to_str().unwrap(),
+        "/f",
+    ]);
     c.stop_worker();
     // An orphan block file left by another cluster, and the known block.
     let dir = c.shm.join("alluxioworker");
     std::fs::write(dir.join("999999999"), b"stale").unwrap();
-    let blocks: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.file_type().unwrap().is_file()).collect();
+    let blocks: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().unwrap().is_file())
+        .collect();
     assert_eq!(blocks.len(), 2);
     c.start_worker();
-    c.eventually("the orphan block to be deleted", || !dir.join("999999999").exists());
+    c.eventually("the orphan block to be deleted", || {
+        !dir.join("999999999").exists()
+    });
     assert_eq!(c.run(&["fs", "cat", "/f"]).stdout, data(100_000, 1));
 }
 
@@ -63,13 +94,30 @@ fn format_wipes_journal_and_worker_storage_but_not_the_ufs() {
     c.start();
     let f = c.path("f");
     std::fs::write(&f, b"x").unwrap();
-    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=CACHE_THROUGH", "copyFromLocal", f.to_str().unwrap(), "/kept"]);
+    c.ok(&[
+        "fs",
+        "-Dalluxio.user.file.writetype.default=CACHE_THROUGH",
+        "copyFromLocal",
+        f.to_str().unwrap(),
+        "/kept",
+    ]);
     c.stop_worker();
     c.stop_master();
     let out = c.ok(&["format"]);
-    assert!(out.contains("WARNING: This will re-format the ramdisks"), "{out}");
-    assert!(c.path("underFSStorage/kept").exists(), "format must never touch the UFS");
-    assert_eq!(std::fs::read_dir(c.shm.join("alluxioworker")).unwrap().count(), 0);
+    assert!(
+        out.contains("WARNING: This will re-format the ramdisks"),
+        "{out}"
+    );
+    assert!(
+        c.path("underFSStorage/kept").exists(),
+        "format must never touch the UFS"
+    );
+    assert_eq!(
+        std::fs::read_dir(c.shm.join("alluxioworker"))
+            .unwrap()
+            .count(),
+        0
+    );
     c.start();
     // The namespace is new, the UFS file loads again lazily.
     assert!(c.ok(&["fs", "ls", "/"]).contains("/kept"));

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use alluxio_common::version::{JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION};
+use alluxio_common::version::{
+    JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
+};
 use alluxio_common::Conf;
 use alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService;
 use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService;
@@ -21,7 +23,10 @@ pub struct MetaService {
 
 #[tonic::async_trait]
 impl MetaMasterClientService for MetaService {
-    async fn get_master_info(&self, _req: Request<GetMasterInfoPRequest>) -> Result<Response<GetMasterInfoPResponse>, Status> {
+    async fn get_master_info(
+        &self,
+        _req: Request<GetMasterInfoPRequest>,
+    ) -> Result<Response<GetMasterInfoPResponse>, Status> {
         let workers = self
             .master
             .blocks
@@ -50,30 +55,53 @@ impl MetaMasterClientService for MetaService {
         }))
     }
 
-    async fn checkpoint(&self, _req: Request<CheckpointPRequest>) -> Result<Response<CheckpointPResponse>, Status> {
+    async fn checkpoint(
+        &self,
+        _req: Request<CheckpointPRequest>,
+    ) -> Result<Response<CheckpointPResponse>, Status> {
         let m = self.master.clone();
         let seq = tokio::task::spawn_blocking(move || m.checkpoint_blocking())
             .await
             .map_err(|e| Status::internal(e.to_string()))??;
-        Ok(Response::new(CheckpointPResponse { master_hostname: self.address.clone(), sequence_number: seq }))
+        Ok(Response::new(CheckpointPResponse {
+            master_hostname: self.address.clone(),
+            sequence_number: seq,
+        }))
     }
 
-    async fn backup(&self, _req: Request<BackupPRequest>) -> Result<Response<BackupPStatus>, Status> {
-        Err(Status::unimplemented("fsadmin backup is not available in this build yet"))
+    async fn backup(
+        &self,
+        _req: Request<BackupPRequest>,
+    ) -> Result<Response<BackupPStatus>, Status> {
+        Err(Status::unimplemented(
+            "fsadmin backup is not available in this build yet",
+        ))
     }
 
-    async fn get_backup_status(&self, _req: Request<BackupStatusPRequest>) -> Result<Response<BackupPStatus>, Status> {
-        Err(Status::unimplemented("fsadmin backup is not available in this build yet"))
+    async fn get_backup_status(
+        &self,
+        _req: Request<BackupStatusPRequest>,
+    ) -> Result<Response<BackupPStatus>, Status> {
+        Err(Status::unimplemented(
+            "fsadmin backup is not available in this build yet",
+        ))
     }
 
-    async fn get_configuration(&self, _req: Request<GetConfigurationPRequest>) -> Result<Response<GetConfigurationPResponse>, Status> {
+    async fn get_configuration(
+        &self,
+        _req: Request<GetConfigurationPRequest>,
+    ) -> Result<Response<GetConfigurationPResponse>, Status> {
         let properties = self
             .conf
             .all()
             .into_iter()
             .filter_map(|(k, v, s)| {
                 v.map(|v| ConfigProperty {
-                    value: if crate::file_system_master::option_is_secret(&k) { "******".into() } else { v },
+                    value: if crate::file_system_master::option_is_secret(&k) {
+                        "******".into()
+                    } else {
+                        v
+                    },
                     name: k,
                     source: s.to_string(),
                 })
@@ -85,7 +113,10 @@ impl MetaMasterClientService for MetaService {
 
 #[tonic::async_trait]
 impl ServiceVersionClientService for MetaService {
-    async fn get_service_version(&self, _req: Request<GetServiceVersionPRequest>) -> Result<Response<GetServiceVersionPResponse>, Status> {
+    async fn get_service_version(
+        &self,
+        _req: Request<GetServiceVersionPRequest>,
+    ) -> Result<Response<GetServiceVersionPResponse>, Status> {
         Ok(Response::new(GetServiceVersionPResponse {
             software_version: VERSION.into(),
             protocol_version: PROTOCOL_VERSION,

@@ -12,7 +12,8 @@ use crate::MasterError;
 
 /// The caller of a request (SIMPLE authentication: the asserted user name).
 pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
-    let user = alluxio_proto::version::request_user(req).unwrap_or_else(alluxio_common::user::current_user);
+    let user = alluxio_proto::version::request_user(req)
+        .unwrap_or_else(alluxio_common::user::current_user);
     let group = alluxio_common::user::primary_group_of(&user);
     Caller { user, group }
 }
