@@ -391,11 +391,12 @@ impl FileSystem {
                 async move { c.create_file(req).await }
             })
             .await?;
+        let resp = resp.into_inner();
+        let renew = Duration::from_millis(resp.lease_renew_interval_ms.max(100) as u64);
         let info = resp
-            .into_inner()
             .file_info
             .ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))?;
-        FileOutStream::new(self.clone(), path.clone(), info, wt).await
+        FileOutStream::new(self.clone(), path.clone(), info, wt, renew).await
     }
 
     /// Opens a file for reading.
@@ -512,6 +513,14 @@ impl FileSystem {
                 path: path.to_string(),
                 options: Some(FreePOptions { recursive, forced }),
             })
+            .await?;
+        Ok(())
+    }
+
+    /// Renews the lease on files being written.
+    pub(crate) async fn keep_alive(&self, file_ids: Vec<i64>) -> Result<()> {
+        self.fs_client()
+            .keep_alive(KeepAlivePRequest { file_ids })
             .await?;
         Ok(())
     }

@@ -24,7 +24,7 @@ enum Source {
         _lock: mpsc::Sender<OpenLocalBlockRequest>,
     },
     Remote {
-        stream: tonic::Streaming<ReadResponse>,
+        stream: Box<tonic::Streaming<ReadResponse>>,
         pending: Bytes,
     },
 }
@@ -347,7 +347,7 @@ impl FileInStream {
         // Surface an immediate error (block gone, UFS unreadable) here so the next source is tried.
         let first = stream.message().await?.map(|m| m.chunk).unwrap_or_default();
         Ok(Source::Remote {
-            stream,
+            stream: Box::new(stream),
             pending: first,
         })
     }

@@ -63,6 +63,8 @@ pub struct FileOutStream {
     block: Option<BlockWriter>,
     ufs: Option<UfsWriter>,
     done: bool,
+    /// Renews the master's lease on the file while it is written.
+    lease: JoinHandle<()>,
 }
 
 fn caches(w: WritePType) -> bool {
@@ -85,8 +87,17 @@ impl FileOutStream {
         path: AlluxioPath,
         info: FileInfo,
         write_type: WritePType,
+        renew: std::time::Duration,
     ) -> Result<Self> {
+        let (fs2, id) = (fs.clone(), info.file_id);
+        let lease = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(renew).await;
+                let _ = fs2.keep_alive(vec![id]).await;
+            }
+        });
         let mut s = FileOutStream {
+            lease,
             block_size: info.block_size_bytes.max(1) as u64,
             fs,
             path,
@@ -475,6 +486,7 @@ impl FileOutStream {
             )
             .await?;
         self.done = true;
+        self.lease.abort();
         Ok(info)
     }
 
@@ -484,6 +496,7 @@ impl FileOutStream {
             return;
         }
         self.done = true;
+        self.lease.abort();
         // Dropping the streams without a commit makes the workers discard what they hold.
         self.block = None;
         self.ufs = None;
@@ -493,6 +506,7 @@ impl FileOutStream {
 
 impl Drop for FileOutStream {
     fn drop(&mut self) {
+        self.lease.abort();
         if self.done {
             return;
         }

@@ -228,6 +228,19 @@ impl BlockMaster {
         }
     }
 
+    /// Removes every cached block of a file (one that was never completed).
+    pub fn remove_blocks_of_file(&self, file_id: i64) {
+        let blocks: Vec<i64> = {
+            let s = self.state.lock();
+            s.locations
+                .keys()
+                .filter(|b| alluxio_common::id::file_id_of_block(**b) == file_id)
+                .copied()
+                .collect()
+        };
+        self.remove_blocks(&blocks);
+    }
+
     /// Tells the workers holding `blocks` to (not) protect them from eviction.
     pub fn set_protected(&self, blocks: &[i64], protect: bool) {
         let mut s = self.state.lock();

@@ -52,6 +52,8 @@ pub struct FsOptions {
     pub list_batch: usize,
     pub checkpoint_period_entries: i64,
     pub permission_check: bool,
+    /// An incomplete file whose writer did not renew its lease for this long is deleted.
+    pub lease_timeout: std::time::Duration,
 }
 
 /// Who is asking (SIMPLE authentication: the name the client asserts).
@@ -103,6 +105,8 @@ pub struct FileSystemMaster {
     pub fatal: tokio::sync::watch::Sender<Option<String>>,
     /// Wakes the background checkpointer.
     checkpoint_kick: std::sync::OnceLock<tokio::sync::mpsc::Sender<()>>,
+    /// Last lease renewal of each file being written.
+    leases: Mutex<FxHashMap<i64, std::time::Instant>>,
 }
 
 impl FileSystemMaster {
@@ -126,6 +130,7 @@ impl FileSystemMaster {
             checkpoint_lock: Mutex::new(()),
             fatal: tokio::sync::watch::channel(None).0,
             checkpoint_kick: std::sync::OnceLock::new(),
+            leases: Mutex::new(FxHashMap::default()),
         }
     }
 
@@ -870,11 +875,87 @@ impl FileSystemMaster {
             Ok(entries)
         })
         .await?;
+        self.leases
+            .lock()
+            .insert(file_id, std::time::Instant::now());
         let ns = self.ns.read();
         let n = ns
             .get(file_id)
             .ok_or_else(|| MasterError::not_found(path))?;
         Ok(self.file_info(&ns, n, path, false))
+    }
+
+    /// Renews the leases of files being written.
+    pub fn keep_alive(&self, ids: &[i64]) {
+        let ns = self.ns.read();
+        let mut leases = self.leases.lock();
+        for id in ids {
+            if ns
+                .get(*id)
+                .and_then(|n| n.file())
+                .is_some_and(|f| !f.completed)
+            {
+                leases.insert(*id, std::time::Instant::now());
+            }
+        }
+    }
+
+    /// Gives every incomplete file a fresh lease (after a restart its writer may still be alive).
+    pub fn init_leases(&self) {
+        let ids = self.ns.read().incomplete_files();
+        let now = std::time::Instant::now();
+        let mut leases = self.leases.lock();
+        for id in ids {
+            leases.insert(id, now);
+        }
+    }
+
+    /// Deletes incomplete files whose writer stopped renewing its lease (it crashed), so no
+    /// half-written file stays visible. Returns the paths removed.
+    pub async fn expire_leases(&self) -> Vec<AlluxioPath> {
+        let timeout = self.opts.lease_timeout;
+        let expired: Vec<i64> = {
+            let leases = self.leases.lock();
+            leases
+                .iter()
+                .filter(|(_, t)| t.elapsed() > timeout)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let mut removed_paths = Vec::new();
+        for id in expired {
+            self.leases.lock().remove(&id);
+            let mut path = None;
+            let r = self
+                .journaled(|ns| {
+                    let Some(n) = ns.get(id) else {
+                        return Ok(Vec::new());
+                    };
+                    if n.file().is_none_or(|f| f.completed) {
+                        return Ok(Vec::new());
+                    }
+                    let p = ns.path_of(id).unwrap_or_else(AlluxioPath::root);
+                    path = Some(p.clone());
+                    Ok(vec![Entry::DeleteFile(DeleteFileEntry {
+                        id,
+                        recursive: false,
+                        op_time_ms: now_ms(),
+                        alluxio_only: true,
+                        path: p.to_string(),
+                    })])
+                })
+                .await;
+            match (r, path) {
+                (Ok(removed), Some(p)) => {
+                    tracing::info!("deleted incomplete file {p}: its writer stopped renewing its lease (crashed?)");
+                    self.drop_blocks_of(&removed);
+                    removed_paths.push(p);
+                }
+                (Ok(_), None) => {}
+                (Err(e), _) => tracing::warn!("cannot delete abandoned incomplete file {id}: {e}"),
+            }
+        }
+        removed_paths
     }
 
     /// `completeFile`: seals a file written by a client.
@@ -931,6 +1012,7 @@ impl FileSystemMaster {
             ])
         })
         .await?;
+        self.leases.lock().remove(&id);
         let ns = self.ns.read();
         let n = ns.get(id).ok_or_else(|| MasterError::not_found(path))?;
         Ok(self.file_info(&ns, n, path, false))
@@ -1012,6 +1094,14 @@ impl FileSystemMaster {
         let blocks: Vec<i64> = removed.iter().flat_map(|n| n.block_ids()).collect();
         if !blocks.is_empty() {
             self.blocks.remove_blocks(&blocks);
+        }
+        // Blocks an unfinished writer committed are not derivable from a length.
+        for n in removed
+            .iter()
+            .filter(|n| n.file().is_some_and(|f| !f.completed))
+        {
+            self.leases.lock().remove(&n.id);
+            self.blocks.remove_blocks_of_file(n.id);
         }
     }
 

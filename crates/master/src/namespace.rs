@@ -122,6 +122,15 @@ impl Namespace {
         }
     }
 
+    /// Ids of files still being written.
+    pub fn incomplete_files(&self) -> Vec<i64> {
+        self.inodes
+            .values()
+            .filter(|n| n.file().is_some_and(|f| !f.completed))
+            .map(|n| n.id)
+            .collect()
+    }
+
     /// The absolute path of an inode.
     pub fn path_of(&self, id: i64) -> Option<AlluxioPath> {
         let mut names = Vec::new();

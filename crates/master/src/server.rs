@@ -152,6 +152,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         permission_check: conf
             .get_bool("alluxio.security.authorization.permission.enabled")
             .map_err(conf_err)?,
+        lease_timeout: conf
+            .get_duration("alluxio.master.file.writer.lease.timeout")
+            .map_err(conf_err)?,
     };
     let blocks = Arc::new(BlockMaster::new(
         conf.get_duration("alluxio.master.worker.timeout")
@@ -185,6 +188,21 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         .await?;
 
     // Background loops.
+    master.init_leases();
+    {
+        let m = master.clone();
+        let every = (m.opts.lease_timeout / 4).clamp(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(10),
+        );
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(every);
+            loop {
+                t.tick().await;
+                m.expire_leases().await;
+            }
+        });
+    }
     let (kick_tx, mut kick_rx) = tokio::sync::mpsc::channel::<()>(1);
     master.set_checkpoint_kick(kick_tx);
     {

@@ -273,128 +273,14 @@ impl BlockWorker for BlockWorkerService {
         &self,
         req: Request<Streaming<WriteRequest>>,
     ) -> Result<Response<WriteResponse>, Status> {
-        let mut input = req.into_inner();
-        let first = match input.next().await {
-            Some(Ok(WriteRequest {
-                value: Some(write_request::Value::Command(c)),
-            })) => c,
-            Some(Err(s)) => return Err(s),
-            _ => {
-                return Err(Status::invalid_argument(
-                    "a write stream must start with a command",
-                ))
-            }
-        };
+        // The write runs in its own task: if the client disappears, tonic drops this future,
+        // but the task still sees the broken stream and discards what was written.
         let w = self.worker.clone();
-        if first.r#type == RequestType::UfsFile as i32 {
-            let o = first.create_ufs_file_options.unwrap_or_default();
-            let ufs = w.ufs(o.mount_id).await?;
-            let rel = relative_to(&ufs, &o.ufs_path)?;
-            let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
-            while let Some(m) = input.next().await {
-                match m {
-                    Ok(WriteRequest {
-                        value: Some(write_request::Value::Chunk(b)),
-                    }) => {
-                        if let Err(e) = writer.write(b).await {
-                            writer.abort().await;
-                            return Err(WorkerError::from(e).into());
-                        }
-                    }
-                    Ok(WriteRequest {
-                        value: Some(write_request::Value::Command(c)),
-                    }) if c.commit => {
-                        let n = writer.written();
-                        let st = writer.close().await.map_err(WorkerError::from)?;
-                        if o.mode > 0 {
-                            ufs.set_mode(&rel, o.mode).await;
-                        }
-                        return Ok(Response::new(WriteResponse {
-                            offset: n as i64,
-                            content_hash: st.fingerprint(ufs.kind()),
-                        }));
-                    }
-                    Ok(_) => {}
-                    Err(s) => {
-                        writer.abort().await;
-                        return Err(s);
-                    }
-                }
-            }
-            writer.abort().await;
-            return Err(Status::aborted(format!(
-                "write of {} ended without commit; nothing was written",
-                o.ufs_path
-            )));
-        }
-        // An Alluxio block.
-        let id = first.id;
-        let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
-        let path = w
-            .store
-            .create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
-        let mut reserved = initial;
-        let mut written = 0u64;
-        let mut file = match std::fs::File::create(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                w.store.abort(id);
-                return Err(Status::internal(format!(
-                    "cannot create block file {}: {e}",
-                    path.display()
-                )));
-            }
-        };
-        let abort = |w: &Worker, s: Status| {
-            w.store.abort(id);
-            s
-        };
-        while let Some(m) = input.next().await {
-            match m {
-                Ok(WriteRequest {
-                    value: Some(write_request::Value::Chunk(b)),
-                }) => {
-                    let n = b.len() as u64;
-                    if written + n > reserved {
-                        let more = (written + n - reserved).max(8 << 20);
-                        if let Err(e) = w.store.reserve(id, more) {
-                            return Err(abort(&w, e.into()));
-                        }
-                        reserved += more;
-                    }
-                    if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
-                        return Err(abort(
-                            &w,
-                            Status::internal(format!("cannot write block {id}: {e}")),
-                        ));
-                    }
-                    written += n;
-                }
-                Ok(WriteRequest {
-                    value: Some(write_request::Value::Command(c)),
-                }) if c.commit => {
-                    drop(file);
-                    let store = w.store.clone();
-                    let (tier, used) =
-                        tokio::task::spawn_blocking(move || store.commit(id, written))
-                            .await
-                            .map_err(|e| Status::internal(e.to_string()))??;
-                    w.commit_to_master(id, written, &tier, used).await?;
-                    return Ok(Response::new(WriteResponse {
-                        offset: written as i64,
-                        content_hash: String::new(),
-                    }));
-                }
-                Ok(_) => {}
-                Err(s) => return Err(abort(&w, s)),
-            }
-        }
-        Err(abort(
-            &w,
-            Status::aborted(format!(
-                "write of block {id} ended without commit; the block was discarded"
-            )),
-        ))
+        let input = req.into_inner();
+        tokio::spawn(write_block_task(w, input))
+            .await
+            .map_err(|e| Status::internal(format!("block write task failed: {e}")))?
+            .map(Response::new)
     }
 
     type OpenLocalBlockStream = Out<OpenLocalBlockResponse>;
@@ -578,4 +464,129 @@ impl BlockWorker for BlockWorkerService {
             content_hash: st.fingerprint(ufs.kind()),
         }))
     }
+}
+
+async fn write_block_task(
+    w: Arc<Worker>,
+    mut input: Streaming<WriteRequest>,
+) -> Result<WriteResponse, Status> {
+    let first = match input.next().await {
+        Some(Ok(WriteRequest {
+            value: Some(write_request::Value::Command(c)),
+        })) => c,
+        Some(Err(s)) => return Err(s),
+        _ => {
+            return Err(Status::invalid_argument(
+                "a write stream must start with a command",
+            ))
+        }
+    };
+    if first.r#type == RequestType::UfsFile as i32 {
+        let o = first.create_ufs_file_options.unwrap_or_default();
+        let ufs = w.ufs(o.mount_id).await?;
+        let rel = relative_to(&ufs, &o.ufs_path)?;
+        let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
+        while let Some(m) = input.next().await {
+            match m {
+                Ok(WriteRequest {
+                    value: Some(write_request::Value::Chunk(b)),
+                }) => {
+                    if let Err(e) = writer.write(b).await {
+                        writer.abort().await;
+                        return Err(WorkerError::from(e).into());
+                    }
+                }
+                Ok(WriteRequest {
+                    value: Some(write_request::Value::Command(c)),
+                }) if c.commit => {
+                    let n = writer.written();
+                    let st = writer.close().await.map_err(WorkerError::from)?;
+                    if o.mode > 0 {
+                        ufs.set_mode(&rel, o.mode).await;
+                    }
+                    return Ok(WriteResponse {
+                        offset: n as i64,
+                        content_hash: st.fingerprint(ufs.kind()),
+                    });
+                }
+                Ok(_) => {}
+                Err(s) => {
+                    writer.abort().await;
+                    return Err(s);
+                }
+            }
+        }
+        writer.abort().await;
+        return Err(Status::aborted(format!(
+            "write of {} ended without commit; nothing was written",
+            o.ufs_path
+        )));
+    }
+    // An Alluxio block.
+    let id = first.id;
+    let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
+    let path = w
+        .store
+        .create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
+    let mut reserved = initial;
+    let mut written = 0u64;
+    let mut file = match std::fs::File::create(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            w.store.abort(id);
+            return Err(Status::internal(format!(
+                "cannot create block file {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let abort = |w: &Worker, s: Status| {
+        w.store.abort(id);
+        s
+    };
+    while let Some(m) = input.next().await {
+        match m {
+            Ok(WriteRequest {
+                value: Some(write_request::Value::Chunk(b)),
+            }) => {
+                let n = b.len() as u64;
+                if written + n > reserved {
+                    let more = (written + n - reserved).max(8 << 20);
+                    if let Err(e) = w.store.reserve(id, more) {
+                        return Err(abort(&w, e.into()));
+                    }
+                    reserved += more;
+                }
+                if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
+                    return Err(abort(
+                        &w,
+                        Status::internal(format!("cannot write block {id}: {e}")),
+                    ));
+                }
+                written += n;
+            }
+            Ok(WriteRequest {
+                value: Some(write_request::Value::Command(c)),
+            }) if c.commit => {
+                drop(file);
+                let store = w.store.clone();
+                let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
+                    .await
+                    .map_err(|e| Status::internal(e.to_string()))??;
+                w.commit_to_master(id, written, &tier, used).await?;
+                return Ok(WriteResponse {
+                    offset: written as i64,
+                    content_hash: String::new(),
+                });
+            }
+            Ok(_) => {}
+            Err(s) => return Err(abort(&w, s)),
+        }
+    }
+    Err(abort(
+        &w,
+        Status::aborted(format!(
+            "write of block {id} ended without commit; the block was discarded"
+        )),
+    ))
 }

@@ -181,3 +181,60 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
         "{err}"
     );
 }
+
+#[test]
+fn a_crashed_writer_leaves_no_half_file() {
+    use std::io::Write;
+    let mut c = Cluster::new(&[
+        "alluxio.master.file.writer.lease.timeout=1sec",
+        "alluxio.user.block.size.bytes.default=1MB",
+    ]);
+    c.format();
+    c.start();
+    let fifo = c.path("fifo");
+    let cfifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: creating a named pipe at a path we own.
+    assert_eq!(unsafe { libc::mkfifo(cfifo.as_ptr(), 0o600) }, 0);
+    let mut writer_cli = std::process::Command::new(crate::cluster::BIN)
+        .args([
+            "fs",
+            "-Dalluxio.user.file.writetype.default=CACHE_THROUGH",
+            "copyFromLocal",
+            fifo.to_str().unwrap(),
+            "/crash",
+        ])
+        .env("ALLUXIO_HOME", c.home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    pipe.write_all(&crate::cluster::data(3 << 20, 3)).unwrap();
+    c.eventually("the file to be created", || {
+        c.run(&["fs", "stat", "/crash"]).status.success()
+    });
+    assert!(c.ok(&["fs", "stat", "/crash"]).contains("completed=false"));
+    writer_cli.kill().unwrap();
+    writer_cli.wait().unwrap();
+    drop(pipe);
+    c.eventually("the abandoned file to be removed", || {
+        !c.run(&["fs", "stat", "/crash"]).status.success()
+    });
+    assert!(c.log("master").contains("deleted incomplete file /crash"));
+    let ufs: Vec<_> = std::fs::read_dir(c.path("underFSStorage"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    c.eventually(&format!("no temporary UFS file (found {ufs:?})"), || {
+        std::fs::read_dir(c.path("underFSStorage")).unwrap().count() == 0
+    });
+    c.eventually("no temporary block", || {
+        std::fs::read_dir(c.shm.join("alluxioworker/.tmp_blocks"))
+            .unwrap()
+            .count()
+            == 0
+    });
+    // The path is free again.
+    c.ok(&["fs", "touch", "/crash"]);
+}

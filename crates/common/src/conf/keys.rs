@@ -122,6 +122,7 @@ props! {
     "alluxio.master.persistence.initial.interval" => Some("1sec"), Duration;
     "alluxio.master.persistence.max.interval" => Some("1hr"), Duration;
     "alluxio.master.persistence.max.total.wait.time" => Some("1day"), Duration;
+    "alluxio.master.file.writer.lease.timeout" => Some("5min"), Duration;
     "alluxio.master.startup.block.integrity.check.enabled" => Some("true"), Bool;
     "alluxio.master.filesystem.liststatus.result.message.length" => Some("10000"), Int;
     "alluxio.master.tieredstore.global.levels" => Some("3"), Int;

@@ -7,7 +7,7 @@ use alluxio_proto::grpc::{TtlAction, WritePType};
 use futures::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{caller, path};
+use super::{caller, detached, path};
 use crate::file_system_master::{CreateFileOptions, FileSystemMaster};
 
 /// `FileSystemMasterClientService` over a [`FileSystemMaster`].
@@ -79,9 +79,12 @@ impl FileSystemMasterClientService for FsService {
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
         let wt = self.write_type(o.write_type);
-        self.master
-            .create_directory(&p, o.recursive, o.allow_exists, o.mode, wt, &c)
-            .await?;
+        let m = self.master.clone();
+        detached(async move {
+            m.create_directory(&p, o.recursive, o.allow_exists, o.mode, wt, &c)
+                .await
+        })
+        .await?;
         Ok(Response::new(CreateDirectoryPResponse {}))
     }
 
@@ -103,9 +106,12 @@ impl FileSystemMasterClientService for FsService {
             replication_min: o.replication_min,
             replication_max: o.replication_max,
         };
-        let fi = self.master.create_file(&p, opts, &c).await?;
+        let m = self.master.clone();
+        let fi = detached(async move { m.create_file(&p, opts, &c).await }).await?;
+        let renew = (self.master.opts.lease_timeout.as_millis() as i64 / 3).max(100);
         Ok(Response::new(CreateFilePResponse {
             file_info: Some(fi),
+            lease_renew_interval_ms: renew,
         }))
     }
 
@@ -117,10 +123,12 @@ impl FileSystemMasterClientService for FsService {
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
         let wt = self.write_type(o.write_type);
-        let fi = self
-            .master
-            .complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt)
-            .await?;
+        let m = self.master.clone();
+        let fi = detached(async move {
+            m.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt)
+                .await
+        })
+        .await?;
         Ok(Response::new(CompleteFilePResponse {
             file_info: Some(fi),
         }))
@@ -133,7 +141,8 @@ impl FileSystemMasterClientService for FsService {
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
-        self.master.delete(&p, o.recursive, o.alluxio_only).await?;
+        let m = self.master.clone();
+        detached(async move { m.delete(&p, o.recursive, o.alluxio_only).await }).await?;
         Ok(Response::new(DeletePResponse {}))
     }
 
@@ -142,9 +151,9 @@ impl FileSystemMasterClientService for FsService {
         req: Request<RenamePRequest>,
     ) -> Result<Response<RenamePResponse>, Status> {
         let r = req.into_inner();
-        self.master
-            .rename(&path(&r.path)?, &path(&r.dst_path)?)
-            .await?;
+        let (src, dst) = (path(&r.path)?, path(&r.dst_path)?);
+        let m = self.master.clone();
+        detached(async move { m.rename(&src, &dst).await }).await?;
         Ok(Response::new(RenamePResponse {}))
     }
 
@@ -155,9 +164,9 @@ impl FileSystemMasterClientService for FsService {
         let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.path)?;
-        self.master
-            .set_attribute(&p, &r.options.unwrap_or_default(), &c)
-            .await?;
+        let m = self.master.clone();
+        let o = r.options.unwrap_or_default();
+        detached(async move { m.set_attribute(&p, &o, &c).await }).await?;
         Ok(Response::new(SetAttributePResponse {}))
     }
 
@@ -165,15 +174,18 @@ impl FileSystemMasterClientService for FsService {
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
-        self.master
-            .mount(
+        let m = self.master.clone();
+        detached(async move {
+            m.mount(
                 &p,
                 &r.ufs_path,
                 o.read_only,
                 o.shared,
                 o.properties.into_iter().collect(),
             )
-            .await?;
+            .await
+        })
+        .await?;
         Ok(Response::new(MountPResponse {}))
     }
 
@@ -182,7 +194,8 @@ impl FileSystemMasterClientService for FsService {
         req: Request<UnmountPRequest>,
     ) -> Result<Response<UnmountPResponse>, Status> {
         let p = path(&req.into_inner().alluxio_path)?;
-        self.master.unmount(&p).await?;
+        let m = self.master.clone();
+        detached(async move { m.unmount(&p).await }).await?;
         Ok(Response::new(UnmountPResponse {}))
     }
 
@@ -193,14 +206,17 @@ impl FileSystemMasterClientService for FsService {
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
-        self.master
-            .update_mount(
+        let m = self.master.clone();
+        detached(async move {
+            m.update_mount(
                 &p,
                 o.read_only,
                 o.shared,
                 o.properties.into_iter().collect(),
             )
-            .await?;
+            .await
+        })
+        .await?;
         Ok(Response::new(UpdateMountPResponse {}))
     }
 
@@ -230,6 +246,14 @@ impl FileSystemMasterClientService for FsService {
             .schedule_persist(&path(&req.into_inner().path)?)
             .await?;
         Ok(Response::new(ScheduleAsyncPersistencePResponse {}))
+    }
+
+    async fn keep_alive(
+        &self,
+        req: Request<KeepAlivePRequest>,
+    ) -> Result<Response<KeepAlivePResponse>, Status> {
+        self.master.keep_alive(&req.into_inner().file_ids);
+        Ok(Response::new(KeepAlivePResponse {}))
     }
 
     async fn get_ufs_info(

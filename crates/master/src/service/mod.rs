@@ -22,3 +22,15 @@ pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
 pub fn path(p: &str) -> Result<AlluxioPath, Status> {
     AlluxioPath::parse(p).map_err(|e| Status::from(MasterError::from(e)))
 }
+
+/// Runs a metadata change in its own task: if the client disconnects, tonic drops the
+/// handler's future, but the change still runs to completion (no UFS effect without its
+/// journal entry).
+pub async fn detached<T: Send + 'static>(
+    f: impl std::future::Future<Output = Result<T, MasterError>> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::spawn(f)
+        .await
+        .map_err(|e| Status::internal(format!("metadata task failed: {e}")))?
+        .map_err(Status::from)
+}
