@@ -22,10 +22,14 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
     let r = match args.first().map(String::as_str) {
         Some("metadata") => metadata(&conf, &args[1..]).await,
-        _ => Err(
-            "Usage: alluxio bench metadata [--clients 16] [--seconds 5] [--dir /bench-meta]"
-                .to_owned(),
-        ),
+        Some("replay") => {
+            // Recovery is synchronous code that builds its own runtime: run it off this one.
+            let a = args[1..].to_vec();
+            std::thread::spawn(move || replay(&a)).join().unwrap_or_else(|_| Err("replay benchmark panicked".into()))
+        }
+        _ => Err("Usage: alluxio bench metadata [--clients 16] [--seconds 5] [--dir /bench-meta]\n       \
+                  alluxio bench replay --journal DIR [--files 1000000] [--log-entries 100000]"
+            .to_owned()),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -145,5 +149,272 @@ async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
         create / noop
     );
     let _ = clients[0].delete(&dir, true, false).await;
+    Ok(())
+}
+
+/// Writes a journal holding a checkpoint of `files` files (in directories of 1000) followed by
+/// `log_entries` log entries (file creations), the shape of a master that ran for a while.
+pub fn generate_journal(
+    folder: &std::path::Path,
+    files: usize,
+    log_entries: usize,
+) -> Result<(), String> {
+    use alluxio_journal::checkpoint::CheckpointWriter;
+    use alluxio_journal::{Journal, Layout, LocalJournal, WriterOptions};
+    use alluxio_master::namespace::Namespace;
+    use alluxio_proto::journal::journal_entry::Entry;
+    use alluxio_proto::journal::*;
+
+    let layout = Layout::new(folder);
+    layout.format().map_err(|e| e.to_string())?;
+    let mut ns = Namespace::new();
+    let mut pending: Vec<Entry> = Vec::new();
+    let t = alluxio_common::now_ms();
+    let dir = |id: i64, parent: i64, name: String| {
+        Entry::InodeDirectory(InodeDirectoryEntry {
+            id,
+            parent_id: parent,
+            name,
+            persistence_state: "PERSISTED".into(),
+            creation_time_ms: t,
+            last_modification_time_ms: t,
+            owner: "bench".into(),
+            group: "bench".into(),
+            mode: 0o755,
+            direct_children_loaded: true,
+            ttl: -1,
+            ..Default::default()
+        })
+    };
+    let file = |id: i64, parent: i64, name: String| {
+        Entry::InodeFile(InodeFileEntry {
+            id,
+            parent_id: parent,
+            name,
+            persistence_state: "PERSISTED".into(),
+            creation_time_ms: t,
+            last_modification_time_ms: t,
+            block_size_bytes: 64 << 20,
+            length: 4096,
+            completed: true,
+            cacheable: true,
+            ttl: -1,
+            owner: "bench".into(),
+            group: "bench".into(),
+            mode: 0o644,
+            ..Default::default()
+        })
+    };
+    let apply = |ns: &mut Namespace, pending: &mut Vec<Entry>, e: Entry| -> Result<(), String> {
+        for p in pending.drain(..) {
+            ns.apply_entry(&p, &mut Vec::new())?;
+        }
+        ns.apply_entry(&e, &mut Vec::new())
+    };
+    apply(
+        &mut ns,
+        &mut pending,
+        Entry::ClusterInfo(ClusterInfoEntry {
+            cluster_id: "bench".into(),
+        }),
+    )?;
+    let root = ns.next_directory_id(&mut pending);
+    apply(&mut ns, &mut pending, dir(root, -1, String::new()))?;
+    apply(
+        &mut ns,
+        &mut pending,
+        Entry::AddMountPoint(AddMountPointEntry {
+            alluxio_path: "/".into(),
+            ufs_path: std::env::temp_dir()
+                .join("alluxio-bench-ufs")
+                .display()
+                .to_string(),
+            shared: true,
+            mount_id: 1,
+            ..Default::default()
+        }),
+    )?;
+    let mut made = 0;
+    let mut d = 0;
+    while made < files {
+        let did = ns.next_directory_id(&mut pending);
+        apply(&mut ns, &mut pending, dir(did, root, format!("d{d}")))?;
+        for i in 0..1000.min(files - made) {
+            let fid = ns.next_file_id(&mut pending);
+            apply(&mut ns, &mut pending, file(fid, did, format!("f{i}")))?;
+        }
+        made += 1000.min(files - made);
+        d += 1;
+    }
+    for p in pending.drain(..) {
+        ns.apply_entry(&p, &mut Vec::new())?;
+    }
+    // The checkpoint covers sequence numbers below `end`; the log continues from there.
+    let end = 1_000_000_000;
+    let mut cp = CheckpointWriter::create(&layout, end).map_err(|e| e.to_string())?;
+    ns.snapshot(|e| {
+        cp.append(&JournalEntry {
+            sequence_number: 0,
+            entry: Some(e),
+        })
+        .map_err(|e| e.to_string())
+    })?;
+    cp.finish().map_err(|e| e.to_string())?;
+    let journal =
+        LocalJournal::start(layout, end, WriterOptions::default()).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let log_dir = ns.next_directory_id(&mut pending);
+    let mut batch: Vec<JournalEntry> = pending
+        .drain(..)
+        .map(|e| JournalEntry {
+            sequence_number: 0,
+            entry: Some(e),
+        })
+        .collect();
+    batch.push(JournalEntry {
+        sequence_number: 0,
+        entry: Some(dir(log_dir, root, "log".into())),
+    });
+    let mut written = batch.len();
+    let mut tickets = vec![journal.append(std::mem::take(&mut batch))];
+    let mut i = 0;
+    while written < log_entries {
+        let mut ids = Vec::new();
+        let fid = ns.next_file_id(&mut ids);
+        for e in ids {
+            batch.push(JournalEntry {
+                sequence_number: 0,
+                entry: Some(e),
+            });
+        }
+        batch.push(JournalEntry {
+            sequence_number: 0,
+            entry: Some(file(fid, log_dir, format!("g{i}"))),
+        });
+        written = written + 1;
+        i += 1;
+        if batch.len() >= 1000 {
+            tickets.push(journal.append(std::mem::take(&mut batch)));
+        }
+    }
+    if !batch.is_empty() {
+        tickets.push(journal.append(batch));
+    }
+    rt.block_on(async {
+        for t in tickets {
+            t.wait().await.map_err(|e| e.to_string())?;
+        }
+        Ok::<(), String>(())
+    })?;
+    journal.close();
+    Ok(())
+}
+
+/// `bench replay`: generates a journal, then measures how fast start-up recovery reads it,
+/// against reading and checksumming the same bytes.
+fn replay(args: &[String]) -> Result<(), String> {
+    use alluxio_journal::{recover, Layout, Origin};
+    use alluxio_master::namespace::Namespace;
+
+    let folder =
+        std::path::PathBuf::from(flag(args, "--journal").ok_or("--journal DIR is required")?);
+    let files: usize = flag(args, "--files")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let log: usize = flag(args, "--log-entries")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let started = Instant::now();
+    generate_journal(&folder, files, log)?;
+    println!(
+        "generated a journal of {files} files + {log} log entries in {:.1} s at {}",
+        started.elapsed().as_secs_f64(),
+        folder.display()
+    );
+
+    // Baseline: read every journal byte and checksum it.
+    let layout = Layout::new(&folder);
+    let t0 = Instant::now();
+    let mut bytes = 0u64;
+    let mut paths: Vec<std::path::PathBuf> = layout
+        .checkpoints()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    paths.extend(
+        layout
+            .segments()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|s| s.path),
+    );
+    let mut crc = 0u32;
+    for p in &paths {
+        let data = std::fs::read(p).map_err(|e| e.to_string())?;
+        crc = crc32c::crc32c_append(crc, &data);
+        bytes += data.len() as u64;
+    }
+    let raw = t0.elapsed().as_secs_f64();
+    std::hint::black_box(crc);
+
+    let mut ns = Namespace::new();
+    let mut removed = Vec::new();
+    let (mut cp_n, mut log_n) = (0u64, 0u64);
+    let mut cp_done: Option<Instant> = None;
+    let t1 = Instant::now();
+    recover(&layout, |o, e| {
+        match o {
+            Origin::Checkpoint => cp_n += 1,
+            Origin::Log => {
+                if cp_done.is_none() {
+                    cp_done = Some(Instant::now());
+                }
+                log_n += 1;
+            }
+        }
+        removed.clear();
+        ns.apply(&e, &mut removed)
+            .map_err(alluxio_journal::JournalError::Apply)
+    })
+    .map_err(|e| e.to_string())?;
+    let total = t1.elapsed().as_secs_f64();
+    let cp_secs = cp_done.map(|t| (t - t1).as_secs_f64()).unwrap_or(total);
+    let log_secs = (total - cp_secs).max(1e-9);
+    println!("{:<52} {:>10} {:>12}", "phase", "seconds", "entries/s");
+    println!(
+        "{:<52} {:>10.3} {:>12}",
+        format!(
+            "read + CRC32C of {} MB of journal files (baseline)",
+            bytes >> 20
+        ),
+        raw,
+        "-"
+    );
+    println!(
+        "{:<52} {:>10.3} {:>12.0}",
+        format!("load checkpoint ({cp_n} entries)"),
+        cp_secs,
+        cp_n as f64 / cp_secs
+    );
+    println!(
+        "{:<52} {:>10.3} {:>12.0}",
+        format!("replay log ({log_n} entries)"),
+        log_secs,
+        log_n as f64 / log_secs
+    );
+    println!(
+        "{:<52} {:>10.3} {:>12.0}",
+        "recovery total",
+        total,
+        (cp_n + log_n) as f64 / total
+    );
+    println!(
+        "recovery time / baseline read time: {:.2}x; namespace holds {} inodes",
+        total / raw,
+        ns.inode_count()
+    );
     Ok(())
 }

@@ -19,7 +19,6 @@ use alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClie
 use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientServiceServer;
 use alluxio_proto::grpc::WritePType;
 use alluxio_proto::version::check_version;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 
 use crate::block_master::BlockMaster;
@@ -329,7 +328,10 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             ServiceVersionClientServiceServer::new(ArcMeta(meta)),
             check_version,
         ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(rpc_listener), shutdown);
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),
+            shutdown,
+        );
     let result = server.await;
     let _ = stop_tx.send(true);
     let fatal = master.fatal.borrow().clone();

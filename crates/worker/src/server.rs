@@ -9,7 +9,6 @@ use alluxio_common::net;
 use alluxio_proto::grpc::block::block_worker_server::BlockWorkerServer;
 use alluxio_proto::grpc::WorkerNetAddress;
 use alluxio_proto::version::check_version;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 
 use crate::block_store::{BlockStore, StorageDir};
@@ -239,7 +238,10 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         .initial_stream_window_size(Some(8 << 20))
         .initial_connection_window_size(Some(32 << 20))
         .add_service(InterceptedService::new(svc, check_version))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(rpc_listener), shutdown_signal())
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),
+            shutdown_signal(),
+        )
         .await
         .map_err(|e| WorkerError::Unavailable(format!("RPC server failed: {e}")))?;
     tracing::info!("Alluxio worker stopped");

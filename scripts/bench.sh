@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+#
+# Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
+# measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
+#
+#   scripts/bench.sh [metadata] [data] [startup]     (default: all three)
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cargo build --release -q -p alluxio-cli
+B=$PWD/target/release/alluxio
+WANT=${*:-metadata data startup}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
+SHM=/dev/shm/alluxio-bench-$$
+export ALLUXIO_HOME=$WORK
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+MP=$(port); WP=$(port)
+mkdir -p "$WORK/conf"
+cat >"$WORK/conf/alluxio-site.properties" <<CONF
+alluxio.master.rpc.port=$MP
+alluxio.master.web.port=$(port)
+alluxio.worker.rpc.port=$WP
+alluxio.worker.web.port=$(port)
+alluxio.worker.tieredstore.level0.dirs.path=$SHM
+alluxio.worker.ramdisk.size=3GB
+CONF
+cleanup() {
+  pkill -f "alluxio-bench.*process|$WORK" 2>/dev/null || true
+  [[ -n "${MPID:-}" ]] && kill "$MPID" 2>/dev/null || true
+  [[ -n "${WPID:-}" ]] && kill "$WPID" 2>/dev/null || true
+  sleep 0.3
+  rm -rf "$WORK" "$SHM" /dev/shm/alluxio-bench-base-$$
+}
+trap cleanup EXIT
+
+now() { date +%s%N; }
+# best_of <n> <command...>: the shortest wall time in seconds.
+best_of() {
+  local runs=$1 best="" t0 t1 d i
+  shift
+  for ((i = 0; i < runs; i++)); do
+    t0=$(now); "$@" >/dev/null; t1=$(now)
+    d=$(( t1 - t0 ))
+    if [[ -z "$best" || $d -lt $best ]]; then best=$d; fi
+  done
+  python3 -c "print($best/1e9)"
+}
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+
+start_cluster() {
+  $B format >/dev/null
+  $B process master >"$WORK/master.log" 2>&1 & MPID=$!
+  $B process worker >"$WORK/worker.log" 2>&1 & WPID=$!
+  for _ in $(seq 100); do $B fsadmin report 2>/dev/null | grep -q "Live Workers: 1" && return; sleep 0.1; done
+  echo "cluster did not start" >&2; exit 1
+}
+
+echo "# alluxio-rs benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r)"
+
+if [[ " $WANT " == *" metadata "* ]]; then
+  start_cluster
+  echo; echo "## Metadata (16 concurrent clients, one connection each)"
+  $B bench metadata --clients 16 --seconds 5
+  kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+fi
+
+if [[ " $WANT " == *" data "* ]]; then
+  start_cluster
+  echo; echo "## Data (1 GiB file)"
+  SRC=$WORK/src.bin
+  head -c $((1 << 30)) /dev/urandom >"$SRC"
+  cat "$SRC" >/dev/null   # page-cache the source for both sides
+  BASE=/dev/shm/alluxio-bench-base-$$
+  cp_tmpfs() { rm -f "$BASE"; cp "$SRC" "$BASE"; }
+  copy_in() { $B fs rm /big >/dev/null 2>&1 || true; $B fs -Dalluxio.user.file.writetype.default=MUST_CACHE copyFromLocal "$SRC" /big; }
+  t_cp=$(best_of 3 cp_tmpfs)
+  t_in=$(best_of 3 copy_in)
+  t_cat=$(best_of 5 cat "$BASE")
+  t_fs=$(best_of 5 $B fs cat /big)
+  printf '%-58s %10s %10s\n' "operation" "seconds" "GiB/s"
+  printf '%-58s %10.3f %10.2f\n' "cp 1 GiB into tmpfs (baseline)" "$t_cp" "$(python3 -c "print(1/$t_cp)")"
+  printf '%-58s %10.3f %10.2f   %sx of baseline\n' "fs copyFromLocal MUST_CACHE 1 GiB" "$t_in" "$(python3 -c "print(1/$t_in)")" "$(ratio "$t_cp" "$t_in")"
+  printf '%-58s %10.3f %10.2f\n' "cat 1 GiB from tmpfs to /dev/null (baseline)" "$t_cat" "$(python3 -c "print(1/$t_cat)")"
+  printf '%-58s %10.3f %10.2f   %sx of baseline\n' "fs cat of the cached 1 GiB file to /dev/null" "$t_fs" "$(python3 -c "print(1/$t_fs)")" "$(ratio "$t_cat" "$t_fs")"
+  kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+fi
+
+if [[ " $WANT " == *" startup "* ]]; then
+  echo; echo "## Start-up (checkpoint of 1,000,000 files + 100,000 later log entries)"
+  J=$WORK/bigjournal
+  $B bench replay --journal "$J" --files 1000000 --log-entries 100000
+  mkdir -p "${TMPDIR:-/tmp}/alluxio-bench-ufs"
+  t0=$(now)
+  $B -Dalluxio.master.journal.folder="$J" process master >"$WORK/master-big.log" 2>&1 & MPID=$!
+  until $B fs stat /d999/f999 >/dev/null 2>&1; do
+    kill -0 "$MPID" 2>/dev/null || { cat "$WORK/master-big.log"; exit 1; }
+    sleep 0.02
+  done
+  t1=$(now)
+  echo "master process start to first answered RPC: $(python3 -c "print(($t1-$t0)/1e9)") s"
+  kill "$MPID"; wait "$MPID" 2>/dev/null || true
+fi
