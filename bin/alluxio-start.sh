@@ -244,7 +244,7 @@ on_hosts() {
       [[ -n "$done_local" ]] && continue
       done_local=1
     fi
-    run_on "$h" "$BIN_DIR/alluxio-start.sh" "${args[@]}" || rc=1
+    run_on "$h" "$BIN_DIR/alluxio-start.sh" "${args[@]}" || rc=$?
   done
   return $rc
 }

@@ -293,7 +293,7 @@ pub fn generate_journal(
             sequence_number: 0,
             entry: Some(file(fid, log_dir, format!("g{i}"))),
         });
-        written = written + 1;
+        written += 1;
         i += 1;
         if batch.len() >= 1000 {
             tickets.push(journal.append(std::mem::take(&mut batch)));

@@ -39,6 +39,7 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             },
             _ => Err("Usage: alluxio fsadmin journal checkpoint".to_owned()),
         },
+        "backup" => backup(&fs, &args[1..]).await,
         "getBlockInfo" => {
             Err("getBlockInfo: use `alluxio fs stat <path>` to see a file's blocks".to_owned())
         }
@@ -274,5 +275,61 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
             );
         }
     }
+    Ok(())
+}
+
+async fn backup(fs: &FileSystem, args: &[String]) -> Result<(), String> {
+    use alluxio_proto::grpc::meta::BackupState;
+    use std::io::IsTerminal;
+    let mut dir = String::new();
+    let (mut local, mut allow_leader) = (false, false);
+    for a in args {
+        match a.as_str() {
+            "--local" => local = true,
+            "--allow-leader" => allow_leader = true,
+            d if !d.starts_with('-') && dir.is_empty() => dir = d.to_owned(),
+            other => return Err(format!("Invalid argument {other}\nUsage: alluxio fsadmin backup [directory] [--local] [--allow-leader]")),
+        }
+    }
+    let started = fs
+        .backup(&dir, local, allow_leader)
+        .await
+        .map_err(|e| e.message)?;
+    let pb = std::io::stderr().is_terminal().then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    });
+    let status = loop {
+        let s = fs
+            .backup_status(&started.backup_id)
+            .await
+            .map_err(|e| e.message)?;
+        if s.backup_state == BackupState::Completed as i32
+            || s.backup_state == BackupState::Failed as i32
+        {
+            break s;
+        }
+        if let Some(pb) = &pb {
+            pb.set_message(format!(
+                "Backup state: Running | Entries processed: {}",
+                s.entry_count
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    if status.backup_state == BackupState::Failed as i32 {
+        return Err(format!("Backup failed: {}", status.error));
+    }
+    println!(
+        "Successfully backed up journal to {} with {} entries",
+        status.backup_uri, status.entry_count
+    );
+    println!("Backup Host        : {}", status.backup_host);
+    println!("Backup URI         : {}", status.backup_uri);
+    println!("Backup Entry Count : {}", status.entry_count);
     Ok(())
 }

@@ -10,6 +10,7 @@ mod exit;
 mod format_cmd;
 mod fs_cmd;
 mod fsadmin_cmd;
+mod journal_cmd;
 mod output;
 
 use std::process::ExitCode;
@@ -178,6 +179,10 @@ fn main() -> ExitCode {
             format_cmd::run(&conf, &cmd, &rest)
         }
         "getConf" => conf_cmd::get_conf(&defines, &rest),
+        "readJournal" => match load_conf(Role::Master, &defines) {
+            Ok(conf) => journal_cmd::run(&conf, &rest),
+            Err(code) => code,
+        },
         "validateConf" => match Conf::load(Role::Client, &defines) {
             Ok(_) => {
                 println!("Validating configuration: OK");

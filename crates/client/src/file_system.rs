@@ -601,6 +601,38 @@ impl FileSystem {
         Ok((r.master_hostname, r.sequence_number))
     }
 
+    /// Starts a backup on the leading master (asynchronously); poll with [`FileSystem::backup_status`].
+    pub async fn backup(
+        &self,
+        directory: &str,
+        local: bool,
+        allow_leader: bool,
+    ) -> Result<alluxio_proto::grpc::meta::BackupPStatus> {
+        let req = alluxio_proto::grpc::meta::BackupPRequest {
+            options: Some(alluxio_proto::grpc::meta::BackupPOptions {
+                target_directory: directory.to_owned(),
+                local_file_system: local,
+                allow_leader,
+                run_async: true,
+            }),
+        };
+        Ok(self.meta_client().backup(req).await?.into_inner())
+    }
+
+    pub async fn backup_status(
+        &self,
+        backup_id: &str,
+    ) -> Result<alluxio_proto::grpc::meta::BackupPStatus> {
+        let req = alluxio_proto::grpc::meta::BackupStatusPRequest {
+            backup_id: backup_id.to_owned(),
+        };
+        Ok(self
+            .meta_client()
+            .get_backup_status(req)
+            .await?
+            .into_inner())
+    }
+
     /// The no-op RPC (benchmark baseline).
     pub async fn ping(&self) -> Result<()> {
         ServiceVersionClientServiceClient::with_interceptor(

@@ -42,6 +42,21 @@ pub fn local_hostname() -> String {
 /// The primary group of a named user, from the local group database; the user's own name
 /// when the user is unknown here (SIMPLE authentication trusts the name it is given).
 pub fn primary_group_of(user: &str) -> String {
+    // The group database is read from files on every lookup: remember answers.
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(g) = cache.lock().ok().and_then(|m| m.get(user).cloned()) {
+        return g;
+    }
+    let g = lookup_primary_group(user);
+    if let Ok(mut m) = cache.lock() {
+        m.insert(user.to_owned(), g.clone());
+    }
+    g
+}
+
+fn lookup_primary_group(user: &str) -> String {
     let Ok(c) = std::ffi::CString::new(user) else {
         return user.to_owned();
     };

@@ -15,3 +15,13 @@ pub const MIN_PROTOCOL_VERSION: u32 = 1;
 pub const JOURNAL_FORMAT_VERSION: u32 = 1;
 /// Oldest journal format version this build can read.
 pub const MIN_JOURNAL_FORMAT_VERSION: u32 = 1;
+
+/// The protocol version this process announces: [`PROTOCOL_VERSION`], unless the
+/// `ALLUXIO_RS_PROTOCOL_VERSION` environment variable overrides it to test how servers treat
+/// older or newer peers.
+pub fn announced_protocol_version() -> u32 {
+    std::env::var("ALLUXIO_RS_PROTOCOL_VERSION")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PROTOCOL_VERSION)
+}

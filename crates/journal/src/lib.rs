@@ -9,6 +9,7 @@
 //! **Architecture invariant:** the journal knows nothing of inodes or mounts; it moves
 //! opaque `JournalEntry` messages. The master owns their meaning.
 
+pub mod backup;
 pub mod checkpoint;
 pub mod error;
 pub mod format;

@@ -192,3 +192,40 @@ pub fn read_checkpoint(
         }),
     }
 }
+
+/// Reads a journal without changing it (for `alluxio readJournal`): the newest checkpoint's
+/// entries, then every log entry. Damage is reported through `note`, not repaired.
+pub fn read_only(
+    layout: &Layout,
+    mut visit: impl FnMut(Origin, &Path, JournalEntry),
+    mut note: impl FnMut(String),
+) -> Result<(), JournalError> {
+    layout.check_foreign()?;
+    if !layout.is_formatted() {
+        return Err(JournalError::Unformatted {
+            folder: layout.folder.clone(),
+        });
+    }
+    if let Some((_, path)) = layout.checkpoints()?.pop() {
+        read_checkpoint(&path, |e| {
+            visit(Origin::Checkpoint, &path, e);
+            Ok(())
+        })?;
+    }
+    for seg in layout.segments()? {
+        let data = fs::read(&seg.path).map_err(io("read", &seg.path))?;
+        if data.len() < HEADER_LEN {
+            note(format!("{}: no complete header", seg.path.display()));
+            continue;
+        }
+        decode_header(&seg.path, &data)?;
+        let damage = read_records(&seg.path, &data, |_, e| {
+            visit(Origin::Log, &seg.path, e);
+            Ok(())
+        })?;
+        if let Some(d) = damage {
+            note(format!("{}: {d:?}", seg.path.display()));
+        }
+    }
+    Ok(())
+}

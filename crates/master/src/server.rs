@@ -72,6 +72,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let (journal, layout): (Arc<dyn Journal>, Option<Layout>) = match journal_type.as_str() {
         "UFS" => {
             let layout = Layout::new(&folder);
+            if let Some(uri) = conf.get("alluxio.master.journal.init.from.backup").map_err(conf_err)? {
+                restore_if_empty(&conf, &layout, &uri).await?;
+            }
             let l2 = layout.clone();
             let replay_started = Instant::now();
             let (ns2, rec) = tokio::task::spawn_blocking(move || {
@@ -260,7 +263,56 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             .get_enum("alluxio.user.file.writetype.default")
             .map_err(conf_err)?,
     );
+    let backups = Arc::new(crate::backup::Backups::new(
+        host.clone(),
+        conf.get_str("alluxio.master.backup.directory")
+            .map_err(conf_err)?,
+    ));
+    if conf
+        .get_bool("alluxio.master.daily.backup.enabled")
+        .map_err(conf_err)?
+    {
+        let time = conf
+            .get_str("alluxio.master.daily.backup.time")
+            .map_err(conf_err)?;
+        if crate::backup::ms_until(&time, 0).is_none() {
+            return Err(MasterError::InvalidArgument(format!(
+                "Invalid value '{time}' for alluxio.master.daily.backup.time: expected HH:mm (UTC), e.g. 05:00"
+            )));
+        }
+        let retain = conf
+            .get_i64("alluxio.master.daily.backup.files.retained")
+            .map_err(conf_err)?
+            .max(1) as usize;
+        let (m, b) = (master.clone(), backups.clone());
+        tokio::spawn(async move {
+            loop {
+                let wait =
+                    crate::backup::ms_until(&time, alluxio_common::now_ms()).unwrap_or(86_400_000);
+                tokio::time::sleep(std::time::Duration::from_millis(wait.max(1) as u64)).await;
+                let req = crate::backup::BackupRequest {
+                    directory: String::new(),
+                    local: false,
+                };
+                match crate::backup::start_backup(m.clone(), b.clone(), req, true).await {
+                    Ok(s) if s.error.is_empty() => {
+                        tracing::info!("daily backup written to {}", s.backup_uri);
+                        if let Err(e) =
+                            crate::backup::delete_old_backups(&m, &b.default_dir, retain).await
+                        {
+                            tracing::warn!("cannot delete old daily backups: {e}");
+                        }
+                    }
+                    Ok(s) => tracing::error!("daily backup failed: {}", s.error),
+                    Err(e) => tracing::error!("daily backup failed: {e}"),
+                }
+                // Never run twice in the same minute.
+                tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+            }
+        });
+    }
     let meta = Arc::new(MetaService {
+        backups,
         master: master.clone(),
         conf: conf.clone(),
         address: address.clone(),
@@ -345,6 +397,48 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     }
     result.map_err(|e| MasterError::Unavailable(format!("RPC server failed: {e}")))?;
     tracing::info!("Alluxio master stopped");
+    Ok(())
+}
+
+/// `alluxio-start.sh -i <backup>`: restores the backup into a freshly formatted, empty
+/// journal; a journal that already holds entries is left alone (and the backup ignored).
+async fn restore_if_empty(conf: &Conf, layout: &Layout, uri: &str) -> Result<(), MasterError> {
+    layout.check_foreign()?;
+    if !layout.is_formatted() {
+        return Err(alluxio_journal::JournalError::Unformatted {
+            folder: layout.folder.clone(),
+        }
+        .into());
+    }
+    if !layout.is_empty()? {
+        let msg = format!(
+            "The journal {} is not empty (it holds entries), so the backup {uri} was not applied; the master \
+             starts from its journal. To restore the backup: alluxio-stop.sh masters; alluxio formatMasters; \
+             alluxio-start.sh -i {uri} masters",
+            layout.folder.display()
+        );
+        tracing::warn!("{msg}");
+        eprintln!("{msg}");
+        return Ok(());
+    }
+    let root_ufs = conf
+        .get_str("alluxio.master.mount.table.root.ufs")
+        .map_err(conf_err)?;
+    let root_opts: BTreeMap<String, String> = conf
+        .with_prefix("alluxio.master.mount.table.root.option.")
+        .into_iter()
+        .collect();
+    tracing::info!("restoring the journal from backup {uri}");
+    let started = Instant::now();
+    let (ns, n) = crate::backup::restore_namespace(uri, &root_ufs, &root_opts).await?;
+    let l2 = layout.clone();
+    tokio::task::spawn_blocking(move || crate::backup::write_restored(&l2, &ns))
+        .await
+        .map_err(|e| MasterError::Internal(e.to_string()))??;
+    tracing::info!(
+        "Restored {n} entries from backup {uri} in {} ms",
+        started.elapsed().as_millis()
+    );
     Ok(())
 }
 

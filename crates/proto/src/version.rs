@@ -1,7 +1,9 @@
 //! Version handshake: every RPC carries the caller's protocol version in a header, and a
 //! server refuses an incompatible peer with FAILED_PRECONDITION naming both versions.
 
-use alluxio_common::version::{MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION};
+use alluxio_common::version::{
+    announced_protocol_version, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
+};
 
 /// gRPC metadata key carrying the sender's protocol version.
 pub const PROTOCOL_HEADER: &str = "x-alluxio-protocol-version";
@@ -14,6 +16,7 @@ pub const USER_HEADER: &str = "x-alluxio-user";
 #[derive(Clone)]
 pub struct VersionStamp {
     user: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    protocol: u32,
 }
 
 impl VersionStamp {
@@ -21,6 +24,7 @@ impl VersionStamp {
     pub fn new(user: Option<&str>) -> Self {
         VersionStamp {
             user: user.and_then(|u| u.parse().ok()),
+            protocol: announced_protocol_version(),
         }
     }
 }
@@ -30,7 +34,7 @@ impl tonic::service::Interceptor for VersionStamp {
         let md = req.metadata_mut();
         md.insert(
             PROTOCOL_HEADER,
-            tonic::metadata::MetadataValue::from(PROTOCOL_VERSION),
+            tonic::metadata::MetadataValue::from(self.protocol),
         );
         md.insert(
             SOFTWARE_HEADER,

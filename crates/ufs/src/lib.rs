@@ -251,12 +251,17 @@ impl UnderFileSystem {
         };
         if let Some(root) = &self.local_root {
             let path = root.join(rel);
-            if let Ok(Ok((owner, group, mode))) =
+            if let Ok(Ok((owner, group, mode, mtime))) =
                 tokio::task::spawn_blocking(move || local_owner(&path)).await
             {
                 st.owner = Some(owner);
                 st.group = Some(group);
                 st.mode = Some(mode);
+                // OpenDAL leaves directory times unset in listings; the local file system has them.
+                if st.mtime_ms == 0 {
+                    st.mtime_ms = mtime;
+                    st.content_hash = format!("(len:{},_modtime:{mtime})", st.length);
+                }
             }
         }
         st
@@ -447,13 +452,15 @@ fn normalize_local(p: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32)> {
+fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32, i64)> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path)?;
+    let mtime = m.mtime() * 1000 + m.mtime_nsec() / 1_000_000;
     Ok((
         user_name(m.uid()),
         group_name(m.gid()),
         (m.mode() & 0o7777) as i32,
+        mtime,
     ))
 }
 

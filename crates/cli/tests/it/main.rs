@@ -1,6 +1,7 @@
 //! End-to-end scenarios: real `alluxio` processes on 127.0.0.1, each test with its own ports,
 //! temporary home and tmpfs tier directory, so tests run in parallel.
 
+mod backup;
 mod bad_input;
 mod cluster;
 mod durability;

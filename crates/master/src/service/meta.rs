@@ -14,6 +14,7 @@ use crate::file_system_master::FileSystemMaster;
 /// `MetaMasterClientService` and `ServiceVersionClientService`.
 pub struct MetaService {
     pub master: Arc<FileSystemMaster>,
+    pub backups: Arc<crate::backup::Backups>,
     pub conf: Arc<Conf>,
     pub address: String,
     pub rpc_port: i32,
@@ -71,20 +72,34 @@ impl MetaMasterClientService for MetaService {
 
     async fn backup(
         &self,
-        _req: Request<BackupPRequest>,
+        req: Request<BackupPRequest>,
     ) -> Result<Response<BackupPStatus>, Status> {
-        Err(Status::unimplemented(
-            "fsadmin backup is not available in this build yet",
-        ))
+        let o = req.into_inner().options.unwrap_or_default();
+        let request = crate::backup::BackupRequest {
+            directory: o.target_directory,
+            local: o.local_file_system,
+        };
+        let status = crate::backup::start_backup(
+            self.master.clone(),
+            self.backups.clone(),
+            request,
+            !o.run_async,
+        )
+        .await?;
+        Ok(Response::new(status))
     }
 
     async fn get_backup_status(
         &self,
-        _req: Request<BackupStatusPRequest>,
+        req: Request<BackupStatusPRequest>,
     ) -> Result<Response<BackupPStatus>, Status> {
-        Err(Status::unimplemented(
-            "fsadmin backup is not available in this build yet",
-        ))
+        let id = req.into_inner().backup_id;
+        match self.backups.status(&id) {
+            Some(s) => Ok(Response::new(s)),
+            None => Err(Status::not_found(format!(
+                "Backup {id} is not known to this master (lost in a failover or restart)"
+            ))),
+        }
     }
 
     async fn get_configuration(

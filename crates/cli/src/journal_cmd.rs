@@ -1,0 +1,142 @@
+//! `alluxio readJournal`: a stopped master's journal, or a backup, as readable text.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use alluxio_common::Conf;
+use alluxio_journal::{Layout, Origin};
+
+const USAGE: &str = "Usage: alluxio readJournal [-start <n>] [-end <n>] [-inputDir <journal folder>] [-inputFile <backup.gz>] [-outputDir <dir>]
+Writes the journal of a stopped master (default: alluxio.master.journal.folder), or a backup, as text
+into <outputDir> (default: journal_dump-<epochMs>). Entries with sequence numbers in [start, end) only.";
+
+pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
+    let mut start = 0i64;
+    let mut end = i64::MAX;
+    let mut input_dir: Option<String> = None;
+    let mut input_file: Option<String> = None;
+    let mut output: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned();
+        let ok = match a.as_str() {
+            "-start" => value()
+                .and_then(|v| v.parse().ok())
+                .map(|v| start = v)
+                .is_some(),
+            "-end" => value()
+                .and_then(|v| v.parse().ok())
+                .map(|v| end = v)
+                .is_some(),
+            "-inputDir" => value().map(|v| input_dir = Some(v)).is_some(),
+            "-inputFile" => value().map(|v| input_file = Some(v)).is_some(),
+            "-outputDir" => value().map(|v| output = Some(v)).is_some(),
+            "-master" => value().is_some(),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ => false,
+        };
+        if !ok {
+            eprintln!("Invalid argument {a}\n{USAGE}");
+            return ExitCode::from(1);
+        }
+    }
+    let out_dir = PathBuf::from(
+        output.unwrap_or_else(|| format!("journal_dump-{}", alluxio_common::now_ms())),
+    );
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        eprintln!("cannot create {}: {e}", out_dir.display());
+        return ExitCode::from(1);
+    }
+    let r = match input_file {
+        Some(f) => dump_backup(&f, &out_dir),
+        None => {
+            let folder = input_dir.unwrap_or_else(|| {
+                conf.get_str("alluxio.master.journal.folder")
+                    .unwrap_or_default()
+            });
+            dump_journal(&folder, &out_dir, start, end)
+        }
+    };
+    match r {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dump_journal(
+    folder: &str,
+    out: &std::path::Path,
+    start: i64,
+    end: i64,
+) -> Result<String, String> {
+    let layout = Layout::new(folder);
+    let mut cp = std::io::BufWriter::new(
+        std::fs::File::create(out.join("checkpoint.txt")).map_err(|e| e.to_string())?,
+    );
+    let mut log = std::io::BufWriter::new(
+        std::fs::File::create(out.join("log.txt")).map_err(|e| e.to_string())?,
+    );
+    let (mut ncp, mut nlog) = (0u64, 0u64);
+    let mut write_err = None;
+    alluxio_journal::recovery::read_only(
+        &layout,
+        |origin, _, e| {
+            let r = match origin {
+                Origin::Checkpoint => {
+                    ncp += 1;
+                    writeln!(cp, "{:?}", e.entry)
+                }
+                Origin::Log if e.sequence_number >= start && e.sequence_number < end => {
+                    nlog += 1;
+                    writeln!(log, "{} {:?}", e.sequence_number, e.entry)
+                }
+                Origin::Log => Ok(()),
+            };
+            if let Err(err) = r {
+                write_err = Some(err.to_string());
+            }
+        },
+        |note| eprintln!("note: {note}"),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = write_err {
+        return Err(e);
+    }
+    cp.flush().map_err(|e| e.to_string())?;
+    log.flush().map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Dumped {ncp} checkpoint entries and {nlog} log entries of {folder} to {}",
+        out.display()
+    ))
+}
+
+fn dump_backup(file: &str, out: &std::path::Path) -> Result<String, String> {
+    let f = std::fs::File::open(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(out.join("backup.txt")).map_err(|e| e.to_string())?,
+    );
+    let info = alluxio_journal::backup::read_backup(f, file, |_, e| {
+        writeln!(w, "{:?}", e.entry).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?;
+    w.flush().map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Dumped {} entries of backup {file} (format version {}, alluxio-rs {}, cluster {}, host {}) to {}",
+        info.entries,
+        info.header.format_version,
+        info.header.software_version,
+        info.header.cluster_id,
+        info.header.host,
+        out.join("backup.txt").display()
+    ))
+}
