@@ -182,7 +182,6 @@ prepare_ramdisk() {
 }
 
 restore_cache() {
-  local d src
   if [[ ! -d "$CACHE" ]]; then
     echo "Error: cache path $CACHE is not a directory" >&2
     exit 2
@@ -191,17 +190,7 @@ restore_cache() {
     echo "Cache path $CACHE is empty: nothing to restore."
     return 0
   fi
-  for d in $(mem_dirs); do
-    src=$CACHE/${d#/}
-    if [[ ! -d "$src" ]]; then
-      echo "Error: $src does not exist: $CACHE holds no saved cache for ramdisk $d" >&2
-      exit 2
-    fi
-    echo "Restoring the ramdisk cache of $d from $src"
-    mkdir -p "$d"
-    rm -rf "${d:?}/alluxioworker"
-    cp -a "$src/." "$d/" || { echo "Error: cannot restore $src into $d" >&2; exit 2; }
-  done
+  "$ALLUXIO" cache restore "$CACHE" || exit 2
 }
 
 start_worker() {

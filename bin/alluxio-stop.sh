@@ -71,29 +71,11 @@ stop_process() {
   KILLED=$((KILLED + 1))
 }
 
-mem_dirs() {
-  local alias paths
-  alias=$(get_conf alluxio.worker.tieredstore.level0.alias)
-  alias=${alias:-MEM}
-  [[ "${alias^^}" == "MEM" ]] || return 0
-  paths=$(get_conf alluxio.worker.tieredstore.level0.dirs.path)
-  paths=${paths:-/dev/shm}
-  echo "$paths" | tr ',' '\n' | sed 's/^[[:space:]]*//;s/[[:space:]]*$//' | grep -v '^$'
-}
-
 # Saves the ramdisk contents after the worker stopped, so the copy is consistent.
 save_cache() {
-  local d dst
   rm -rf "${CACHE:?}"
   mkdir -p "$CACHE" || { echo "Error: cannot create $CACHE" >&2; exit 2; }
-  for d in $(mem_dirs); do
-    dst=$CACHE/${d#/}
-    mkdir -p "$dst"
-    if [[ -d "$d/alluxioworker" ]]; then
-      echo "Saving the ramdisk cache of $d to $dst"
-      cp -a "$d/alluxioworker" "$dst/" || { echo "Error: cannot save $d to $dst" >&2; exit 2; }
-    fi
-  done
+  "$ALLUXIO" cache save "$CACHE" || exit 2
 }
 
 stop_worker() {

@@ -5,6 +5,7 @@
 //! and its sub-command: `alluxio fs -Dalluxio.user.file.writetype.default=THROUGH ls /`).
 
 mod bench;
+mod cache_cmd;
 mod conf_cmd;
 mod exit;
 mod format_cmd;
@@ -179,6 +180,10 @@ fn main() -> ExitCode {
             format_cmd::run(&conf, &cmd, &rest)
         }
         "getConf" => conf_cmd::get_conf(&defines, &rest),
+        "cache" => match load_conf(Role::Worker, &defines) {
+            Ok(conf) => cache_cmd::run(&conf, &rest),
+            Err(code) => code,
+        },
         "readJournal" => match load_conf(Role::Master, &defines) {
             Ok(conf) => journal_cmd::run(&conf, &rest),
             Err(code) => code,

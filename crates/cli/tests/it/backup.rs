@@ -216,57 +216,51 @@ fn worker_ramdisk_caches_survive_stop_and_start_with_c() {
     let f = c.path("f");
     std::fs::write(&f, data(300_000, 9)).unwrap();
     for name in ["/keep", "/gone"] {
-        c.ok(&[
-            "fs",
-            "-Dalluxio.user.file.writetype.default=MUST_CACHE",
-            "copyFromLocal",
-            f.to_str().unwrap(),
-            name,
-        ]);
+        c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "copyFromLocal", f.to_str().unwrap(), name]);
     }
+    for name in ["/persisted", "/damaged"] {
+        c.ok(&["fs", "-Dalluxio.user.file.writetype.default=CACHE_THROUGH", "copyFromLocal", f.to_str().unwrap(), name]);
+    }
+    let block_of = |path: &str| -> String {
+        let stat = c.ok(&["fs", "stat", path]);
+        let ids = stat.split("blockIds=[").nth(1).unwrap();
+        ids[..ids.find(']').unwrap()].to_owned()
+    };
+    let damaged_block = block_of("/damaged");
+    let gone_block = block_of("/gone");
     let cache = c.path("cache");
-    let o = c.script(
-        "alluxio-stop.sh",
-        &["workers", "-c", cache.to_str().unwrap()],
-    );
+    let o = c.script("alluxio-stop.sh", &["workers", "-c", cache.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let saved = cache.join(c.shm.strip_prefix("/").unwrap()).join("alluxioworker");
+    assert_eq!(std::fs::read_dir(&saved).unwrap().count(), 4);
+    // A saved block rots on disk.
+    let victim = saved.join(&damaged_block);
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[1000] ^= 0xff;
+    std::fs::write(&victim, bytes).unwrap();
     // The ramdisk is wiped, as by a reboot; a file is deleted while the worker is down.
     std::fs::remove_dir_all(&c.shm).unwrap();
     c.ok(&["fs", "rm", "/gone"]);
-    let o = c.script(
-        "alluxio-start.sh",
-        &["workers", "NoMount", "-c", cache.to_str().unwrap()],
-    );
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = c.script("alluxio-start.sh", &["workers", "NoMount", "-c", cache.to_str().unwrap()]);
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains(&format!("block {damaged_block}")) && out.contains("corrupt"), "{out}");
     c.wait_workers(1);
-    // MUST_CACHE data has no UFS copy: reading it proves the cache came back.
-    assert_eq!(c.run(&["fs", "cat", "/keep"]).stdout, data(300_000, 9));
-    assert!(c.ok(&["fs", "ls", "/keep"]).contains("100%"));
-    c.eventually("the block of the deleted file to be dropped", || {
-        std::fs::read_dir(c.shm.join("alluxioworker"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_type().unwrap().is_file())
-            .count()
-            == 1
-    });
+    // Served from the restored cache: MUST_CACHE data has no UFS copy, and the persisted file's
+    // UFS copy is gone, so any UFS read would fail.
+    std::fs::remove_file(c.path("underFSStorage/persisted")).unwrap();
+    for name in ["/keep", "/persisted"] {
+        assert_eq!(c.run(&["fs", "cat", name]).stdout, data(300_000, 9), "{name}");
+        assert!(c.ok(&["fs", "ls", name]).contains("100%"));
+    }
+    // The corrupt block was not served: the bytes come from the UFS, correct.
+    assert!(c.ok(&["fs", "ls", "/damaged"]).contains(" 0%"));
+    assert_eq!(c.run(&["fs", "cat", "/damaged"]).stdout, data(300_000, 9));
+    c.eventually("the block of the deleted file to be dropped", || !c.shm.join("alluxioworker").join(&gone_block).exists());
     // A missing cache directory is refused.
     c.script("alluxio-stop.sh", &["workers"]);
-    let o = c.script(
-        "alluxio-start.sh",
-        &["workers", "NoMount", "-c", "/no/such/cache"],
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = c.script("alluxio-start.sh", &["workers", "NoMount", "-c", "/no/such/cache"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     stop_local(&c);
 }
 
@@ -371,4 +365,39 @@ fn an_incompatible_client_gets_both_versions_named() {
         err.contains("protocol version 99") && err.contains("protocol versions 1 to 1"),
         "{err}"
     );
+}
+
+#[test]
+fn daily_backups_run_at_their_time_and_keep_the_newest() {
+    // The next whole UTC minute (or the one after, if this one is about to end).
+    let now = alluxio_common::now_ms();
+    let mut at = now / 60_000 + 1;
+    if at * 60_000 - now < 3_000 {
+        at += 1;
+    }
+    let hh_mm = format!("{:02}:{:02}", (at / 60) % 24, at % 60);
+    let mut c = Cluster::new(&[
+        "alluxio.master.daily.backup.enabled=true",
+        &format!("alluxio.master.daily.backup.time={hh_mm}"),
+        "alluxio.master.daily.backup.files.retained=2",
+    ]);
+    c.format();
+    c.start_master();
+    let dir = c.path("underFSStorage/alluxio_backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for old in ["alluxio-backup-2020-01-01-1577836800000.gz", "alluxio-backup-2020-01-02-1577923200000.gz"] {
+        std::fs::write(dir.join(old), b"old").unwrap();
+        std::fs::write(dir.join(format!("{old}.complete")), b"").unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let names: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        if !names.iter().any(|n| n.contains("2020-01-01")) && names.len() == 4 {
+            assert!(names.iter().any(|n| n.contains("2020-01-02")), "{names:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no daily backup at {hh_mm} UTC: {names:?}\n{}", c.log("master"));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(c.log("master").contains("daily backup written"));
 }

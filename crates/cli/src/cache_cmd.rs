@@ -1,0 +1,144 @@
+//! `alluxio cache save|restore <dir>`: the worker ramdisk cache persistence behind
+//! `alluxio-stop.sh -c` and `alluxio-start.sh -c`.
+//!
+//! Layout (Alluxio's): `<dir>/<ramdisk path>/alluxioworker/<blockId>`, plus a manifest
+//! `<dir>/<ramdisk path>/alluxioworker.manifest` of `<blockId> <length> <crc32c>` lines written
+//! last, so a partial save is recognisable. Every file is fsynced: the copy must survive the
+//! reboot it exists for. A restore checks each block against the manifest; a corrupt or missing
+//! block is reported and not restored (the worker then reads it again from the UFS).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use alluxio_common::Conf;
+
+const MANIFEST: &str = "alluxioworker.manifest";
+
+/// The level-0 MEM directories (`<path>/alluxioworker`) of the worker configuration.
+fn mem_dirs(conf: &Conf) -> Result<Vec<PathBuf>, String> {
+    let dirs = alluxio_worker::server::storage_dirs(conf).map_err(|e| e.to_string())?;
+    Ok(dirs.into_iter().filter(|d| d.tier_level == 0 && d.tier_alias == "MEM").map(|d| d.path).collect())
+}
+
+/// Where a tier directory's copy lives inside the cache directory.
+fn saved_dir(cache: &Path, tier_dir: &Path) -> PathBuf {
+    cache.join(tier_dir.strip_prefix("/").unwrap_or(tier_dir))
+}
+
+/// Copies `src` to `dst`, returning (length, CRC32C of the bytes).
+fn copy_with_crc(src: &Path, dst: &Path, buf: &mut [u8]) -> std::io::Result<(u64, u32)> {
+    let mut r = std::fs::File::open(src)?;
+    let mut w = std::fs::File::create(dst)?;
+    let (mut len, mut crc) = (0u64, 0u32);
+    loop {
+        let n = r.read(buf)?;
+        if n == 0 {
+            break;
+        }
+        crc = crc32c::crc32c_append(crc, &buf[..n]);
+        w.write_all(&buf[..n])?;
+        len += n as u64;
+    }
+    w.sync_all()?;
+    Ok((len, crc))
+}
+
+fn save(conf: &Conf, cache: &Path) -> Result<String, String> {
+    let mut buf = vec![0u8; 4 << 20];
+    let mut report = Vec::new();
+    for tier_dir in mem_dirs(conf)? {
+        let dst_parent = saved_dir(cache, tier_dir.parent().unwrap_or(Path::new("/")));
+        let dst = dst_parent.join("alluxioworker");
+        std::fs::create_dir_all(&dst).map_err(|e| format!("cannot create {}: {e}", dst.display()))?;
+        let mut manifest = String::new();
+        let (mut n, mut bytes) = (0u64, 0u64);
+        if tier_dir.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(&tier_dir).map_err(|e| format!("cannot list {}: {e}", tier_dir.display()))?.flatten().collect();
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.parse::<i64>().is_err() || !e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                    continue;
+                }
+                let (len, crc) = copy_with_crc(&e.path(), &dst.join(&name), &mut buf).map_err(|err| format!("cannot save block {name} to {}: {err}", dst.display()))?;
+                manifest.push_str(&format!("{name} {len} {crc:08x}\n"));
+                n += 1;
+                bytes += len;
+            }
+        }
+        let tmp = dst_parent.join(format!(".{MANIFEST}.tmp"));
+        std::fs::write(&tmp, manifest.as_bytes())
+            .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+            .and_then(|_| std::fs::rename(&tmp, dst_parent.join(MANIFEST)))
+            .and_then(|_| std::fs::File::open(&dst_parent)?.sync_all())
+            .map_err(|e| format!("cannot write the manifest in {}: {e}", dst_parent.display()))?;
+        report.push(format!("Saved {n} blocks ({bytes} bytes) of {} to {}", tier_dir.display(), dst.display()));
+    }
+    Ok(report.join("\n"))
+}
+
+fn restore(conf: &Conf, cache: &Path) -> Result<String, String> {
+    let mut buf = vec![0u8; 4 << 20];
+    let mut report = Vec::new();
+    for tier_dir in mem_dirs(conf)? {
+        let src_parent = saved_dir(cache, tier_dir.parent().unwrap_or(Path::new("/")));
+        let src = src_parent.join("alluxioworker");
+        let manifest = std::fs::read_to_string(src_parent.join(MANIFEST)).map_err(|e| {
+            format!("{} holds no complete saved cache for ramdisk {} ({e}); save one with alluxio-stop.sh workers -c", cache.display(), tier_dir.display())
+        })?;
+        if tier_dir.exists() {
+            std::fs::remove_dir_all(&tier_dir).map_err(|e| format!("cannot clear {}: {e}", tier_dir.display()))?;
+        }
+        std::fs::create_dir_all(&tier_dir).map_err(|e| format!("cannot create {}: {e}", tier_dir.display()))?;
+        let (mut n, mut bytes, mut bad) = (0u64, 0u64, 0u64);
+        for line in manifest.lines() {
+            let mut f = line.split_whitespace();
+            let (Some(name), Some(len), Some(crc)) = (f.next(), f.next().and_then(|v| v.parse::<u64>().ok()), f.next().and_then(|v| u32::from_str_radix(v, 16).ok())) else {
+                return Err(format!("malformed line in the manifest of {}: {line}", src.display()));
+            };
+            let dst = tier_dir.join(name);
+            match copy_with_crc(&src.join(name), &dst, &mut buf) {
+                Ok((l, c)) if l == len && c == crc => {
+                    n += 1;
+                    bytes += l;
+                }
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&dst);
+                    bad += 1;
+                    eprintln!("block {name} in {} is corrupt (checksum mismatch): not restored", src.display());
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&dst);
+                    bad += 1;
+                    eprintln!("block {name} in {} cannot be restored: {e}", src.display());
+                }
+            }
+        }
+        report.push(format!(
+            "Restored {n} blocks ({bytes} bytes) of {} from {}{}",
+            tier_dir.display(),
+            src.display(),
+            if bad > 0 { format!("; {bad} corrupt or missing blocks skipped") } else { String::new() }
+        ));
+    }
+    Ok(report.join("\n"))
+}
+
+pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
+    let r = match args {
+        [op, dir] if op == "save" => save(conf, Path::new(dir)),
+        [op, dir] if op == "restore" => restore(conf, Path::new(dir)),
+        _ => Err("Usage: alluxio cache save|restore <directory>".into()),
+    };
+    match r {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
