@@ -82,7 +82,20 @@ if [[ " $WANT " == *" data "* ]]; then
   printf '%-58s %10.3f %10.2f   %sx of baseline\n' "fs copyFromLocal MUST_CACHE 1 GiB" "$t_in" "$(python3 -c "print(1/$t_in)")" "$(ratio "$t_cp" "$t_in")"
   printf '%-58s %10.3f %10.2f\n' "cat 1 GiB from tmpfs to /dev/null (baseline)" "$t_cat" "$(python3 -c "print(1/$t_cat)")"
   printf '%-58s %10.3f %10.2f   %sx of baseline\n' "fs cat of the cached 1 GiB file to /dev/null" "$t_fs" "$(python3 -c "print(1/$t_fs)")" "$(ratio "$t_cat" "$t_fs")"
-  kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+  # Worker cache persistence (alluxio-stop.sh -c / alluxio-start.sh -c) against cp -r.
+  kill "$WPID"; wait "$WPID" 2>/dev/null || true
+  CACHE=$WORK/cache; PLAIN=$WORK/plain
+  cp_out() { rm -rf "$PLAIN"; sync; cp -r "$SHM/alluxioworker" "$PLAIN"; }
+  save() { rm -rf "$CACHE"; sync; $B cache save "$CACHE"; }
+  cp_back() { rm -rf "$SHM/copy"; cp -r "$PLAIN" "$SHM/copy"; }
+  restore() { $B cache restore "$CACHE"; }
+  t_cpo=$(best_of 3 cp_out); t_save=$(best_of 3 save)
+  t_cpb=$(best_of 3 cp_back); rm -rf "$SHM/copy"; t_rest=$(best_of 3 restore)
+  printf '%-58s %10.3f %10.2f\n' "cp -r of the 1 GiB MEM tier to disk (baseline)" "$t_cpo" "$(python3 -c "print(1/$t_cpo)")"
+  printf '%-58s %10.3f %10.2f   %sx of baseline\n' "cache save (alluxio-stop.sh -c), checksummed" "$t_save" "$(python3 -c "print(1/$t_save)")" "$(ratio "$t_cpo" "$t_save")"
+  printf '%-58s %10.3f %10.2f\n' "cp -r of the saved cache back into tmpfs (baseline)" "$t_cpb" "$(python3 -c "print(1/$t_cpb)")"
+  printf '%-58s %10.3f %10.2f   %sx of baseline\n' "cache restore (alluxio-start.sh -c), verified" "$t_rest" "$(python3 -c "print(1/$t_rest)")" "$(ratio "$t_cpb" "$t_rest")"
+  kill "$MPID"; wait "$MPID" 2>/dev/null || true
 fi
 
 if [[ " $WANT " == *" startup "* ]]; then
@@ -98,5 +111,20 @@ if [[ " $WANT " == *" startup "* ]]; then
   done
   t1=$(now)
   echo "master process start to first answered RPC: $(python3 -c "print(($t1-$t0)/1e9)") s"
+  t0=$(now); out=$($B fsadmin backup "$WORK/bk" --local); t1=$(now)
+  n=$(echo "$out" | sed -n 's/^Backup Entry Count : //p')
+  echo "fsadmin backup of the running master: $n entries in $(python3 -c "print(($t1-$t0)/1e9)") s = $(python3 -c "print(int($n/(($t1-$t0)/1e9)))") entries/s"
+  kill "$MPID"; wait "$MPID" 2>/dev/null || true
+  BK=$(ls "$WORK"/bk/alluxio-backup-*.gz)
+  R=$WORK/restored; $B -Dalluxio.master.journal.folder="$R" formatJournal >/dev/null
+  t0=$(now)
+  $B -Dalluxio.master.journal.folder="$R" -Dalluxio.master.journal.init.from.backup="$BK" process master >"$WORK/master-restore.log" 2>&1 & MPID=$!
+  until $B fs stat /d999/f999 >/dev/null 2>&1; do
+    kill -0 "$MPID" 2>/dev/null || { cat "$WORK/master-restore.log"; exit 1; }
+    sleep 0.02
+  done
+  t1=$(now)
+  echo "alluxio-start.sh -i: $n entries restored and serving in $(python3 -c "print(($t1-$t0)/1e9)") s = $(python3 -c "print(int($n/(($t1-$t0)/1e9)))") entries/s"
+  grep -o "Restored .*" "$WORK/master-restore.log" || true
   kill "$MPID"; wait "$MPID" 2>/dev/null || true
 fi

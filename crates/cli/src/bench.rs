@@ -14,9 +14,7 @@ use alluxio_common::{AlluxioPath, Conf};
 use crate::exit;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
 pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
@@ -71,42 +69,25 @@ where
 }
 
 async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
-    let n: usize = flag(args, "--clients")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    let secs: f64 = flag(args, "--seconds")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5.0);
-    let dir =
-        flag(args, "--dir").unwrap_or_else(|| format!("/bench-meta-{}", alluxio_common::now_ms()));
+    let n: usize = flag(args, "--clients").and_then(|v| v.parse().ok()).unwrap_or(16);
+    let secs: f64 = flag(args, "--seconds").and_then(|v| v.parse().ok()).unwrap_or(5.0);
+    let dir = flag(args, "--dir").unwrap_or_else(|| format!("/bench-meta-{}", alluxio_common::now_ms()));
     let dir = AlluxioPath::parse(&dir).map_err(|e| e.to_string())?;
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         clients.push(FileSystem::connect(conf).await.map_err(|e| e.message)?);
     }
-    clients[0]
-        .create_directory(&dir, true, true, Some(WritePType::MustCache))
-        .await
-        .map_err(|e| e.message)?;
+    clients[0].create_directory(&dir, true, true, Some(WritePType::MustCache)).await.map_err(|e| e.message)?;
     let probe = dir.join("probe");
     clients[0]
-        .create_file(
-            &probe,
-            CreateFileOptions {
-                write_type: Some(WritePType::MustCache),
-                ..Default::default()
-            },
-        )
+        .create_file(&probe, CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() })
         .await
         .map_err(|e| e.message)?
         .close()
         .await
         .map_err(|e| e.message)?;
 
-    let noop = measure(&clients, secs, |fs, _, _| async move {
-        fs.ping().await.map_err(|e| e.message)
-    })
-    .await?;
+    let noop = measure(&clients, secs, |fs, _, _| async move { fs.ping().await.map_err(|e| e.message) }).await?;
     let p2 = probe.clone();
     let stat = measure(&clients, secs, move |fs, _, _| {
         let p = p2.clone();
@@ -118,13 +99,7 @@ async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
         let p = d2.join(&format!("f-{i}-{k}"));
         async move {
             let out = fs
-                .create_file(
-                    &p,
-                    CreateFileOptions {
-                        write_type: Some(WritePType::MustCache),
-                        ..Default::default()
-                    },
-                )
+                .create_file(&p, CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() })
                 .await
                 .map_err(|e| e.message)?;
             out.close().await.map(|_| ()).map_err(|e| e.message)
@@ -133,32 +108,19 @@ async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
     .await?;
     println!(
         "Metadata benchmark: {n} concurrent clients, {secs} s per operation, journal {}",
-        conf.get_str("alluxio.master.journal.type")
-            .unwrap_or_default()
+        conf.get_str("alluxio.master.journal.type").unwrap_or_default()
     );
     println!("{:<40} {:>12} {:>14}", "operation", "ops/s", "vs no-op RPC");
-    println!(
-        "{:<40} {:>12.0} {:>13.2}x",
-        "no-op RPC (baseline)", noop, 1.0
-    );
+    println!("{:<40} {:>12.0} {:>13.2}x", "no-op RPC (baseline)", noop, 1.0);
     println!("{:<40} {:>12.0} {:>13.2}x", "getStatus", stat, stat / noop);
-    println!(
-        "{:<40} {:>12.0} {:>13.2}x",
-        "create+complete (journaled, fsynced)",
-        create,
-        create / noop
-    );
+    println!("{:<40} {:>12.0} {:>13.2}x", "create+complete (journaled, fsynced)", create, create / noop);
     let _ = clients[0].delete(&dir, true, false).await;
     Ok(())
 }
 
 /// Writes a journal holding a checkpoint of `files` files (in directories of 1000) followed by
 /// `log_entries` log entries (file creations), the shape of a master that ran for a while.
-pub fn generate_journal(
-    folder: &std::path::Path,
-    files: usize,
-    log_entries: usize,
-) -> Result<(), String> {
+pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usize) -> Result<(), String> {
     use alluxio_journal::checkpoint::CheckpointWriter;
     use alluxio_journal::{Journal, Layout, LocalJournal, WriterOptions};
     use alluxio_master::namespace::Namespace;
@@ -211,13 +173,7 @@ pub fn generate_journal(
         }
         ns.apply_entry(&e, &mut Vec::new())
     };
-    apply(
-        &mut ns,
-        &mut pending,
-        Entry::ClusterInfo(ClusterInfoEntry {
-            cluster_id: "bench".into(),
-        }),
-    )?;
+    apply(&mut ns, &mut pending, Entry::ClusterInfo(ClusterInfoEntry { cluster_id: "bench".into() }))?;
     let root = ns.next_directory_id(&mut pending);
     apply(&mut ns, &mut pending, dir(root, -1, String::new()))?;
     apply(
@@ -225,10 +181,7 @@ pub fn generate_journal(
         &mut pending,
         Entry::AddMountPoint(AddMountPointEntry {
             alluxio_path: "/".into(),
-            ufs_path: std::env::temp_dir()
-                .join("alluxio-bench-ufs")
-                .display()
-                .to_string(),
+            ufs_path: std::env::temp_dir().join("alluxio-bench-ufs").display().to_string(),
             shared: true,
             mount_id: 1,
             ..Default::default()
@@ -252,31 +205,14 @@ pub fn generate_journal(
     // The checkpoint covers sequence numbers below `end`; the log continues from there.
     let end = 1_000_000_000;
     let mut cp = CheckpointWriter::create(&layout, end).map_err(|e| e.to_string())?;
-    ns.snapshot(|e| {
-        cp.append(&JournalEntry {
-            sequence_number: 0,
-            entry: Some(e),
-        })
-        .map_err(|e| e.to_string())
-    })?;
+    ns.snapshot(|e| cp.append(&JournalEntry { sequence_number: 0, entry: Some(e) }).map_err(|e| e.to_string()))?;
     cp.finish().map_err(|e| e.to_string())?;
-    let journal =
-        LocalJournal::start(layout, end, WriterOptions::default()).map_err(|e| e.to_string())?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let journal = LocalJournal::start(layout, end, WriterOptions::default()).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
     let log_dir = ns.next_directory_id(&mut pending);
-    let mut batch: Vec<JournalEntry> = pending
-        .drain(..)
-        .map(|e| JournalEntry {
-            sequence_number: 0,
-            entry: Some(e),
-        })
-        .collect();
-    batch.push(JournalEntry {
-        sequence_number: 0,
-        entry: Some(dir(log_dir, root, "log".into())),
-    });
+    let mut batch: Vec<JournalEntry> =
+        pending.drain(..).map(|e| JournalEntry { sequence_number: 0, entry: Some(e) }).collect();
+    batch.push(JournalEntry { sequence_number: 0, entry: Some(dir(log_dir, root, "log".into())) });
     let mut written = batch.len();
     let mut tickets = vec![journal.append(std::mem::take(&mut batch))];
     let mut i = 0;
@@ -284,15 +220,9 @@ pub fn generate_journal(
         let mut ids = Vec::new();
         let fid = ns.next_file_id(&mut ids);
         for e in ids {
-            batch.push(JournalEntry {
-                sequence_number: 0,
-                entry: Some(e),
-            });
+            batch.push(JournalEntry { sequence_number: 0, entry: Some(e) });
         }
-        batch.push(JournalEntry {
-            sequence_number: 0,
-            entry: Some(file(fid, log_dir, format!("g{i}"))),
-        });
+        batch.push(JournalEntry { sequence_number: 0, entry: Some(file(fid, log_dir, format!("g{i}"))) });
         written += 1;
         i += 1;
         if batch.len() >= 1000 {
@@ -318,14 +248,9 @@ fn replay(args: &[String]) -> Result<(), String> {
     use alluxio_journal::{recover, Layout, Origin};
     use alluxio_master::namespace::Namespace;
 
-    let folder =
-        std::path::PathBuf::from(flag(args, "--journal").ok_or("--journal DIR is required")?);
-    let files: usize = flag(args, "--files")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let log: usize = flag(args, "--log-entries")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let folder = std::path::PathBuf::from(flag(args, "--journal").ok_or("--journal DIR is required")?);
+    let files: usize = flag(args, "--files").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let log: usize = flag(args, "--log-entries").and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let started = Instant::now();
     generate_journal(&folder, files, log)?;
     println!(
@@ -338,19 +263,9 @@ fn replay(args: &[String]) -> Result<(), String> {
     let layout = Layout::new(&folder);
     let t0 = Instant::now();
     let mut bytes = 0u64;
-    let mut paths: Vec<std::path::PathBuf> = layout
-        .checkpoints()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    paths.extend(
-        layout
-            .segments()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|s| s.path),
-    );
+    let mut paths: Vec<std::path::PathBuf> =
+        layout.checkpoints().map_err(|e| e.to_string())?.into_iter().map(|(_, p)| p).collect();
+    paths.extend(layout.segments().map_err(|e| e.to_string())?.into_iter().map(|s| s.path));
     let mut crc = 0u32;
     for p in &paths {
         let data = std::fs::read(p).map_err(|e| e.to_string())?;
@@ -376,8 +291,7 @@ fn replay(args: &[String]) -> Result<(), String> {
             }
         }
         removed.clear();
-        ns.apply(&e, &mut removed)
-            .map_err(alluxio_journal::JournalError::Apply)
+        ns.apply(&e, &mut removed).map_err(alluxio_journal::JournalError::Apply)
     })
     .map_err(|e| e.to_string())?;
     let total = t1.elapsed().as_secs_f64();
@@ -386,35 +300,53 @@ fn replay(args: &[String]) -> Result<(), String> {
     println!("{:<52} {:>10} {:>12}", "phase", "seconds", "entries/s");
     println!(
         "{:<52} {:>10.3} {:>12}",
-        format!(
-            "read + CRC32C of {} MB of journal files (baseline)",
-            bytes >> 20
-        ),
+        format!("read + CRC32C of {} MB of journal files (baseline)", bytes >> 20),
         raw,
         "-"
     );
+    println!("{:<52} {:>10.3} {:>12.0}", format!("load checkpoint ({cp_n} entries)"), cp_secs, cp_n as f64 / cp_secs);
+    println!("{:<52} {:>10.3} {:>12.0}", format!("replay log ({log_n} entries)"), log_secs, log_n as f64 / log_secs);
+    println!("{:<52} {:>10.3} {:>12.0}", "recovery total", total, (cp_n + log_n) as f64 / total);
+    // Backup and restore of the recovered namespace, through the same code as fsadmin backup
+    // and alluxio-start.sh -i.
+    let backup_path = folder.join("bench-backup.gz");
+    let t2 = Instant::now();
+    let mut entries = Vec::with_capacity(ns.inode_count() + 16);
+    ns.snapshot(|e| {
+        entries.push(alluxio_proto::journal::JournalEntry { sequence_number: 0, entry: Some(e) });
+        Ok(())
+    })?;
+    let file =
+        std::io::BufWriter::with_capacity(4 << 20, std::fs::File::create(&backup_path).map_err(|e| e.to_string())?);
+    let mut w = alluxio_journal::backup::BackupWriter::new(file, &ns.cluster_id, "bench", alluxio_common::now_ms())
+        .map_err(|e| e.to_string())?;
+    for e in &entries {
+        w.append(e).map_err(|e| e.to_string())?;
+    }
+    let f = w.finish().map_err(|e| e.to_string())?.into_inner().map_err(|e| e.to_string())?;
+    f.sync_all().map_err(|e| e.to_string())?;
+    let backup_secs = t2.elapsed().as_secs_f64();
+    let backup_bytes = std::fs::metadata(&backup_path).map(|m| m.len()).unwrap_or(0);
+    let n = entries.len() as f64;
+    drop(entries);
+    let restore_dir = folder.join("bench-restore");
+    let restore_layout = Layout::new(&restore_dir);
+    restore_layout.format().map_err(|e| e.to_string())?;
+    let t3 = Instant::now();
+    let data = std::fs::read(&backup_path).map_err(|e| e.to_string())?;
+    let mut restored = Namespace::new();
+    let mut removed = Vec::new();
+    alluxio_journal::backup::read_backup(&data[..], "bench", |_, e| restored.apply(&e, &mut removed))
+        .map_err(|e| e.to_string())?;
+    alluxio_master::backup::write_restored(&restore_layout, &restored).map_err(|e| e.to_string())?;
+    let restore_secs = t3.elapsed().as_secs_f64();
     println!(
         "{:<52} {:>10.3} {:>12.0}",
-        format!("load checkpoint ({cp_n} entries)"),
-        cp_secs,
-        cp_n as f64 / cp_secs
+        format!("backup ({} entries, {} MB gzip)", n as u64, backup_bytes >> 20),
+        backup_secs,
+        n / backup_secs
     );
-    println!(
-        "{:<52} {:>10.3} {:>12.0}",
-        format!("replay log ({log_n} entries)"),
-        log_secs,
-        log_n as f64 / log_secs
-    );
-    println!(
-        "{:<52} {:>10.3} {:>12.0}",
-        "recovery total",
-        total,
-        (cp_n + log_n) as f64 / total
-    );
-    println!(
-        "recovery time / baseline read time: {:.2}x; namespace holds {} inodes",
-        total / raw,
-        ns.inode_count()
-    );
+    println!("{:<52} {:>10.3} {:>12.0}", "restore into an empty journal", restore_secs, n / restore_secs);
+    println!("recovery time / baseline read time: {:.2}x; namespace holds {} inodes", total / raw, ns.inode_count());
     Ok(())
 }

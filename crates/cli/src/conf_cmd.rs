@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use alluxio_common::conf::keys::{lookup, Kind};
 use alluxio_common::conf::{values, Conf, Role};
 use alluxio_common::version::{
-    JOURNAL_FORMAT_VERSION, MIN_JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
-    VERSION,
+    JOURNAL_FORMAT_VERSION, MIN_JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
 };
 
 const GETCONF_USAGE: &str = "usage: USAGE: GetConf [--unit <arg>] [--source] [key]";

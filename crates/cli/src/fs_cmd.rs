@@ -19,11 +19,7 @@ use crate::output::{self, Timestamp};
 const IO_CHUNK: usize = 8 << 20;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "alluxio fs",
-    no_binary_name = true,
-    disable_help_subcommand = true
-)]
+#[command(name = "alluxio fs", no_binary_name = true, disable_help_subcommand = true)]
 struct FsArgs {
     #[command(subcommand)]
     cmd: Cmd,
@@ -272,27 +268,18 @@ struct Failure {
 
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
-        Failure {
-            code: exit::for_code(e.code),
-            message: e.message,
-        }
+        Failure { code: exit::for_code(e.code), message: e.message }
     }
 }
 
 impl From<alluxio_common::path::PathError> for Failure {
     fn from(e: alluxio_common::path::PathError) -> Self {
-        Failure {
-            code: exit::FAILURE,
-            message: e.to_string(),
-        }
+        Failure { code: exit::FAILURE, message: e.to_string() }
     }
 }
 
 fn fail(message: impl Into<String>) -> Failure {
-    Failure {
-        message: message.into(),
-        code: exit::FAILURE,
-    }
+    Failure { message: message.into(), code: exit::FAILURE }
 }
 
 type R<T = ()> = Result<T, Failure>;
@@ -300,10 +287,7 @@ type R<T = ()> = Result<T, Failure>;
 fn usage() -> String {
     let mut s = String::from("Usage: alluxio fs [generic options]\n");
     let cmd = <FsArgs as clap::CommandFactory>::command();
-    let mut names: Vec<String> = cmd
-        .get_subcommands()
-        .map(|c| c.get_name().to_owned())
-        .collect();
+    let mut names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_owned()).collect();
     names.sort();
     for n in names {
         s.push_str(&format!("\t [{n}]\n"));
@@ -406,11 +390,9 @@ fn progress(total: u64, label: &str) -> Option<indicatif::ProgressBar> {
     }
     let pb = indicatif::ProgressBar::new(total);
     pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     pb.set_message(label.to_owned());
     Some(pb)
@@ -418,17 +400,7 @@ fn progress(total: u64, label: &str) -> Option<indicatif::ProgressBar> {
 
 async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
     match cmd {
-        Cmd::Ls {
-            dir_itself,
-            force: _,
-            human,
-            pinned,
-            recursive,
-            sort,
-            reverse,
-            timestamp,
-            paths,
-        } => {
+        Cmd::Ls { dir_itself, force: _, human, pinned, recursive, sort, reverse, timestamp, paths } => {
             let ts = match timestamp.as_deref() {
                 None | Some("lastModificationTime") => Timestamp::Modification,
                 Some("creationTime") => Timestamp::Creation,
@@ -437,11 +409,8 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             };
             for p in paths {
                 for p in expand(fs, &p).await? {
-                    let mut infos = if dir_itself {
-                        vec![fs.get_status(&p).await?]
-                    } else {
-                        fs.list_status(&p, recursive).await?
-                    };
+                    let mut infos =
+                        if dir_itself { vec![fs.get_status(&p).await?] } else { fs.list_status(&p, recursive).await? };
                     if let Some(field) = &sort {
                         sort_infos(&mut infos, field)?;
                     }
@@ -473,15 +442,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
         }
         Cmd::Touch { path: p } => {
             let ap = path(&p)?;
-            let out = fs
-                .create_file(
-                    &ap,
-                    CreateFileOptions {
-                        recursive: true,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let out = fs.create_file(&ap, CreateFileOptions { recursive: true, ..Default::default() }).await?;
             out.close().await?;
             println!("{ap} has been created");
             Ok(0)
@@ -537,11 +498,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                             println!("{}", output::file_info_string(&info));
                         } else {
                             println!("{ap} is a file path.");
-                            let full = fs
-                                .open_file(&ap, None)
-                                .await
-                                .map(|s| s.info().clone())
-                                .unwrap_or(info);
+                            let full = fs.open_file(&ap, None).await.map(|s| s.info().clone()).unwrap_or(info);
                             println!("{}", output::file_info_string(&full));
                             if full.file_block_infos.is_empty() {
                                 println!("This file does not contain any blocks.");
@@ -550,9 +507,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                                 for b in &full.file_block_infos {
                                     println!(
                                         "{}",
-                                        output::block_info_string(
-                                            &b.block_info.clone().unwrap_or_default()
-                                        )
+                                        output::block_info_string(&b.block_info.clone().unwrap_or_default())
                                     );
                                 }
                             }
@@ -562,14 +517,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             }
             Ok(0)
         }
-        Cmd::Test {
-            d,
-            e,
-            f,
-            s,
-            z,
-            path: p,
-        } => {
+        Cmd::Test { d, e, f, s, z, path: p } => {
             let flags = [d, e, f, s, z].iter().filter(|x| **x).count();
             if flags != 1 {
                 return Err(fail("test takes exactly one of -d, -e, -f, -s, -z"));
@@ -595,26 +543,21 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             copy_to_local(fs, &src, &dst).await?;
             Ok(0)
         }
-        Cmd::Cp {
-            recursive,
-            src,
-            dst,
-            ..
-        } => {
+        Cmd::Cp { recursive, src, dst, .. } => {
             let local_src = src.strip_prefix("file://");
             let local_dst = dst.strip_prefix("file://");
             match (local_src, local_dst) {
                 (Some(s), None) => copy_from_local(fs, s, &dst).await?,
                 (None, Some(d)) => copy_to_local(fs, &src, d).await?,
-                (Some(_), Some(_)) => {
-                    return Err(fail("cp between two local paths: use the system's cp"))
-                }
+                (Some(_), Some(_)) => return Err(fail("cp between two local paths: use the system's cp")),
                 (None, None) => {
                     let s = path(&src)?;
                     let mut d = path(&dst)?;
                     let info = fs.get_status(&s).await?;
                     if info.folder && !recursive {
-                        return Err(fail(format!("{s} is a directory, to copy it please use \"cp -R/-r/--recursive {s} {d}\"")));
+                        return Err(fail(format!(
+                            "{s} is a directory, to copy it please use \"cp -R/-r/--recursive {s} {d}\""
+                        )));
                     }
                     if let Ok(di) = fs.get_status(&d).await {
                         if di.folder {
@@ -640,19 +583,16 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             println!("Renamed {src} to {dst}");
             Ok(0)
         }
-        Cmd::Rm {
-            recursive,
-            unchecked: _,
-            alluxio_only,
-            paths,
-        } => {
+        Cmd::Rm { recursive, unchecked: _, alluxio_only, paths } => {
             let mut errors = Vec::new();
             for p in paths {
                 for ap in expand(fs, &p).await? {
                     let r: R = async {
                         let info = fs.get_status(&ap).await?;
                         if info.folder && !recursive {
-                            return Err(fail(format!("{ap} is a directory, to remove it, please use \"rm -R/-r/--recursive {ap}\"")));
+                            return Err(fail(format!(
+                                "{ap} is a directory, to remove it, please use \"rm -R/-r/--recursive {ap}\""
+                            )));
                         }
                         fs.delete(&ap, recursive, alluxio_only).await?;
                         if alluxio_only {
@@ -674,21 +614,11 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                 Err(fail(errors.join("\n")))
             }
         }
-        Cmd::Du {
-            human,
-            summary,
-            memory,
-            group_by_worker: _,
-            path: p,
-        } => {
+        Cmd::Du { human, summary, memory, group_by_worker: _, path: p } => {
             let ap = path(&p)?;
             let info = fs.get_status(&ap).await?;
             let files: Vec<FileInfo> = if info.folder {
-                fs.list_status(&ap, true)
-                    .await?
-                    .into_iter()
-                    .filter(|f| !f.folder)
-                    .collect()
+                fs.list_status(&ap, true).await?.into_iter().filter(|f| !f.folder).collect()
             } else {
                 vec![info]
             };
@@ -703,30 +633,14 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                     format!("{size:<13} {ina:<16} {path}")
                 }
             };
-            println!(
-                "{}",
-                row(
-                    "File Size".into(),
-                    "In Alluxio".into(),
-                    "In Memory".into(),
-                    "Path".into()
-                )
-            );
+            println!("{}", row("File Size".into(), "In Alluxio".into(), "In Memory".into(), "Path".into()));
             let in_alluxio = |f: &FileInfo| f.length * f.in_alluxio_percentage as i64 / 100;
             let in_mem = |f: &FileInfo| f.length * f.in_memory_percentage as i64 / 100;
             if summary {
                 let total: i64 = files.iter().map(|f| f.length).sum();
                 let a: i64 = files.iter().map(in_alluxio).sum();
                 let m: i64 = files.iter().map(in_mem).sum();
-                println!(
-                    "{}",
-                    row(
-                        output::size(total, human),
-                        cell(a, total),
-                        cell(m, total),
-                        ap.to_string()
-                    )
-                );
+                println!("{}", row(output::size(total, human), cell(a, total), cell(m, total), ap.to_string()));
             } else {
                 let mut files = files;
                 files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -755,16 +669,8 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             } else {
                 (1, 0, info.length)
             };
-            println!(
-                "{:<25}{:<25}{:<15}",
-                "File Count", "Folder Count", "Folder Size"
-            );
-            println!(
-                "{:<25}{:<25}{:<15}",
-                files,
-                folders,
-                output::size(bytes, human)
-            );
+            println!("{:<25}{:<25}{:<15}", "File Count", "Folder Count", "Folder Size");
+            println!("{:<25}{:<25}{:<15}", files, folders, output::size(bytes, human));
             Ok(0)
         }
         Cmd::Checksum { path: p } => {
@@ -774,9 +680,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             if info.folder {
                 return Err(fail(format!("Path \"{ap}\" must be a file.")));
             }
-            let mut input = fs
-                .open_file(&ap, Some(alluxio_client::ReadPType::NoCache))
-                .await?;
+            let mut input = fs.open_file(&ap, Some(alluxio_client::ReadPType::NoCache)).await?;
             let mut h = Md5::new();
             while let Some(c) = input.read_chunk().await? {
                 h.update(&c);
@@ -785,45 +689,20 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             println!("md5sum: {hex}\n");
             Ok(0)
         }
-        Cmd::Chmod {
-            recursive,
-            mode,
-            path: p,
-        } => {
-            let m = alluxio_common::mode::parse_octal(&mode).ok_or_else(|| {
-                fail(format!(
-                    "Invalid mode {mode}: expected an octal mode such as 755"
-                ))
-            })?;
+        Cmd::Chmod { recursive, mode, path: p } => {
+            let m = alluxio_common::mode::parse_octal(&mode)
+                .ok_or_else(|| fail(format!("Invalid mode {mode}: expected an octal mode such as 755")))?;
             for ap in expand(fs, &p).await? {
-                fs.set_attribute(
-                    &ap,
-                    SetAttributePOptions {
-                        mode: Some(m),
-                        recursive,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                fs.set_attribute(&ap, SetAttributePOptions { mode: Some(m), recursive, ..Default::default() }).await?;
                 println!("Changed permission of {ap} to {m:o}");
             }
             Ok(0)
         }
-        Cmd::Chown {
-            recursive,
-            owner,
-            path: p,
-        } => {
+        Cmd::Chown { recursive, owner, path: p } => {
             let (user, group) = match owner.split_once(':') {
-                Some((u, g)) if !u.is_empty() && !g.is_empty() => {
-                    (u.to_owned(), Some(g.to_owned()))
-                }
+                Some((u, g)) if !u.is_empty() && !g.is_empty() => (u.to_owned(), Some(g.to_owned())),
                 None if !owner.is_empty() => (owner.clone(), None),
-                _ => {
-                    return Err(fail(format!(
-                        "Failed to parse {owner} as user or user:group"
-                    )))
-                }
+                _ => return Err(fail(format!("Failed to parse {owner} as user or user:group"))),
             };
             for ap in expand(fs, &p).await? {
                 fs.set_attribute(
@@ -843,31 +722,18 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             }
             Ok(0)
         }
-        Cmd::Chgrp {
-            recursive,
-            group,
-            path: p,
-        } => {
+        Cmd::Chgrp { recursive, group, path: p } => {
             for ap in expand(fs, &p).await? {
                 fs.set_attribute(
                     &ap,
-                    SetAttributePOptions {
-                        group: Some(group.clone()),
-                        recursive,
-                        ..Default::default()
-                    },
+                    SetAttributePOptions { group: Some(group.clone()), recursive, ..Default::default() },
                 )
                 .await?;
                 println!("Changed group of {ap} to {group}");
             }
             Ok(0)
         }
-        Cmd::Mount {
-            readonly,
-            shared,
-            option,
-            args,
-        } => match args.as_slice() {
+        Cmd::Mount { readonly, shared, option, args } => match args.as_slice() {
             [] => {
                 print_mounts(fs).await?;
                 Ok(0)
@@ -875,23 +741,11 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             [p, ufs] => {
                 let ap = path(p)?;
                 let properties = parse_options(&option)?;
-                fs.mount(
-                    &ap,
-                    ufs,
-                    MountPOptions {
-                        read_only: readonly,
-                        properties,
-                        shared,
-                    },
-                )
-                .await?;
+                fs.mount(&ap, ufs, MountPOptions { read_only: readonly, properties, shared }).await?;
                 println!("Mounted {ufs} at {ap}");
                 Ok(0)
             }
-            other => Err(fail(format!(
-                "Command mount takes 0 or 2 arguments, not {}",
-                other.len()
-            ))),
+            other => Err(fail(format!("Command mount takes 0 or 2 arguments, not {}", other.len()))),
         },
         Cmd::Unmount { path: p } => {
             let ap = path(&p)?;
@@ -899,23 +753,10 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             println!("Unmounted {ap}");
             Ok(0)
         }
-        Cmd::UpdateMount {
-            readonly,
-            shared,
-            option,
-            path: p,
-        } => {
+        Cmd::UpdateMount { readonly, shared, option, path: p } => {
             let ap = path(&p)?;
             let properties = parse_options(&option)?;
-            fs.update_mount(
-                &ap,
-                MountPOptions {
-                    read_only: readonly,
-                    properties,
-                    shared,
-                },
-            )
-            .await?;
+            fs.update_mount(&ap, MountPOptions { read_only: readonly, properties, shared }).await?;
             println!("Updated mount point options at {ap}");
             Ok(0)
         }
@@ -932,12 +773,8 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                 for ap in expand(fs, &p).await? {
                     let info = fs.get_status(&ap).await?;
                     if info.folder {
-                        files.extend(
-                            fs.list_status(&ap, true)
-                                .await?
-                                .into_iter()
-                                .filter(|f| !f.folder && !f.persisted),
-                        );
+                        files
+                            .extend(fs.list_status(&ap, true).await?.into_iter().filter(|f| !f.folder && !f.persisted));
                     } else if !info.persisted {
                         files.push(info);
                     }
@@ -954,9 +791,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                         break;
                     }
                     if std::time::Instant::now() > deadline {
-                        return Err(fail(format!(
-                            "Timed out waiting for file to be persisted: {ap}"
-                        )));
+                        return Err(fail(format!("Timed out waiting for file to be persisted: {ap}")));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
@@ -967,7 +802,9 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
         Cmd::Pin { path: p, media } => {
             for m in &media {
                 if !["MEM", "SSD", "HDD"].contains(&m.to_ascii_uppercase().as_str()) {
-                    return Err(fail(format!("Invalid medium to pin the file. {m} are invalid. MEM,SSD,HDD are valid medium types")));
+                    return Err(fail(format!(
+                        "Invalid medium to pin the file. {m} are invalid. MEM,SSD,HDD are valid medium types"
+                    )));
                 }
             }
             let ap = path(&p)?;
@@ -986,59 +823,37 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
         }
         Cmd::Unpin { path: p } => {
             let ap = path(&p)?;
-            fs.set_attribute(
-                &ap,
-                SetAttributePOptions {
-                    pinned: Some(false),
-                    recursive: true,
-                    ..Default::default()
-                },
-            )
-            .await?;
+            fs.set_attribute(&ap, SetAttributePOptions { pinned: Some(false), recursive: true, ..Default::default() })
+                .await?;
             println!("File '{ap}' was successfully unpinned.");
             Ok(0)
         }
-        Cmd::SetTtl {
-            action,
-            path: p,
-            ttl,
-        } => {
+        Cmd::SetTtl { action, path: p, ttl } => {
             let action_up = action.to_ascii_uppercase();
             let a = match action_up.as_str() {
                 "DELETE" => alluxio_proto::grpc::TtlAction::Delete,
                 "FREE" => alluxio_proto::grpc::TtlAction::Free,
-                _ => {
-                    return Err(fail(format!(
-                        "TTL action should be DELETE OR FREE, not {action}"
-                    )))
-                }
+                _ => return Err(fail(format!("TTL action should be DELETE OR FREE, not {action}"))),
             };
-            let ms = alluxio_common::conf::values::parse_duration_ms(&ttl)
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| fail(format!("Invalid TTL {ttl}: expected a non-negative number of milliseconds (or a duration such as 1h)")))?;
+            let ms = alluxio_common::conf::values::parse_duration_ms(&ttl).filter(|v| *v >= 0).ok_or_else(|| {
+                fail(format!(
+                    "Invalid TTL {ttl}: expected a non-negative number of milliseconds (or a duration such as 1h)"
+                ))
+            })?;
             let ap = path(&p)?;
             fs.set_attribute(
                 &ap,
-                SetAttributePOptions {
-                    ttl: Some(ms),
-                    ttl_action: Some(a as i32),
-                    ..Default::default()
-                },
+                SetAttributePOptions { ttl: Some(ms), ttl_action: Some(a as i32), ..Default::default() },
             )
             .await?;
-            println!("TTL of path '{ap}' was successfully set to {ms} milliseconds, with expiry action set to {action_up}");
+            println!(
+                "TTL of path '{ap}' was successfully set to {ms} milliseconds, with expiry action set to {action_up}"
+            );
             Ok(0)
         }
         Cmd::UnsetTtl { path: p } => {
             let ap = path(&p)?;
-            fs.set_attribute(
-                &ap,
-                SetAttributePOptions {
-                    ttl: Some(-1),
-                    ..Default::default()
-                },
-            )
-            .await?;
+            fs.set_attribute(&ap, SetAttributePOptions { ttl: Some(-1), ..Default::default() }).await?;
             println!("TTL of file '{ap}' was successfully removed.");
             Ok(0)
         }
@@ -1048,12 +863,7 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             let info = input.info();
             println!("{ap} with file id {} is on nodes: ", info.file_id);
             for b in &info.file_block_infos {
-                for l in b
-                    .block_info
-                    .as_ref()
-                    .map(|b| b.locations.clone())
-                    .unwrap_or_default()
-                {
+                for l in b.block_info.as_ref().map(|b| b.locations.clone()).unwrap_or_default() {
                     println!("{}", l.worker_address.map(|a| a.host).unwrap_or_default());
                 }
             }
@@ -1065,37 +875,24 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
                 let hosts = ["localhost", "127.0.0.1"];
                 if !workers.iter().any(|w| {
                     w.address.as_ref().is_some_and(|a| {
-                        hosts.contains(&a.host.as_str())
-                            || a.host == alluxio_common::user::local_hostname()
+                        hosts.contains(&a.host.as_str()) || a.host == alluxio_common::user::local_hostname()
                     })
                 }) {
-                    return Err(fail(
-                        "When local option is specified, there must be a local worker available",
-                    ));
+                    return Err(fail("When local option is specified, there must be a local worker available"));
                 }
             }
             let ap = path(&p)?;
             load(fs, &ap).await?;
             Ok(0)
         }
-        Cmd::LoadMetadata {
-            recursive,
-            force: _,
-            path: p,
-        } => {
+        Cmd::LoadMetadata { recursive, force: _, path: p } => {
             let ap = path(&p)?;
             fs.list_status(&ap, recursive).await?;
             Ok(0)
         }
         Cmd::Leader => {
             let m = fs.master_info().await?;
-            println!(
-                "{}",
-                m.leader_master_address
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-            );
+            println!("{}", m.leader_master_address.split(':').next().unwrap_or_default());
             Ok(0)
         }
         Cmd::MasterInfo => {
@@ -1105,17 +902,11 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             Ok(0)
         }
         Cmd::GetCapacityBytes => {
-            println!(
-                "Alluxio cluster's capacity is {} Bytes",
-                fs.block_master_info().await?.capacity_bytes
-            );
+            println!("Alluxio cluster's capacity is {} Bytes", fs.block_master_info().await?.capacity_bytes);
             Ok(0)
         }
         Cmd::GetUsedBytes => {
-            println!(
-                "Alluxio cluster's used bytes is {} Bytes",
-                fs.block_master_info().await?.used_bytes
-            );
+            println!("Alluxio cluster's used bytes is {} Bytes", fs.block_master_info().await?.used_bytes);
             let _ = conf;
             Ok(0)
         }
@@ -1154,28 +945,19 @@ fn stat_format(fmt: &str, f: &FileInfo) -> String {
         }
         match chars.peek().copied() {
             Some('N') => out.push_str(&f.name),
-            Some('z') => out.push_str(&if f.folder {
-                "NA".into()
-            } else {
-                f.length.to_string()
-            }),
+            Some('z') => out.push_str(&if f.folder { "NA".into() } else { f.length.to_string() }),
             Some('u') => out.push_str(&f.owner),
             Some('g') => out.push_str(&f.group),
             Some('i') => out.push_str(&f.file_id.to_string()),
             Some('y') => {
                 use chrono::TimeZone;
-                if let chrono::LocalResult::Single(t) =
-                    chrono::Local.timestamp_millis_opt(f.last_modification_time_ms)
+                if let chrono::LocalResult::Single(t) = chrono::Local.timestamp_millis_opt(f.last_modification_time_ms)
                 {
                     out.push_str(&t.format("%Y-%m-%d %H:%M:%S").to_string());
                 }
             }
             Some('Y') => out.push_str(&f.last_modification_time_ms.to_string()),
-            Some('b') => out.push_str(&if f.folder {
-                "NA".into()
-            } else {
-                f.block_ids.len().to_string()
-            }),
+            Some('b') => out.push_str(&if f.folder { "NA".into() } else { f.block_ids.len().to_string() }),
             _ => {
                 out.push('%');
                 continue;
@@ -1189,9 +971,7 @@ fn stat_format(fmt: &str, f: &FileInfo) -> String {
 fn parse_options(opts: &[String]) -> R<std::collections::HashMap<String, String>> {
     let mut m = std::collections::HashMap::new();
     for o in opts {
-        let (k, v) = o
-            .split_once('=')
-            .ok_or_else(|| fail(format!("Invalid mount option {o}: expected key=value")))?;
+        let (k, v) = o.split_once('=').ok_or_else(|| fail(format!("Invalid mount option {o}: expected key=value")))?;
         m.insert(k.to_owned(), v.to_owned());
     }
     Ok(m)
@@ -1204,23 +984,11 @@ async fn print_mounts(fs: &FileSystem) -> R {
     let uri_w = rows.iter().map(|(_, m)| m.ufs_uri.len()).max().unwrap_or(0);
     let path_w = rows.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
     for (p, m) in rows {
-        let mut props: Vec<String> = m
-            .properties
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let mut props: Vec<String> = m.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
         props.sort();
-        let cap = if m.ufs_capacity_bytes > 0 {
-            output::size(m.ufs_capacity_bytes, true)
-        } else {
-            "-1B".into()
-        };
+        let cap = if m.ufs_capacity_bytes > 0 { output::size(m.ufs_capacity_bytes, true) } else { "-1B".into() };
         let used = if m.ufs_capacity_bytes > 0 {
-            format!(
-                "{}({}%)",
-                output::size(m.ufs_used_bytes, true),
-                m.ufs_used_bytes * 100 / m.ufs_capacity_bytes
-            )
+            format!("{}({}%)", output::size(m.ufs_used_bytes, true), m.ufs_used_bytes * 100 / m.ufs_capacity_bytes)
         } else {
             "-1B".into()
         };
@@ -1240,14 +1008,8 @@ async fn print_mounts(fs: &FileSystem) -> R {
 }
 
 /// Copies one local file into Alluxio, reading ahead on a blocking thread.
-async fn upload_file(
-    fs: &FileSystem,
-    src: &Path,
-    dst: &AlluxioPath,
-    pb: Option<&indicatif::ProgressBar>,
-) -> R {
-    let file = std::fs::File::open(src)
-        .map_err(|e| fail(format!("cannot read {}: {e}", src.display())))?;
+async fn upload_file(fs: &FileSystem, src: &Path, dst: &AlluxioPath, pb: Option<&indicatif::ProgressBar>) -> R {
+    let file = std::fs::File::open(src).map_err(|e| fail(format!("cannot read {}: {e}", src.display())))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let mut file = file;
@@ -1273,15 +1035,7 @@ async fn upload_file(
             }
         }
     });
-    let mut out = fs
-        .create_file(
-            dst,
-            CreateFileOptions {
-                recursive: true,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let mut out = fs.create_file(dst, CreateFileOptions { recursive: true, ..Default::default() }).await?;
     while let Some(chunk) = rx.recv().await {
         let chunk = match chunk {
             Ok(c) => c,
@@ -1303,36 +1057,24 @@ async fn upload_file(
 
 fn local_size(p: &Path) -> u64 {
     if p.is_dir() {
-        std::fs::read_dir(p)
-            .map(|rd| rd.flatten().map(|e| local_size(&e.path())).sum())
-            .unwrap_or(0)
+        std::fs::read_dir(p).map(|rd| rd.flatten().map(|e| local_size(&e.path())).sum()).unwrap_or(0)
     } else {
         std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
     }
 }
 
 async fn copy_from_local(fs: &FileSystem, src: &str, dst: &str) -> R {
-    let src_path = std::path::absolute(src.strip_prefix("file://").unwrap_or(src))
-        .map_err(|e| fail(format!("{src}: {e}")))?;
+    let src_path =
+        std::path::absolute(src.strip_prefix("file://").unwrap_or(src)).map_err(|e| fail(format!("{src}: {e}")))?;
     if !src_path.exists() {
-        return Err(fail(format!(
-            "Local path {} does not exist.",
-            src_path.display()
-        )));
+        return Err(fail(format!("Local path {} does not exist.", src_path.display())));
     }
     let mut d = path(dst)?;
     if let Ok(di) = fs.get_status(&d).await {
         if di.folder {
-            d = d.join(
-                &src_path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            );
+            d = d.join(&src_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         } else {
-            return Err(fail(format!(
-                "Not allowed to create file because path already exists: {d}"
-            )));
+            return Err(fail(format!("Not allowed to create file because path already exists: {d}")));
         }
     }
     let pb = progress(local_size(&src_path), "copyFromLocal");
@@ -1367,21 +1109,13 @@ async fn copy_from_local(fs: &FileSystem, src: &str, dst: &str) -> R {
 }
 
 /// Copies one Alluxio file to a local path through a temporary name.
-async fn download_file(
-    fs: &FileSystem,
-    src: &AlluxioPath,
-    dst: &Path,
-    pb: Option<&indicatif::ProgressBar>,
-) -> R {
+async fn download_file(fs: &FileSystem, src: &AlluxioPath, dst: &Path, pb: Option<&indicatif::ProgressBar>) -> R {
     let mut input = fs.open_file(src, None).await?;
     let tmp = dst.with_file_name(format!(
         ".{}.alluxio-copy",
-        dst.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     ));
-    let file = std::fs::File::create(&tmp)
-        .map_err(|e| fail(format!("cannot create {}: {e}", tmp.display())))?;
+    let file = std::fs::File::create(&tmp).map_err(|e| fail(format!("cannot create {}: {e}", tmp.display())))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     let tmp2 = tmp.clone();
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -1420,8 +1154,7 @@ async fn download_file(
         let _ = std::fs::remove_file(&tmp2);
         return Err(fail(format!("cannot write {}: {e}", dst.display())));
     }
-    std::fs::rename(&tmp2, dst)
-        .map_err(|e| fail(format!("cannot write {}: {e}", dst.display())))?;
+    std::fs::rename(&tmp2, dst).map_err(|e| fail(format!("cannot write {}: {e}", dst.display())))?;
     Ok(())
 }
 
@@ -1433,20 +1166,14 @@ async fn copy_to_local(fs: &FileSystem, src: &str, dst: &str) -> R {
         d = d.join(s.name());
     }
     let total = if info.folder {
-        fs.list_status(&s, true)
-            .await?
-            .iter()
-            .filter(|f| !f.folder)
-            .map(|f| f.length)
-            .sum()
+        fs.list_status(&s, true).await?.iter().filter(|f| !f.folder).map(|f| f.length).sum()
     } else {
         info.length
     };
     let pb = progress(total.max(0) as u64, "copyToLocal");
     if info.folder {
         let all = fs.list_status(&s, true).await?;
-        std::fs::create_dir_all(&d)
-            .map_err(|e| fail(format!("cannot create {}: {e}", d.display())))?;
+        std::fs::create_dir_all(&d).map_err(|e| fail(format!("cannot create {}: {e}", d.display())))?;
         println!("Create directory: {}", d.display());
         for f in all {
             let fp = path(&f.path)?;
@@ -1473,15 +1200,7 @@ async fn copy_to_local(fs: &FileSystem, src: &str, dst: &str) -> R {
 
 async fn copy_file(fs: &FileSystem, src: &AlluxioPath, dst: &AlluxioPath) -> R {
     let mut input = fs.open_file(src, None).await?;
-    let mut out = fs
-        .create_file(
-            dst,
-            CreateFileOptions {
-                recursive: true,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let mut out = fs.create_file(dst, CreateFileOptions { recursive: true, ..Default::default() }).await?;
     while let Some(c) = input.read_chunk().await? {
         out.write(c).await?;
     }
@@ -1499,8 +1218,7 @@ async fn copy_within(fs: &FileSystem, src: &AlluxioPath, dst: &AlluxioPath, info
     println!("Created directory: {dst}");
     for f in fs.list_status(src, true).await? {
         let fp = path(&f.path)?;
-        let target =
-            AlluxioPath::parse(&format!("{}/{}", dst, fp.strip_ancestor(src).unwrap_or("")))?;
+        let target = AlluxioPath::parse(&format!("{}/{}", dst, fp.strip_ancestor(src).unwrap_or("")))?;
         if f.folder {
             fs.create_directory(&target, true, true, None).await?;
             println!("Created directory: {target}");
@@ -1527,9 +1245,7 @@ async fn load(fs: &FileSystem, p: &AlluxioPath) -> R {
         println!("{p} already in Alluxio fully");
         return Ok(());
     }
-    let mut input = fs
-        .open_file(p, Some(alluxio_client::ReadPType::Cache))
-        .await?;
+    let mut input = fs.open_file(p, Some(alluxio_client::ReadPType::Cache)).await?;
     while input.read_chunk().await?.is_some() {}
     println!("{p} loaded");
     Ok(())

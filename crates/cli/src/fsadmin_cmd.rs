@@ -40,9 +40,7 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             _ => Err("Usage: alluxio fsadmin journal checkpoint".to_owned()),
         },
         "backup" => backup(&fs, &args[1..]).await,
-        "getBlockInfo" => {
-            Err("getBlockInfo: use `alluxio fs stat <path>` to see a file's blocks".to_owned())
-        }
+        "getBlockInfo" => Err("getBlockInfo: use `alluxio fs stat <path>` to see a file's blocks".to_owned()),
         other => Err(format!("{other} is an unknown command.\n{USAGE}")),
     };
     match r {
@@ -97,10 +95,7 @@ async fn summary(fs: &FileSystem) -> Result<(), String> {
     println!("    Journal Format Version: {}", m.journal_format_version);
     println!("    Live Workers: {}", b.live_worker_num);
     println!("    Lost Workers: {}", b.lost_worker_num);
-    println!(
-        "    Total Capacity: {}",
-        output::size(b.capacity_bytes, true)
-    );
+    println!("    Total Capacity: {}", output::size(b.capacity_bytes, true));
     for (t, v) in output::sort_tiers(b.capacity_bytes_on_tiers.clone()) {
         println!("        Tier: {t}  Size: {}", output::size(v, true));
     }
@@ -108,10 +103,7 @@ async fn summary(fs: &FileSystem) -> Result<(), String> {
     for (t, v) in output::sort_tiers(b.used_bytes_on_tiers.clone()) {
         println!("        Tier: {t}  Size: {}", output::size(v, true));
     }
-    println!(
-        "    Free Capacity: {}",
-        output::size(b.capacity_bytes - b.used_bytes, true)
-    );
+    println!("    Free Capacity: {}", output::size(b.capacity_bytes - b.used_bytes, true));
     Ok(())
 }
 
@@ -121,16 +113,9 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
         Some("-live") => ("live", false),
         Some("-lost") => ("lost", true),
         Some("-workers") => ("specified", true),
-        Some(o) => {
-            return Err(format!(
-                "Invalid filter {o}: expected -live, -lost or -workers <names>"
-            ))
-        }
+        Some(o) => return Err(format!("Invalid filter {o}: expected -live, -lost or -workers <names>")),
     };
-    let hosts: Vec<String> = args
-        .get(1)
-        .map(|s| s.split(',').map(str::to_owned).collect())
-        .unwrap_or_default();
+    let hosts: Vec<String> = args.get(1).map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default();
     let mut workers = fs.worker_infos(include_lost).await.map_err(|e| e.message)?;
     workers.retain(|w| match which {
         "lost" => w.state == "Lost",
@@ -165,78 +150,34 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
     }
     if total > 0 {
         println!("    Used Percentage: {}%", total_used * 100 / total);
-        println!(
-            "    Free Percentage: {}%",
-            (total - total_used) * 100 / total
-        );
+        println!("    Free Percentage: {}%", (total - total_used) * 100 / total);
     }
     println!();
-    let tiers: Vec<String> = output::sort_tiers(cap)
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
-    let max_host = workers
-        .iter()
-        .map(|w| w.address.as_ref().map(|a| a.host.len()).unwrap_or(0))
-        .max()
-        .unwrap_or(0);
+    let tiers: Vec<String> = output::sort_tiers(cap).into_iter().map(|(t, _)| t).collect();
+    let max_host = workers.iter().map(|w| w.address.as_ref().map(|a| a.host.len()).unwrap_or(0)).max().unwrap_or(0);
     let fi = if max_host >= 16 { max_host + 5 } else { 16 };
     if tiers.len() <= 1 {
         let tier = tiers.first().cloned().unwrap_or_else(|| "MEM".into());
-        println!(
-            "{:<fi$} {:<16} {:<13} {}",
-            "Worker Name", "Last Heartbeat", "Storage", tier
-        );
+        println!("{:<fi$} {:<16} {:<13} {}", "Worker Name", "Last Heartbeat", "Storage", tier);
         for w in &workers {
-            let host = w
-                .address
-                .as_ref()
-                .map(|a| a.host.clone())
-                .unwrap_or_default();
+            let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
             let c = w.capacity_bytes_on_tiers.get(&tier).copied().unwrap_or(0);
             let u = w.used_bytes_on_tiers.get(&tier).copied().unwrap_or(0);
-            println!(
-                "{:<fi$} {:<16} {:<13} {}",
-                host,
-                w.last_contact_sec,
-                "capacity",
-                output::size(c, true)
-            );
-            let pct = if c > 0 {
-                format!(" ({}%)", u * 100 / c)
-            } else {
-                String::new()
-            };
-            println!(
-                "{:<fi$} {:<16} {:<13} {}{}",
-                "",
-                "",
-                "used",
-                output::size(u, true),
-                pct
-            );
+            println!("{:<fi$} {:<16} {:<13} {}", host, w.last_contact_sec, "capacity", output::size(c, true));
+            let pct = if c > 0 { format!(" ({}%)", u * 100 / c) } else { String::new() };
+            println!("{:<fi$} {:<16} {:<13} {}{}", "", "", "used", output::size(u, true), pct);
         }
     } else {
         let header: String = tiers.iter().map(|t| format!("{t:<14}")).collect();
-        println!(
-            "{:<fi$} {:<16} {:<13} {:<16} {}",
-            "Worker Name", "Last Heartbeat", "Storage", "Total", header
-        );
+        println!("{:<fi$} {:<16} {:<13} {:<16} {}", "Worker Name", "Last Heartbeat", "Storage", "Total", header);
         for w in &workers {
-            let host = w
-                .address
-                .as_ref()
-                .map(|a| a.host.clone())
-                .unwrap_or_default();
+            let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
             let caps: String = tiers
                 .iter()
                 .map(|t| {
                     format!(
                         "{:<14}",
-                        w.capacity_bytes_on_tiers
-                            .get(t)
-                            .map(|v| output::size(*v, true))
-                            .unwrap_or_else(|| "-".into())
+                        w.capacity_bytes_on_tiers.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())
                     )
                 })
                 .collect();
@@ -245,10 +186,7 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
                 .map(|t| {
                     format!(
                         "{:<14}",
-                        w.used_bytes_on_tiers
-                            .get(t)
-                            .map(|v| output::size(*v, true))
-                            .unwrap_or_else(|| "-".into())
+                        w.used_bytes_on_tiers.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())
                     )
                 })
                 .collect();
@@ -288,33 +226,26 @@ async fn backup(fs: &FileSystem, args: &[String]) -> Result<(), String> {
             "--local" => local = true,
             "--allow-leader" => allow_leader = true,
             d if !d.starts_with('-') && dir.is_empty() => dir = d.to_owned(),
-            other => return Err(format!("Invalid argument {other}\nUsage: alluxio fsadmin backup [directory] [--local] [--allow-leader]")),
+            other => {
+                return Err(format!(
+                    "Invalid argument {other}\nUsage: alluxio fsadmin backup [directory] [--local] [--allow-leader]"
+                ))
+            }
         }
     }
-    let started = fs
-        .backup(&dir, local, allow_leader)
-        .await
-        .map_err(|e| e.message)?;
+    let started = fs.backup(&dir, local, allow_leader).await.map_err(|e| e.message)?;
     let pb = std::io::stderr().is_terminal().then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     });
     let status = loop {
-        let s = fs
-            .backup_status(&started.backup_id)
-            .await
-            .map_err(|e| e.message)?;
-        if s.backup_state == BackupState::Completed as i32
-            || s.backup_state == BackupState::Failed as i32
-        {
+        let s = fs.backup_status(&started.backup_id).await.map_err(|e| e.message)?;
+        if s.backup_state == BackupState::Completed as i32 || s.backup_state == BackupState::Failed as i32 {
             break s;
         }
         if let Some(pb) = &pb {
-            pb.set_message(format!(
-                "Backup state: Running | Entries processed: {}",
-                s.entry_count
-            ));
+            pb.set_message(format!("Backup state: Running | Entries processed: {}", s.entry_count));
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     };
@@ -324,10 +255,7 @@ async fn backup(fs: &FileSystem, args: &[String]) -> Result<(), String> {
     if status.backup_state == BackupState::Failed as i32 {
         return Err(format!("Backup failed: {}", status.error));
     }
-    println!(
-        "Successfully backed up journal to {} with {} entries",
-        status.backup_uri, status.entry_count
-    );
+    println!("Successfully backed up journal to {} with {} entries", status.backup_uri, status.entry_count);
     println!("Backup Host        : {}", status.backup_host);
     println!("Backup URI         : {}", status.backup_uri);
     println!("Backup Entry Count : {}", status.entry_count);

@@ -21,14 +21,8 @@ pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned();
         let ok = match a.as_str() {
-            "-start" => value()
-                .and_then(|v| v.parse().ok())
-                .map(|v| start = v)
-                .is_some(),
-            "-end" => value()
-                .and_then(|v| v.parse().ok())
-                .map(|v| end = v)
-                .is_some(),
+            "-start" => value().and_then(|v| v.parse().ok()).map(|v| start = v).is_some(),
+            "-end" => value().and_then(|v| v.parse().ok()).map(|v| end = v).is_some(),
             "-inputDir" => value().map(|v| input_dir = Some(v)).is_some(),
             "-inputFile" => value().map(|v| input_file = Some(v)).is_some(),
             "-outputDir" => value().map(|v| output = Some(v)).is_some(),
@@ -44,9 +38,7 @@ pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let out_dir = PathBuf::from(
-        output.unwrap_or_else(|| format!("journal_dump-{}", alluxio_common::now_ms())),
-    );
+    let out_dir = PathBuf::from(output.unwrap_or_else(|| format!("journal_dump-{}", alluxio_common::now_ms())));
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
         eprintln!("cannot create {}: {e}", out_dir.display());
         return ExitCode::from(1);
@@ -54,10 +46,7 @@ pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
     let r = match input_file {
         Some(f) => dump_backup(&f, &out_dir),
         None => {
-            let folder = input_dir.unwrap_or_else(|| {
-                conf.get_str("alluxio.master.journal.folder")
-                    .unwrap_or_default()
-            });
+            let folder = input_dir.unwrap_or_else(|| conf.get_str("alluxio.master.journal.folder").unwrap_or_default());
             dump_journal(&folder, &out_dir, start, end)
         }
     };
@@ -73,19 +62,10 @@ pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
     }
 }
 
-fn dump_journal(
-    folder: &str,
-    out: &std::path::Path,
-    start: i64,
-    end: i64,
-) -> Result<String, String> {
+fn dump_journal(folder: &str, out: &std::path::Path, start: i64, end: i64) -> Result<String, String> {
     let layout = Layout::new(folder);
-    let mut cp = std::io::BufWriter::new(
-        std::fs::File::create(out.join("checkpoint.txt")).map_err(|e| e.to_string())?,
-    );
-    let mut log = std::io::BufWriter::new(
-        std::fs::File::create(out.join("log.txt")).map_err(|e| e.to_string())?,
-    );
+    let mut cp = std::io::BufWriter::new(std::fs::File::create(out.join("checkpoint.txt")).map_err(|e| e.to_string())?);
+    let mut log = std::io::BufWriter::new(std::fs::File::create(out.join("log.txt")).map_err(|e| e.to_string())?);
     let (mut ncp, mut nlog) = (0u64, 0u64);
     let mut write_err = None;
     alluxio_journal::recovery::read_only(
@@ -114,21 +94,15 @@ fn dump_journal(
     }
     cp.flush().map_err(|e| e.to_string())?;
     log.flush().map_err(|e| e.to_string())?;
-    Ok(format!(
-        "Dumped {ncp} checkpoint entries and {nlog} log entries of {folder} to {}",
-        out.display()
-    ))
+    Ok(format!("Dumped {ncp} checkpoint entries and {nlog} log entries of {folder} to {}", out.display()))
 }
 
 fn dump_backup(file: &str, out: &std::path::Path) -> Result<String, String> {
     let f = std::fs::File::open(file).map_err(|e| format!("cannot read {file}: {e}"))?;
-    let mut w = std::io::BufWriter::new(
-        std::fs::File::create(out.join("backup.txt")).map_err(|e| e.to_string())?,
-    );
-    let info = alluxio_journal::backup::read_backup(f, file, |_, e| {
-        writeln!(w, "{:?}", e.entry).map_err(|e| e.to_string())
-    })
-    .map_err(|e| e.to_string())?;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("backup.txt")).map_err(|e| e.to_string())?);
+    let info =
+        alluxio_journal::backup::read_backup(f, file, |_, e| writeln!(w, "{:?}", e.entry).map_err(|e| e.to_string()))
+            .map_err(|e| e.to_string())?;
     w.flush().map_err(|e| e.to_string())?;
     Ok(format!(
         "Dumped {} entries of backup {file} (format version {}, alluxio-rs {}, cluster {}, host {}) to {}",

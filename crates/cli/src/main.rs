@@ -69,32 +69,20 @@ pub fn load_conf(role: Role, defines: &[(String, String)]) -> Result<Arc<Conf>, 
 
 fn init_server_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL").unwrap_or_else(|_| {
-        EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn,opendal=warn")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(false)
-        .init();
+    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL")
+        .unwrap_or_else(|_| EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn,opendal=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(false).init();
 }
 
 fn init_cli_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL")
         .unwrap_or_else(|_| EnvFilter::new("warn,h2=error,tower=error,hyper=error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("start the async runtime")
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("start the async runtime")
 }
 
 fn main() -> ExitCode {
@@ -133,12 +121,8 @@ fn main() -> ExitCode {
             };
             let rt = runtime();
             let r = match role {
-                Role::Master => rt
-                    .block_on(alluxio_master::server::run(conf))
-                    .map_err(|e| e.to_string()),
-                _ => rt
-                    .block_on(alluxio_worker::server::run(conf))
-                    .map_err(|e| e.to_string()),
+                Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),
+                _ => rt.block_on(alluxio_worker::server::run(conf)).map_err(|e| e.to_string()),
             };
             rt.shutdown_timeout(std::time::Duration::from_millis(300));
             match r {
@@ -168,11 +152,7 @@ fn main() -> ExitCode {
         }
         "format" | "formatJournal" | "formatMasters" | "formatMaster" | "formatWorker" => {
             init_cli_logging();
-            let role = if cmd == "formatWorker" {
-                Role::Worker
-            } else {
-                Role::Master
-            };
+            let role = if cmd == "formatWorker" { Role::Worker } else { Role::Master };
             let conf = match load_conf(role, &defines) {
                 Ok(c) => c,
                 Err(code) => return code,

@@ -33,21 +33,13 @@ pub enum Timestamp {
 /// One `ls` line: `%-12s%-15s%-15s%15s%16s%24s%5s %-5s`.
 pub fn ls_line(f: &FileInfo, human: bool, ts: Timestamp) -> String {
     let perm = format_mode(f.mode, f.folder);
-    let sz = if f.folder {
-        f.length.to_string()
-    } else {
-        size(f.length, human)
-    };
+    let sz = if f.folder { f.length.to_string() } else { size(f.length, human) };
     let t = match ts {
         Timestamp::Creation => f.creation_time_ms,
         Timestamp::Modification => f.last_modification_time_ms,
         Timestamp::Access => f.last_access_time_ms,
     };
-    let in_alluxio = if f.folder {
-        "DIR".to_string()
-    } else {
-        format!("{}%", f.in_alluxio_percentage)
-    };
+    let in_alluxio = if f.folder { "DIR".to_string() } else { format!("{}%", f.in_alluxio_percentage) };
     format!(
         "{:<12}{:<15}{:<15}{:>15}{:>16}{:>24}{:>5} {:<5}",
         perm,
@@ -136,12 +128,7 @@ pub fn block_info_string(b: &alluxio_proto::grpc::BlockInfo) -> String {
             )
         })
         .collect();
-    format!(
-        "BlockInfo{{id={}, length={}, locations=[{}]}}",
-        b.block_id,
-        b.length,
-        locs.join(", ")
-    )
+    format!("BlockInfo{{id={}, length={}, locations=[{}]}}", b.block_id, b.length, locs.join(", "))
 }
 
 /// Alluxio's uptime format.

@@ -10,10 +10,7 @@ pub struct ClientError {
 
 impl ClientError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ClientError {
-            code,
-            message: message.into(),
-        }
+        ClientError { code, message: message.into() }
     }
 }
 

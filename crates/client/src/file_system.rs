@@ -9,9 +9,7 @@ use alluxio_common::version::{PROTOCOL_VERSION, VERSION};
 use alluxio_common::{AlluxioPath, Conf};
 use alluxio_proto::grpc::block::block_master_client_service_client::BlockMasterClientServiceClient;
 use alluxio_proto::grpc::block::block_worker_client::BlockWorkerClient;
-use alluxio_proto::grpc::block::{
-    BlockMasterInfo, GetBlockMasterInfoPRequest, GetWorkerInfoListPRequest, WorkerInfo,
-};
+use alluxio_proto::grpc::block::{BlockMasterInfo, GetBlockMasterInfoPRequest, GetWorkerInfoListPRequest, WorkerInfo};
 use alluxio_proto::grpc::file::file_system_master_client_service_client::FileSystemMasterClientServiceClient;
 use alluxio_proto::grpc::file::*;
 use alluxio_proto::grpc::meta::meta_master_client_service_client::MetaMasterClientServiceClient;
@@ -49,25 +47,15 @@ pub struct ClientConf {
 
 impl ClientConf {
     pub fn from_conf(conf: &Conf) -> Result<Self> {
-        let master_address = format!(
-            "{}:{}",
-            conf.get_str("alluxio.master.hostname")?,
-            conf.get_i64("alluxio.master.rpc.port")?
-        );
-        let user = conf
-            .get("alluxio.security.login.username")?
-            .unwrap_or_else(alluxio_common::user::current_user);
-        let write_type =
-            crate::parse_write_type(&conf.get_enum("alluxio.user.file.writetype.default")?)
-                .unwrap_or(WritePType::AsyncThrough);
+        let master_address =
+            format!("{}:{}", conf.get_str("alluxio.master.hostname")?, conf.get_i64("alluxio.master.rpc.port")?);
+        let user = conf.get("alluxio.security.login.username")?.unwrap_or_else(alluxio_common::user::current_user);
+        let write_type = crate::parse_write_type(&conf.get_enum("alluxio.user.file.writetype.default")?)
+            .unwrap_or(WritePType::AsyncThrough);
         let read_type =
-            crate::parse_read_type(&conf.get_enum("alluxio.user.file.readtype.default")?)
-                .unwrap_or(ReadPType::Cache);
-        let mut local_hosts = vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            alluxio_common::user::local_hostname(),
-        ];
+            crate::parse_read_type(&conf.get_enum("alluxio.user.file.readtype.default")?).unwrap_or(ReadPType::Cache);
+        let mut local_hosts =
+            vec!["localhost".to_owned(), "127.0.0.1".to_owned(), alluxio_common::user::local_hostname()];
         if let Some(h) = conf.get("alluxio.user.hostname")? {
             local_hosts.push(h);
         }
@@ -77,9 +65,7 @@ impl ClientConf {
             block_size: conf.get_bytes("alluxio.user.block.size.bytes.default")? as i64,
             write_type,
             read_type,
-            chunk_size: conf
-                .get_bytes("alluxio.user.network.writer.chunk.size.bytes")?
-                .max(4096) as usize,
+            chunk_size: conf.get_bytes("alluxio.user.network.writer.chunk.size.bytes")?.max(4096) as usize,
             short_circuit: conf.get_bool("alluxio.user.short.circuit.enabled")?,
             local_hosts,
             retry_duration: conf.get_duration("alluxio.user.rpc.retry.max.duration")?,
@@ -128,21 +114,13 @@ impl FileSystem {
     pub async fn connect_with(conf: ClientConf) -> Result<Self> {
         let master = Channel::from_shared(format!("http://{}", conf.master_address))
             .map_err(|e| {
-                ClientError::new(
-                    Code::InvalidArgument,
-                    format!("bad master address {}: {e}", conf.master_address),
-                )
+                ClientError::new(Code::InvalidArgument, format!("bad master address {}: {e}", conf.master_address))
             })?
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .connect_lazy();
         let fs = FileSystem {
-            inner: Arc::new(Inner {
-                conf,
-                master,
-                workers: Mutex::new(HashMap::new()),
-                worker_list: Mutex::new(None),
-            }),
+            inner: Arc::new(Inner { conf, master, workers: Mutex::new(HashMap::new()), worker_list: Mutex::new(None) }),
         };
         fs.handshake().await?;
         Ok(fs)
@@ -150,10 +128,7 @@ impl FileSystem {
 
     /// Exchanges versions with the master: an incompatible peer is a clear error, never a decode failure.
     async fn handshake(&self) -> Result<()> {
-        let mut c = ServiceVersionClientServiceClient::with_interceptor(
-            self.inner.master.clone(),
-            self.stamp(),
-        );
+        let mut c = ServiceVersionClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp());
         let deadline = Instant::now() + self.inner.conf.retry_duration.min(Duration::from_secs(10));
         let v = loop {
             match c.get_service_version(GetServiceVersionPRequest { client_software_version: VERSION.into(), client_protocol_version: PROTOCOL_VERSION }).await {
@@ -194,11 +169,8 @@ impl FileSystem {
     }
 
     pub(crate) fn fs_client(&self) -> FileSystemMasterClientServiceClient<Svc> {
-        FileSystemMasterClientServiceClient::with_interceptor(
-            self.inner.master.clone(),
-            self.stamp(),
-        )
-        .max_decoding_message_size(256 << 20)
+        FileSystemMasterClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp())
+            .max_decoding_message_size(256 << 20)
     }
 
     fn meta_client(&self) -> MetaMasterClientServiceClient<Svc> {
@@ -218,12 +190,7 @@ impl FileSystem {
                 Some(c) => c.clone(),
                 None => {
                     let c = Channel::from_shared(format!("http://{key}"))
-                        .map_err(|e| {
-                            ClientError::new(
-                                Code::InvalidArgument,
-                                format!("bad worker address {key}: {e}"),
-                            )
-                        })?
+                        .map_err(|e| ClientError::new(Code::InvalidArgument, format!("bad worker address {key}: {e}")))?
                         .connect_timeout(Duration::from_secs(5))
                         .tcp_nodelay(true)
                         .initial_stream_window_size(Some(8 << 20))
@@ -287,27 +254,18 @@ impl FileSystem {
         self.get_status_opts(path, false).await
     }
 
-    pub(crate) async fn get_status_opts(
-        &self,
-        path: &AlluxioPath,
-        include_blocks: bool,
-    ) -> Result<FileInfo> {
+    pub(crate) async fn get_status_opts(&self, path: &AlluxioPath, include_blocks: bool) -> Result<FileInfo> {
         let r = self
             .retry(|| {
                 let mut c = self.fs_client();
                 let req = GetStatusPRequest {
                     path: path.to_string(),
-                    options: Some(GetStatusPOptions {
-                        include_blocks,
-                        ..Default::default()
-                    }),
+                    options: Some(GetStatusPOptions { include_blocks, ..Default::default() }),
                 };
                 async move { c.get_status(req).await }
             })
             .await?;
-        r.into_inner()
-            .file_info
-            .ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))
+        r.into_inner().file_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))
     }
 
     pub async fn exists(&self, path: &AlluxioPath) -> Result<bool> {
@@ -324,10 +282,7 @@ impl FileSystem {
                 let mut c = self.fs_client();
                 let req = ListStatusPRequest {
                     path: path.to_string(),
-                    options: Some(ListStatusPOptions {
-                        recursive,
-                        ..Default::default()
-                    }),
+                    options: Some(ListStatusPOptions { recursive, ..Default::default() }),
                 };
                 async move { c.list_status(req).await }
             })
@@ -366,11 +321,7 @@ impl FileSystem {
     }
 
     /// Creates a file and opens it for writing; the file is complete when the stream closes.
-    pub async fn create_file(
-        &self,
-        path: &AlluxioPath,
-        o: CreateFileOptions,
-    ) -> Result<FileOutStream> {
+    pub async fn create_file(&self, path: &AlluxioPath, o: CreateFileOptions) -> Result<FileOutStream> {
         let wt = o.write_type.unwrap_or(self.inner.conf.write_type);
         let block_size = o.block_size.unwrap_or(self.inner.conf.block_size);
         let resp = self
@@ -393,24 +344,15 @@ impl FileSystem {
             .await?;
         let resp = resp.into_inner();
         let renew = Duration::from_millis(resp.lease_renew_interval_ms.max(100) as u64);
-        let info = resp
-            .file_info
-            .ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))?;
+        let info = resp.file_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))?;
         FileOutStream::new(self.clone(), path.clone(), info, wt, renew).await
     }
 
     /// Opens a file for reading.
-    pub async fn open_file(
-        &self,
-        path: &AlluxioPath,
-        read_type: Option<ReadPType>,
-    ) -> Result<FileInStream> {
+    pub async fn open_file(&self, path: &AlluxioPath, read_type: Option<ReadPType>) -> Result<FileInStream> {
         let info = self.get_status_opts(path, true).await?;
         if info.folder {
-            return Err(ClientError::new(
-                Code::InvalidArgument,
-                format!("Path \"{path}\" is a directory, not a file"),
-            ));
+            return Err(ClientError::new(Code::InvalidArgument, format!("Path \"{path}\" is a directory, not a file")));
         }
         if !info.completed {
             return Err(ClientError::new(
@@ -418,118 +360,68 @@ impl FileSystem {
                 format!("File {path} is incomplete: it is still being written"),
             ));
         }
-        Ok(FileInStream::new(
-            self.clone(),
-            info,
-            read_type.unwrap_or(self.inner.conf.read_type),
-        ))
+        Ok(FileInStream::new(self.clone(), info, read_type.unwrap_or(self.inner.conf.read_type)))
     }
 
-    pub async fn delete(
-        &self,
-        path: &AlluxioPath,
-        recursive: bool,
-        alluxio_only: bool,
-    ) -> Result<()> {
+    pub async fn delete(&self, path: &AlluxioPath, recursive: bool, alluxio_only: bool) -> Result<()> {
         let mut c = self.fs_client();
         c.remove(DeletePRequest {
             path: path.to_string(),
-            options: Some(DeletePOptions {
-                recursive,
-                alluxio_only,
-                unchecked: false,
-            }),
+            options: Some(DeletePOptions { recursive, alluxio_only, unchecked: false }),
         })
         .await?;
         Ok(())
     }
 
     pub async fn rename(&self, src: &AlluxioPath, dst: &AlluxioPath) -> Result<()> {
-        self.fs_client()
-            .rename(RenamePRequest {
-                path: src.to_string(),
-                dst_path: dst.to_string(),
-            })
-            .await?;
+        self.fs_client().rename(RenamePRequest { path: src.to_string(), dst_path: dst.to_string() }).await?;
         Ok(())
     }
 
-    pub async fn set_attribute(
-        &self,
-        path: &AlluxioPath,
-        options: SetAttributePOptions,
-    ) -> Result<()> {
-        self.fs_client()
-            .set_attribute(SetAttributePRequest {
-                path: path.to_string(),
-                options: Some(options),
-            })
-            .await?;
+    pub async fn set_attribute(&self, path: &AlluxioPath, options: SetAttributePOptions) -> Result<()> {
+        self.fs_client().set_attribute(SetAttributePRequest { path: path.to_string(), options: Some(options) }).await?;
         Ok(())
     }
 
     pub async fn mount(&self, path: &AlluxioPath, ufs: &str, options: MountPOptions) -> Result<()> {
         self.fs_client()
-            .mount(MountPRequest {
-                alluxio_path: path.to_string(),
-                ufs_path: ufs.into(),
-                options: Some(options),
-            })
+            .mount(MountPRequest { alluxio_path: path.to_string(), ufs_path: ufs.into(), options: Some(options) })
             .await?;
         Ok(())
     }
 
     pub async fn unmount(&self, path: &AlluxioPath) -> Result<()> {
-        self.fs_client()
-            .unmount(UnmountPRequest {
-                alluxio_path: path.to_string(),
-            })
-            .await?;
+        self.fs_client().unmount(UnmountPRequest { alluxio_path: path.to_string() }).await?;
         Ok(())
     }
 
     pub async fn update_mount(&self, path: &AlluxioPath, options: MountPOptions) -> Result<()> {
         self.fs_client()
-            .update_mount(UpdateMountPRequest {
-                alluxio_path: path.to_string(),
-                options: Some(options),
-            })
+            .update_mount(UpdateMountPRequest { alluxio_path: path.to_string(), options: Some(options) })
             .await?;
         Ok(())
     }
 
     pub async fn mount_table(&self) -> Result<HashMap<String, MountPointInfo>> {
-        Ok(self
-            .fs_client()
-            .get_mount_table(GetMountTablePRequest {})
-            .await?
-            .into_inner()
-            .mount_points)
+        Ok(self.fs_client().get_mount_table(GetMountTablePRequest {}).await?.into_inner().mount_points)
     }
 
     pub async fn free(&self, path: &AlluxioPath, recursive: bool, forced: bool) -> Result<()> {
         self.fs_client()
-            .free(FreePRequest {
-                path: path.to_string(),
-                options: Some(FreePOptions { recursive, forced }),
-            })
+            .free(FreePRequest { path: path.to_string(), options: Some(FreePOptions { recursive, forced }) })
             .await?;
         Ok(())
     }
 
     /// Renews the lease on files being written.
     pub(crate) async fn keep_alive(&self, file_ids: Vec<i64>) -> Result<()> {
-        self.fs_client()
-            .keep_alive(KeepAlivePRequest { file_ids })
-            .await?;
+        self.fs_client().keep_alive(KeepAlivePRequest { file_ids }).await?;
         Ok(())
     }
 
     pub async fn persist(&self, path: &AlluxioPath) -> Result<()> {
         self.fs_client()
-            .schedule_async_persistence(ScheduleAsyncPersistencePRequest {
-                path: path.to_string(),
-            })
+            .schedule_async_persistence(ScheduleAsyncPersistencePRequest { path: path.to_string() })
             .await?;
         Ok(())
     }
@@ -547,16 +439,10 @@ impl FileSystem {
             .complete_file(CompleteFilePRequest {
                 path: path.to_string(),
                 file_id,
-                options: Some(CompleteFilePOptions {
-                    length,
-                    ufs_fingerprint: fingerprint,
-                    write_type: wt as i32,
-                }),
+                options: Some(CompleteFilePOptions { length, ufs_fingerprint: fingerprint, write_type: wt as i32 }),
             })
             .await?;
-        r.into_inner()
-            .file_info
-            .ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))
+        r.into_inner().file_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))
     }
 
     // ------------------------------------------------------------------ cluster
@@ -568,9 +454,7 @@ impl FileSystem {
                 async move { c.get_master_info(GetMasterInfoPRequest {}).await }
             })
             .await?;
-        r.into_inner()
-            .master_info
-            .ok_or_else(|| ClientError::new(Code::Internal, "master sent no info"))
+        r.into_inner().master_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no info"))
     }
 
     pub async fn worker_infos(&self, include_lost: bool) -> Result<Vec<WorkerInfo>> {
@@ -593,11 +477,7 @@ impl FileSystem {
 
     /// Asks the master to write a journal checkpoint now; returns (host, sequence).
     pub async fn checkpoint(&self) -> Result<(String, i64)> {
-        let r = self
-            .meta_client()
-            .checkpoint(CheckpointPRequest {})
-            .await?
-            .into_inner();
+        let r = self.meta_client().checkpoint(CheckpointPRequest {}).await?.into_inner();
         Ok((r.master_hostname, r.sequence_number))
     }
 
@@ -619,35 +499,21 @@ impl FileSystem {
         Ok(self.meta_client().backup(req).await?.into_inner())
     }
 
-    pub async fn backup_status(
-        &self,
-        backup_id: &str,
-    ) -> Result<alluxio_proto::grpc::meta::BackupPStatus> {
-        let req = alluxio_proto::grpc::meta::BackupStatusPRequest {
-            backup_id: backup_id.to_owned(),
-        };
-        Ok(self
-            .meta_client()
-            .get_backup_status(req)
-            .await?
-            .into_inner())
+    pub async fn backup_status(&self, backup_id: &str) -> Result<alluxio_proto::grpc::meta::BackupPStatus> {
+        let req = alluxio_proto::grpc::meta::BackupStatusPRequest { backup_id: backup_id.to_owned() };
+        Ok(self.meta_client().get_backup_status(req).await?.into_inner())
     }
 
     /// The no-op RPC (benchmark baseline).
     pub async fn ping(&self) -> Result<()> {
-        ServiceVersionClientServiceClient::with_interceptor(
-            self.inner.master.clone(),
-            self.stamp(),
-        )
-        .ping(PingPRequest {})
-        .await?;
+        ServiceVersionClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp())
+            .ping(PingPRequest {})
+            .await?;
         Ok(())
     }
 
     /// The master's configuration (secrets redacted).
-    pub async fn master_configuration(
-        &self,
-    ) -> Result<Vec<alluxio_proto::grpc::meta::ConfigProperty>> {
+    pub async fn master_configuration(&self) -> Result<Vec<alluxio_proto::grpc::meta::ConfigProperty>> {
         Ok(self
             .meta_client()
             .get_configuration(alluxio_proto::grpc::meta::GetConfigurationPRequest {})

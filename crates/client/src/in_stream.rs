@@ -49,14 +49,7 @@ pub struct FileInStream {
 
 impl FileInStream {
     pub(crate) fn new(fs: FileSystem, info: FileInfo, read_type: ReadPType) -> Self {
-        FileInStream {
-            fs,
-            info,
-            read_type,
-            pos: 0,
-            reader: None,
-            refreshed: false,
-        }
+        FileInStream { fs, info, read_type, pos: 0, reader: None, refreshed: false }
     }
 
     pub fn info(&self) -> &FileInfo {
@@ -99,10 +92,7 @@ impl FileInStream {
                     let off = (r.pos - block_start) as usize;
                     let n = (LOCAL_CHUNK.min(r.end - r.pos)) as usize;
                     if off + n > data.len() {
-                        Err(ClientError::new(
-                            Code::DataLoss,
-                            format!("block {} is shorter than expected", r.index),
-                        ))
+                        Err(ClientError::new(Code::DataLoss, format!("block {} is shorter than expected", r.index)))
                     } else {
                         Ok(data.slice(off..off + n))
                     }
@@ -113,10 +103,7 @@ impl FileInStream {
                     } else {
                         match stream.message().await {
                             Ok(Some(m)) if !m.chunk.is_empty() => Ok(m.chunk),
-                            Ok(_) => Err(ClientError::new(
-                                Code::DataLoss,
-                                format!("block {} ended early", r.index),
-                            )),
+                            Ok(_) => Err(ClientError::new(Code::DataLoss, format!("block {} ended early", r.index))),
                             Err(s) => Err(ClientError::from(s)),
                         }
                     }
@@ -142,10 +129,7 @@ impl FileInStream {
                     if attempts > 3 {
                         return Err(e);
                     }
-                    tracing::debug!(
-                        "read of {} failed ({e}); trying another source",
-                        self.info.path
-                    );
+                    tracing::debug!("read of {} failed ({e}); trying another source", self.info.path);
                     self.refresh().await?;
                 }
             }
@@ -186,8 +170,7 @@ impl FileInStream {
         let bs = self.info.block_size_bytes.max(1) as u64;
         let index = (self.pos / bs) as i64;
         let block_start = index as u64 * bs;
-        let block_len =
-            id::block_length(self.info.length, self.info.block_size_bytes, index) as u64;
+        let block_len = id::block_length(self.info.length, self.info.block_size_bytes, index) as u64;
         let end = block_start + block_len;
         let offset_in_block = self.pos - block_start;
         let block_id = id::block_id(self.info.file_id, index);
@@ -196,12 +179,7 @@ impl FileInStream {
             .file_block_infos
             .get(index as usize)
             .and_then(|f| f.block_info.as_ref())
-            .map(|b| {
-                b.locations
-                    .iter()
-                    .filter_map(|l| l.worker_address.clone())
-                    .collect()
-            })
+            .map(|b| b.locations.iter().filter_map(|l| l.worker_address.clone()).collect())
             .unwrap_or_default();
         let mut last_err = None;
         // 1. Short-circuit from a local copy.
@@ -221,8 +199,7 @@ impl FileInStream {
             }
         }
         // 2. Stream from a worker holding it, local ones first.
-        let mut ordered: Vec<&WorkerNetAddress> =
-            locations.iter().filter(|a| self.fs.is_local(a)).collect();
+        let mut ordered: Vec<&WorkerNetAddress> = locations.iter().filter(|a| self.fs.is_local(a)).collect();
         ordered.extend(locations.iter().filter(|a| !self.fs.is_local(a)));
         for a in ordered {
             let req = ReadRequest {
@@ -233,22 +210,14 @@ impl FileInStream {
                 ..Default::default()
             };
             match self.open_remote(a, req).await {
-                Ok(source) => {
-                    return Ok(BlockReader {
-                        index,
-                        pos: self.pos,
-                        end,
-                        source,
-                    })
-                }
+                Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
                 Err(e) => last_err = Some(e),
             }
         }
         // 3. Through a worker from the UFS.
         if self.info.persisted && !self.info.ufs_path.is_empty() {
             let workers = self.fs.workers().await?;
-            let mut candidates: Vec<WorkerNetAddress> =
-                workers.iter().filter_map(|w| w.address.clone()).collect();
+            let mut candidates: Vec<WorkerNetAddress> = workers.iter().filter_map(|w| w.address.clone()).collect();
             candidates.sort_by_key(|a| !self.fs.is_local(a));
             for a in &candidates {
                 let req = ReadRequest {
@@ -267,24 +236,14 @@ impl FileInStream {
                     promote: self.read_type == ReadPType::CachePromote,
                 };
                 match self.open_remote(a, req).await {
-                    Ok(source) => {
-                        return Ok(BlockReader {
-                            index,
-                            pos: self.pos,
-                            end,
-                            source,
-                        })
-                    }
+                    Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
                     Err(e) => last_err = Some(e),
                 }
             }
             if candidates.is_empty() {
                 last_err = Some(ClientError::new(
                     Code::Unavailable,
-                    format!(
-                        "No Alluxio worker is available to read {} from the UFS",
-                        self.info.path
-                    ),
+                    format!("No Alluxio worker is available to read {} from the UFS", self.info.path),
                 ));
             }
         }
@@ -306,16 +265,10 @@ impl FileInStream {
     ) -> Result<(Bytes, mpsc::Sender<OpenLocalBlockRequest>)> {
         let mut client = self.fs.worker_client(a)?;
         let (tx, rx) = mpsc::channel(1);
-        tx.send(OpenLocalBlockRequest {
-            block_id,
-            promote: false,
-        })
-        .await
-        .map_err(|_| ClientError::new(Code::Internal, "lock stream closed"))?;
-        let mut replies = client
-            .open_local_block(ReceiverStream::new(rx))
-            .await?
-            .into_inner();
+        tx.send(OpenLocalBlockRequest { block_id, promote: false })
+            .await
+            .map_err(|_| ClientError::new(Code::Internal, "lock stream closed"))?;
+        let mut replies = client.open_local_block(ReceiverStream::new(rx)).await?.into_inner();
         let r = replies
             .message()
             .await?
@@ -330,12 +283,7 @@ impl FileInStream {
         })
         .await
         .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?
-        .map_err(|e| {
-            ClientError::new(
-                Code::Unavailable,
-                format!("cannot map block file {}: {e}", r.path),
-            )
-        })?;
+        .map_err(|e| ClientError::new(Code::Unavailable, format!("cannot map block file {}: {e}", r.path)))?;
         // Keep the lock stream (and its response half) alive until the reader is done.
         tokio::spawn(async move { while let Ok(Some(_)) = replies.message().await {} });
         Ok((data, tx))
@@ -346,9 +294,6 @@ impl FileInStream {
         let mut stream = client.read_block(req).await?.into_inner();
         // Surface an immediate error (block gone, UFS unreadable) here so the next source is tried.
         let first = stream.message().await?.map(|m| m.chunk).unwrap_or_default();
-        Ok(Source::Remote {
-            stream: Box::new(stream),
-            pending: first,
-        })
+        Ok(Source::Remote { stream: Box::new(stream), pending: first })
     }
 }

@@ -63,6 +63,8 @@ pub struct FileOutStream {
     block: Option<BlockWriter>,
     ufs: Option<UfsWriter>,
     done: bool,
+    /// Blocks committed so far (removed from the worker right away if the file is aborted).
+    committed: Vec<i64>,
     /// Renews the master's lease on the file while it is written.
     lease: JoinHandle<()>,
 }
@@ -108,6 +110,7 @@ impl FileOutStream {
             block: None,
             ufs: None,
             done: false,
+            committed: Vec::new(),
         };
         if let Err(e) = s.open_ufs().await {
             s.abort().await;
@@ -132,16 +135,17 @@ impl FileOutStream {
             return Ok(w.clone());
         }
         let workers = self.fs.workers().await?;
-        let local = workers
-            .iter()
-            .find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
+        let local = workers.iter().find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
         let chosen = local
             .or_else(|| workers.iter().max_by_key(|w| w.capacity_bytes - w.used_bytes))
             .and_then(|w| w.address.clone())
             .ok_or_else(|| {
                 ClientError::new(
                     Code::Unavailable,
-                    format!("No Alluxio worker is available to write {}: start one with `alluxio-start.sh worker`", self.path),
+                    format!(
+                        "No Alluxio worker is available to write {}: start one with `alluxio-start.sh worker`",
+                        self.path
+                    ),
                 )
             })?;
         self.worker = Some(chosen.clone());
@@ -170,12 +174,8 @@ impl FileOutStream {
         })
         .await
         .map_err(|_| ClientError::new(Code::Internal, "UFS write stream closed"))?;
-        let call = tokio::spawn(async move {
-            client
-                .write_block(ReceiverStream::new(rx))
-                .await
-                .map(|r| r.into_inner())
-        });
+        let call =
+            tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
         self.ufs = Some(UfsWriter { tx, call });
         Ok(())
     }
@@ -184,10 +184,8 @@ impl FileOutStream {
         let index = (self.pos / self.block_size) as i64;
         let id = alluxio_common::id::block_id(self.info.file_id, index);
         let addr = self.pick_worker().await?;
-        let protected = matches!(
-            self.write_type,
-            WritePType::MustCache | WritePType::AsyncThrough | WritePType::TryCache
-        );
+        let protected =
+            matches!(self.write_type, WritePType::MustCache | WritePType::AsyncThrough | WritePType::TryCache);
         let tier = self.fs.conf().write_tier;
         let mut client = self.fs.worker_client(&addr)?;
         if self.fs.conf().short_circuit && self.fs.is_local(&addr) {
@@ -211,19 +209,10 @@ impl FileOutStream {
                 .message()
                 .await
                 .map_err(|s| stream_err(&format!("cannot write {}", self.path), s))?
-                .ok_or_else(|| {
-                    ClientError::new(Code::Unavailable, "worker closed the block stream")
-                })?;
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&first.path)
-                .map_err(|e| {
-                    ClientError::new(
-                        Code::Internal,
-                        format!("cannot open block file {}: {e}", first.path),
-                    )
+                .ok_or_else(|| ClientError::new(Code::Unavailable, "worker closed the block stream"))?;
+            let file =
+                std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&first.path).map_err(|e| {
+                    ClientError::new(Code::Internal, format!("cannot open block file {}: {e}", first.path))
                 })?;
             self.block = Some(BlockWriter::Local {
                 id,
@@ -247,17 +236,9 @@ impl FileOutStream {
             })
             .await
             .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
-            let call = tokio::spawn(async move {
-                client
-                    .write_block(ReceiverStream::new(rx))
-                    .await
-                    .map(|r| r.into_inner())
-            });
-            self.block = Some(BlockWriter::Remote {
-                tx,
-                call,
-                written: 0,
-            });
+            let call =
+                tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
+            self.block = Some(BlockWriter::Remote { tx, call, written: 0 });
         }
         Ok(())
     }
@@ -266,19 +247,10 @@ impl FileOutStream {
         let path = self.path.clone();
         let block_size = self.block_size;
         match self.block.as_mut() {
-            Some(BlockWriter::Local {
-                id,
-                tx,
-                replies,
-                file,
-                reserved,
-                written,
-            }) => {
+            Some(BlockWriter::Local { id, tx, replies, file, reserved, written }) => {
                 let n = part.len() as u64;
                 if *written + n > *reserved {
-                    let more = (*written + n - *reserved)
-                        .max(RESERVE_STEP)
-                        .min(block_size - *reserved);
+                    let more = (*written + n - *reserved).max(RESERVE_STEP).min(block_size - *reserved);
                     tx.send(CreateLocalBlockRequest {
                         block_id: *id,
                         space_to_reserve: more as i64,
@@ -286,24 +258,15 @@ impl FileOutStream {
                         ..Default::default()
                     })
                     .await
-                    .map_err(|_| {
-                        ClientError::new(Code::Unavailable, "the worker closed the block stream")
-                    })?;
+                    .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
                     replies
                         .message()
                         .await
                         .map_err(|s| stream_err(&format!("cannot write {path}"), s))?
-                        .ok_or_else(|| {
-                            ClientError::new(
-                                Code::Unavailable,
-                                "the worker closed the block stream",
-                            )
-                        })?;
+                        .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
                     *reserved += more;
                 }
-                let mut f = file
-                    .take()
-                    .ok_or_else(|| ClientError::new(Code::Internal, "block file closed"))?;
+                let mut f = file.take().ok_or_else(|| ClientError::new(Code::Internal, "block file closed"))?;
                 let (f, r) = tokio::task::spawn_blocking(move || {
                     let r = f.write_all(&part);
                     (f, r)
@@ -311,27 +274,18 @@ impl FileOutStream {
                 .await
                 .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?;
                 *file = Some(f);
-                r.map_err(|e| {
-                    ClientError::new(
-                        Code::Internal,
-                        format!("cannot write block {id} of {path}: {e}"),
-                    )
-                })?;
+                r.map_err(|e| ClientError::new(Code::Internal, format!("cannot write block {id} of {path}: {e}")))?;
                 *written += n;
             }
             Some(BlockWriter::Remote { tx, written, .. }) => {
                 let n = part.len() as u64;
-                if tx
-                    .send(WriteRequest {
-                        value: Some(write_request::Value::Chunk(part)),
-                    })
-                    .await
-                    .is_err()
-                {
+                if tx.send(WriteRequest { value: Some(write_request::Value::Chunk(part)) }).await.is_err() {
                     // The call ended early: its error says why.
-                    return Err(self.finish_block().await.err().unwrap_or_else(|| {
-                        ClientError::new(Code::Unavailable, "block write failed")
-                    }));
+                    return Err(self
+                        .finish_block()
+                        .await
+                        .err()
+                        .unwrap_or_else(|| ClientError::new(Code::Unavailable, "block write failed")));
                 }
                 *written += n;
             }
@@ -342,30 +296,29 @@ impl FileOutStream {
 
     async fn finish_block(&mut self) -> Result<()> {
         let path = self.path.clone();
+        let id = match &self.block {
+            Some(BlockWriter::Local { id, .. }) => Some(*id),
+            Some(BlockWriter::Remote { .. }) => {
+                let index = ((self.pos.max(1) - 1) / self.block_size) as i64;
+                Some(alluxio_common::id::block_id(self.info.file_id, index))
+            }
+            None => None,
+        };
+        if let Some(id) = id {
+            self.committed.push(id);
+        }
         match self.block.take() {
             None => Ok(()),
-            Some(BlockWriter::Local {
-                tx,
-                mut replies,
-                file,
-                ..
-            }) => {
+            Some(BlockWriter::Local { tx, mut replies, file, .. }) => {
                 drop(file);
-                tx.send(CreateLocalBlockRequest {
-                    commit: true,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|_| {
-                    ClientError::new(Code::Unavailable, "the worker closed the block stream")
-                })?;
+                tx.send(CreateLocalBlockRequest { commit: true, ..Default::default() })
+                    .await
+                    .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
                 replies
                     .message()
                     .await
                     .map_err(|s| stream_err(&format!("cannot commit a block of {path}"), s))?
-                    .ok_or_else(|| {
-                        ClientError::new(Code::Unavailable, "the worker closed the block stream")
-                    })?;
+                    .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
                 Ok(())
             }
             Some(BlockWriter::Remote { tx, call, .. }) => {
@@ -389,10 +342,7 @@ impl FileOutStream {
     /// Appends bytes to the file.
     pub async fn write(&mut self, mut data: Bytes) -> Result<()> {
         if self.done {
-            return Err(ClientError::new(
-                Code::FailedPrecondition,
-                format!("{} is already closed", self.path),
-            ));
+            return Err(ClientError::new(Code::FailedPrecondition, format!("{} is already closed", self.path)));
         }
         let r = self.write_inner(&mut data).await;
         if r.is_err() {
@@ -403,20 +353,11 @@ impl FileOutStream {
 
     async fn write_inner(&mut self, data: &mut Bytes) -> Result<()> {
         if let Some(u) = &self.ufs {
-            if u.tx
-                .send(WriteRequest {
-                    value: Some(write_request::Value::Chunk(data.clone())),
-                })
-                .await
-                .is_err()
-            {
+            if u.tx.send(WriteRequest { value: Some(write_request::Value::Chunk(data.clone())) }).await.is_err() {
                 let u = self.ufs.take().expect("present");
                 let e = match u.call.await {
                     Ok(Err(s)) => stream_err(&format!("cannot write {} to the UFS", self.path), s),
-                    _ => ClientError::new(
-                        Code::Unavailable,
-                        format!("UFS write of {} failed", self.path),
-                    ),
+                    _ => ClientError::new(Code::Unavailable, format!("UFS write of {} failed", self.path)),
                 };
                 return Err(e);
             }
@@ -426,11 +367,7 @@ impl FileOutStream {
             return Ok(());
         }
         while !data.is_empty() {
-            if self
-                .block
-                .as_ref()
-                .is_some_and(|b| b.written() >= self.block_size)
-            {
+            if self.block.as_ref().is_some_and(|b| b.written() >= self.block_size) {
                 self.finish_block().await?;
             }
             if self.block.is_none() {
@@ -475,16 +412,8 @@ impl FileOutStream {
                 .map_err(|s| stream_err(&format!("cannot write {} to the UFS", self.path), s))?;
             fingerprint = resp.content_hash;
         }
-        let info = self
-            .fs
-            .complete_file(
-                &self.path,
-                self.info.file_id,
-                self.pos as i64,
-                fingerprint,
-                self.write_type,
-            )
-            .await?;
+        let info =
+            self.fs.complete_file(&self.path, self.info.file_id, self.pos as i64, fingerprint, self.write_type).await?;
         self.done = true;
         self.lease.abort();
         Ok(info)
@@ -497,9 +426,18 @@ impl FileOutStream {
         }
         self.done = true;
         self.lease.abort();
-        // Dropping the streams without a commit makes the workers discard what they hold.
+        // Dropping the streams without a commit makes the workers discard what they hold;
+        // blocks already committed are removed now rather than at the next heartbeat, so a
+        // retry finds the space free.
         self.block = None;
         self.ufs = None;
+        if let Some(addr) = &self.worker {
+            if let Ok(mut w) = self.fs.worker_client(addr) {
+                for b in std::mem::take(&mut self.committed) {
+                    let _ = w.remove_block(RemoveBlockRequest { block_id: b }).await;
+                }
+            }
+        }
         let _ = self.fs.delete(&self.path, false, true).await;
     }
 }

@@ -19,8 +19,5 @@ pub use status::{Code, HasCode};
 
 /// Milliseconds since the Unix epoch, the time unit of every timestamp in metadata.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

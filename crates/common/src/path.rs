@@ -26,19 +26,14 @@ impl AlluxioPath {
 
     /// Parses and normalises a user-supplied path.
     pub fn parse(input: &str) -> Result<Self, PathError> {
-        let err = |reason| PathError {
-            path: input.to_owned(),
-            reason,
-        };
+        let err = |reason| PathError { path: input.to_owned(), reason };
         let rest = if let Some(r) = input.strip_prefix("alluxio://") {
             match r.find('/') {
                 Some(i) => &r[i..],
                 None => "/",
             }
         } else if input.contains("://") {
-            return Err(err(
-                "only alluxio:// URIs and absolute paths name Alluxio files",
-            ));
+            return Err(err("only alluxio:// URIs and absolute paths name Alluxio files"));
         } else {
             input
         };
@@ -105,11 +100,7 @@ impl AlluxioPath {
             return None;
         }
         let i = self.0.rfind('/').unwrap_or(0);
-        Some(if i == 0 {
-            Self::root()
-        } else {
-            AlluxioPath(self.0[..i].to_owned())
-        })
+        Some(if i == 0 { Self::root() } else { AlluxioPath(self.0[..i].to_owned()) })
     }
 
     /// This path with one more component. `name` must not contain `/`.
@@ -187,19 +178,11 @@ mod tests {
         let a = AlluxioPath::parse("/a/b/c").unwrap();
         assert_eq!(a.name(), "c");
         assert_eq!(a.parent().unwrap().to_string(), "/a/b");
-        assert_eq!(
-            AlluxioPath::parse("/a").unwrap().parent().unwrap(),
-            AlluxioPath::root()
-        );
+        assert_eq!(AlluxioPath::parse("/a").unwrap().parent().unwrap(), AlluxioPath::root());
         assert!(AlluxioPath::parse("/a").unwrap().is_ancestor_of(&a));
         assert!(!AlluxioPath::parse("/a/b/cd").unwrap().is_ancestor_of(&a));
-        assert!(!AlluxioPath::parse("/a/bc")
-            .unwrap()
-            .is_ancestor_of(&AlluxioPath::parse("/a/b").unwrap()));
-        assert_eq!(
-            a.strip_ancestor(&AlluxioPath::parse("/a").unwrap()),
-            Some("b/c")
-        );
+        assert!(!AlluxioPath::parse("/a/bc").unwrap().is_ancestor_of(&AlluxioPath::parse("/a/b").unwrap()));
+        assert_eq!(a.strip_ancestor(&AlluxioPath::parse("/a").unwrap()), Some("b/c"));
         assert_eq!(a.strip_ancestor(&AlluxioPath::root()), Some("a/b/c"));
         assert_eq!(AlluxioPath::root().join("x").to_string(), "/x");
     }

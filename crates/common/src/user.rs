@@ -33,10 +33,7 @@ pub fn current_group() -> String {
 
 /// This host's name as other processes should reach it.
 pub fn local_hostname() -> String {
-    hostname::get()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".into())
+    hostname::get().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into())
 }
 
 /// The primary group of a named user, from the local group database; the user's own name

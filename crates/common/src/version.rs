@@ -20,8 +20,5 @@ pub const MIN_JOURNAL_FORMAT_VERSION: u32 = 1;
 /// `ALLUXIO_RS_PROTOCOL_VERSION` environment variable overrides it to test how servers treat
 /// older or newer peers.
 pub fn announced_protocol_version() -> u32 {
-    std::env::var("ALLUXIO_RS_PROTOCOL_VERSION")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(PROTOCOL_VERSION)
+    std::env::var("ALLUXIO_RS_PROTOCOL_VERSION").ok().and_then(|v| v.parse().ok()).unwrap_or(PROTOCOL_VERSION)
 }

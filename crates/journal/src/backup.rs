@@ -19,30 +19,20 @@ use crate::error::UPGRADE_PROCEDURE;
 #[non_exhaustive]
 pub enum BackupError {
     #[error("cannot {op} backup {name}: {source}")]
-    Io {
-        op: &'static str,
-        name: String,
-        source: std::io::Error,
-    },
+    Io { op: &'static str, name: String, source: std::io::Error },
     #[error("backup {name} is not an alluxio-rs backup: {reason}")]
     NotABackup { name: String, reason: String },
     #[error("backup {name} is damaged at entry {index}: {reason}; nothing was restored")]
-    Damaged {
-        name: String,
-        index: u64,
-        reason: String,
-    },
+    Damaged { name: String, index: u64, reason: String },
     #[error("backup {name} is truncated: it ends after {entries} entries without its trailer; nothing was restored")]
     Truncated { name: String, entries: u64 },
-    #[error("backup {name} has format version {found}, but this alluxio-rs {VERSION} reads backup format versions \
-             {MIN_JOURNAL_FORMAT_VERSION} to {JOURNAL_FORMAT_VERSION}. {UPGRADE_PROCEDURE}")]
+    #[error(
+        "backup {name} has format version {found}, but this alluxio-rs {VERSION} reads backup format versions \
+             {MIN_JOURNAL_FORMAT_VERSION} to {JOURNAL_FORMAT_VERSION}. {UPGRADE_PROCEDURE}"
+    )]
     IncompatibleVersion { name: String, found: u32 },
     #[error("backup {name}, entry {index}: {reason}; nothing was restored")]
-    Apply {
-        name: String,
-        index: u64,
-        reason: String,
-    },
+    Apply { name: String, index: u64, reason: String },
 }
 
 impl alluxio_common::HasCode for BackupError {
@@ -80,10 +70,7 @@ impl<W: Write> BackupWriter<W> {
             software_version: VERSION.to_owned(),
             host: host.to_owned(),
         };
-        w.record(&JournalEntry {
-            sequence_number: 0,
-            entry: Some(Entry::BackupHeader(header)),
-        })?;
+        w.record(&JournalEntry { sequence_number: 0, entry: Some(Entry::BackupHeader(header)) })?;
         Ok(w)
     }
 
@@ -108,16 +95,10 @@ impl<W: Write> BackupWriter<W> {
 
     /// Writes the trailer and finishes the gzip stream; returns the inner writer.
     pub fn finish(mut self) -> std::io::Result<W> {
-        let trailer = BackupTrailer {
-            entry_count: self.count,
-            crc32c: self.crc,
-        };
+        let trailer = BackupTrailer { entry_count: self.count, crc32c: self.crc };
         self.buf.clear();
-        let _ = JournalEntry {
-            sequence_number: 0,
-            entry: Some(Entry::BackupTrailer(trailer)),
-        }
-        .encode_length_delimited(&mut self.buf);
+        let _ = JournalEntry { sequence_number: 0, entry: Some(Entry::BackupTrailer(trailer)) }
+            .encode_length_delimited(&mut self.buf);
         self.gz.write_all(&self.buf)?;
         self.gz.finish()
     }
@@ -136,12 +117,7 @@ fn read_varint(r: &mut impl Read, name: &str, index: u64) -> Result<Option<u64>,
         let mut b = [0u8; 1];
         match r.read(&mut b) {
             Ok(0) if i == 0 => return Ok(None),
-            Ok(0) => {
-                return Err(BackupError::Truncated {
-                    name: name.into(),
-                    entries: index,
-                })
-            }
+            Ok(0) => return Err(BackupError::Truncated { name: name.into(), entries: index }),
             Ok(_) => {}
             Err(e) => return Err(stream_err(name, index, e)),
         }
@@ -150,31 +126,16 @@ fn read_varint(r: &mut impl Read, name: &str, index: u64) -> Result<Option<u64>,
             return Ok(Some(v));
         }
     }
-    Err(BackupError::Damaged {
-        name: name.into(),
-        index,
-        reason: "malformed record length".into(),
-    })
+    Err(BackupError::Damaged { name: name.into(), index, reason: "malformed record length".into() })
 }
 
 fn stream_err(name: &str, index: u64, e: std::io::Error) -> BackupError {
     match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => BackupError::Truncated {
-            name: name.into(),
-            entries: index,
-        },
+        std::io::ErrorKind::UnexpectedEof => BackupError::Truncated { name: name.into(), entries: index },
         std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
-            BackupError::Damaged {
-                name: name.into(),
-                index,
-                reason: format!("gzip stream: {e}"),
-            }
+            BackupError::Damaged { name: name.into(), index, reason: format!("gzip stream: {e}") }
         }
-        _ => BackupError::Io {
-            op: "read",
-            name: name.into(),
-            source: e,
-        },
+        _ => BackupError::Io { op: "read", name: name.into(), source: e },
     }
 }
 
@@ -203,70 +164,41 @@ pub fn read_backup(
         };
         let Some(len) = len else {
             return match header {
-                None => Err(BackupError::NotABackup {
-                    name: name.into(),
-                    reason: "the file is empty".into(),
-                }),
-                Some(_) => Err(BackupError::Truncated {
-                    name: name.into(),
-                    entries: index,
-                }),
+                None => Err(BackupError::NotABackup { name: name.into(), reason: "the file is empty".into() }),
+                Some(_) => Err(BackupError::Truncated { name: name.into(), entries: index }),
             };
         };
         if len > (256 << 20) {
-            return Err(BackupError::Damaged {
-                name: name.into(),
-                index,
-                reason: format!("record of {len} bytes"),
-            });
+            return Err(BackupError::Damaged { name: name.into(), index, reason: format!("record of {len} bytes") });
         }
         buf.clear();
         prost::encoding::encode_varint(len, &mut buf);
         let start = buf.len();
         buf.resize(start + len as usize, 0);
-        r.read_exact(&mut buf[start..])
-            .map_err(|e| stream_err(name, index, e))?;
+        r.read_exact(&mut buf[start..]).map_err(|e| stream_err(name, index, e))?;
         let entry = JournalEntry::decode(&buf[start..]).map_err(|e| {
             if header.is_none() {
-                BackupError::NotABackup {
-                    name: name.into(),
-                    reason: format!("the first record does not decode ({e})"),
-                }
+                BackupError::NotABackup { name: name.into(), reason: format!("the first record does not decode ({e})") }
             } else {
-                BackupError::Damaged {
-                    name: name.into(),
-                    index,
-                    reason: format!("does not decode: {e}"),
-                }
+                BackupError::Damaged { name: name.into(), index, reason: format!("does not decode: {e}") }
             }
         })?;
         match entry.entry {
             Some(Entry::BackupHeader(h)) if header.is_none() => {
-                if !(MIN_JOURNAL_FORMAT_VERSION..=JOURNAL_FORMAT_VERSION)
-                    .contains(&h.format_version)
-                {
-                    return Err(BackupError::IncompatibleVersion {
-                        name: name.into(),
-                        found: h.format_version,
-                    });
+                if !(MIN_JOURNAL_FORMAT_VERSION..=JOURNAL_FORMAT_VERSION).contains(&h.format_version) {
+                    return Err(BackupError::IncompatibleVersion { name: name.into(), found: h.format_version });
                 }
                 header = Some(h);
             }
             _ if header.is_none() => {
-                return Err(BackupError::NotABackup {
-                    name: name.into(),
-                    reason: "it has no backup header".into(),
-                })
+                return Err(BackupError::NotABackup { name: name.into(), reason: "it has no backup header".into() })
             }
             Some(Entry::BackupTrailer(t)) => {
                 if t.entry_count as u64 != index {
                     return Err(BackupError::Damaged {
                         name: name.into(),
                         index,
-                        reason: format!(
-                            "the trailer counts {} entries, the file holds {index}",
-                            t.entry_count
-                        ),
+                        reason: format!("the trailer counts {} entries, the file holds {index}", t.entry_count),
                     });
                 }
                 if t.crc32c != crc {
@@ -278,8 +210,7 @@ pub fn read_backup(
                 }
                 // Reading to the end also checks gzip's own footer (CRC32 and length).
                 let mut rest = Vec::new();
-                r.read_to_end(&mut rest)
-                    .map_err(|e| stream_err(name, index, e))?;
+                r.read_to_end(&mut rest).map_err(|e| stream_err(name, index, e))?;
                 if !rest.is_empty() {
                     return Err(BackupError::Damaged {
                         name: name.into(),
@@ -287,31 +218,20 @@ pub fn read_backup(
                         reason: "data after the trailer".into(),
                     });
                 }
-                return Ok(BackupInfo {
-                    header: header.unwrap_or_default(),
-                    entries: index,
-                });
+                return Ok(BackupInfo { header: header.unwrap_or_default(), entries: index });
             }
-            None => return Err(BackupError::Damaged {
-                name: name.into(),
-                index,
-                reason:
-                    "an entry of a kind this version does not know (written by a newer version?)"
-                        .into(),
-            }),
-            Some(Entry::BackupHeader(_)) => {
+            None => {
                 return Err(BackupError::Damaged {
                     name: name.into(),
                     index,
-                    reason: "a second header".into(),
+                    reason: "an entry of a kind this version does not know (written by a newer version?)".into(),
                 })
             }
+            Some(Entry::BackupHeader(_)) => {
+                return Err(BackupError::Damaged { name: name.into(), index, reason: "a second header".into() })
+            }
             Some(_) => {
-                apply(index, entry).map_err(|reason| BackupError::Apply {
-                    name: name.into(),
-                    index,
-                    reason,
-                })?;
+                apply(index, entry).map_err(|reason| BackupError::Apply { name: name.into(), index, reason })?;
                 index += 1;
             }
         }
@@ -330,11 +250,7 @@ pub fn backup_file_name(time_ms: i64) -> String {
 pub fn backup_time_of(name: &str) -> Option<i64> {
     let rest = name.strip_prefix("alluxio-backup-")?.strip_suffix(".gz")?;
     let parts: Vec<&str> = rest.split('-').collect();
-    if parts.len() != 4
-        || !parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if parts.len() != 4 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
     parts[3].parse().ok()
@@ -363,9 +279,7 @@ mod tests {
     fn entry(i: usize) -> JournalEntry {
         JournalEntry {
             sequence_number: 0,
-            entry: Some(Entry::ClusterInfo(ClusterInfoEntry {
-                cluster_id: format!("c{i}-{}", "z".repeat(i % 50)),
-            })),
+            entry: Some(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: format!("c{i}-{}", "z".repeat(i % 50)) })),
         }
     }
 
@@ -380,18 +294,9 @@ mod tests {
     #[test]
     fn names_follow_alluxio() {
         assert_eq!(backup_file_name(0), "alluxio-backup-1970-01-01-0.gz");
-        assert_eq!(
-            backup_file_name(1_795_632_229_485),
-            "alluxio-backup-2026-11-25-1795632229485.gz"
-        );
-        assert_eq!(
-            backup_time_of("alluxio-backup-2026-11-25-1795632229485.gz"),
-            Some(1_795_632_229_485)
-        );
-        assert_eq!(
-            backup_time_of("alluxio-backup-2026-11-25-1795632229485.gz.complete"),
-            None
-        );
+        assert_eq!(backup_file_name(1_795_632_229_485), "alluxio-backup-2026-11-25-1795632229485.gz");
+        assert_eq!(backup_time_of("alluxio-backup-2026-11-25-1795632229485.gz"), Some(1_795_632_229_485));
+        assert_eq!(backup_time_of("alluxio-backup-2026-11-25-1795632229485.gz.complete"), None);
     }
 
     #[test]
@@ -403,16 +308,10 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(
-            (info.entries, seen, info.header.cluster_id.as_str()),
-            (100, 100, "cid")
-        );
+        assert_eq!((info.entries, seen, info.header.cluster_id.as_str()), (100, 100, "cid"));
         // Truncated anywhere: an error, never Ok.
         for cut in [10, data.len() / 2, data.len() - 5] {
-            assert!(
-                read_backup(&data[..cut], "b", |_, _| Ok(())).is_err(),
-                "cut at {cut}"
-            );
+            assert!(read_backup(&data[..cut], "b", |_, _| Ok(())).is_err(), "cut at {cut}");
         }
         assert!(matches!(
             read_backup(&b"garbage"[..], "b", |_, _| Ok(())),

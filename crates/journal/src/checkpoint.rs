@@ -29,16 +29,8 @@ impl CheckpointWriter {
         let tmp = dir.join(format!("checkpoint-{end:x}-{}", std::process::id()));
         let file = File::create(&tmp).map_err(io("create", &tmp))?;
         let mut out = BufWriter::with_capacity(4 << 20, file);
-        out.write_all(&encode_header(FileKind::Checkpoint, end))
-            .map_err(io("write", &tmp))?;
-        Ok(CheckpointWriter {
-            layout: layout.clone(),
-            end,
-            tmp,
-            out,
-            buf: Vec::with_capacity(4096),
-            count: 0,
-        })
+        out.write_all(&encode_header(FileKind::Checkpoint, end)).map_err(io("write", &tmp))?;
+        Ok(CheckpointWriter { layout: layout.clone(), end, tmp, out, buf: Vec::with_capacity(4096), count: 0 })
     }
 
     /// Adds one state entry.
@@ -46,9 +38,7 @@ impl CheckpointWriter {
         self.buf.clear();
         encode_record(entry, &mut self.buf);
         self.count += 1;
-        self.out
-            .write_all(&self.buf)
-            .map_err(io("write", &self.tmp))
+        self.out.write_all(&self.buf).map_err(io("write", &self.tmp))
     }
 
     /// Number of entries appended so far.
@@ -61,21 +51,13 @@ impl CheckpointWriter {
     pub fn finish(mut self) -> Result<PathBuf, JournalError> {
         let trailer = JournalEntry {
             sequence_number: 0,
-            entry: Some(Entry::BackupTrailer(BackupTrailer {
-                entry_count: self.count,
-                crc32c: 0,
-            })),
+            entry: Some(Entry::BackupTrailer(BackupTrailer { entry_count: self.count, crc32c: 0 })),
         };
         self.buf.clear();
         encode_record(&trailer, &mut self.buf);
-        self.out
-            .write_all(&self.buf)
-            .map_err(io("write", &self.tmp))?;
+        self.out.write_all(&self.buf).map_err(io("write", &self.tmp))?;
         self.out.flush().map_err(io("write", &self.tmp))?;
-        self.out
-            .get_ref()
-            .sync_all()
-            .map_err(io("sync", &self.tmp))?;
+        self.out.get_ref().sync_all().map_err(io("sync", &self.tmp))?;
         let dir = self.layout.checkpoints_dir();
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let dst = dir.join(range_name(0, self.end));

@@ -13,39 +13,29 @@ then start it with `alluxio-start.sh -i <backup> all` (see the Upgrading page)";
 #[non_exhaustive]
 pub enum JournalError {
     #[error("journal I/O error: cannot {op} {path}: {source}")]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { op: &'static str, path: PathBuf, source: std::io::Error },
     #[error("Journal {folder} has not been formatted! Run `alluxio format` (or `alluxio formatJournal`) before starting the master")]
     Unformatted { folder: PathBuf },
-    #[error("journal file {file} is corrupt at byte offset {offset}: {reason}. The master will not start on a \
+    #[error(
+        "journal file {file} is corrupt at byte offset {offset}: {reason}. The master will not start on a \
              damaged journal; restore the latest backup into a formatted journal (`alluxio format`, then \
-             `alluxio-start.sh -i <backup> all`), or move the file aside if you accept losing its entries")]
-    Corrupt {
-        file: PathBuf,
-        offset: u64,
-        reason: String,
-    },
-    #[error("{file} has journal format version {found}, but this alluxio-rs {VERSION} reads format versions \
-             {MIN_JOURNAL_FORMAT_VERSION} to {JOURNAL_FORMAT_VERSION}. {UPGRADE_PROCEDURE}")]
+             `alluxio-start.sh -i <backup> all`), or move the file aside if you accept losing its entries"
+    )]
+    Corrupt { file: PathBuf, offset: u64, reason: String },
+    #[error(
+        "{file} has journal format version {found}, but this alluxio-rs {VERSION} reads format versions \
+             {MIN_JOURNAL_FORMAT_VERSION} to {JOURNAL_FORMAT_VERSION}. {UPGRADE_PROCEDURE}"
+    )]
     IncompatibleVersion { file: PathBuf, found: u32 },
     #[error("{folder} holds a journal written by {writer}, which alluxio-rs cannot read. {UPGRADE_PROCEDURE}")]
     Foreign { folder: PathBuf, writer: String },
     #[error("journal file {file}: expected entry with sequence number {expected}, found {found}: entries are missing")]
-    SequenceGap {
-        file: PathBuf,
-        expected: i64,
-        found: i64,
-    },
-    #[error("journal file {file} at byte offset {offset}: entry {sequence} is of a kind this alluxio-rs {VERSION} \
-             does not know (written by a newer version?). {UPGRADE_PROCEDURE}")]
-    UnknownEntry {
-        file: PathBuf,
-        offset: u64,
-        sequence: i64,
-    },
+    SequenceGap { file: PathBuf, expected: i64, found: i64 },
+    #[error(
+        "journal file {file} at byte offset {offset}: entry {sequence} is of a kind this alluxio-rs {VERSION} \
+             does not know (written by a newer version?). {UPGRADE_PROCEDURE}"
+    )]
+    UnknownEntry { file: PathBuf, offset: u64, sequence: i64 },
     #[error("the journal writer has failed earlier ({0}); the master must restart to recover from the journal")]
     WriterFailed(String),
     #[error("the journal is closed")]
@@ -68,10 +58,7 @@ impl HasCode for JournalError {
     }
 }
 
-pub(crate) fn io(
-    op: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(std::io::Error) -> JournalError {
+pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> JournalError {
     let path = path.into();
     move |source| JournalError::Io { op, path, source }
 }

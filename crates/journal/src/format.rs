@@ -52,11 +52,7 @@ pub fn encode_header(kind: FileKind, start_sequence: i64) -> [u8; HEADER_LEN] {
 
 /// Decodes and checks a header: magic, CRC and a format version this build reads.
 pub fn decode_header(file: &Path, bytes: &[u8]) -> Result<Header, JournalError> {
-    let corrupt = |reason: &str| JournalError::Corrupt {
-        file: file.into(),
-        offset: 0,
-        reason: reason.into(),
-    };
+    let corrupt = |reason: &str| JournalError::Corrupt { file: file.into(), offset: 0, reason: reason.into() };
     if bytes.len() < HEADER_LEN {
         return Err(corrupt("the file is shorter than a journal header"));
     }
@@ -69,10 +65,7 @@ pub fn decode_header(file: &Path, bytes: &[u8]) -> Result<Header, JournalError> 
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
     if !(MIN_JOURNAL_FORMAT_VERSION..=JOURNAL_FORMAT_VERSION).contains(&version) {
-        return Err(JournalError::IncompatibleVersion {
-            file: file.into(),
-            found: version,
-        });
+        return Err(JournalError::IncompatibleVersion { file: file.into(), found: version });
     }
     let kind = match u32::from_le_bytes(bytes[12..16].try_into().unwrap_or_default()) {
         1 => FileKind::Log,
@@ -80,11 +73,7 @@ pub fn decode_header(file: &Path, bytes: &[u8]) -> Result<Header, JournalError> 
         k => return Err(corrupt(&format!("unknown file kind {k}"))),
     };
     let start_sequence = i64::from_le_bytes(bytes[16..24].try_into().unwrap_or_default());
-    Ok(Header {
-        version,
-        kind,
-        start_sequence,
-    })
+    Ok(Header { version, kind, start_sequence })
 }
 
 /// Appends one framed record holding `entry` to `out`.
@@ -121,25 +110,15 @@ pub fn read_records(
     while off < data.len() {
         let rest = &data[off..];
         if rest.len() < RECORD_HEADER_LEN {
-            return Ok(Some(Damage::TornTail {
-                offset: off as u64,
-                reason: "incomplete record header".into(),
-            }));
+            return Ok(Some(Damage::TornTail { offset: off as u64, reason: "incomplete record header".into() }));
         }
         let len = u32::from_le_bytes(rest[..4].try_into().unwrap_or_default());
         let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap_or_default());
         if len == 0 && crc == 0 && rest.iter().all(|&b| b == 0) {
-            return Ok(Some(Damage::TornTail {
-                offset: off as u64,
-                reason: "zero-filled tail".into(),
-            }));
+            return Ok(Some(Damage::TornTail { offset: off as u64, reason: "zero-filled tail".into() }));
         }
         if len > MAX_RECORD_LEN {
-            return Ok(Some(classify(
-                off,
-                rest,
-                format!("record length {len} is implausible"),
-            )));
+            return Ok(Some(classify(off, rest, format!("record length {len} is implausible"))));
         }
         let end = RECORD_HEADER_LEN + len as usize;
         if end > rest.len() {
@@ -153,15 +132,9 @@ pub fn read_records(
             // A bad checksum on the very last record is a torn write; anywhere else it is corruption.
             let reason = "record checksum mismatch".to_owned();
             return Ok(Some(if end == rest.len() {
-                Damage::TornTail {
-                    offset: off as u64,
-                    reason,
-                }
+                Damage::TornTail { offset: off as u64, reason }
             } else {
-                Damage::Corrupt {
-                    offset: off as u64,
-                    reason,
-                }
+                Damage::Corrupt { offset: off as u64, reason }
             }));
         }
         let entry = JournalEntry::decode(payload).map_err(|e| JournalError::Corrupt {
@@ -186,15 +159,9 @@ fn classify(off: usize, rest: &[u8], reason: String) -> Damage {
     // A garbled length with nothing plausible after it is a torn tail when what follows is
     // too short to hold a whole record anyway.
     if rest.len() < 64 {
-        Damage::TornTail {
-            offset: off as u64,
-            reason,
-        }
+        Damage::TornTail { offset: off as u64, reason }
     } else {
-        Damage::Corrupt {
-            offset: off as u64,
-            reason,
-        }
+        Damage::Corrupt { offset: off as u64, reason }
     }
 }
 
@@ -206,9 +173,7 @@ mod tests {
     fn entry(seq: i64) -> JournalEntry {
         JournalEntry {
             sequence_number: seq,
-            entry: Some(Entry::ClusterInfo(ClusterInfoEntry {
-                cluster_id: format!("c{seq}"),
-            })),
+            entry: Some(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: format!("c{seq}") })),
         }
     }
 

@@ -52,9 +52,7 @@ fn parse_range(name: &str) -> Option<(i64, i64)> {
 
 impl Layout {
     pub fn new(folder: impl Into<PathBuf>) -> Self {
-        Layout {
-            folder: folder.into(),
-        }
+        Layout { folder: folder.into() }
     }
 
     pub fn version_dir(&self) -> PathBuf {
@@ -73,19 +71,13 @@ impl Layout {
     /// Whether `alluxio format` has run on this folder.
     pub fn is_formatted(&self) -> bool {
         fs::read_dir(&self.folder)
-            .map(|rd| {
-                rd.flatten()
-                    .any(|e| e.file_name().to_string_lossy().starts_with(FORMAT_PREFIX))
-            })
+            .map(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with(FORMAT_PREFIX)))
             .unwrap_or(false)
     }
 
     /// Refuses folders this build cannot read: Alluxio (Java) layouts and newer layout versions.
     pub fn check_foreign(&self) -> Result<(), JournalError> {
-        let foreign = |writer: &str| JournalError::Foreign {
-            folder: self.folder.clone(),
-            writer: writer.into(),
-        };
+        let foreign = |writer: &str| JournalError::Foreign { folder: self.folder.clone(), writer: writer.into() };
         for master in ["FileSystemMaster", "BlockMaster", "MetaMaster"] {
             if self.folder.join(master).is_dir() {
                 return Err(foreign("Alluxio (Java), UFS journal"));
@@ -99,9 +91,7 @@ impl Layout {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if let Some(n) = name.strip_prefix('v').and_then(|n| n.parse::<u32>().ok()) {
                     if n != 1 && e.path().is_dir() {
-                        return Err(foreign(&format!(
-                            "an alluxio-rs version with journal layout v{n}"
-                        )));
+                        return Err(foreign(&format!("an alluxio-rs version with journal layout v{n}")));
                     }
                 }
             }
@@ -112,27 +102,16 @@ impl Layout {
     /// Wipes the folder and marks it formatted. Never touches anything outside it.
     pub fn format(&self) -> Result<(), JournalError> {
         if self.folder.exists() {
-            for e in fs::read_dir(&self.folder)
-                .map_err(io("list", &self.folder))?
-                .flatten()
-            {
+            for e in fs::read_dir(&self.folder).map_err(io("list", &self.folder))?.flatten() {
                 let p = e.path();
-                let r = if p.is_dir() {
-                    fs::remove_dir_all(&p)
-                } else {
-                    fs::remove_file(&p)
-                };
+                let r = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
                 r.map_err(io("delete", &p))?;
             }
         }
         fs::create_dir_all(self.logs_dir()).map_err(io("create", self.logs_dir()))?;
         fs::create_dir_all(self.checkpoints_dir()).map_err(io("create", self.checkpoints_dir()))?;
-        let marker = self
-            .folder
-            .join(format!("{FORMAT_PREFIX}{}", alluxio_common::now_ms()));
-        fs::File::create(&marker)
-            .and_then(|f| f.sync_all())
-            .map_err(io("create", &marker))?;
+        let marker = self.folder.join(format!("{FORMAT_PREFIX}{}", alluxio_common::now_ms()));
+        fs::File::create(&marker).and_then(|f| f.sync_all()).map_err(io("create", &marker))?;
         sync_dir(&self.version_dir())?;
         sync_dir(&self.folder)?;
         Ok(())
@@ -146,11 +125,7 @@ impl Layout {
             Ok(rd) => {
                 for e in rd.flatten() {
                     if let Some((start, end)) = parse_range(&e.file_name().to_string_lossy()) {
-                        out.push(SegmentFile {
-                            path: e.path(),
-                            start,
-                            end,
-                        });
+                        out.push(SegmentFile { path: e.path(), start, end });
                     }
                 }
             }
@@ -197,9 +172,7 @@ impl Layout {
 
 /// Makes a directory's entries (creations, renames, deletions) durable.
 pub fn sync_dir(dir: &Path) -> Result<(), JournalError> {
-    fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(io("sync directory", dir))
+    fs::File::open(dir).and_then(|f| f.sync_all()).map_err(io("sync directory", dir))
 }
 
 #[cfg(test)]
@@ -210,10 +183,7 @@ mod tests {
     fn names_round_trip() {
         assert_eq!(range_name(0, 16), "0x0-0x10");
         assert_eq!(parse_range("0x0-0x10"), Some((0, 16)));
-        assert_eq!(
-            parse_range(&range_name(5, IN_PROGRESS_END)),
-            Some((5, IN_PROGRESS_END))
-        );
+        assert_eq!(parse_range(&range_name(5, IN_PROGRESS_END)), Some((5, IN_PROGRESS_END)));
         assert_eq!(parse_range("junk"), None);
     }
 
@@ -227,10 +197,6 @@ mod tests {
         assert!(l.is_empty().unwrap());
         l.check_foreign().unwrap();
         fs::create_dir_all(l.folder.join("FileSystemMaster/v1")).unwrap();
-        assert!(l
-            .check_foreign()
-            .unwrap_err()
-            .to_string()
-            .contains("Alluxio (Java)"));
+        assert!(l.check_foreign().unwrap_err().to_string().contains("Alluxio (Java)"));
     }
 }

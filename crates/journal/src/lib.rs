@@ -72,8 +72,7 @@ pub struct NoopJournal {
 
 impl Journal for NoopJournal {
     fn append(&self, entries: Vec<JournalEntry>) -> Ticket {
-        self.next
-            .fetch_add(entries.len() as i64, std::sync::atomic::Ordering::SeqCst);
+        self.next.fetch_add(entries.len() as i64, std::sync::atomic::Ordering::SeqCst);
         Ticket::ready(Ok(()))
     }
     fn next_sequence(&self) -> i64 {

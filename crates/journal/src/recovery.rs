@@ -39,9 +39,7 @@ pub fn recover(
 ) -> Result<Recovered, JournalError> {
     layout.check_foreign()?;
     if !layout.is_formatted() {
-        return Err(JournalError::Unformatted {
-            folder: layout.folder.clone(),
-        });
+        return Err(JournalError::Unformatted { folder: layout.folder.clone() });
     }
     let mut rec = Recovered::default();
     let mut next = 0i64;
@@ -83,11 +81,7 @@ pub fn recover(
                 return Ok(());
             }
             if seq > next {
-                return Err(JournalError::SequenceGap {
-                    file: seg.path.clone(),
-                    expected: next,
-                    found: seq,
-                });
+                return Err(JournalError::SequenceGap { file: seg.path.clone(), expected: next, found: seq });
             }
             apply(Origin::Log, entry)?;
             rec.log_entries += 1;
@@ -102,36 +96,23 @@ pub fn recover(
                      the entries before it are intact",
                     seg.path.display()
                 );
-                let f = fs::OpenOptions::new()
-                    .write(true)
-                    .open(&seg.path)
-                    .map_err(io("open", &seg.path))?;
-                f.set_len(offset)
-                    .and_then(|_| f.sync_all())
-                    .map_err(io("truncate", &seg.path))?;
+                let f = fs::OpenOptions::new().write(true).open(&seg.path).map_err(io("open", &seg.path))?;
+                f.set_len(offset).and_then(|_| f.sync_all()).map_err(io("truncate", &seg.path))?;
                 rec.cut_tail = Some((seg.path.display().to_string(), offset));
             }
-            Some(Damage::TornTail { offset, reason })
-            | Some(Damage::Corrupt { offset, reason }) => {
-                return Err(JournalError::Corrupt {
-                    file: seg.path.clone(),
-                    offset,
-                    reason,
-                });
+            Some(Damage::TornTail { offset, reason }) | Some(Damage::Corrupt { offset, reason }) => {
+                return Err(JournalError::Corrupt { file: seg.path.clone(), offset, reason });
             }
         }
     }
     // Finish in-progress segments so the new writer starts a fresh one.
     for seg in layout.segments()?.into_iter().filter(|s| s.in_progress()) {
-        let data_len = fs::metadata(&seg.path)
-            .map_err(io("stat", &seg.path))?
-            .len();
+        let data_len = fs::metadata(&seg.path).map_err(io("stat", &seg.path))?.len();
         let dir = layout.logs_dir();
         if data_len <= HEADER_LEN as u64 || next <= seg.start {
             fs::remove_file(&seg.path).map_err(io("delete", &seg.path))?;
         } else {
-            fs::rename(&seg.path, dir.join(range_name(seg.start, next)))
-                .map_err(io("rename", &seg.path))?;
+            fs::rename(&seg.path, dir.join(range_name(seg.start, next))).map_err(io("rename", &seg.path))?;
         }
         sync_dir(&dir)?;
     }
@@ -148,11 +129,7 @@ pub fn read_checkpoint(
     let data = fs::read(path).map_err(io("read", path))?;
     let header = decode_header(path, &data)?;
     if header.kind != FileKind::Checkpoint {
-        return Err(JournalError::Corrupt {
-            file: path.into(),
-            offset: 0,
-            reason: "not a checkpoint file".into(),
-        });
+        return Err(JournalError::Corrupt { file: path.into(), offset: 0, reason: "not a checkpoint file".into() });
     }
     let mut count = 0u64;
     let mut trailer = None;
@@ -172,11 +149,7 @@ pub fn read_checkpoint(
         apply(e)
     })?;
     if let Some(Damage::TornTail { offset, reason } | Damage::Corrupt { offset, reason }) = damage {
-        return Err(JournalError::Corrupt {
-            file: path.into(),
-            offset,
-            reason,
-        });
+        return Err(JournalError::Corrupt { file: path.into(), offset, reason });
     }
     match trailer {
         Some(n) if n as u64 == count => Ok(count),
@@ -202,9 +175,7 @@ pub fn read_only(
 ) -> Result<(), JournalError> {
     layout.check_foreign()?;
     if !layout.is_formatted() {
-        return Err(JournalError::Unformatted {
-            folder: layout.folder.clone(),
-        });
+        return Err(JournalError::Unformatted { folder: layout.folder.clone() });
     }
     if let Some((_, path)) = layout.checkpoints()?.pop() {
         read_checkpoint(&path, |e| {

@@ -40,9 +40,7 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions {
-            max_segment_bytes: 10 << 20,
-        }
+        WriterOptions { max_segment_bytes: 10 << 20 }
     }
 }
 
@@ -68,23 +66,12 @@ impl Segment {
         let dir = layout.logs_dir();
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join(range_name(start, IN_PROGRESS_END));
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&path)
-            .map_err(io("create", &path))?;
-        file.write_all(&encode_header(FileKind::Log, start))
-            .map_err(io("write", &path))?;
+        let mut file =
+            OpenOptions::new().create(true).truncate(true).write(true).open(&path).map_err(io("create", &path))?;
+        file.write_all(&encode_header(FileKind::Log, start)).map_err(io("write", &path))?;
         file.sync_all().map_err(io("sync", &path))?;
         sync_dir(&dir)?;
-        Ok(Segment {
-            file,
-            path,
-            start,
-            next: start,
-            bytes: HEADER_LEN as u64,
-        })
+        Ok(Segment { file, path, start, next: start, bytes: HEADER_LEN as u64 })
     }
 
     /// Renames the segment to its final range, or deletes it when it holds no entry.
@@ -103,11 +90,7 @@ impl Segment {
 
 impl LocalJournal {
     /// Starts writing after recovery: `next_sequence` is the first sequence number to assign.
-    pub fn start(
-        layout: Layout,
-        next_sequence: i64,
-        opts: WriterOptions,
-    ) -> Result<Self, JournalError> {
+    pub fn start(layout: Layout, next_sequence: i64, opts: WriterOptions) -> Result<Self, JournalError> {
         let segment = Segment::create(&layout, next_sequence)?;
         let (tx, rx) = mpsc::channel();
         let failed = Arc::new(Mutex::new(None));
@@ -117,13 +100,7 @@ impl LocalJournal {
             .name("journal-writer".into())
             .spawn(move || run(l2, segment, rx, f2, opts))
             .map_err(io("spawn writer thread for", &layout.folder))?;
-        Ok(LocalJournal {
-            layout,
-            tx,
-            next: AtomicI64::new(next_sequence),
-            failed,
-            thread: Mutex::new(Some(thread)),
-        })
+        Ok(LocalJournal { layout, tx, next: AtomicI64::new(next_sequence), failed, thread: Mutex::new(Some(thread)) })
     }
 
     /// The folder layout.
@@ -234,9 +211,7 @@ fn run(
             }
             Err(why) => {
                 if failed.lock().is_none() {
-                    tracing::error!(
-                        "journal write failed, no more metadata changes are accepted: {why}"
-                    );
+                    tracing::error!("journal write failed, no more metadata changes are accepted: {why}");
                     *failed.lock() = Some(why.clone());
                 }
                 for w in waiters.drain(..) {
@@ -248,10 +223,7 @@ fn run(
         if failed.lock().is_some() {
             continue;
         }
-        if (rotate || segment.bytes >= opts.max_segment_bytes)
-            && !shutdown
-            && segment.next > segment.start
-        {
+        if (rotate || segment.bytes >= opts.max_segment_bytes) && !shutdown && segment.next > segment.start {
             let next = segment.next;
             let old = std::mem::replace(
                 &mut segment,

@@ -3,9 +3,7 @@
 //! continue after it.
 
 use alluxio_journal::checkpoint::CheckpointWriter;
-use alluxio_journal::{
-    recover, Journal, JournalError, Layout, LocalJournal, Origin, WriterOptions,
-};
+use alluxio_journal::{recover, Journal, JournalError, Layout, LocalJournal, Origin, WriterOptions};
 use alluxio_proto::journal::{journal_entry::Entry, ClusterInfoEntry, JournalEntry};
 use proptest::prelude::*;
 
@@ -36,17 +34,8 @@ fn replay(layout: &Layout) -> (Vec<String>, alluxio_journal::Recovered) {
 }
 
 fn write(layout: &Layout, start: i64, tags: std::ops::Range<usize>, seg: u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let j = LocalJournal::start(
-        layout.clone(),
-        start,
-        WriterOptions {
-            max_segment_bytes: seg,
-        },
-    )
-    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let j = LocalJournal::start(layout.clone(), start, WriterOptions { max_segment_bytes: seg }).unwrap();
     rt.block_on(async {
         for t in tags {
             j.append(vec![entry(t)]).wait().await.unwrap();
@@ -79,10 +68,7 @@ fn entries_survive_restart_across_segments_and_checkpoints() {
     let mut cp = CheckpointWriter::create(&l, 50).unwrap();
     cp.append(&entry(1000)).unwrap();
     cp.finish().unwrap();
-    assert!(
-        l.segments().unwrap().is_empty(),
-        "segments covered by the checkpoint are deleted"
-    );
+    assert!(l.segments().unwrap().is_empty(), "segments covered by the checkpoint are deleted");
     write(&l, 50, 50..60, 512);
     let mut origins = Vec::new();
     let rec = recover(&l, |o, e| {
@@ -109,10 +95,7 @@ fn corruption_in_the_middle_names_file_and_offset() {
     let e = recover(&l, |_, _| Ok(())).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, JournalError::Corrupt { .. }), "{msg}");
-    assert!(
-        msg.contains(&seg.path.display().to_string()) && msg.contains("offset"),
-        "{msg}"
-    );
+    assert!(msg.contains(&seg.path.display().to_string()) && msg.contains("offset"), "{msg}");
 }
 
 proptest! {

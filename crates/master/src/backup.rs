@@ -121,34 +121,22 @@ pub async fn start_backup(
         status
     });
     if wait {
-        task.await
-            .map_err(|e| MasterError::Internal(format!("backup task failed: {e}")))
+        task.await.map_err(|e| MasterError::Internal(format!("backup task failed: {e}")))
     } else {
         Ok(running)
     }
 }
 
 /// Takes the snapshot and writes it; returns (URI, entry count).
-async fn write_backup(
-    master: &FileSystemMaster,
-    backups: &Backups,
-    req: &BackupRequest,
-) -> Result<(String, i64)> {
-    let dir = if req.directory.is_empty() {
-        backups.default_dir.clone()
-    } else {
-        req.directory.clone()
-    };
+async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &BackupRequest) -> Result<(String, i64)> {
+    let dir = if req.directory.is_empty() { backups.default_dir.clone() } else { req.directory.clone() };
     let now = alluxio_common::now_ms();
     let name = backup_file_name(now);
     let (entries, cluster_id) = {
         let ns = master.namespace();
         let mut v = Vec::with_capacity(ns.inode_count() + 16);
         ns.snapshot(|e| {
-            v.push(JournalEntry {
-                sequence_number: 0,
-                entry: Some(e),
-            });
+            v.push(JournalEntry { sequence_number: 0, entry: Some(e) });
             Ok(())
         })
         .map_err(MasterError::Internal)?;
@@ -166,20 +154,15 @@ async fn write_backup(
         let path = dir.join(&name);
         let p2 = path.clone();
         let processed = &backups.processed;
-        let count = tokio::task::block_in_place(|| {
-            write_local(&p2, &entries, &cluster_id, &host, now, processed)
-        })?;
+        let count = tokio::task::block_in_place(|| write_local(&p2, &entries, &cluster_id, &host, now, processed))?;
         return Ok((format!("file://{}", path.display()), count));
     }
-    let root = master
-        .mount_by_id(ROOT_MOUNT_ID)
-        .ok_or_else(|| MasterError::Internal("no root mount".into()))?;
+    let root = master.mount_by_id(ROOT_MOUNT_ID).ok_or_else(|| MasterError::Internal("no root mount".into()))?;
     let ufs = master.ufs_of(&root)?;
     let rel = format!("{}/{name}", dir.trim_matches('/'));
     let processed = &backups.processed;
     let bytes = tokio::task::block_in_place(|| -> Result<Vec<u8>> {
-        let mut w = BackupWriter::new(Vec::new(), &cluster_id, &host, now)
-            .map_err(|e| io_err("encode", &name, e))?;
+        let mut w = BackupWriter::new(Vec::new(), &cluster_id, &host, now).map_err(|e| io_err("encode", &name, e))?;
         for e in &entries {
             w.append(e).map_err(|e| io_err("encode", &name, e))?;
             processed.fetch_add(1, Ordering::Relaxed);
@@ -216,22 +199,12 @@ fn write_local(
     processed: &AtomicI64,
 ) -> Result<i64> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| io_err("create the directory of", &path.display().to_string(), e))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
+    std::fs::create_dir_all(dir).map_err(|e| io_err("create the directory of", &path.display().to_string(), e))?;
+    let tmp =
+        dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
     let result = (|| -> std::io::Result<()> {
         let f = std::fs::File::create(&tmp)?;
-        let mut w = BackupWriter::new(
-            std::io::BufWriter::with_capacity(4 << 20, f),
-            cluster,
-            host,
-            now,
-        )?;
+        let mut w = BackupWriter::new(std::io::BufWriter::with_capacity(4 << 20, f), cluster, host, now)?;
         for e in entries {
             w.append(e)?;
             processed.fetch_add(1, Ordering::Relaxed);
@@ -252,22 +225,12 @@ fn write_local(
 }
 
 /// Deletes backups in the root UFS directory beyond the newest `retain` (daily backups).
-pub async fn delete_old_backups(
-    master: &FileSystemMaster,
-    dir: &str,
-    retain: usize,
-) -> Result<usize> {
-    let root = master
-        .mount_by_id(ROOT_MOUNT_ID)
-        .ok_or_else(|| MasterError::Internal("no root mount".into()))?;
+pub async fn delete_old_backups(master: &FileSystemMaster, dir: &str, retain: usize) -> Result<usize> {
+    let root = master.mount_by_id(ROOT_MOUNT_ID).ok_or_else(|| MasterError::Internal("no root mount".into()))?;
     let ufs = master.ufs_of(&root)?;
     let rel = dir.trim_matches('/');
-    let mut backups: Vec<(i64, String)> = ufs
-        .list(rel)
-        .await?
-        .into_iter()
-        .filter_map(|s| backup_time_of(&s.name).map(|t| (t, s.name)))
-        .collect();
+    let mut backups: Vec<(i64, String)> =
+        ufs.list(rel).await?.into_iter().filter_map(|s| backup_time_of(&s.name).map(|t| (t, s.name))).collect();
     backups.sort();
     let excess = backups.len().saturating_sub(retain);
     for (_, name) in backups.iter().take(excess) {
@@ -289,11 +252,7 @@ pub fn ms_until(hh_mm: &str, now_ms: i64) -> Option<i64> {
     let day = 86_400_000;
     let target = (h * 60 + m) * 60_000;
     let into_day = now_ms.rem_euclid(day);
-    Some(if target > into_day {
-        target - into_day
-    } else {
-        target + day - into_day
-    })
+    Some(if target > into_day { target - into_day } else { target + day - into_day })
 }
 
 /// Reads a backup into a fresh namespace, all or nothing. `uri` is a local path (`file://` or
@@ -303,31 +262,22 @@ pub async fn restore_namespace(
     root_ufs: &str,
     root_options: &std::collections::BTreeMap<String, String>,
 ) -> Result<(Namespace, u64)> {
-    let local = uri
-        .strip_prefix("file://")
-        .map(str::to_owned)
-        .or_else(|| Path::new(uri).is_file().then(|| uri.to_owned()));
+    let local =
+        uri.strip_prefix("file://").map(str::to_owned).or_else(|| Path::new(uri).is_file().then(|| uri.to_owned()));
     let bytes = match local {
-        Some(p) => tokio::fs::read(&p)
-            .await
-            .map_err(|e| MasterError::NotFound {
-                path: format!("{p} (backup: {e})"),
-            })?,
+        Some(p) => {
+            tokio::fs::read(&p).await.map_err(|e| MasterError::NotFound { path: format!("{p} (backup: {e})") })?
+        }
         None => {
             let path = match uri.split_once("://") {
-                Some((_, rest)) => rest
-                    .find('/')
-                    .map(|i| rest[i..].to_owned())
-                    .unwrap_or_default(),
+                Some((_, rest)) => rest.find('/').map(|i| rest[i..].to_owned()).unwrap_or_default(),
                 None => uri.to_owned(),
             };
             let ufs = UnderFileSystem::open(root_ufs, root_options)?;
             let st = ufs
                 .stat(&path)
                 .await?
-                .ok_or_else(|| MasterError::NotFound {
-                    path: format!("{uri} (backup in the root UFS {root_ufs})"),
-                })?;
+                .ok_or_else(|| MasterError::NotFound { path: format!("{uri} (backup in the root UFS {root_ufs})") })?;
             ufs.read(&path, 0, st.length).await?.to_vec()
         }
     };
@@ -364,11 +314,7 @@ pub fn write_restored(layout: &alluxio_journal::Layout, ns: &Namespace) -> Resul
     let mut w = alluxio_journal::checkpoint::CheckpointWriter::create(layout, 0)?;
     let mut failure = None;
     ns.snapshot(|e| {
-        w.append(&JournalEntry {
-            sequence_number: 0,
-            entry: Some(e),
-        })
-        .map_err(|err| {
+        w.append(&JournalEntry { sequence_number: 0, entry: Some(e) }).map_err(|err| {
             failure = Some(err.to_string());
             String::new()
         })

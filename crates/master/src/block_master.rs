@@ -68,10 +68,7 @@ pub struct BlockMaster {
 
 impl BlockMaster {
     pub fn new(worker_timeout: Duration) -> Self {
-        BlockMaster {
-            state: Mutex::new(State::default()),
-            worker_timeout,
-        }
+        BlockMaster { state: Mutex::new(State::default()), worker_timeout }
     }
 
     /// The id of the worker at `address`: its old id if it was seen before, else a new one.
@@ -119,9 +116,7 @@ impl BlockMaster {
         version: String,
     ) -> bool {
         let mut s = self.state.lock();
-        let State {
-            workers, locations, ..
-        } = &mut *s;
+        let State { workers, locations, .. } = &mut *s;
         let Some(w) = workers.get_mut(&id) else {
             return false;
         };
@@ -162,9 +157,7 @@ impl BlockMaster {
         removed: &[i64],
     ) -> Option<WorkerCommands> {
         let mut s = self.state.lock();
-        let State {
-            workers, locations, ..
-        } = &mut *s;
+        let State { workers, locations, .. } = &mut *s;
         let w = workers.get_mut(&id)?;
         if !w.registered || w.lost {
             return None;
@@ -198,9 +191,7 @@ impl BlockMaster {
     /// A block written to a worker.
     pub fn commit(&self, worker: i64, block: i64, tier: &str, used_on_tier: i64) {
         let mut s = self.state.lock();
-        let State {
-            workers, locations, ..
-        } = &mut *s;
+        let State { workers, locations, .. } = &mut *s;
         if let Some(w) = workers.get_mut(&worker) {
             if w.blocks.insert(block, tier.to_owned()).is_none() {
                 locations.entry(block).or_default().push(worker);
@@ -213,9 +204,7 @@ impl BlockMaster {
     /// Removes blocks from every worker holding them (file deleted or freed).
     pub fn remove_blocks(&self, blocks: &[i64]) {
         let mut s = self.state.lock();
-        let State {
-            workers, locations, ..
-        } = &mut *s;
+        let State { workers, locations, .. } = &mut *s;
         for b in blocks {
             if let Some(ws) = locations.remove(b) {
                 for w in ws {
@@ -232,11 +221,7 @@ impl BlockMaster {
     pub fn remove_blocks_of_file(&self, file_id: i64) {
         let blocks: Vec<i64> = {
             let s = self.state.lock();
-            s.locations
-                .keys()
-                .filter(|b| alluxio_common::id::file_id_of_block(**b) == file_id)
-                .copied()
-                .collect()
+            s.locations.keys().filter(|b| alluxio_common::id::file_id_of_block(**b) == file_id).copied().collect()
         };
         self.remove_blocks(&blocks);
     }
@@ -244,9 +229,7 @@ impl BlockMaster {
     /// Tells the workers holding `blocks` to (not) protect them from eviction.
     pub fn set_protected(&self, blocks: &[i64], protect: bool) {
         let mut s = self.state.lock();
-        let State {
-            workers, locations, ..
-        } = &mut *s;
+        let State { workers, locations, .. } = &mut *s;
         for b in blocks {
             for w in locations.get(b).into_iter().flatten() {
                 if let Some(rec) = workers.get_mut(w) {
@@ -271,13 +254,7 @@ impl BlockMaster {
             .flatten()
             .filter_map(|w| s.workers.get(w))
             .filter(|w| !w.lost)
-            .map(|w| {
-                (
-                    w.id,
-                    w.address.clone(),
-                    w.blocks.get(&block).cloned().unwrap_or_default(),
-                )
-            })
+            .map(|w| (w.id, w.address.clone(), w.blocks.get(&block).cloned().unwrap_or_default()))
             .collect()
     }
 
@@ -289,12 +266,8 @@ impl BlockMaster {
             .map(|b| match s.locations.get(b) {
                 None => (false, false),
                 Some(ws) => {
-                    let mem = ws.iter().any(|w| {
-                        s.workers
-                            .get(w)
-                            .and_then(|r| r.blocks.get(b))
-                            .is_some_and(|t| t == "MEM")
-                    });
+                    let mem =
+                        ws.iter().any(|w| s.workers.get(w).and_then(|r| r.blocks.get(b)).is_some_and(|t| t == "MEM"));
                     (!ws.is_empty(), mem)
                 }
             })
@@ -304,9 +277,7 @@ impl BlockMaster {
     /// Marks workers silent for longer than the timeout as lost and forgets their blocks.
     pub fn detect_lost_workers(&self) -> Vec<WorkerNetAddress> {
         let mut s = self.state.lock();
-        let State {
-            workers, locations, ..
-        } = &mut *s;
+        let State { workers, locations, .. } = &mut *s;
         let mut lost = Vec::new();
         for w in workers.values_mut() {
             if w.registered && !w.lost && w.last_contact.elapsed() > self.worker_timeout {
@@ -328,23 +299,12 @@ impl BlockMaster {
 
     /// Live workers (registered, not lost) with their records.
     pub fn live_workers(&self) -> Vec<WorkerRecord> {
-        self.state
-            .lock()
-            .workers
-            .values()
-            .filter(|w| w.registered && !w.lost)
-            .cloned()
-            .collect()
+        self.state.lock().workers.values().filter(|w| w.registered && !w.lost).cloned().collect()
     }
 
     /// The address of a live worker by id.
     pub fn worker_address(&self, id: i64) -> Option<WorkerNetAddress> {
-        self.state
-            .lock()
-            .workers
-            .get(&id)
-            .filter(|w| !w.lost)
-            .map(|w| w.address.clone())
+        self.state.lock().workers.get(&id).filter(|w| !w.lost).map(|w| w.address.clone())
     }
 
     /// Worker reports for `fsadmin report capacity`.
@@ -357,11 +317,7 @@ impl BlockMaster {
                 id: w.id,
                 address: Some(w.address.clone()),
                 last_contact_sec: w.last_contact.elapsed().as_secs() as i32,
-                state: if w.lost {
-                    "Lost".into()
-                } else {
-                    "In Service".into()
-                },
+                state: if w.lost { "Lost".into() } else { "In Service".into() },
                 capacity_bytes: w.capacity.values().sum(),
                 used_bytes: w.used.values().sum(),
                 start_time_ms: w.start_time_ms,

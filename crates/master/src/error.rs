@@ -33,9 +33,7 @@ pub enum MasterError {
 
 impl MasterError {
     pub fn not_found(path: impl ToString) -> Self {
-        MasterError::NotFound {
-            path: path.to_string(),
-        }
+        MasterError::NotFound { path: path.to_string() }
     }
 }
 

@@ -18,9 +18,7 @@ use alluxio_common::{id, mode, now_ms, AlluxioPath};
 use alluxio_journal::checkpoint::CheckpointWriter;
 use alluxio_journal::{Journal, Layout};
 use alluxio_proto::grpc::file::{MountPointInfo, SetAttributePOptions};
-use alluxio_proto::grpc::{
-    BlockInfo, BlockLocation, FileBlockInfo, FileInfo, TtlAction, WritePType,
-};
+use alluxio_proto::grpc::{BlockInfo, BlockLocation, FileBlockInfo, FileInfo, TtlAction, WritePType};
 use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::*;
 use alluxio_ufs::{is_temp_name, UfsStatus, UnderFileSystem};
@@ -77,17 +75,11 @@ pub struct CreateFileOptions {
 }
 
 fn persists(w: WritePType) -> bool {
-    matches!(
-        w,
-        WritePType::CacheThrough | WritePType::Through | WritePType::AsyncThrough
-    )
+    matches!(w, WritePType::CacheThrough | WritePType::Through | WritePType::AsyncThrough)
 }
 
 fn entry(e: Entry) -> JournalEntry {
-    JournalEntry {
-        sequence_number: 0,
-        entry: Some(e),
-    }
+    JournalEntry { sequence_number: 0, entry: Some(e) }
 }
 
 /// The file-system master: namespace, mounts, and coordination with the block master.
@@ -145,11 +137,7 @@ impl FileSystemMaster {
 
     /// Applies entries and appends them to the journal under the caller's write lock.
     /// Returns the ticket to wait on and the inodes deletes removed.
-    fn commit(
-        &self,
-        ns: &mut Namespace,
-        entries: Vec<Entry>,
-    ) -> (alluxio_journal::Ticket, Vec<Inode>, Option<String>) {
+    fn commit(&self, ns: &mut Namespace, entries: Vec<Entry>) -> (alluxio_journal::Ticket, Vec<Inode>, Option<String>) {
         let mut removed = Vec::new();
         let mut applied = Vec::with_capacity(entries.len());
         let mut error = None;
@@ -169,24 +157,17 @@ impl FileSystemMaster {
     async fn durable(&self, ticket: alluxio_journal::Ticket, bug: Option<String>) -> Result<()> {
         if let Err(e) = ticket.wait().await {
             let _ = self.fatal.send(Some(e.to_string()));
-            return Err(MasterError::Unavailable(format!(
-                "metadata change not journaled: {e}"
-            )));
+            return Err(MasterError::Unavailable(format!("metadata change not journaled: {e}")));
         }
         if let Some(why) = bug {
-            return Err(MasterError::Internal(format!(
-                "inconsistent metadata change: {why}"
-            )));
+            return Err(MasterError::Internal(format!("inconsistent metadata change: {why}")));
         }
         self.maybe_checkpoint();
         Ok(())
     }
 
     /// One journaled change: apply + append under the lock, then wait.
-    async fn journaled(
-        &self,
-        build: impl FnOnce(&mut Namespace) -> Result<Vec<Entry>>,
-    ) -> Result<Vec<Inode>> {
+    async fn journaled(&self, build: impl FnOnce(&mut Namespace) -> Result<Vec<Entry>>) -> Result<Vec<Inode>> {
         let (ticket, removed, bug) = {
             let mut ns = self.ns.write();
             let entries = build(&mut ns)?;
@@ -225,9 +206,8 @@ impl FileSystemMaster {
         // A local root UFS is created on first start (Alluxio's default underFSStorage).
         if alluxio_ufs::scheme_of(root_ufs) == "file" {
             let dir = root_ufs.strip_prefix("file://").unwrap_or(root_ufs);
-            std::fs::create_dir_all(dir).map_err(|e| {
-                MasterError::Unavailable(format!("cannot create root UFS directory {dir}: {e}"))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| MasterError::Unavailable(format!("cannot create root UFS directory {dir}: {e}")))?;
         }
         let ufs = UnderFileSystem::open(root_ufs, &root_options)?;
         let user = self.opts.super_user.clone();
@@ -236,9 +216,7 @@ impl FileSystemMaster {
         let uri = ufs.uri().to_owned();
         self.journaled(|ns| {
             let mut entries = Vec::new();
-            entries.push(Entry::ClusterInfo(ClusterInfoEntry {
-                cluster_id: new_cluster_id(),
-            }));
+            entries.push(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: new_cluster_id() }));
             let root = ns.next_directory_id(&mut entries);
             let t = now_ms();
             entries.push(Entry::InodeDirectory(InodeDirectoryEntry {
@@ -259,10 +237,7 @@ impl FileSystemMaster {
                 alluxio_path: "/".into(),
                 ufs_path: uri,
                 read_only,
-                properties: root_options
-                    .into_iter()
-                    .map(|(key, value)| StringPairEntry { key, value })
-                    .collect(),
+                properties: root_options.into_iter().map(|(key, value)| StringPairEntry { key, value }).collect(),
                 shared,
                 mount_id: ROOT_MOUNT_ID,
             }));
@@ -285,15 +260,8 @@ impl FileSystemMaster {
     }
 
     /// The mount of `path`, its UFS and the path relative to the UFS root.
-    fn resolve_ufs(
-        &self,
-        ns: &Namespace,
-        path: &AlluxioPath,
-    ) -> Result<(MountInfo, UnderFileSystem, String)> {
-        let (m, rel) = ns
-            .mounts
-            .resolve(path)
-            .ok_or_else(|| MasterError::Internal(format!("no mount for {path}")))?;
+    fn resolve_ufs(&self, ns: &Namespace, path: &AlluxioPath) -> Result<(MountInfo, UnderFileSystem, String)> {
+        let (m, rel) = ns.mounts.resolve(path).ok_or_else(|| MasterError::Internal(format!("no mount for {path}")))?;
         let m = m.clone();
         let ufs = self.ufs_of(&m)?;
         Ok((m, ufs, rel))
@@ -341,11 +309,7 @@ impl FileSystemMaster {
                 Lookup::Found(_) | Lookup::NotADirectory { .. } => return Ok(()),
                 Lookup::Missing { deepest, depth } => {
                     let loaded = deepest.dir().is_some_and(|d| d.children_loaded);
-                    if trust_listing
-                        && loaded
-                        && depth + 1 == path.depth()
-                        && self.opts.load_type == LoadType::Once
-                    {
+                    if trust_listing && loaded && depth + 1 == path.depth() && self.opts.load_type == LoadType::Once {
                         return Ok(()); // the parent's listing was loaded: known absent
                     }
                     let (m, ufs, _) = self.resolve_ufs(&ns, path)?;
@@ -364,10 +328,7 @@ impl FileSystemMaster {
             if is_temp_name(c) {
                 return Ok(());
             }
-            let rel = prefix
-                .strip_ancestor(&m.alluxio_path)
-                .unwrap_or("")
-                .to_owned();
+            let rel = prefix.strip_ancestor(&m.alluxio_path).unwrap_or("").to_owned();
             match ufs.stat(&rel).await? {
                 None => return Ok(()),
                 Some(st) => {
@@ -383,9 +344,7 @@ impl FileSystemMaster {
         self.journaled(|ns| {
             let mut entries = Vec::new();
             let (mut parent, depth) = match ns.lookup(path) {
-                Lookup::Missing { deepest, depth } if deepest.is_dir() && depth >= start_depth => {
-                    (deepest.id, depth)
-                }
+                Lookup::Missing { deepest, depth } if deepest.is_dir() && depth >= start_depth => (deepest.id, depth),
                 _ => return Ok(Vec::new()), // created meanwhile (or changed shape): nothing to load
             };
             for (i, st) in statuses.iter().enumerate().skip(depth - start_depth) {
@@ -413,19 +372,9 @@ impl FileSystemMaster {
         ufs_kind: &str,
         entries: &mut Vec<Entry>,
     ) -> Entry {
-        let owner = st
-            .owner
-            .clone()
-            .unwrap_or_else(|| self.opts.super_user.clone());
-        let group = st
-            .group
-            .clone()
-            .unwrap_or_else(|| alluxio_common::user::primary_group_of(&owner));
-        let t = if st.mtime_ms > 0 {
-            st.mtime_ms
-        } else {
-            now_ms()
-        };
+        let owner = st.owner.clone().unwrap_or_else(|| self.opts.super_user.clone());
+        let group = st.group.clone().unwrap_or_else(|| alluxio_common::user::primary_group_of(&owner));
+        let t = if st.mtime_ms > 0 { st.mtime_ms } else { now_ms() };
         if st.is_dir {
             let id = ns.next_directory_id(entries);
             Entry::InodeDirectory(InodeDirectoryEntry {
@@ -527,8 +476,7 @@ impl FileSystemMaster {
             return Ok(fi);
         }
         self.load_metadata(path).await?;
-        self.status_now(path, with_blocks)?
-            .ok_or_else(|| MasterError::not_found(path))
+        self.status_now(path, with_blocks)?.ok_or_else(|| MasterError::not_found(path))
     }
 
     fn status_now(&self, path: &AlluxioPath, with_blocks: bool) -> Result<Option<FileInfo>> {
@@ -541,13 +489,7 @@ impl FileSystemMaster {
     }
 
     /// Builds the client-facing status of an inode.
-    fn file_info(
-        &self,
-        ns: &Namespace,
-        n: &Inode,
-        path: &AlluxioPath,
-        with_blocks: bool,
-    ) -> FileInfo {
+    fn file_info(&self, ns: &Namespace, n: &Inode, path: &AlluxioPath, with_blocks: bool) -> FileInfo {
         let mut fi = n.to_file_info(path.as_str());
         if let Some((m, rel)) = ns.mounts.resolve(path) {
             fi.mount_id = m.mount_id;
@@ -649,12 +591,7 @@ impl FileSystemMaster {
 
     /// Checks the parent of `path` for a create: exists (or `recursive`), is a directory,
     /// and `path` itself does not exist. Returns the depth of the deepest existing ancestor.
-    fn check_create(
-        ns: &Namespace,
-        path: &AlluxioPath,
-        recursive: bool,
-        what: &str,
-    ) -> Result<usize> {
+    fn check_create(ns: &Namespace, path: &AlluxioPath, recursive: bool, what: &str) -> Result<usize> {
         match ns.lookup(path) {
             Lookup::Found(n) => Err(MasterError::AlreadyExists(if what == "directory" {
                 format!("Not allowed to create directory because path already exists: {path}")
@@ -665,16 +602,12 @@ impl FileSystemMaster {
             })),
             Lookup::NotADirectory { file, .. } => Err(MasterError::InvalidArgument(format!(
                 "Cannot create {what} {path}: ancestor {} is a file",
-                ns.path_of(file.id)
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
+                ns.path_of(file.id).map(|p| p.to_string()).unwrap_or_default()
             ))),
             Lookup::Missing { depth, .. } => {
                 if depth + 1 < path.depth() && !recursive {
                     let parent = path.parent().unwrap_or_else(AlluxioPath::root);
-                    return Err(MasterError::NotFound {
-                        path: parent.to_string(),
-                    });
+                    return Err(MasterError::NotFound { path: parent.to_string() });
                 }
                 Ok(depth)
             }
@@ -698,17 +631,9 @@ impl FileSystemMaster {
         let comps: Vec<&str> = path.components().collect();
         let mut parent = match ns.lookup(&prefix_of(path, depth)) {
             Lookup::Found(n) => n.id,
-            _ => {
-                return Err(MasterError::Internal(format!(
-                    "ancestor of {path} vanished"
-                )))
-            }
+            _ => return Err(MasterError::Internal(format!("ancestor of {path} vanished"))),
         };
-        let end = if include_self {
-            comps.len()
-        } else {
-            comps.len().saturating_sub(1)
-        };
+        let end = if include_self { comps.len() } else { comps.len().saturating_sub(1) };
         let t = now_ms();
         for name in &comps[depth..end] {
             let id = ns.next_directory_id(entries);
@@ -716,13 +641,9 @@ impl FileSystemMaster {
                 id,
                 parent_id: parent,
                 name: (*name).into(),
-                persistence_state: if persisted {
-                    PersistenceState::Persisted
-                } else {
-                    PersistenceState::NotPersisted
-                }
-                .as_str()
-                .into(),
+                persistence_state: if persisted { PersistenceState::Persisted } else { PersistenceState::NotPersisted }
+                    .as_str()
+                    .into(),
                 creation_time_ms: t,
                 last_modification_time_ms: t,
                 owner: caller.user.clone(),
@@ -789,12 +710,7 @@ impl FileSystemMaster {
     }
 
     /// `createFile`: an incomplete file the client then writes and completes.
-    pub async fn create_file(
-        &self,
-        path: &AlluxioPath,
-        opts: CreateFileOptions,
-        caller: &Caller,
-    ) -> Result<FileInfo> {
+    pub async fn create_file(&self, path: &AlluxioPath, opts: CreateFileOptions, caller: &Caller) -> Result<FileInfo> {
         if path.is_root() {
             return Err(MasterError::AlreadyExists(format!(
                 "Not allowed to create file because path already exists: {path}"
@@ -802,10 +718,7 @@ impl FileSystemMaster {
         }
         let write_type = opts.write_type.unwrap_or(WritePType::AsyncThrough);
         if opts.block_size < 0 {
-            return Err(MasterError::InvalidArgument(format!(
-                "Invalid block size {} for {path}",
-                opts.block_size
-            )));
+            return Err(MasterError::InvalidArgument(format!("Invalid block size {} for {path}", opts.block_size)));
         }
         let persist = persists(write_type);
         self.load_metadata_opt(path, !persist).await?;
@@ -817,39 +730,20 @@ impl FileSystemMaster {
                 Self::check_writable(&m, path)?;
             }
             // Missing ancestors of a persisted file are created in the UFS first.
-            (persist && depth + 1 < path.depth()).then(|| {
-                (
-                    ufs,
-                    rel.rsplit_once('/')
-                        .map(|(p, _)| p.to_owned())
-                        .unwrap_or_default(),
-                )
-            })
+            (persist && depth + 1 < path.depth())
+                .then(|| (ufs, rel.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default()))
         };
         if let Some((ufs, parent_rel)) = &parent_mkdir {
             ufs.mkdirs(parent_rel).await?;
         }
         let file_mode = self.new_mode(opts.mode, false);
         let dir_mode = self.new_mode(None, true);
-        let block_size = if opts.block_size > 0 {
-            opts.block_size
-        } else {
-            self.opts.default_block_size
-        };
+        let block_size = if opts.block_size > 0 { opts.block_size } else { self.opts.default_block_size };
         let mut file_id = 0;
         self.journaled(|ns| {
             let depth = Self::check_create(ns, path, opts.recursive, "file")?;
             let mut entries = Vec::new();
-            let parent = self.dir_entries(
-                ns,
-                path,
-                depth,
-                false,
-                dir_mode,
-                persist,
-                caller,
-                &mut entries,
-            )?;
+            let parent = self.dir_entries(ns, path, depth, false, dir_mode, persist, caller, &mut entries)?;
             file_id = ns.next_file_id(&mut entries);
             let t = now_ms();
             entries.push(Entry::InodeFile(InodeFileEntry {
@@ -875,13 +769,9 @@ impl FileSystemMaster {
             Ok(entries)
         })
         .await?;
-        self.leases
-            .lock()
-            .insert(file_id, std::time::Instant::now());
+        self.leases.lock().insert(file_id, std::time::Instant::now());
         let ns = self.ns.read();
-        let n = ns
-            .get(file_id)
-            .ok_or_else(|| MasterError::not_found(path))?;
+        let n = ns.get(file_id).ok_or_else(|| MasterError::not_found(path))?;
         Ok(self.file_info(&ns, n, path, false))
     }
 
@@ -890,11 +780,7 @@ impl FileSystemMaster {
         let ns = self.ns.read();
         let mut leases = self.leases.lock();
         for id in ids {
-            if ns
-                .get(*id)
-                .and_then(|n| n.file())
-                .is_some_and(|f| !f.completed)
-            {
+            if ns.get(*id).and_then(|n| n.file()).is_some_and(|f| !f.completed) {
                 leases.insert(*id, std::time::Instant::now());
             }
         }
@@ -916,11 +802,7 @@ impl FileSystemMaster {
         let timeout = self.opts.lease_timeout;
         let expired: Vec<i64> = {
             let leases = self.leases.lock();
-            leases
-                .iter()
-                .filter(|(_, t)| t.elapsed() > timeout)
-                .map(|(id, _)| *id)
-                .collect()
+            leases.iter().filter(|(_, t)| t.elapsed() > timeout).map(|(id, _)| *id).collect()
         };
         let mut removed_paths = Vec::new();
         for id in expired {
@@ -968,9 +850,7 @@ impl FileSystemMaster {
         write_type: WritePType,
     ) -> Result<FileInfo> {
         if length < 0 {
-            return Err(MasterError::InvalidArgument(format!(
-                "Invalid length {length} for {path}"
-            )));
+            return Err(MasterError::InvalidArgument(format!("Invalid length {length} for {path}")));
         }
         let state = match write_type {
             WritePType::CacheThrough | WritePType::Through => PersistenceState::Persisted,
@@ -980,18 +860,13 @@ impl FileSystemMaster {
         let mut id = 0;
         self.journaled(|ns| {
             let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
-            let f = n.file().ok_or_else(|| {
-                MasterError::InvalidArgument(format!("{path} is a directory, not a file"))
-            })?;
+            let f =
+                n.file().ok_or_else(|| MasterError::InvalidArgument(format!("{path} is a directory, not a file")))?;
             if file_id != 0 && n.id != file_id {
-                return Err(MasterError::NotFound {
-                    path: format!("{path} (file id {file_id})"),
-                });
+                return Err(MasterError::NotFound { path: format!("{path} (file id {file_id})") });
             }
             if f.completed {
-                return Err(MasterError::FailedPrecondition(format!(
-                    "File {path} has already been completed."
-                )));
+                return Err(MasterError::FailedPrecondition(format!("File {path} has already been completed.")));
             }
             id = n.id;
             let t = now_ms();
@@ -1019,16 +894,9 @@ impl FileSystemMaster {
     }
 
     /// `rm`: deletes from Alluxio and (unless `alluxio_only`) from the UFS.
-    pub async fn delete(
-        &self,
-        path: &AlluxioPath,
-        recursive: bool,
-        alluxio_only: bool,
-    ) -> Result<()> {
+    pub async fn delete(&self, path: &AlluxioPath, recursive: bool, alluxio_only: bool) -> Result<()> {
         if path.is_root() {
-            return Err(MasterError::InvalidArgument(
-                "Cannot delete the root directory /".into(),
-            ));
+            return Err(MasterError::InvalidArgument("Cannot delete the root directory /".into()));
         }
         self.load_metadata(path).await?;
         if !recursive {
@@ -1096,10 +964,7 @@ impl FileSystemMaster {
             self.blocks.remove_blocks(&blocks);
         }
         // Blocks an unfinished writer committed are not derivable from a length.
-        for n in removed
-            .iter()
-            .filter(|n| n.file().is_some_and(|f| !f.completed))
-        {
+        for n in removed.iter().filter(|n| n.file().is_some_and(|f| !f.completed)) {
             self.leases.lock().remove(&n.id);
             self.blocks.remove_blocks_of_file(n.id);
         }
@@ -1160,11 +1025,7 @@ impl FileSystemMaster {
         r.map(|_| ())
     }
 
-    fn check_rename<'a>(
-        ns: &'a Namespace,
-        src: &AlluxioPath,
-        dst: &AlluxioPath,
-    ) -> Result<(&'a Inode, i64)> {
+    fn check_rename<'a>(ns: &'a Namespace, src: &AlluxioPath, dst: &AlluxioPath) -> Result<(&'a Inode, i64)> {
         let n = ns.find(src).ok_or_else(|| MasterError::not_found(src))?;
         if src.is_ancestor_of(dst) {
             return Err(MasterError::InvalidArgument(format!(
@@ -1182,29 +1043,17 @@ impl FileSystemMaster {
             )));
         }
         let parent = dst.parent().unwrap_or_else(AlluxioPath::root);
-        let p = ns.find(&parent).ok_or_else(|| MasterError::NotFound {
-            path: parent.to_string(),
-        })?;
+        let p = ns.find(&parent).ok_or_else(|| MasterError::NotFound { path: parent.to_string() })?;
         if !p.is_dir() {
-            return Err(MasterError::InvalidArgument(format!(
-                "Cannot rename {src} to {dst}: {parent} is a file"
-            )));
+            return Err(MasterError::InvalidArgument(format!("Cannot rename {src} to {dst}: {parent} is a file")));
         }
         Ok((n, p.id))
     }
 
     /// `setAttribute`: owner, group, mode, pin, TTL, persisted flag, replication.
-    pub async fn set_attribute(
-        &self,
-        path: &AlluxioPath,
-        o: &SetAttributePOptions,
-        caller: &Caller,
-    ) -> Result<()> {
+    pub async fn set_attribute(&self, path: &AlluxioPath, o: &SetAttributePOptions, caller: &Caller) -> Result<()> {
         self.load_metadata(path).await?;
-        if (o.owner.is_some() || o.group.is_some())
-            && self.opts.permission_check
-            && !self.is_super(caller)
-        {
+        if (o.owner.is_some() || o.group.is_some()) && self.opts.permission_check && !self.is_super(caller) {
             let n_owner = self.ns.read().find(path).map(|n| n.owner.to_string());
             if o.owner.is_some() || n_owner.as_deref() != Some(caller.user.as_str()) {
                 return Err(MasterError::PermissionDenied(format!(
@@ -1216,9 +1065,7 @@ impl FileSystemMaster {
         }
         if let Some(m) = o.mode {
             if !(0..=0o7777).contains(&m) {
-                return Err(MasterError::InvalidArgument(format!(
-                    "Invalid mode {m:o} for {path}"
-                )));
+                return Err(MasterError::InvalidArgument(format!("Invalid mode {m:o} for {path}")));
             }
         }
         if let Some(t) = o.ttl {
@@ -1231,34 +1078,22 @@ impl FileSystemMaster {
         let mut pin_changes: Vec<(Vec<i64>, bool)> = Vec::new();
         self.journaled(|ns| {
             let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
-            let targets: Vec<&Inode> = if o.recursive {
-                ns.subtree(n.id)
-            } else {
-                vec![n]
-            };
+            let targets: Vec<&Inode> = if o.recursive { ns.subtree(n.id) } else { vec![n] };
             let mut entries = Vec::with_capacity(targets.len());
             for t in targets {
-                let mut u = UpdateInodeEntry {
-                    id: t.id,
-                    ..Default::default()
-                };
+                let mut u = UpdateInodeEntry { id: t.id, ..Default::default() };
                 u.owner = o.owner.clone();
                 u.group = o.group.clone();
                 u.mode = o.mode;
                 u.ttl = o.ttl;
-                u.ttl_action = o.ttl_action.map(|a| {
-                    ttl_to_journal(TtlAction::try_from(a).unwrap_or(TtlAction::Delete)) as i32
-                });
+                u.ttl_action =
+                    o.ttl_action.map(|a| ttl_to_journal(TtlAction::try_from(a).unwrap_or(TtlAction::Delete)) as i32);
                 u.replication_min = o.replication_min;
                 u.replication_max = o.replication_max;
                 if let Some(p) = o.pinned {
                     u.pinned = Some(p);
                     u.set_medium_type = true;
-                    u.medium_type = if p {
-                        o.pinned_media.clone()
-                    } else {
-                        Vec::new()
-                    };
+                    u.medium_type = if p { o.pinned_media.clone() } else { Vec::new() };
                     if t.file().is_some() {
                         // Unpinned blocks of unpersisted files stay protected.
                         let protect = p || !t.is_persisted();
@@ -1323,13 +1158,11 @@ impl FileSystemMaster {
     pub async fn schedule_persist(&self, path: &AlluxioPath) -> Result<()> {
         self.journaled(|ns| {
             let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
-            let f = n.file().ok_or_else(|| {
-                MasterError::InvalidArgument(format!("{path} is a directory; persist its files"))
-            })?;
+            let f = n
+                .file()
+                .ok_or_else(|| MasterError::InvalidArgument(format!("{path} is a directory; persist its files")))?;
             if !f.completed {
-                return Err(MasterError::FailedPrecondition(format!(
-                    "Cannot persist incomplete file {path}"
-                )));
+                return Err(MasterError::FailedPrecondition(format!("Cannot persist incomplete file {path}")));
             }
             if n.persistence != PersistenceState::NotPersisted {
                 return Ok(Vec::new());
@@ -1357,32 +1190,22 @@ impl FileSystemMaster {
     ) -> Result<()> {
         if path.is_root() {
             return Err(MasterError::InvalidArgument(
-                "Cannot mount on the root: it is mounted from alluxio.master.mount.table.root.ufs"
-                    .into(),
+                "Cannot mount on the root: it is mounted from alluxio.master.mount.table.root.ufs".into(),
             ));
         }
         let ufs = UnderFileSystem::open(ufs_uri, &props)?;
         self.load_metadata(path).await?;
         let check = |ns: &Namespace| -> Result<i64> {
             if ns.find(path).is_some() {
-                return Err(MasterError::AlreadyExists(format!(
-                    "Mount point {path} already exists"
-                )));
+                return Err(MasterError::AlreadyExists(format!("Mount point {path} already exists")));
             }
             let parent = path.parent().unwrap_or_else(AlluxioPath::root);
-            let p = ns.find(&parent).ok_or_else(|| MasterError::NotFound {
-                path: parent.to_string(),
-            })?;
+            let p = ns.find(&parent).ok_or_else(|| MasterError::NotFound { path: parent.to_string() })?;
             if !p.is_dir() {
-                return Err(MasterError::InvalidArgument(format!(
-                    "Cannot mount at {path}: {parent} is a file"
-                )));
+                return Err(MasterError::InvalidArgument(format!("Cannot mount at {path}: {parent} is a file")));
             }
             for m in ns.mounts.iter() {
-                let other = self
-                    .ufs_of(m)
-                    .map(|u| u.uri().to_owned())
-                    .unwrap_or_else(|_| m.ufs_uri.clone());
+                let other = self.ufs_of(m).map(|u| u.uri().to_owned()).unwrap_or_else(|_| m.ufs_uri.clone());
                 if uri_prefix(&other, ufs.uri()) || uri_prefix(ufs.uri(), &other) {
                     let (a, b) = if uri_prefix(&other, ufs.uri()) {
                         (other.clone(), ufs.uri().to_owned())
@@ -1403,21 +1226,9 @@ impl FileSystemMaster {
         check(&self.ns.read())?;
         let root = match ufs.stat("").await {
             Ok(Some(st)) if st.is_dir => st,
-            Ok(Some(_)) => {
-                return Err(MasterError::InvalidArgument(format!(
-                    "Ufs path {ufs_uri} is not a directory"
-                )))
-            }
-            Ok(None) => {
-                return Err(MasterError::NotFound {
-                    path: format!("Ufs path {ufs_uri}"),
-                })
-            }
-            Err(e) => {
-                return Err(MasterError::Unavailable(format!(
-                    "Ufs path {ufs_uri} is not accessible: {e}"
-                )))
-            }
+            Ok(Some(_)) => return Err(MasterError::InvalidArgument(format!("Ufs path {ufs_uri} is not a directory"))),
+            Ok(None) => return Err(MasterError::NotFound { path: format!("Ufs path {ufs_uri}") }),
+            Err(e) => return Err(MasterError::Unavailable(format!("Ufs path {ufs_uri} is not accessible: {e}"))),
         };
         let uri = ufs.uri().to_owned();
         let mut mount_id = 0;
@@ -1433,22 +1244,13 @@ impl FileSystemMaster {
                 alluxio_path: path.to_string(),
                 ufs_path: uri.clone(),
                 read_only,
-                properties: props
-                    .iter()
-                    .map(|(k, v)| StringPairEntry {
-                        key: k.clone(),
-                        value: v.clone(),
-                    })
-                    .collect(),
+                properties: props.iter().map(|(k, v)| StringPairEntry { key: k.clone(), value: v.clone() }).collect(),
                 shared,
                 mount_id,
             })];
             let id = ns.next_directory_id(&mut entries);
             let t = now_ms();
-            let owner = root
-                .owner
-                .clone()
-                .unwrap_or_else(|| self.opts.super_user.clone());
+            let owner = root.owner.clone().unwrap_or_else(|| self.opts.super_user.clone());
             entries.push(Entry::InodeDirectory(InodeDirectoryEntry {
                 id,
                 parent_id: parent,
@@ -1456,10 +1258,7 @@ impl FileSystemMaster {
                 persistence_state: PersistenceState::Persisted.as_str().into(),
                 creation_time_ms: t,
                 last_modification_time_ms: t,
-                group: root
-                    .group
-                    .clone()
-                    .unwrap_or_else(|| alluxio_common::user::primary_group_of(&owner)),
+                group: root.group.clone().unwrap_or_else(|| alluxio_common::user::primary_group_of(&owner)),
                 owner,
                 mode: root.mode.unwrap_or(0o755),
                 mount_point: true,
@@ -1520,24 +1319,20 @@ impl FileSystemMaster {
     ) -> Result<()> {
         let mut mount_id = 0;
         self.journaled(|ns| {
-            let m = ns.mounts.get(path).ok_or_else(|| {
-                MasterError::InvalidArgument(format!("{path} is not a mount point"))
-            })?;
+            let m = ns
+                .mounts
+                .get(path)
+                .ok_or_else(|| MasterError::InvalidArgument(format!("{path} is not a mount point")))?;
             mount_id = m.mount_id;
             Ok(vec![
-                Entry::DeleteMountPoint(DeleteMountPointEntry {
-                    alluxio_path: path.to_string(),
-                }),
+                Entry::DeleteMountPoint(DeleteMountPointEntry { alluxio_path: path.to_string() }),
                 Entry::AddMountPoint(AddMountPointEntry {
                     alluxio_path: path.to_string(),
                     ufs_path: m.ufs_uri.clone(),
                     read_only,
                     properties: props
                         .iter()
-                        .map(|(k, v)| StringPairEntry {
-                            key: k.clone(),
-                            value: v.clone(),
-                        })
+                        .map(|(k, v)| StringPairEntry { key: k.clone(), value: v.clone() })
                         .collect(),
                     shared,
                     mount_id: m.mount_id,
@@ -1560,11 +1355,7 @@ impl FileSystemMaster {
                     m.alluxio_path.to_string(),
                     MountPointInfo {
                         ufs_uri: m.ufs_uri.clone(),
-                        ufs_type: if kind == "file" {
-                            "local".into()
-                        } else {
-                            kind.into()
-                        },
+                        ufs_type: if kind == "file" { "local".into() } else { kind.into() },
                         read_only: m.read_only,
                         properties: redacted(&m.properties).into_iter().collect(),
                         shared: m.shared,
@@ -1622,9 +1413,7 @@ impl FileSystemMaster {
         let path = ns.path_of(file_id)?;
         let (m, rel) = ns.mounts.resolve(&path)?;
         let ids = n.block_ids();
-        let lengths = (0..ids.len() as i64)
-            .map(|i| id::block_length(f.length, f.block_size, i))
-            .collect();
+        let lengths = (0..ids.len() as i64).map(|i| id::block_length(f.length, f.block_size, i)).collect();
         Some(PersistPlan {
             file_id,
             path,
@@ -1691,9 +1480,7 @@ impl FileSystemMaster {
             return;
         }
         let since = self.journal.next_sequence() - self.last_checkpoint.load(Ordering::Relaxed);
-        if since >= self.opts.checkpoint_period_entries
-            && !self.checkpoint_running.swap(true, Ordering::SeqCst)
-        {
+        if since >= self.opts.checkpoint_period_entries && !self.checkpoint_running.swap(true, Ordering::SeqCst) {
             match self.checkpoint_kick.get() {
                 Some(tx) => {
                     let _ = tx.try_send(());
@@ -1795,14 +1582,7 @@ fn uri_prefix(a: &str, b: &str) -> bool {
 fn new_cluster_id() -> String {
     let r: u128 = rand::random();
     let h = format!("{r:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 /// Redacts nothing but exposes the secret-key test for other modules.

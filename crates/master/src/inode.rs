@@ -128,9 +128,9 @@ impl Inode {
     /// Ids of a completed file's blocks, in order.
     pub fn block_ids(&self) -> Vec<i64> {
         match &self.kind {
-            InodeKind::File(f) => (0..id::block_count(f.length, f.block_size))
-                .map(|i| id::block_id(self.id, i))
-                .collect(),
+            InodeKind::File(f) => {
+                (0..id::block_count(f.length, f.block_size)).map(|i| id::block_id(self.id, i)).collect()
+            }
             InodeKind::Dir(_) => Vec::new(),
         }
     }

@@ -28,34 +28,12 @@ pub struct MountTable {
 /// Option keys whose values are secrets.
 pub fn is_secret_key(k: &str) -> bool {
     let k = k.to_ascii_lowercase();
-    [
-        "secret",
-        "password",
-        "token",
-        "credential",
-        "accesskey",
-        "access.key",
-        "sessionkey",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
+    ["secret", "password", "token", "credential", "accesskey", "access.key", "sessionkey"].iter().any(|s| k.contains(s))
 }
 
 /// Mount options with secret values replaced, for display.
 pub fn redacted(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    props
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                if is_secret_key(k) {
-                    "******".to_owned()
-                } else {
-                    v.clone()
-                },
-            )
-        })
-        .collect()
+    props.iter().map(|(k, v)| (k.clone(), if is_secret_key(k) { "******".to_owned() } else { v.clone() })).collect()
 }
 
 impl MountTable {
@@ -103,10 +81,7 @@ impl MountTable {
 
     /// Mount points strictly below `path`.
     pub fn mounts_below(&self, path: &AlluxioPath) -> Vec<&MountInfo> {
-        self.mounts
-            .values()
-            .filter(|m| m.alluxio_path != *path && path.is_ancestor_of(&m.alluxio_path))
-            .collect()
+        self.mounts.values().filter(|m| m.alluxio_path != *path && path.is_ancestor_of(&m.alluxio_path)).collect()
     }
 }
 
@@ -130,22 +105,14 @@ mod tests {
         let mut t = MountTable::default();
         t.add(m("/", "/ufs", 1));
         t.add(m("/mnt/a", "/other", 2));
-        let (mi, rel) = t
-            .resolve(&AlluxioPath::parse("/mnt/a/x/y").unwrap())
-            .unwrap();
+        let (mi, rel) = t.resolve(&AlluxioPath::parse("/mnt/a/x/y").unwrap()).unwrap();
         assert_eq!((mi.mount_id, rel.as_str()), (2, "x/y"));
         let (mi, rel) = t.resolve(&AlluxioPath::parse("/mnt/ab").unwrap()).unwrap();
         assert_eq!((mi.mount_id, rel.as_str()), (1, "mnt/ab"));
-        assert_eq!(
-            t.mounts_below(&AlluxioPath::parse("/mnt").unwrap()).len(),
-            1
-        );
+        assert_eq!(t.mounts_below(&AlluxioPath::parse("/mnt").unwrap()).len(), 1);
         let mut props = BTreeMap::new();
         props.insert("s3a.secretKey".to_string(), "hunter2".to_string());
-        props.insert(
-            "alluxio.underfs.s3.endpoint".to_string(),
-            "http://x".to_string(),
-        );
+        props.insert("alluxio.underfs.s3.endpoint".to_string(), "http://x".to_string());
         let r = redacted(&props);
         assert_eq!(r["s3a.secretKey"], "******");
         assert_eq!(r["alluxio.underfs.s3.endpoint"], "http://x");

@@ -13,9 +13,7 @@ use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::*;
 use rustc_hash::FxHashMap;
 
-use crate::inode::{
-    ttl_from_journal, DirData, FileData, Inode, InodeKind, PersistenceState, NO_PARENT,
-};
+use crate::inode::{ttl_from_journal, DirData, FileData, Inode, InodeKind, PersistenceState, NO_PARENT};
 use crate::mount_table::{MountInfo, MountTable};
 
 /// Container ids are reserved in the journal this many at a time.
@@ -103,12 +101,7 @@ impl Namespace {
             };
             match dir.children.get(name).and_then(|id| self.inodes.get(id)) {
                 Some(child) => cur = child,
-                None => {
-                    return Lookup::Missing {
-                        deepest: cur,
-                        depth,
-                    }
-                }
+                None => return Lookup::Missing { deepest: cur, depth },
             }
         }
         Lookup::Found(cur)
@@ -124,11 +117,7 @@ impl Namespace {
 
     /// Ids of files still being written.
     pub fn incomplete_files(&self) -> Vec<i64> {
-        self.inodes
-            .values()
-            .filter(|n| n.file().is_some_and(|f| !f.completed))
-            .map(|n| n.id)
-            .collect()
+        self.inodes.values().filter(|n| n.file().is_some_and(|f| !f.completed)).map(|n| n.id).collect()
     }
 
     /// The absolute path of an inode.
@@ -148,10 +137,7 @@ impl Namespace {
 
     /// Children of a directory, in name order.
     pub fn children<'a>(&'a self, dir: &'a Inode) -> impl Iterator<Item = &'a Inode> + 'a {
-        dir.dir()
-            .into_iter()
-            .flat_map(|d| d.children.values())
-            .filter_map(|id| self.inodes.get(id))
+        dir.dir().into_iter().flat_map(|d| d.children.values()).filter_map(|id| self.inodes.get(id))
     }
 
     /// Every inode below `id` (inclusive), parents before children.
@@ -251,8 +237,7 @@ impl Namespace {
                     }),
                 };
                 if id::container_id(d.id) == self.ids.dir_container {
-                    self.ids.dir_next_seq =
-                        self.ids.dir_next_seq.max(id::sequence_number(d.id) + 1);
+                    self.ids.dir_next_seq = self.ids.dir_next_seq.max(id::sequence_number(d.id) + 1);
                 }
                 self.insert(inode)
             }
@@ -297,10 +282,7 @@ impl Namespace {
                 let medium = u.set_medium_type.then(|| u.medium_type.clone());
                 let owner = u.owner.as_deref().map(|o| self.intern(o));
                 let group = u.group.as_deref().map(|g| self.intern(g));
-                let n = self
-                    .inodes
-                    .get_mut(&u.id)
-                    .ok_or_else(|| format!("update of unknown inode {}", u.id))?;
+                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown inode {}", u.id))?;
                 if let Some(s) = &u.persistence_state {
                     n.persistence = PersistenceState::parse(s);
                     if n.persistence == PersistenceState::ToBePersisted {
@@ -350,13 +332,8 @@ impl Namespace {
                 Ok(())
             }
             Entry::UpdateInodeDirectory(u) => {
-                let n = self
-                    .inodes
-                    .get_mut(&u.id)
-                    .ok_or_else(|| format!("update of unknown directory {}", u.id))?;
-                let d = n
-                    .dir_mut()
-                    .ok_or_else(|| format!("inode {} is not a directory", u.id))?;
+                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown directory {}", u.id))?;
+                let d = n.dir_mut().ok_or_else(|| format!("inode {} is not a directory", u.id))?;
                 if let Some(m) = u.mount_point {
                     d.mount_point = m;
                 }
@@ -366,13 +343,8 @@ impl Namespace {
                 Ok(())
             }
             Entry::UpdateInodeFile(u) => {
-                let n = self
-                    .inodes
-                    .get_mut(&u.id)
-                    .ok_or_else(|| format!("update of unknown file {}", u.id))?;
-                let f = n
-                    .file_mut()
-                    .ok_or_else(|| format!("inode {} is not a file", u.id))?;
+                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown file {}", u.id))?;
+                let f = n.file_mut().ok_or_else(|| format!("inode {} is not a file", u.id))?;
                 if let Some(l) = u.length {
                     f.length = l;
                 }
@@ -391,10 +363,7 @@ impl Namespace {
                 Ok(())
             }
             Entry::DeleteFile(d) => {
-                let n = self
-                    .inodes
-                    .get(&d.id)
-                    .ok_or_else(|| format!("delete of unknown inode {}", d.id))?;
+                let n = self.inodes.get(&d.id).ok_or_else(|| format!("delete of unknown inode {}", d.id))?;
                 let (parent, name) = (n.parent_id, n.name.clone());
                 if let Some(p) = self.inodes.get_mut(&parent) {
                     if let Some(dir) = p.dir_mut() {
@@ -412,10 +381,7 @@ impl Namespace {
                 Ok(())
             }
             Entry::Rename(r) => {
-                let n = self
-                    .inodes
-                    .get(&r.id)
-                    .ok_or_else(|| format!("rename of unknown inode {}", r.id))?;
+                let n = self.inodes.get(&r.id).ok_or_else(|| format!("rename of unknown inode {}", r.id))?;
                 let (old_parent, old_name) = (n.parent_id, n.name.clone());
                 if !self.inodes.get(&r.new_parent_id).is_some_and(Inode::is_dir) {
                     return Err(format!("rename into unknown directory {}", r.new_parent_id));
@@ -446,11 +412,7 @@ impl Namespace {
                     ufs_uri: m.ufs_path.clone(),
                     read_only: m.read_only,
                     shared: m.shared,
-                    properties: m
-                        .properties
-                        .iter()
-                        .map(|p| (p.key.clone(), p.value.clone()))
-                        .collect(),
+                    properties: m.properties.iter().map(|p| (p.key.clone(), p.value.clone())).collect(),
                     mount_id: m.mount_id,
                 });
                 Ok(())
@@ -500,9 +462,7 @@ impl Namespace {
             }
             // Block lengths derive from file lengths; these entries are accepted and ignored.
             Entry::BlockInfo(_) | Entry::DeleteBlock(_) => Ok(()),
-            Entry::BackupHeader(_) | Entry::BackupTrailer(_) => {
-                Err("a backup marker inside the journal".into())
-            }
+            Entry::BackupHeader(_) | Entry::BackupTrailer(_) => Err("a backup marker inside the journal".into()),
         }
     }
 
@@ -511,16 +471,12 @@ impl Namespace {
         if inode.parent_id == NO_PARENT {
             self.root = Some(id);
         } else {
-            let parent = self.inodes.get_mut(&inode.parent_id).ok_or_else(|| {
-                format!(
-                    "inode {} ({}) has unknown parent {}",
-                    id, inode.name, inode.parent_id
-                )
-            })?;
+            let parent = self
+                .inodes
+                .get_mut(&inode.parent_id)
+                .ok_or_else(|| format!("inode {} ({}) has unknown parent {}", id, inode.name, inode.parent_id))?;
             let ctime = inode.creation_time_ms;
-            let dir = parent
-                .dir_mut()
-                .ok_or_else(|| format!("parent of inode {id} is a file"))?;
+            let dir = parent.dir_mut().ok_or_else(|| format!("parent of inode {id} is a file"))?;
             dir.children.insert(inode.name.clone(), id);
             parent.last_modification_time_ms = parent.last_modification_time_ms.max(ctime);
         }
@@ -530,18 +486,11 @@ impl Namespace {
 
     /// The whole state as journal entries, parents before children: what checkpoints and
     /// backups hold. Applying them in order to an empty namespace rebuilds this one.
-    pub fn snapshot(
-        &self,
-        mut emit: impl FnMut(Entry) -> Result<(), String>,
-    ) -> Result<(), String> {
-        emit(Entry::ClusterInfo(ClusterInfoEntry {
-            cluster_id: self.cluster_id.clone(),
+    pub fn snapshot(&self, mut emit: impl FnMut(Entry) -> Result<(), String>) -> Result<(), String> {
+        emit(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: self.cluster_id.clone() }))?;
+        emit(Entry::BlockContainerIdGenerator(BlockContainerIdGeneratorEntry {
+            next_container_id: self.ids.container_reserved.max(self.ids.next_container),
         }))?;
-        emit(Entry::BlockContainerIdGenerator(
-            BlockContainerIdGeneratorEntry {
-                next_container_id: self.ids.container_reserved.max(self.ids.next_container),
-            },
-        ))?;
         for m in self.mounts.iter() {
             emit(Entry::AddMountPoint(AddMountPointEntry {
                 alluxio_path: m.alluxio_path.to_string(),
@@ -550,10 +499,7 @@ impl Namespace {
                 properties: m
                     .properties
                     .iter()
-                    .map(|(k, v)| StringPairEntry {
-                        key: k.clone(),
-                        value: v.clone(),
-                    })
+                    .map(|(k, v)| StringPairEntry { key: k.clone(), value: v.clone() })
                     .collect(),
                 shared: m.shared,
                 mount_id: m.mount_id,
@@ -579,10 +525,7 @@ impl Namespace {
             }))?;
         }
         for (ufs, mode) in &self.ufs_modes {
-            emit(Entry::UpdateUfsMode(UpdateUfsModeEntry {
-                ufs_path: ufs.clone(),
-                ufs_mode: *mode,
-            }))?;
+            emit(Entry::UpdateUfsMode(UpdateUfsModeEntry { ufs_path: ufs.clone(), ufs_mode: *mode }))?;
         }
         Ok(())
     }
@@ -631,20 +574,13 @@ mod tests {
     fn builds_renames_deletes_and_snapshots() {
         let mut ns = Namespace::new();
         let mut rm = Vec::new();
-        ns.apply_entry(&dir_entry(1, NO_PARENT, ""), &mut rm)
-            .unwrap();
+        ns.apply_entry(&dir_entry(1, NO_PARENT, ""), &mut rm).unwrap();
         ns.apply_entry(&dir_entry(2, 1, "a"), &mut rm).unwrap();
         let f = id::file_id_of_container(5);
         ns.apply_entry(&file_entry(f, 2, "f", 25), &mut rm).unwrap();
         assert_eq!(ns.find(&p("/a/f")).unwrap().block_ids().len(), 3);
-        assert!(matches!(
-            ns.lookup(&p("/a/f/x")),
-            Lookup::NotADirectory { .. }
-        ));
-        assert!(matches!(
-            ns.lookup(&p("/a/g")),
-            Lookup::Missing { depth: 1, .. }
-        ));
+        assert!(matches!(ns.lookup(&p("/a/f/x")), Lookup::NotADirectory { .. }));
+        assert!(matches!(ns.lookup(&p("/a/g")), Lookup::Missing { depth: 1, .. }));
         assert_eq!(ns.ids.next_container, 6);
 
         ns.apply_entry(
@@ -675,15 +611,8 @@ mod tests {
         assert_eq!(copy.inode_count(), 3);
         assert!(copy.find(&p("/g")).is_some() && copy.find(&p("/a")).is_some());
 
-        ns.apply_entry(
-            &Entry::DeleteFile(DeleteFileEntry {
-                id: 2,
-                recursive: true,
-                ..Default::default()
-            }),
-            &mut rm,
-        )
-        .unwrap();
+        ns.apply_entry(&Entry::DeleteFile(DeleteFileEntry { id: 2, recursive: true, ..Default::default() }), &mut rm)
+            .unwrap();
         assert_eq!(rm.len(), 1);
         assert_eq!(ns.inode_count(), 2);
     }

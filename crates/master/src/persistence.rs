@@ -50,10 +50,7 @@ impl WorkerClients {
                 }
             }
         };
-        Ok(
-            BlockWorkerClient::with_interceptor(ch, VersionStamp::new(None))
-                .max_decoding_message_size(64 << 20),
-        )
+        Ok(BlockWorkerClient::with_interceptor(ch, VersionStamp::new(None)).max_decoding_message_size(64 << 20))
     }
 }
 
@@ -91,13 +88,8 @@ pub async fn run(master: Arc<FileSystemMaster>, opts: PersistOptions) {
                 continue;
             };
             in_flight.lock().insert(id);
-            let (m, c, att, inf, o) = (
-                master.clone(),
-                clients.clone(),
-                attempts.clone(),
-                in_flight.clone(),
-                opts.clone(),
-            );
+            let (m, c, att, inf, o) =
+                (master.clone(), clients.clone(), attempts.clone(), in_flight.clone(), opts.clone());
             tokio::spawn(async move {
                 match persist_one(&m, &c, &plan).await {
                     Ok(()) => {
@@ -114,17 +106,9 @@ pub async fn run(master: Arc<FileSystemMaster>, opts: PersistOptions) {
                         entry.next = Instant::now() + entry.backoff;
                         entry.backoff = (entry.backoff * 2).min(o.max_backoff);
                         if entry.first.elapsed() > o.give_up_after {
-                            tracing::error!(
-                                "giving up persisting {} after {:?}: {e}",
-                                plan.path,
-                                o.give_up_after
-                            );
+                            tracing::error!("giving up persisting {} after {:?}: {e}", plan.path, o.give_up_after);
                         } else {
-                            tracing::warn!(
-                                "persisting {} failed, retrying in {:?}: {e}",
-                                plan.path,
-                                entry.backoff / 2
-                            );
+                            tracing::warn!("persisting {} failed, retrying in {:?}: {e}", plan.path, entry.backoff / 2);
                         }
                     }
                 }
@@ -147,9 +131,9 @@ async fn persist_one(
         st.fingerprint(ufs.kind())
     } else {
         let locs = master.blocks.locations(plan.block_ids[0]);
-        let (_, addr, _) = locs.first().ok_or_else(|| {
-            MasterError::Unavailable(format!("no worker holds the blocks of {}", plan.path))
-        })?;
+        let (_, addr, _) = locs
+            .first()
+            .ok_or_else(|| MasterError::Unavailable(format!("no worker holds the blocks of {}", plan.path)))?;
         let mut client = clients.get(&addr.host, addr.rpc_port)?;
         let ufs_path = master.ufs_of(&plan.mount)?.full_path(&plan.ufs_rel);
         let resp = client

@@ -54,56 +54,61 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let web_port = conf.get_i64("alluxio.master.web.port").map_err(conf_err)?;
     let rpc_listener = net::bind(&bind_host, rpc_port, "alluxio.master.rpc.port")
         .map_err(|e| MasterError::Unavailable(e.to_string()))?;
-    let web_bind = conf
-        .get_str("alluxio.master.web.bind.host")
-        .map_err(conf_err)?;
+    let web_bind = conf.get_str("alluxio.master.web.bind.host").map_err(conf_err)?;
     let web_listener = net::bind(&web_bind, web_port, "alluxio.master.web.port")
         .map_err(|e| MasterError::Unavailable(e.to_string()))?;
 
     // Recover the namespace.
-    let journal_type = conf
-        .get_enum("alluxio.master.journal.type")
-        .map_err(conf_err)?;
-    let folder = conf
-        .get_str("alluxio.master.journal.folder")
-        .map_err(conf_err)?;
+    let journal_type = conf.get_enum("alluxio.master.journal.type").map_err(conf_err)?;
+    let folder = conf.get_str("alluxio.master.journal.folder").map_err(conf_err)?;
     let mut ns = Namespace::new();
     let mut last_checkpoint = 0;
     let (journal, layout): (Arc<dyn Journal>, Option<Layout>) = match journal_type.as_str() {
         "UFS" => {
             let layout = Layout::new(&folder);
-            if let Some(uri) = conf.get("alluxio.master.journal.init.from.backup").map_err(conf_err)? {
-                restore_if_empty(&conf, &layout, &uri).await?;
-            }
-            let l2 = layout.clone();
-            let replay_started = Instant::now();
-            let (ns2, rec) = tokio::task::spawn_blocking(move || {
-                let mut ns = Namespace::new();
-                let mut removed = Vec::new();
-                let rec = recover(&l2, |_, e| {
-                    removed.clear();
-                    ns.apply(&e, &mut removed).map_err(|why| {
-                        alluxio_journal::JournalError::Apply(format!(
-                            "journal entry {} cannot be applied ({why}); the journal does not match its own history",
-                            e.sequence_number
-                        ))
+            let restored = match conf.get("alluxio.master.journal.init.from.backup").map_err(conf_err)? {
+                Some(uri) => restore_if_empty(&conf, &layout, &uri).await?,
+                None => None,
+            };
+            let next_sequence = match restored {
+                // The restored state is already in memory and in the journal (its checkpoint at 0).
+                Some(restored) => {
+                    ns = restored;
+                    0
+                }
+                None => {
+                    let l2 = layout.clone();
+                    let replay_started = Instant::now();
+                    let (ns2, rec) = tokio::task::spawn_blocking(move || {
+                        let mut ns = Namespace::new();
+                        let mut removed = Vec::new();
+                        let rec = recover(&l2, |_, e| {
+                            removed.clear();
+                            ns.apply(&e, &mut removed).map_err(|why| {
+                                alluxio_journal::JournalError::Apply(format!(
+                                    "journal entry {} cannot be applied ({why}); the journal does not match its own history",
+                                    e.sequence_number
+                                ))
+                            })
+                        })?;
+                        Ok::<_, alluxio_journal::JournalError>((ns, rec))
                     })
-                })?;
-                Ok::<_, alluxio_journal::JournalError>((ns, rec))
-            })
-            .await
-            .map_err(|e| MasterError::Internal(e.to_string()))??;
-            ns = ns2;
-            last_checkpoint = rec.checkpoint_sequence.unwrap_or(0);
-            tracing::info!(
-                "journal {folder}: loaded {} checkpoint entries and replayed {} log entries in {} ms; next sequence {}",
-                rec.checkpoint_entries,
-                rec.log_entries,
-                replay_started.elapsed().as_millis(),
-                rec.next_sequence
-            );
+                    .await
+                    .map_err(|e| MasterError::Internal(e.to_string()))??;
+                    ns = ns2;
+                    last_checkpoint = rec.checkpoint_sequence.unwrap_or(0);
+                    tracing::info!(
+                        "journal {folder}: loaded {} checkpoint entries and replayed {} log entries in {} ms; next sequence {}",
+                        rec.checkpoint_entries,
+                        rec.log_entries,
+                        replay_started.elapsed().as_millis(),
+                        rec.next_sequence
+                    );
+                    rec.next_sequence
+                }
+            };
             let max_segment = conf.get_bytes("alluxio.master.journal.log.size.bytes.max").map_err(conf_err)?;
-            let j = LocalJournal::start(layout.clone(), rec.next_sequence, WriterOptions { max_segment_bytes: max_segment })?;
+            let j = LocalJournal::start(layout.clone(), next_sequence, WriterOptions { max_segment_bytes: max_segment })?;
             (Arc::new(j), Some(layout))
         }
         "NOOP" => {
@@ -118,74 +123,42 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     };
     ns.finish_recovery();
 
-    let umask_s = conf
-        .get_str("alluxio.security.authorization.permission.umask")
-        .map_err(conf_err)?;
+    let umask_s = conf.get_str("alluxio.security.authorization.permission.umask").map_err(conf_err)?;
     let umask = mode::parse_octal(umask_s.trim()).ok_or_else(|| {
         MasterError::InvalidArgument(format!(
             "Invalid value '{umask_s}' for alluxio.security.authorization.permission.umask: expected an octal mode such as 022"
         ))
     })?;
     let opts = FsOptions {
-        default_block_size: conf
-            .get_bytes("alluxio.user.block.size.bytes.default")
-            .map_err(conf_err)? as i64,
+        default_block_size: conf.get_bytes("alluxio.user.block.size.bytes.default").map_err(conf_err)? as i64,
         umask,
         super_user: alluxio_common::user::current_user(),
-        supergroup: conf
-            .get_str("alluxio.security.authorization.permission.supergroup")
-            .map_err(conf_err)?,
-        load_type: match conf
-            .get_enum("alluxio.user.file.metadata.load.type")
-            .map_err(conf_err)?
-            .as_str()
-        {
+        supergroup: conf.get_str("alluxio.security.authorization.permission.supergroup").map_err(conf_err)?,
+        load_type: match conf.get_enum("alluxio.user.file.metadata.load.type").map_err(conf_err)?.as_str() {
             "NEVER" => LoadType::Never,
             "ALWAYS" => LoadType::Always,
             _ => LoadType::Once,
         },
-        list_batch: conf
-            .get_i64("alluxio.master.filesystem.liststatus.result.message.length")
-            .map_err(conf_err)?
-            .max(1) as usize,
+        list_batch: conf.get_i64("alluxio.master.filesystem.liststatus.result.message.length").map_err(conf_err)?.max(1)
+            as usize,
         checkpoint_period_entries: conf
             .get_i64("alluxio.master.journal.checkpoint.period.entries")
             .map_err(conf_err)?,
-        permission_check: conf
-            .get_bool("alluxio.security.authorization.permission.enabled")
-            .map_err(conf_err)?,
-        lease_timeout: conf
-            .get_duration("alluxio.master.file.writer.lease.timeout")
-            .map_err(conf_err)?,
+        permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled").map_err(conf_err)?,
+        lease_timeout: conf.get_duration("alluxio.master.file.writer.lease.timeout").map_err(conf_err)?,
     };
-    let blocks = Arc::new(BlockMaster::new(
-        conf.get_duration("alluxio.master.worker.timeout")
-            .map_err(conf_err)?,
-    ));
-    let master = Arc::new(FileSystemMaster::new(
-        ns,
-        journal.clone(),
-        layout,
-        blocks.clone(),
-        opts,
-        last_checkpoint,
-    ));
+    let blocks = Arc::new(BlockMaster::new(conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?));
+    let master = Arc::new(FileSystemMaster::new(ns, journal.clone(), layout, blocks.clone(), opts, last_checkpoint));
 
-    let root_ufs = conf
-        .get_str("alluxio.master.mount.table.root.ufs")
-        .map_err(conf_err)?;
-    let root_opts: BTreeMap<String, String> = conf
-        .with_prefix("alluxio.master.mount.table.root.option.")
-        .into_iter()
-        .collect();
+    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
+    let root_opts: BTreeMap<String, String> =
+        conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();
     master
         .ensure_root(
             &root_ufs,
             root_opts,
-            conf.get_bool("alluxio.master.mount.table.root.readonly")
-                .map_err(conf_err)?,
-            conf.get_bool("alluxio.master.mount.table.root.shared")
-                .map_err(conf_err)?,
+            conf.get_bool("alluxio.master.mount.table.root.readonly").map_err(conf_err)?,
+            conf.get_bool("alluxio.master.mount.table.root.shared").map_err(conf_err)?,
         )
         .await?;
 
@@ -193,10 +166,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     master.init_leases();
     {
         let m = master.clone();
-        let every = (m.opts.lease_timeout / 4).clamp(
-            std::time::Duration::from_millis(100),
-            std::time::Duration::from_secs(10),
-        );
+        let every =
+            (m.opts.lease_timeout / 4).clamp(std::time::Duration::from_millis(100), std::time::Duration::from_secs(10));
         tokio::spawn(async move {
             let mut t = tokio::time::interval(every);
             loop {
@@ -212,9 +183,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         tokio::spawn(async move {
             while kick_rx.recv().await.is_some() {
                 let m2 = m.clone();
-                if let Ok(Err(e)) =
-                    tokio::task::spawn_blocking(move || m2.checkpoint_blocking()).await
-                {
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || m2.checkpoint_blocking()).await {
                     tracing::error!("automatic checkpoint failed: {e}");
                 }
             }
@@ -222,9 +191,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     }
     {
         let b = blocks.clone();
-        let every = conf
-            .get_duration("alluxio.master.lost.worker.detection.interval")
-            .map_err(conf_err)?;
+        let every = conf.get_duration("alluxio.master.lost.worker.detection.interval").map_err(conf_err)?;
         tokio::spawn(async move {
             let mut t = tokio::time::interval(every);
             loop {
@@ -242,64 +209,37 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     tokio::spawn(persistence::run(
         master.clone(),
         PersistOptions {
-            interval: conf
-                .get_duration("alluxio.master.persistence.scheduler.interval")
-                .map_err(conf_err)?,
-            initial_backoff: conf
-                .get_duration("alluxio.master.persistence.initial.interval")
-                .map_err(conf_err)?,
-            max_backoff: conf
-                .get_duration("alluxio.master.persistence.max.interval")
-                .map_err(conf_err)?,
-            give_up_after: conf
-                .get_duration("alluxio.master.persistence.max.total.wait.time")
-                .map_err(conf_err)?,
+            interval: conf.get_duration("alluxio.master.persistence.scheduler.interval").map_err(conf_err)?,
+            initial_backoff: conf.get_duration("alluxio.master.persistence.initial.interval").map_err(conf_err)?,
+            max_backoff: conf.get_duration("alluxio.master.persistence.max.interval").map_err(conf_err)?,
+            give_up_after: conf.get_duration("alluxio.master.persistence.max.total.wait.time").map_err(conf_err)?,
         },
     ));
 
     let address = format!("{host}:{rpc_port}");
-    let default_write_type = write_type_of(
-        &conf
-            .get_enum("alluxio.user.file.writetype.default")
-            .map_err(conf_err)?,
-    );
+    let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default").map_err(conf_err)?);
     let backups = Arc::new(crate::backup::Backups::new(
         host.clone(),
-        conf.get_str("alluxio.master.backup.directory")
-            .map_err(conf_err)?,
+        conf.get_str("alluxio.master.backup.directory").map_err(conf_err)?,
     ));
-    if conf
-        .get_bool("alluxio.master.daily.backup.enabled")
-        .map_err(conf_err)?
-    {
-        let time = conf
-            .get_str("alluxio.master.daily.backup.time")
-            .map_err(conf_err)?;
+    if conf.get_bool("alluxio.master.daily.backup.enabled").map_err(conf_err)? {
+        let time = conf.get_str("alluxio.master.daily.backup.time").map_err(conf_err)?;
         if crate::backup::ms_until(&time, 0).is_none() {
             return Err(MasterError::InvalidArgument(format!(
                 "Invalid value '{time}' for alluxio.master.daily.backup.time: expected HH:mm (UTC), e.g. 05:00"
             )));
         }
-        let retain = conf
-            .get_i64("alluxio.master.daily.backup.files.retained")
-            .map_err(conf_err)?
-            .max(1) as usize;
+        let retain = conf.get_i64("alluxio.master.daily.backup.files.retained").map_err(conf_err)?.max(1) as usize;
         let (m, b) = (master.clone(), backups.clone());
         tokio::spawn(async move {
             loop {
-                let wait =
-                    crate::backup::ms_until(&time, alluxio_common::now_ms()).unwrap_or(86_400_000);
+                let wait = crate::backup::ms_until(&time, alluxio_common::now_ms()).unwrap_or(86_400_000);
                 tokio::time::sleep(std::time::Duration::from_millis(wait.max(1) as u64)).await;
-                let req = crate::backup::BackupRequest {
-                    directory: String::new(),
-                    local: false,
-                };
+                let req = crate::backup::BackupRequest { directory: String::new(), local: false };
                 match crate::backup::start_backup(m.clone(), b.clone(), req, true).await {
                     Ok(s) if s.error.is_empty() => {
                         tracing::info!("daily backup written to {}", s.backup_uri);
-                        if let Err(e) =
-                            crate::backup::delete_old_backups(&m, &b.default_dir, retain).await
-                        {
+                        if let Err(e) = crate::backup::delete_old_backups(&m, &b.default_dir, retain).await {
                             tracing::warn!("cannot delete old daily backups: {e}");
                         }
                     }
@@ -320,23 +260,15 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         web_port: web_port as i32,
         start_time_ms,
     });
-    let fs = FsService {
-        master: master.clone(),
-        default_write_type,
-    };
-    let block_svc = Arc::new(BlockService {
-        master: master.clone(),
-    });
+    let fs = FsService { master: master.clone(), default_write_type };
+    let block_svc = Arc::new(BlockService { master: master.clone() });
 
     let shutdown = shutdown_signal(master.fatal.subscribe());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let web = crate::web::router(crate::web::WebState {
-        master: master.clone(),
-        address: address.clone(),
-        start_time_ms,
-    });
-    let web_listener = tokio::net::TcpListener::from_std(web_listener)
-        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let web =
+        crate::web::router(crate::web::WebState { master: master.clone(), address: address.clone(), start_time_ms });
+    let web_listener =
+        tokio::net::TcpListener::from_std(web_listener).map_err(|e| MasterError::Unavailable(e.to_string()))?;
     let mut web_stop = stop_rx.clone();
     tokio::spawn(async move {
         let _ = axum::serve(web_listener, web)
@@ -346,8 +278,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             .await;
     });
 
-    let rpc_listener = tokio::net::TcpListener::from_std(rpc_listener)
-        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let rpc_listener =
+        tokio::net::TcpListener::from_std(rpc_listener).map_err(|e| MasterError::Unavailable(e.to_string()))?;
     tracing::info!(
         "Alluxio master {} started in {} ms: RPC on {address}, web on {host}:{web_port}, journal {} at {folder}",
         alluxio_common::version::VERSION,
@@ -358,28 +290,16 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let server = tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .add_service(InterceptedService::new(
-            FileSystemMasterClientServiceServer::new(fs)
-                .max_decoding_message_size(big)
-                .max_encoding_message_size(big),
+            FileSystemMasterClientServiceServer::new(fs).max_decoding_message_size(big).max_encoding_message_size(big),
             check_version,
         ))
         .add_service(InterceptedService::new(
-            BlockMasterWorkerServiceServer::new(ArcBlock(block_svc.clone()))
-                .max_decoding_message_size(big),
+            BlockMasterWorkerServiceServer::new(ArcBlock(block_svc.clone())).max_decoding_message_size(big),
             check_version,
         ))
-        .add_service(InterceptedService::new(
-            BlockMasterClientServiceServer::new(ArcBlock(block_svc)),
-            check_version,
-        ))
-        .add_service(InterceptedService::new(
-            MetaMasterClientServiceServer::new(ArcMeta(meta.clone())),
-            check_version,
-        ))
-        .add_service(InterceptedService::new(
-            ServiceVersionClientServiceServer::new(ArcMeta(meta)),
-            check_version,
-        ))
+        .add_service(InterceptedService::new(BlockMasterClientServiceServer::new(ArcBlock(block_svc)), check_version))
+        .add_service(InterceptedService::new(MetaMasterClientServiceServer::new(ArcMeta(meta.clone())), check_version))
+        .add_service(InterceptedService::new(ServiceVersionClientServiceServer::new(ArcMeta(meta)), check_version))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),
             shutdown,
@@ -391,9 +311,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     // Complete the current segment so the next start finds a clean journal.
     drop(journal);
     if let Some(why) = fatal {
-        return Err(MasterError::Unavailable(format!(
-            "the master stopped because the journal failed: {why}"
-        )));
+        return Err(MasterError::Unavailable(format!("the master stopped because the journal failed: {why}")));
     }
     result.map_err(|e| MasterError::Unavailable(format!("RPC server failed: {e}")))?;
     tracing::info!("Alluxio master stopped");
@@ -402,13 +320,10 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
 
 /// `alluxio-start.sh -i <backup>`: restores the backup into a freshly formatted, empty
 /// journal; a journal that already holds entries is left alone (and the backup ignored).
-async fn restore_if_empty(conf: &Conf, layout: &Layout, uri: &str) -> Result<(), MasterError> {
+async fn restore_if_empty(conf: &Conf, layout: &Layout, uri: &str) -> Result<Option<Namespace>, MasterError> {
     layout.check_foreign()?;
     if !layout.is_formatted() {
-        return Err(alluxio_journal::JournalError::Unformatted {
-            folder: layout.folder.clone(),
-        }
-        .into());
+        return Err(alluxio_journal::JournalError::Unformatted { folder: layout.folder.clone() }.into());
     }
     if !layout.is_empty()? {
         let msg = format!(
@@ -419,27 +334,20 @@ async fn restore_if_empty(conf: &Conf, layout: &Layout, uri: &str) -> Result<(),
         );
         tracing::warn!("{msg}");
         eprintln!("{msg}");
-        return Ok(());
+        return Ok(None);
     }
-    let root_ufs = conf
-        .get_str("alluxio.master.mount.table.root.ufs")
-        .map_err(conf_err)?;
-    let root_opts: BTreeMap<String, String> = conf
-        .with_prefix("alluxio.master.mount.table.root.option.")
-        .into_iter()
-        .collect();
+    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
+    let root_opts: BTreeMap<String, String> =
+        conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();
     tracing::info!("restoring the journal from backup {uri}");
     let started = Instant::now();
     let (ns, n) = crate::backup::restore_namespace(uri, &root_ufs, &root_opts).await?;
     let l2 = layout.clone();
-    tokio::task::spawn_blocking(move || crate::backup::write_restored(&l2, &ns))
+    let ns = tokio::task::spawn_blocking(move || crate::backup::write_restored(&l2, &ns).map(|_| ns))
         .await
         .map_err(|e| MasterError::Internal(e.to_string()))??;
-    tracing::info!(
-        "Restored {n} entries from backup {uri} in {} ms",
-        started.elapsed().as_millis()
-    );
-    Ok(())
+    tracing::info!("Restored {n} entries from backup {uri} in {} ms", started.elapsed().as_millis());
+    Ok(Some(ns))
 }
 
 async fn shutdown_signal(mut fatal: tokio::sync::watch::Receiver<Option<String>>) {
@@ -458,86 +366,70 @@ struct ArcBlock(Arc<BlockService>);
 struct ArcMeta(Arc<MetaService>);
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService
-    for ArcBlock
-{
+impl alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService for ArcBlock {
     async fn get_worker_id(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::GetWorkerIdPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerIdPResponse>, tonic::Status>
-    {
-        alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService::get_worker_id(&*self.0, r).await
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerIdPResponse>, tonic::Status> {
+        alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService::get_worker_id(
+            &*self.0, r,
+        )
+        .await
     }
     async fn register_worker(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::RegisterWorkerPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::RegisterWorkerPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::RegisterWorkerPResponse>, tonic::Status> {
         self.0.register_worker(r).await
     }
     async fn block_heartbeat(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::BlockHeartbeatPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::BlockHeartbeatPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::BlockHeartbeatPResponse>, tonic::Status> {
         self.0.block_heartbeat(r).await
     }
     async fn commit_block(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::CommitBlockPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::CommitBlockPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::CommitBlockPResponse>, tonic::Status> {
         self.0.commit_block(r).await
     }
 }
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::block::block_master_client_service_server::BlockMasterClientService
-    for ArcBlock
-{
+impl alluxio_proto::grpc::block::block_master_client_service_server::BlockMasterClientService for ArcBlock {
     async fn get_worker_info_list(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::GetWorkerInfoListPRequest>,
-    ) -> Result<
-        tonic::Response<alluxio_proto::grpc::block::GetWorkerInfoListPResponse>,
-        tonic::Status,
-    > {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerInfoListPResponse>, tonic::Status> {
         self.0.get_worker_info_list(r).await
     }
     async fn get_block_info(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::GetBlockInfoPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockInfoPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockInfoPResponse>, tonic::Status> {
         self.0.get_block_info(r).await
     }
     async fn get_block_master_info(
         &self,
         r: tonic::Request<alluxio_proto::grpc::block::GetBlockMasterInfoPRequest>,
-    ) -> Result<
-        tonic::Response<alluxio_proto::grpc::block::GetBlockMasterInfoPResponse>,
-        tonic::Status,
-    > {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockMasterInfoPResponse>, tonic::Status> {
         self.0.get_block_master_info(r).await
     }
 }
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService
-    for ArcMeta
-{
+impl alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService for ArcMeta {
     async fn get_master_info(
         &self,
         r: tonic::Request<alluxio_proto::grpc::meta::GetMasterInfoPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetMasterInfoPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetMasterInfoPResponse>, tonic::Status> {
         self.0.get_master_info(r).await
     }
     async fn checkpoint(
         &self,
         r: tonic::Request<alluxio_proto::grpc::meta::CheckpointPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::CheckpointPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::CheckpointPResponse>, tonic::Status> {
         self.0.checkpoint(r).await
     }
     async fn backup(
@@ -555,21 +447,17 @@ impl alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterCli
     async fn get_configuration(
         &self,
         r: tonic::Request<alluxio_proto::grpc::meta::GetConfigurationPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetConfigurationPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetConfigurationPResponse>, tonic::Status> {
         self.0.get_configuration(r).await
     }
 }
 
 #[tonic::async_trait]
-impl alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService
-    for ArcMeta
-{
+impl alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService for ArcMeta {
     async fn get_service_version(
         &self,
         r: tonic::Request<alluxio_proto::grpc::meta::GetServiceVersionPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetServiceVersionPResponse>, tonic::Status>
-    {
+    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetServiceVersionPResponse>, tonic::Status> {
         self.0.get_service_version(r).await
     }
     async fn ping(

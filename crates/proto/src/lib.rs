@@ -4,11 +4,7 @@
 //! `grpc` the client- and worker-facing services. The one mapping from Alluxio's status
 //! names to gRPC codes lives in [`status`].
 
-#![allow(
-    clippy::large_enum_variant,
-    clippy::enum_variant_names,
-    clippy::doc_lazy_continuation
-)]
+#![allow(clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation)]
 
 pub mod journal {
     tonic::include_proto!("alluxio.proto.journal");

@@ -1,9 +1,7 @@
 //! Version handshake: every RPC carries the caller's protocol version in a header, and a
 //! server refuses an incompatible peer with FAILED_PRECONDITION naming both versions.
 
-use alluxio_common::version::{
-    announced_protocol_version, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
-};
+use alluxio_common::version::{announced_protocol_version, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION};
 
 /// gRPC metadata key carrying the sender's protocol version.
 pub const PROTOCOL_HEADER: &str = "x-alluxio-protocol-version";
@@ -22,24 +20,15 @@ pub struct VersionStamp {
 impl VersionStamp {
     /// A stamp that also asserts `user` as the caller's identity.
     pub fn new(user: Option<&str>) -> Self {
-        VersionStamp {
-            user: user.and_then(|u| u.parse().ok()),
-            protocol: announced_protocol_version(),
-        }
+        VersionStamp { user: user.and_then(|u| u.parse().ok()), protocol: announced_protocol_version() }
     }
 }
 
 impl tonic::service::Interceptor for VersionStamp {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         let md = req.metadata_mut();
-        md.insert(
-            PROTOCOL_HEADER,
-            tonic::metadata::MetadataValue::from(self.protocol),
-        );
-        md.insert(
-            SOFTWARE_HEADER,
-            tonic::metadata::MetadataValue::from_static(VERSION),
-        );
+        md.insert(PROTOCOL_HEADER, tonic::metadata::MetadataValue::from(self.protocol));
+        md.insert(SOFTWARE_HEADER, tonic::metadata::MetadataValue::from_static(VERSION));
         if let Some(u) = &self.user {
             md.insert(USER_HEADER, u.clone());
         }
@@ -51,10 +40,7 @@ impl tonic::service::Interceptor for VersionStamp {
 /// A request without the header (a foreign gRPC client) is refused as well.
 pub fn check_version(req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
     let md = req.metadata();
-    let peer: Option<u32> = md
-        .get(PROTOCOL_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.parse().ok());
+    let peer: Option<u32> = md.get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok());
     match peer {
         Some(v) if (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&v) => Ok(req),
         Some(v) => {
@@ -74,8 +60,5 @@ pub fn check_version(req: tonic::Request<()>) -> Result<tonic::Request<()>, toni
 
 /// The user a request asserts (SIMPLE authentication), if any.
 pub fn request_user<T>(req: &tonic::Request<T>) -> Option<String> {
-    req.metadata()
-        .get(USER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    req.metadata().get(USER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }

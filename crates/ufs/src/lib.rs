@@ -28,11 +28,7 @@ pub enum UfsError {
     #[error("invalid UFS URI {uri}: {reason}")]
     InvalidUri { uri: String, reason: String },
     #[error("cannot {op} UFS path {path}: {message}")]
-    Io {
-        op: &'static str,
-        path: String,
-        message: String,
-    },
+    Io { op: &'static str, path: String, message: String },
 }
 
 impl HasCode for UfsError {
@@ -72,9 +68,7 @@ impl UfsStatus {
             ufs_type,
             self.owner.as_deref().unwrap_or("_"),
             self.group.as_deref().unwrap_or("_"),
-            self.mode
-                .map(|m| m.to_string())
-                .unwrap_or_else(|| "_".into()),
+            self.mode.map(|m| m.to_string()).unwrap_or_else(|| "_".into()),
             self.content_hash
         )
     }
@@ -93,9 +87,7 @@ pub struct UnderFileSystem {
 impl std::fmt::Debug for UnderFileSystem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Options may hold credentials: print the URI only.
-        f.debug_struct("UnderFileSystem")
-            .field("uri", &self.uri)
-            .finish()
+        f.debug_struct("UnderFileSystem").field("uri", &self.uri).finish()
     }
 }
 
@@ -103,15 +95,8 @@ fn map_err(op: &'static str, path: &str, e: opendal::Error) -> UfsError {
     match e.kind() {
         ErrorKind::NotFound => UfsError::NotFound { path: path.into() },
         ErrorKind::AlreadyExists => UfsError::AlreadyExists { path: path.into() },
-        ErrorKind::PermissionDenied => UfsError::PermissionDenied {
-            path: path.into(),
-            message: e.to_string(),
-        },
-        _ => UfsError::Io {
-            op,
-            path: path.into(),
-            message: e.to_string(),
-        },
+        ErrorKind::PermissionDenied => UfsError::PermissionDenied { path: path.into(), message: e.to_string() },
+        _ => UfsError::Io { op, path: path.into(), message: e.to_string() },
     }
 }
 
@@ -127,10 +112,7 @@ impl UnderFileSystem {
     /// Opens the UFS behind `uri` (`/abs/dir`, `file:///abs/dir`, `memory:///`).
     /// `options` are the mount's `--option` pairs.
     pub fn open(uri: &str, options: &BTreeMap<String, String>) -> Result<Self, UfsError> {
-        let invalid = |reason: &str| UfsError::InvalidUri {
-            uri: uri.into(),
-            reason: reason.into(),
-        };
+        let invalid = |reason: &str| UfsError::InvalidUri { uri: uri.into(), reason: reason.into() };
         let _ = options;
         match scheme_of(uri) {
             "file" => {
@@ -146,27 +128,14 @@ impl UnderFileSystem {
                 let op = Operator::new(opendal::services::Fs::default().root(&root))
                     .map_err(|e| invalid(&e.to_string()))?
                     .finish();
-                Ok(UnderFileSystem {
-                    uri: root.clone(),
-                    kind: "local",
-                    op,
-                    local_root: Some(PathBuf::from(root)),
-                })
+                Ok(UnderFileSystem { uri: root.clone(), kind: "local", op, local_root: Some(PathBuf::from(root)) })
             }
             "memory" => {
-                let op = Operator::new(opendal::services::Memory::default())
-                    .map_err(|e| invalid(&e.to_string()))?
-                    .finish();
-                Ok(UnderFileSystem {
-                    uri: uri.into(),
-                    kind: "memory",
-                    op,
-                    local_root: None,
-                })
+                let op =
+                    Operator::new(opendal::services::Memory::default()).map_err(|e| invalid(&e.to_string()))?.finish();
+                Ok(UnderFileSystem { uri: uri.into(), kind: "memory", op, local_root: None })
             }
-            s => Err(invalid(&format!(
-                "unsupported scheme {s}:// (supported: local paths, file://, memory://)"
-            ))),
+            s => Err(invalid(&format!("unsupported scheme {s}:// (supported: local paths, file://, memory://)"))),
         }
     }
 
@@ -211,11 +180,7 @@ impl UnderFileSystem {
     /// Status of a path; `None` when it does not exist.
     pub async fn stat(&self, rel: &str) -> Result<Option<UfsStatus>, UfsError> {
         let p = Self::file_path(rel);
-        let target = if p.is_empty() {
-            "/".to_owned()
-        } else {
-            p.clone()
-        };
+        let target = if p.is_empty() { "/".to_owned() } else { p.clone() };
         match self.op.stat(&target).await {
             Ok(m) => Ok(Some(self.status_of(rel_name(&p), &p, &m).await)),
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -244,16 +209,11 @@ impl UnderFileSystem {
             owner: None,
             group: None,
             mode: None,
-            content_hash: m
-                .etag()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("(len:{length},_modtime:{mtime_ms})")),
+            content_hash: m.etag().map(str::to_owned).unwrap_or_else(|| format!("(len:{length},_modtime:{mtime_ms})")),
         };
         if let Some(root) = &self.local_root {
             let path = root.join(rel);
-            if let Ok(Ok((owner, group, mode, mtime))) =
-                tokio::task::spawn_blocking(move || local_owner(&path)).await
-            {
+            if let Ok(Ok((owner, group, mode, mtime))) = tokio::task::spawn_blocking(move || local_owner(&path)).await {
                 st.owner = Some(owner);
                 st.group = Some(group);
                 st.mode = Some(mode);
@@ -270,11 +230,7 @@ impl UnderFileSystem {
     /// Direct children of a directory.
     pub async fn list(&self, rel: &str) -> Result<Vec<UfsStatus>, UfsError> {
         let dir = Self::dir_path(rel);
-        let entries = self
-            .op
-            .list(&dir)
-            .await
-            .map_err(|e| map_err("list", &self.full_path(rel), e))?;
+        let entries = self.op.list(&dir).await.map_err(|e| map_err("list", &self.full_path(rel), e))?;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let path = e.path().trim_end_matches('/').to_owned();
@@ -305,18 +261,12 @@ impl UnderFileSystem {
         if rel.trim_matches('/').is_empty() {
             return Ok(());
         }
-        self.op
-            .create_dir(&Self::dir_path(rel))
-            .await
-            .map_err(|e| map_err("create directory", &self.full_path(rel), e))
+        self.op.create_dir(&Self::dir_path(rel)).await.map_err(|e| map_err("create directory", &self.full_path(rel), e))
     }
 
     /// Deletes a file; a missing file is not an error.
     pub async fn delete_file(&self, rel: &str) -> Result<(), UfsError> {
-        self.op
-            .delete(&Self::file_path(rel))
-            .await
-            .map_err(|e| map_err("delete", &self.full_path(rel), e))
+        self.op.delete(&Self::file_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
     }
 
     /// Deletes a directory and everything below it.
@@ -328,10 +278,7 @@ impl UnderFileSystem {
                 message: "refusing to delete a UFS root".into(),
             });
         }
-        self.op
-            .remove_all(&Self::dir_path(rel))
-            .await
-            .map_err(|e| map_err("delete", &self.full_path(rel), e))
+        self.op.remove_all(&Self::dir_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
     }
 
     /// Renames a file or directory. On object stores this is copy + delete and not atomic.
@@ -345,21 +292,10 @@ impl UnderFileSystem {
             let (src, dst) = (root.join(&f), root.join(&t));
             return tokio::task::spawn_blocking(move || std::fs::rename(&src, &dst))
                 .await
-                .map_err(|e| UfsError::Io {
-                    op: "rename",
-                    path: self.full_path(from),
-                    message: e.to_string(),
-                })?
-                .map_err(|e| UfsError::Io {
-                    op: "rename",
-                    path: self.full_path(from),
-                    message: e.to_string(),
-                });
+                .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() })?
+                .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() });
         }
-        self.op
-            .rename(&f, &t)
-            .await
-            .map_err(|e| map_err("rename", &self.full_path(from), e))
+        self.op.rename(&f, &t).await.map_err(|e| map_err("rename", &self.full_path(from), e))
     }
 
     /// Reads exactly `len` bytes at `offset`; the range must lie inside the file.
@@ -380,18 +316,8 @@ impl UnderFileSystem {
             self.mkdirs(parent).await?;
         }
         let tmp = temp_name(&final_path);
-        let w = self
-            .op
-            .writer(&tmp)
-            .await
-            .map_err(|e| map_err("create", &self.full_path(rel), e))?;
-        Ok(UfsWriter {
-            ufs: self.clone(),
-            w: Some(w),
-            tmp,
-            final_path,
-            written: 0,
-        })
+        let w = self.op.writer(&tmp).await.map_err(|e| map_err("create", &self.full_path(rel), e))?;
+        Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp, final_path, written: 0 })
     }
 
     /// Sets owner and mode of a local file (no-op elsewhere); failures are only logged.
@@ -421,21 +347,12 @@ pub fn is_temp_name(name: &str) -> bool {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
 
 fn rel_name(p: &str) -> String {
-    p.trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .to_owned()
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned()
 }
 
 fn normalize_local(p: &str) -> String {
@@ -456,12 +373,7 @@ fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32, 
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path)?;
     let mtime = m.mtime() * 1000 + m.mtime_nsec() / 1_000_000;
-    Ok((
-        user_name(m.uid()),
-        group_name(m.gid()),
-        (m.mode() & 0o7777) as i32,
-        mtime,
-    ))
+    Ok((user_name(m.uid()), group_name(m.gid()), (m.mode() & 0o7777) as i32, mtime))
 }
 
 fn user_name(uid: u32) -> String {
@@ -469,9 +381,7 @@ fn user_name(uid: u32) -> String {
     unsafe {
         let pw = libc::getpwuid(uid);
         if !pw.is_null() && !(*pw).pw_name.is_null() {
-            return std::ffi::CStr::from_ptr((*pw).pw_name)
-                .to_string_lossy()
-                .into_owned();
+            return std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned();
         }
     }
     uid.to_string()
@@ -482,9 +392,7 @@ fn group_name(gid: u32) -> String {
     unsafe {
         let gr = libc::getgrgid(gid);
         if !gr.is_null() && !(*gr).gr_name.is_null() {
-            return std::ffi::CStr::from_ptr((*gr).gr_name)
-                .to_string_lossy()
-                .into_owned();
+            return std::ffi::CStr::from_ptr((*gr).gr_name).to_string_lossy().into_owned();
         }
     }
     gid.to_string()
@@ -510,9 +418,7 @@ impl UfsWriter {
                 message: "writer closed".into(),
             });
         };
-        w.write(data)
-            .await
-            .map_err(|e| map_err("write", &self.ufs.full_path(&self.final_path), e))?;
+        w.write(data).await.map_err(|e| map_err("write", &self.ufs.full_path(&self.final_path), e))?;
         self.written += n;
         Ok(())
     }
@@ -535,10 +441,7 @@ impl UfsWriter {
             let _ = self.ufs.op.delete(&self.tmp).await;
             return Err(e);
         }
-        self.ufs
-            .stat(&self.final_path)
-            .await?
-            .ok_or(UfsError::NotFound { path })
+        self.ufs.stat(&self.final_path).await?.ok_or(UfsError::NotFound { path })
     }
 
     /// Abandons the file, deleting what was written.
@@ -583,21 +486,9 @@ mod tests {
         let st = w.close().await.unwrap();
         assert_eq!(st.length, 11);
         assert_eq!(&ufs.read("a/b/f", 6, 5).await.unwrap()[..], b"world");
-        let names: Vec<_> = ufs
-            .list("a/b")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|s| (s.name, s.length))
-            .collect();
+        let names: Vec<_> = ufs.list("a/b").await.unwrap().into_iter().map(|s| (s.name, s.length)).collect();
         assert_eq!(names, vec![("f".to_string(), 11)]);
-        let root: Vec<_> = ufs
-            .list("")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|s| (s.name, s.is_dir))
-            .collect();
+        let root: Vec<_> = ufs.list("").await.unwrap().into_iter().map(|s| (s.name, s.is_dir)).collect();
         assert_eq!(root, vec![("a".to_string(), true)]);
         ufs.rename("a/b", "c").await.unwrap();
         assert!(ufs.stat("c/f").await.unwrap().is_some());

@@ -100,11 +100,8 @@ impl BlockStore {
     /// Opens the store over `dirs`, scanning each for committed blocks (temporary blocks
     /// and stray files from a crash are deleted).
     pub fn open(dirs: Vec<StorageDir>) -> Result<(Arc<Self>, ScanReport)> {
-        let mut state = State {
-            used: vec![0; dirs.len()],
-            lru: vec![BTreeSet::new(); dirs.len()],
-            ..Default::default()
-        };
+        let mut state =
+            State { used: vec![0; dirs.len()], lru: vec![BTreeSet::new(); dirs.len()], ..Default::default() };
         let mut report = ScanReport::default();
         for (i, d) in dirs.iter().enumerate() {
             std::fs::create_dir_all(&d.path).map_err(io("create", &d.path))?;
@@ -113,10 +110,7 @@ impl BlockStore {
                 std::fs::remove_dir_all(&tmp).map_err(io("clean", &tmp))?;
             }
             std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
-            for e in std::fs::read_dir(&d.path)
-                .map_err(io("list", &d.path))?
-                .flatten()
-            {
+            for e in std::fs::read_dir(&d.path).map_err(io("list", &d.path))?.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if name == ".tmp_blocks" {
                     continue;
@@ -144,11 +138,7 @@ impl BlockStore {
                     }
                     _ => {
                         let p = e.path();
-                        let r = if ft.is_dir() {
-                            std::fs::remove_dir_all(&p)
-                        } else {
-                            std::fs::remove_file(&p)
-                        };
+                        let r = if ft.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
                         r.map_err(io("delete stray file", &p))?;
                         report.removed_files += 1;
                     }
@@ -164,13 +154,7 @@ impl BlockStore {
                 );
             }
         }
-        Ok((
-            Arc::new(BlockStore {
-                dirs,
-                state: Mutex::new(state),
-            }),
-            report,
-        ))
+        Ok((Arc::new(BlockStore { dirs, state: Mutex::new(state) }), report))
     }
 
     pub fn dirs(&self) -> &[StorageDir] {
@@ -179,11 +163,7 @@ impl BlockStore {
 
     /// Tier aliases in level order.
     pub fn tiers(&self) -> Vec<String> {
-        let mut t: Vec<(usize, String)> = self
-            .dirs
-            .iter()
-            .map(|d| (d.tier_level, d.tier_alias.clone()))
-            .collect();
+        let mut t: Vec<(usize, String)> = self.dirs.iter().map(|d| (d.tier_level, d.tier_alias.clone())).collect();
         t.sort();
         t.dedup();
         t.into_iter().map(|(_, a)| a).collect()
@@ -214,9 +194,7 @@ impl BlockStore {
         let mut by: FxHashMap<String, Vec<i64>> = FxHashMap::default();
         for (id, b) in &s.blocks {
             if !b.pending_delete {
-                by.entry(self.dirs[b.dir].tier_alias.clone())
-                    .or_default()
-                    .push(*id);
+                by.entry(self.dirs[b.dir].tier_alias.clone()).or_default().push(*id);
             }
         }
         by.into_iter().collect()
@@ -227,11 +205,7 @@ impl BlockStore {
     }
 
     pub fn has_block(&self, id: i64) -> bool {
-        self.state
-            .lock()
-            .blocks
-            .get(&id)
-            .is_some_and(|b| !b.pending_delete)
+        self.state.lock().blocks.get(&id).is_some_and(|b| !b.pending_delete)
     }
 
     /// Finds room for `bytes` in directory `dir`, evicting unprotected, unlocked blocks in
@@ -283,14 +257,9 @@ impl BlockStore {
     /// Directories to try for a new block on `tier`: that tier's (most free first), then
     /// lower tiers, so a full upper tier never fails a write a lower one can take.
     fn candidates(&self, s: &State, tier: usize) -> Vec<usize> {
-        let mut c: Vec<usize> = (0..self.dirs.len())
-            .filter(|&i| self.dirs[i].tier_level >= tier)
-            .collect();
+        let mut c: Vec<usize> = (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_level >= tier).collect();
         c.sort_by_key(|&i| {
-            (
-                self.dirs[i].tier_level,
-                std::cmp::Reverse(self.dirs[i].capacity.saturating_sub(s.used[i])),
-            )
+            (self.dirs[i].tier_level, std::cmp::Reverse(self.dirs[i].capacity.saturating_sub(s.used[i])))
         });
         c
     }
@@ -299,12 +268,8 @@ impl BlockStore {
         let dirs: Vec<String> = (0..self.dirs.len())
             .filter(|&i| self.dirs[i].tier_level >= tier)
             .map(|i| {
-                let pinned: u64 = s
-                    .blocks
-                    .values()
-                    .filter(|b| b.dir == i && (b.protected || b.readers > 0))
-                    .map(|b| b.length)
-                    .sum();
+                let pinned: u64 =
+                    s.blocks.values().filter(|b| b.dir == i && (b.protected || b.readers > 0)).map(|b| b.length).sum();
                 format!(
                     "{} {} ({} of {} bytes used, {} of them by blocks that cannot be evicted)",
                     self.dirs[i].tier_alias,
@@ -324,13 +289,7 @@ impl BlockStore {
 
     /// Starts a block being written on `tier` (or a lower one) with `reserve` bytes reserved.
     /// Returns the temporary file path to write.
-    pub fn create_temp(
-        &self,
-        id: i64,
-        tier: usize,
-        reserve: u64,
-        protected: bool,
-    ) -> Result<PathBuf> {
+    pub fn create_temp(&self, id: i64, tier: usize, reserve: u64, protected: bool) -> Result<PathBuf> {
         let (path, files) = {
             let mut s = self.state.lock();
             if s.blocks.contains_key(&id) {
@@ -353,19 +312,8 @@ impl BlockStore {
             };
             s.used[d] += reserve;
             let nonce: u32 = rand::random();
-            let path = self.dirs[d]
-                .path
-                .join(".tmp_blocks")
-                .join(format!("{id:x}-{nonce:08x}"));
-            s.temps.insert(
-                id,
-                TempBlock {
-                    dir: d,
-                    reserved: reserve,
-                    path: path.clone(),
-                    protected,
-                },
-            );
+            let path = self.dirs[d].path.join(".tmp_blocks").join(format!("{id:x}-{nonce:08x}"));
+            s.temps.insert(id, TempBlock { dir: d, reserved: reserve, path: path.clone(), protected });
             (path, files)
         };
         Self::delete_files(files);
@@ -376,11 +324,7 @@ impl BlockStore {
     pub fn reserve(&self, id: i64, more: u64) -> Result<()> {
         let files = {
             let mut s = self.state.lock();
-            let t = s
-                .temps
-                .get(&id)
-                .cloned()
-                .ok_or(WorkerError::BlockNotFound(id))?;
+            let t = s.temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
             let Some(files) = self.make_room(&mut s, t.dir, more) else {
                 return Err(self.exhausted(&s, id, more, self.dirs[t.dir].tier_level));
             };
@@ -397,13 +341,7 @@ impl BlockStore {
     /// Publishes a written block of `length` bytes (blocking: renames the file).
     /// Returns its tier alias and that tier's used bytes.
     pub fn commit(&self, id: i64, length: u64) -> Result<(String, i64)> {
-        let t = self
-            .state
-            .lock()
-            .temps
-            .get(&id)
-            .cloned()
-            .ok_or(WorkerError::BlockNotFound(id))?;
+        let t = self.state.lock().temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
         if length > t.reserved {
             // The writer wrote past its reservation: take the difference now (may evict).
             self.reserve(id, length - t.reserved)?;
@@ -422,23 +360,11 @@ impl BlockStore {
         s.clock += 1;
         let access = s.clock;
         let protected = t.protected || s.protected_ids.remove(&id);
-        s.blocks.insert(
-            id,
-            BlockMeta {
-                length,
-                dir: t.dir,
-                access,
-                protected,
-                readers: 0,
-                pending_delete: false,
-            },
-        );
+        s.blocks.insert(id, BlockMeta { length, dir: t.dir, access, protected, readers: 0, pending_delete: false });
         s.lru[t.dir].insert((access, id));
         s.unreported.push(id);
-        let used: u64 = (0..self.dirs.len())
-            .filter(|&i| self.dirs[i].tier_alias == dir.tier_alias)
-            .map(|i| s.used[i])
-            .sum();
+        let used: u64 =
+            (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_alias == dir.tier_alias).map(|i| s.used[i]).sum();
         Ok((dir.tier_alias.clone(), used as i64))
     }
 
@@ -551,11 +477,7 @@ impl BlockStore {
 
     /// Tier alias of a committed block.
     pub fn tier_of(&self, id: i64) -> Option<String> {
-        self.state
-            .lock()
-            .blocks
-            .get(&id)
-            .map(|b| self.dirs[b.dir].tier_alias.clone())
+        self.state.lock().blocks.get(&id).map(|b| self.dirs[b.dir].tier_alias.clone())
     }
 }
 

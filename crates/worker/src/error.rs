@@ -15,11 +15,7 @@ pub enum WorkerError {
     #[error("{0}")]
     Unavailable(String),
     #[error("cannot {op} {path}: {source}")]
-    Io {
-        op: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
+    Io { op: &'static str, path: String, source: std::io::Error },
     #[error(transparent)]
     Ufs(#[from] alluxio_ufs::UfsError),
     #[error("{0}")]
@@ -46,15 +42,8 @@ impl From<WorkerError> for tonic::Status {
     }
 }
 
-pub(crate) fn io<'a>(
-    op: &'static str,
-    path: &'a std::path::Path,
-) -> impl FnOnce(std::io::Error) -> WorkerError + 'a {
-    move |source| WorkerError::Io {
-        op,
-        path: path.display().to_string(),
-        source,
-    }
+pub(crate) fn io<'a>(op: &'static str, path: &'a std::path::Path) -> impl FnOnce(std::io::Error) -> WorkerError + 'a {
+    move |source| WorkerError::Io { op, path: path.display().to_string(), source }
 }
 
 pub type Result<T, E = WorkerError> = std::result::Result<T, E>;

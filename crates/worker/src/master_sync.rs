@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alluxio_common::version::VERSION;
-use alluxio_proto::grpc::block::{
-    BlockHeartbeatPRequest, CommandType, GetWorkerIdPRequest, RegisterWorkerPRequest,
-};
+use alluxio_proto::grpc::block::{BlockHeartbeatPRequest, CommandType, GetWorkerIdPRequest, RegisterWorkerPRequest};
 
 use crate::error::{Result, WorkerError};
 use crate::worker::Worker;
@@ -16,18 +14,15 @@ use crate::worker::Worker;
 pub async fn register(w: &Worker) -> Result<()> {
     let mut client = w.master_blocks();
     let id = client
-        .get_worker_id(GetWorkerIdPRequest {
-            worker_net_address: Some(w.address.clone()),
-        })
+        .get_worker_id(GetWorkerIdPRequest { worker_net_address: Some(w.address.clone()) })
         .await
         .map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?
         .into_inner()
         .worker_id;
     w.id.store(id, Ordering::SeqCst);
     let store = w.store.clone();
-    let report = tokio::task::spawn_blocking(move || store.report())
-        .await
-        .map_err(|e| WorkerError::Internal(e.to_string()))?;
+    let report =
+        tokio::task::spawn_blocking(move || store.report()).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
     let count: usize = report.iter().map(|(_, v)| v.len()).sum();
     let req = RegisterWorkerPRequest {
         worker_id: id,
@@ -40,11 +35,8 @@ pub async fn register(w: &Worker) -> Result<()> {
     };
     // Committed blocks are all in this report.
     w.store.take_unreported();
-    let resp = client
-        .register_worker(req)
-        .await
-        .map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?
-        .into_inner();
+    let resp =
+        client.register_worker(req).await.map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?.into_inner();
     w.store.set_protected(&resp.protected_block_ids, true);
     for b in &resp.remove_block_ids {
         w.store.remove(*b);

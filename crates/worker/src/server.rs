@@ -30,10 +30,7 @@ pub fn fs_space(path: &Path) -> Option<(u64, u64)> {
     if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
         return None;
     }
-    Some((
-        s.f_blocks as u64 * s.f_frsize as u64,
-        s.f_bavail as u64 * s.f_frsize as u64,
-    ))
+    Some((s.f_blocks as u64 * s.f_frsize as u64, s.f_bavail as u64 * s.f_frsize as u64))
 }
 
 fn total_memory() -> u64 {
@@ -51,17 +48,13 @@ fn total_memory() -> u64 {
 
 /// The storage directories the configuration describes, validated.
 pub fn storage_dirs(conf: &Conf) -> Result<Vec<StorageDir>> {
-    let levels = conf
-        .get_i64("alluxio.worker.tieredstore.levels")
-        .map_err(conf_err)?;
+    let levels = conf.get_i64("alluxio.worker.tieredstore.levels").map_err(conf_err)?;
     if !(1..=3).contains(&levels) {
         return Err(WorkerError::InvalidArgument(format!(
             "Invalid value '{levels}' for alluxio.worker.tieredstore.levels: expected 1, 2 or 3"
         )));
     }
-    let data_folder = conf
-        .get_str("alluxio.worker.data.folder")
-        .map_err(conf_err)?;
+    let data_folder = conf.get_str("alluxio.worker.data.folder").map_err(conf_err)?;
     let data_folder = data_folder.trim_matches('/').to_owned();
     let mut dirs = Vec::new();
     let mut seen: Vec<(PathBuf, String)> = Vec::new();
@@ -83,18 +76,12 @@ pub fn storage_dirs(conf: &Conf) -> Result<Vec<StorageDir>> {
             if level == 0 {
                 paths.push("/dev/shm".into());
             } else {
-                return Err(WorkerError::InvalidArgument(format!(
-                    "{} must be set for tier {alias}",
-                    key("dirs.path")
-                )));
+                return Err(WorkerError::InvalidArgument(format!("{} must be set for tier {alias}", key("dirs.path"))));
             }
         }
         let mut quotas = conf.get_list(&key("dirs.quota")).map_err(conf_err)?;
-        let quota_key = if quotas.is_empty() && level == 0 {
-            "alluxio.worker.ramdisk.size".to_owned()
-        } else {
-            key("dirs.quota")
-        };
+        let quota_key =
+            if quotas.is_empty() && level == 0 { "alluxio.worker.ramdisk.size".to_owned() } else { key("dirs.quota") };
         if quotas.is_empty() {
             if level == 0 {
                 if let Some(v) = conf.get("alluxio.worker.ramdisk.size").map_err(conf_err)? {
@@ -117,10 +104,7 @@ pub fn storage_dirs(conf: &Conf) -> Result<Vec<StorageDir>> {
                 )));
             }
             std::fs::create_dir_all(&root).map_err(|e| {
-                WorkerError::InvalidArgument(format!(
-                    "{}: cannot create directory {p}: {e}",
-                    key("dirs.path")
-                ))
+                WorkerError::InvalidArgument(format!("{}: cannot create directory {p}: {e}", key("dirs.path")))
             })?;
             let canon = root.canonicalize().unwrap_or(root.clone());
             if let Some((_, other)) = seen.iter().find(|(d, _)| *d == canon) {
@@ -134,7 +118,9 @@ pub fn storage_dirs(conf: &Conf) -> Result<Vec<StorageDir>> {
             let quota = match quotas.get(i).or(quotas.last()) {
                 Some(q) => {
                     let v = alluxio_common::conf::values::parse_bytes(q).ok_or_else(|| {
-                        WorkerError::InvalidArgument(format!("Invalid value '{q}' for {quota_key}: expected a byte size such as 64MB or 1GB"))
+                        WorkerError::InvalidArgument(format!(
+                            "Invalid value '{q}' for {quota_key}: expected a byte size such as 64MB or 1GB"
+                        ))
                     })?;
                     if v > fs_total {
                         return Err(WorkerError::InvalidArgument(format!(
@@ -179,19 +165,10 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         scan.blocks,
         scan.bytes,
         started.elapsed().as_millis(),
-        if scan.removed_files > 0 {
-            format!("; {} stray files removed", scan.removed_files)
-        } else {
-            String::new()
-        }
+        if scan.removed_files > 0 { format!("; {} stray files removed", scan.removed_files) } else { String::new() }
     );
     for d in store.dirs() {
-        tracing::info!(
-            "tier {} directory {} with quota {} bytes",
-            d.tier_alias,
-            d.path.display(),
-            d.capacity
-        );
+        tracing::info!("tier {} directory {} with quota {} bytes", d.tier_alias, d.path.display(), d.capacity);
     }
     let master_addr = format!(
         "{}:{}",
@@ -205,34 +182,27 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         web_port: web_port as i32,
         domain_socket_path: String::new(),
     };
-    let chunk = conf
-        .get_bytes("alluxio.user.network.reader.chunk.size.bytes")
-        .map_err(conf_err)?
-        .max(4096) as usize;
+    let chunk = conf.get_bytes("alluxio.user.network.reader.chunk.size.bytes").map_err(conf_err)?.max(4096) as usize;
     let worker = Arc::new(Worker::new(store, address, &master_addr, chunk)?);
-    let interval = conf
-        .get_duration("alluxio.worker.block.heartbeat.interval")
-        .map_err(conf_err)?;
+    let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
     tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
 
     let web = crate::web::router(worker.clone());
-    let web_listener = tokio::net::TcpListener::from_std(web_listener)
-        .map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    let web_listener =
+        tokio::net::TcpListener::from_std(web_listener).map_err(|e| WorkerError::Unavailable(e.to_string()))?;
     tokio::spawn(async move {
         let _ = axum::serve(web_listener, web).await;
     });
-    let rpc_listener = tokio::net::TcpListener::from_std(rpc_listener)
-        .map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    let rpc_listener =
+        tokio::net::TcpListener::from_std(rpc_listener).map_err(|e| WorkerError::Unavailable(e.to_string()))?;
     tracing::info!(
         "Alluxio worker {} started in {} ms on {host}:{rpc_port} (web {web_port}); master {master_addr}",
         alluxio_common::version::VERSION,
         started.elapsed().as_millis()
     );
-    let svc = BlockWorkerServer::new(BlockWorkerService {
-        worker: worker.clone(),
-    })
-    .max_decoding_message_size(64 << 20)
-    .max_encoding_message_size(64 << 20);
+    let svc = BlockWorkerServer::new(BlockWorkerService { worker: worker.clone() })
+        .max_decoding_message_size(64 << 20)
+        .max_encoding_message_size(64 << 20);
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .initial_stream_window_size(Some(8 << 20))

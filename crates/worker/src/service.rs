@@ -29,10 +29,7 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
     let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
     tokio::task::spawn_blocking(move || {
         let send_err = |tx: &mpsc::Sender<_>, e: std::io::Error| {
-            let _ = tx.blocking_send(Err(Status::internal(format!(
-                "cannot read block {}: {e}",
-                lock.block_id
-            ))));
+            let _ = tx.blocking_send(Err(Status::internal(format!("cannot read block {}: {e}", lock.block_id))));
         };
         let mut f = match std::fs::File::open(&lock.path) {
             Ok(f) => f,
@@ -49,12 +46,7 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
                 return send_err(&tx, e);
             }
             left -= n as u64;
-            if tx
-                .blocking_send(Ok(ReadResponse {
-                    chunk: buf.freeze(),
-                }))
-                .is_err()
-            {
+            if tx.blocking_send(Ok(ReadResponse { chunk: buf.freeze() })).is_err() {
                 return; // the reader went away
             }
         }
@@ -65,11 +57,7 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
 
 impl BlockWorkerService {
     /// Reads a block through from the UFS, caching it unless told not to.
-    async fn read_ufs(
-        &self,
-        r: ReadRequest,
-        u: OpenUfsBlockOptions,
-    ) -> Result<Out<ReadResponse>, WorkerError> {
+    async fn read_ufs(&self, r: ReadRequest, u: OpenUfsBlockOptions) -> Result<Out<ReadResponse>, WorkerError> {
         let w = self.worker.clone();
         let ufs = w.ufs(u.mount_id).await?;
         let rel = relative_to(&ufs, &u.ufs_path)?;
@@ -81,35 +69,17 @@ impl BlockWorkerService {
                 r.block_id
             )));
         }
-        let len = if r.length <= 0 {
-            block_len - offset
-        } else {
-            (r.length as u64).min(block_len - offset)
-        };
-        let chunk = if r.chunk_size > 0 {
-            r.chunk_size as usize
-        } else {
-            w.chunk_size
-        };
+        let len = if r.length <= 0 { block_len - offset } else { (r.length as u64).min(block_len - offset) };
+        let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { w.chunk_size };
         let whole = offset == 0 && len == block_len;
         let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
-        let cache =
-            !u.no_cache && !w.store.has_block(r.block_id) && w.caching.lock().insert(r.block_id);
+        let cache = !u.no_cache && !w.store.has_block(r.block_id) && w.caching.lock().insert(r.block_id);
         let block_id = r.block_id;
         if whole && cache {
             // Tee: every chunk read from the UFS goes to the client and into the cache.
             tokio::spawn(async move {
-                let result = tee_from_ufs(
-                    &w,
-                    &ufs,
-                    &rel,
-                    u.offset_in_file as u64,
-                    block_len,
-                    block_id,
-                    chunk,
-                    Some(&tx),
-                )
-                .await;
+                let result =
+                    tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, block_len, block_id, chunk, Some(&tx)).await;
                 w.caching.lock().remove(&block_id);
                 if let Err(e) = result {
                     let _ = tx.send(Err(e.into())).await;
@@ -140,17 +110,8 @@ impl BlockWorkerService {
             if cache {
                 // A partial read caches the whole block in the background.
                 tokio::spawn(async move {
-                    if let Err(e) = tee_from_ufs(
-                        &w,
-                        &ufs,
-                        &rel,
-                        u.offset_in_file as u64,
-                        block_len,
-                        block_id,
-                        chunk,
-                        None,
-                    )
-                    .await
+                    if let Err(e) =
+                        tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, block_len, block_id, chunk, None).await
                     {
                         tracing::debug!("background caching of block {block_id} failed: {e}");
                     }
@@ -237,16 +198,9 @@ async fn tee_from_ufs(
 impl BlockWorker for BlockWorkerService {
     type ReadBlockStream = Out<ReadResponse>;
 
-    async fn read_block(
-        &self,
-        req: Request<ReadRequest>,
-    ) -> Result<Response<Self::ReadBlockStream>, Status> {
+    async fn read_block(&self, req: Request<ReadRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
         let r = req.into_inner();
-        let chunk = if r.chunk_size > 0 {
-            r.chunk_size as usize
-        } else {
-            self.worker.chunk_size
-        };
+        let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { self.worker.chunk_size };
         if let Some(lock) = self.worker.store.lock(r.block_id) {
             let offset = r.offset.max(0) as u64;
             if offset > lock.length {
@@ -256,11 +210,7 @@ impl BlockWorker for BlockWorkerService {
                 ))
                 .into());
             }
-            let len = if r.length <= 0 {
-                lock.length - offset
-            } else {
-                (r.length as u64).min(lock.length - offset)
-            };
+            let len = if r.length <= 0 { lock.length - offset } else { (r.length as u64).min(lock.length - offset) };
             return Ok(Response::new(stream_file(lock, offset, len, chunk)));
         }
         match r.open_ufs_block_options.clone() {
@@ -269,10 +219,7 @@ impl BlockWorker for BlockWorkerService {
         }
     }
 
-    async fn write_block(
-        &self,
-        req: Request<Streaming<WriteRequest>>,
-    ) -> Result<Response<WriteResponse>, Status> {
+    async fn write_block(&self, req: Request<Streaming<WriteRequest>>) -> Result<Response<WriteResponse>, Status> {
         // The write runs in its own task: if the client disappears, tonic drops this future,
         // but the task still sees the broken stream and discards what was written.
         let w = self.worker.clone();
@@ -295,17 +242,10 @@ impl BlockWorker for BlockWorkerService {
             Some(Err(s)) => return Err(s),
             None => return Err(Status::invalid_argument("empty OpenLocalBlock stream")),
         };
-        let lock = self
-            .worker
-            .store
-            .lock(first.block_id)
-            .ok_or(WorkerError::BlockNotFound(first.block_id))?;
+        let lock = self.worker.store.lock(first.block_id).ok_or(WorkerError::BlockNotFound(first.block_id))?;
         let (tx, rx) = mpsc::channel(1);
         let _ = tx
-            .send(Ok(OpenLocalBlockResponse {
-                path: lock.path.display().to_string(),
-                length: lock.length as i64,
-            }))
+            .send(Ok(OpenLocalBlockResponse { path: lock.path.display().to_string(), length: lock.length as i64 }))
             .await;
         tokio::spawn(async move {
             // The lock lives until the client closes its side (or disconnects).
@@ -338,11 +278,7 @@ impl BlockWorker for BlockWorkerService {
         )?;
         let path_s = path.display().to_string();
         let (tx, rx) = mpsc::channel(4);
-        let _ = tx
-            .send(Ok(CreateLocalBlockResponse {
-                path: path_s.clone(),
-            }))
-            .await;
+        let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
         tokio::spawn(async move {
             let mut committed = false;
             while let Some(m) = input.next().await {
@@ -359,9 +295,7 @@ impl BlockWorker for BlockWorkerService {
                         Ok(Ok(((tier, used), len))) => {
                             committed = true;
                             let reply = match w.commit_to_master(id, len, &tier, used).await {
-                                Ok(()) => Ok(CreateLocalBlockResponse {
-                                    path: path_s.clone(),
-                                }),
+                                Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
                                 Err(e) => Err(e.into()),
                             };
                             let _ = tx.send(reply).await;
@@ -377,9 +311,7 @@ impl BlockWorker for BlockWorkerService {
                 }
                 if m.space_to_reserve > 0 {
                     let reply = match w.store.reserve(id, m.space_to_reserve as u64) {
-                        Ok(()) => Ok(CreateLocalBlockResponse {
-                            path: path_s.clone(),
-                        }),
+                        Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
                         Err(e) => Err(e.into()),
                     };
                     let failed = reply.is_err();
@@ -396,18 +328,12 @@ impl BlockWorker for BlockWorkerService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn remove_block(
-        &self,
-        req: Request<RemoveBlockRequest>,
-    ) -> Result<Response<RemoveBlockResponse>, Status> {
+    async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
         self.worker.store.remove(req.into_inner().block_id);
         Ok(Response::new(RemoveBlockResponse {}))
     }
 
-    async fn persist_file(
-        &self,
-        req: Request<PersistFileRequest>,
-    ) -> Result<Response<PersistFileResponse>, Status> {
+    async fn persist_file(&self, req: Request<PersistFileRequest>) -> Result<Response<PersistFileResponse>, Status> {
         let r = req.into_inner();
         let w = self.worker.clone();
         let ufs = w.ufs(r.mount_id).await?;
@@ -460,26 +386,15 @@ impl BlockWorker for BlockWorkerService {
             ufs.set_mode(&rel, r.mode).await;
         }
         drop(locks);
-        Ok(Response::new(PersistFileResponse {
-            content_hash: st.fingerprint(ufs.kind()),
-        }))
+        Ok(Response::new(PersistFileResponse { content_hash: st.fingerprint(ufs.kind()) }))
     }
 }
 
-async fn write_block_task(
-    w: Arc<Worker>,
-    mut input: Streaming<WriteRequest>,
-) -> Result<WriteResponse, Status> {
+async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) -> Result<WriteResponse, Status> {
     let first = match input.next().await {
-        Some(Ok(WriteRequest {
-            value: Some(write_request::Value::Command(c)),
-        })) => c,
+        Some(Ok(WriteRequest { value: Some(write_request::Value::Command(c)) })) => c,
         Some(Err(s)) => return Err(s),
-        _ => {
-            return Err(Status::invalid_argument(
-                "a write stream must start with a command",
-            ))
-        }
+        _ => return Err(Status::invalid_argument("a write stream must start with a command")),
     };
     if first.r#type == RequestType::UfsFile as i32 {
         let o = first.create_ufs_file_options.unwrap_or_default();
@@ -488,26 +403,19 @@ async fn write_block_task(
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
         while let Some(m) = input.next().await {
             match m {
-                Ok(WriteRequest {
-                    value: Some(write_request::Value::Chunk(b)),
-                }) => {
+                Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
                     if let Err(e) = writer.write(b).await {
                         writer.abort().await;
                         return Err(WorkerError::from(e).into());
                     }
                 }
-                Ok(WriteRequest {
-                    value: Some(write_request::Value::Command(c)),
-                }) if c.commit => {
+                Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
                     let n = writer.written();
                     let st = writer.close().await.map_err(WorkerError::from)?;
                     if o.mode > 0 {
                         ufs.set_mode(&rel, o.mode).await;
                     }
-                    return Ok(WriteResponse {
-                        offset: n as i64,
-                        content_hash: st.fingerprint(ufs.kind()),
-                    });
+                    return Ok(WriteResponse { offset: n as i64, content_hash: st.fingerprint(ufs.kind()) });
                 }
                 Ok(_) => {}
                 Err(s) => {
@@ -517,27 +425,19 @@ async fn write_block_task(
             }
         }
         writer.abort().await;
-        return Err(Status::aborted(format!(
-            "write of {} ended without commit; nothing was written",
-            o.ufs_path
-        )));
+        return Err(Status::aborted(format!("write of {} ended without commit; nothing was written", o.ufs_path)));
     }
     // An Alluxio block.
     let id = first.id;
     let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
-    let path = w
-        .store
-        .create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
+    let path = w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
     let mut reserved = initial;
     let mut written = 0u64;
     let mut file = match std::fs::File::create(&path) {
         Ok(f) => f,
         Err(e) => {
             w.store.abort(id);
-            return Err(Status::internal(format!(
-                "cannot create block file {}: {e}",
-                path.display()
-            )));
+            return Err(Status::internal(format!("cannot create block file {}: {e}", path.display())));
         }
     };
     let abort = |w: &Worker, s: Status| {
@@ -546,9 +446,7 @@ async fn write_block_task(
     };
     while let Some(m) = input.next().await {
         match m {
-            Ok(WriteRequest {
-                value: Some(write_request::Value::Chunk(b)),
-            }) => {
+            Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
                 let n = b.len() as u64;
                 if written + n > reserved {
                     let more = (written + n - reserved).max(8 << 20);
@@ -558,35 +456,22 @@ async fn write_block_task(
                     reserved += more;
                 }
                 if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
-                    return Err(abort(
-                        &w,
-                        Status::internal(format!("cannot write block {id}: {e}")),
-                    ));
+                    return Err(abort(&w, Status::internal(format!("cannot write block {id}: {e}"))));
                 }
                 written += n;
             }
-            Ok(WriteRequest {
-                value: Some(write_request::Value::Command(c)),
-            }) if c.commit => {
+            Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
                 drop(file);
                 let store = w.store.clone();
                 let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
                     .await
                     .map_err(|e| Status::internal(e.to_string()))??;
                 w.commit_to_master(id, written, &tier, used).await?;
-                return Ok(WriteResponse {
-                    offset: written as i64,
-                    content_hash: String::new(),
-                });
+                return Ok(WriteResponse { offset: written as i64, content_hash: String::new() });
             }
             Ok(_) => {}
             Err(s) => return Err(abort(&w, s)),
         }
     }
-    Err(abort(
-        &w,
-        Status::aborted(format!(
-            "write of block {id} ended without commit; the block was discarded"
-        )),
-    ))
+    Err(abort(&w, Status::aborted(format!("write of block {id} ended without commit; the block was discarded"))))
 }

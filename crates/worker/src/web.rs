@@ -10,10 +10,7 @@ use axum::{Json, Router};
 use crate::worker::Worker;
 
 pub fn router(w: Arc<Worker>) -> Router {
-    Router::new()
-        .route("/", get(overview))
-        .route("/api/v1/worker/info", get(info))
-        .with_state(w)
+    Router::new().route("/", get(overview)).route("/api/v1/worker/info", get(info)).with_state(w)
 }
 
 fn summary(w: &Worker) -> serde_json::Value {

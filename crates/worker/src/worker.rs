@@ -20,10 +20,8 @@ use tonic::transport::Channel;
 use crate::block_store::BlockStore;
 use crate::error::{Result, WorkerError};
 
-pub type MasterBlockClient =
-    BlockMasterWorkerServiceClient<InterceptedService<Channel, VersionStamp>>;
-pub type MasterFsClient =
-    FileSystemMasterClientServiceClient<InterceptedService<Channel, VersionStamp>>;
+pub type MasterBlockClient = BlockMasterWorkerServiceClient<InterceptedService<Channel, VersionStamp>>;
+pub type MasterFsClient = FileSystemMasterClientServiceClient<InterceptedService<Channel, VersionStamp>>;
 
 /// Everything the worker's services and loops share.
 pub struct Worker {
@@ -46,9 +44,7 @@ impl Worker {
         chunk_size: usize,
     ) -> Result<Self> {
         let master = Channel::from_shared(format!("http://{master_addr}"))
-            .map_err(|e| {
-                WorkerError::InvalidArgument(format!("bad master address {master_addr}: {e}"))
-            })?
+            .map_err(|e| WorkerError::InvalidArgument(format!("bad master address {master_addr}: {e}")))?
             .connect_timeout(Duration::from_secs(3))
             .tcp_nodelay(true)
             .connect_lazy();
@@ -65,19 +61,13 @@ impl Worker {
     }
 
     pub fn master_blocks(&self) -> MasterBlockClient {
-        BlockMasterWorkerServiceClient::with_interceptor(
-            self.master.clone(),
-            VersionStamp::new(None),
-        )
-        .max_decoding_message_size(256 << 20)
-        .max_encoding_message_size(256 << 20)
+        BlockMasterWorkerServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
+            .max_decoding_message_size(256 << 20)
+            .max_encoding_message_size(256 << 20)
     }
 
     fn master_fs(&self) -> MasterFsClient {
-        FileSystemMasterClientServiceClient::with_interceptor(
-            self.master.clone(),
-            VersionStamp::new(None),
-        )
+        FileSystemMasterClientServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
     }
 
     /// The UFS of a mount, asking the master for its URI and options once.
@@ -97,9 +87,7 @@ impl Worker {
             })?
             .into_inner()
             .ufs_info
-            .ok_or_else(|| {
-                WorkerError::Internal(format!("master sent no UFS info for mount {mount_id}"))
-            })?;
+            .ok_or_else(|| WorkerError::Internal(format!("master sent no UFS info for mount {mount_id}")))?;
         let u = UnderFileSystem::open(&info.uri, &info.properties.into_iter().collect())?;
         self.ufs.lock().insert(mount_id, u.clone());
         Ok(u)
@@ -108,13 +96,7 @@ impl Worker {
     /// Tells the master a block was committed here. A block the master does not know
     /// (its file was deleted meanwhile) is dropped; an unreachable master hears of it in
     /// the next heartbeat.
-    pub async fn commit_to_master(
-        &self,
-        block_id: i64,
-        length: u64,
-        tier: &str,
-        used_on_tier: i64,
-    ) -> Result<()> {
+    pub async fn commit_to_master(&self, block_id: i64, length: u64, tier: &str, used_on_tier: i64) -> Result<()> {
         let id = self.id.load(Ordering::SeqCst);
         let r = self
             .master_blocks()
@@ -140,7 +122,10 @@ impl Worker {
                 )))
             }
             Err(s) => {
-                tracing::warn!("cannot commit block {block_id} to the master now ({}); it will be reported later", s.message());
+                tracing::warn!(
+                    "cannot commit block {block_id} to the master now ({}); it will be reported later",
+                    s.message()
+                );
                 Ok(())
             }
         }
@@ -150,11 +135,7 @@ impl Worker {
     pub fn block_lists(blocks: Vec<(String, Vec<i64>)>) -> Vec<LocationBlockIdListEntry> {
         blocks
             .into_iter()
-            .map(|(t, ids)| LocationBlockIdListEntry {
-                medium_type: t.clone(),
-                tier_alias: t,
-                block_ids: ids,
-            })
+            .map(|(t, ids)| LocationBlockIdListEntry { medium_type: t.clone(), tier_alias: t, block_ids: ids })
             .collect()
     }
 }
@@ -168,9 +149,5 @@ pub fn relative_to(ufs: &UnderFileSystem, full: &str) -> Result<String> {
     full.strip_prefix(root)
         .and_then(|r| r.strip_prefix('/'))
         .map(str::to_owned)
-        .ok_or_else(|| {
-            WorkerError::InvalidArgument(format!(
-                "UFS path {full} is not under its mount's UFS {root}"
-            ))
-        })
+        .ok_or_else(|| WorkerError::InvalidArgument(format!("UFS path {full} is not under its mount's UFS {root}")))
 }

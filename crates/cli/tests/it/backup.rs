@@ -10,68 +10,80 @@ fn backup_uri(out: &str) -> String {
         .lines()
         .find(|l| l.starts_with("Successfully backed up journal to "))
         .unwrap_or_else(|| panic!("no success line in {out}"));
-    line.trim_start_matches("Successfully backed up journal to ")
-        .split(" with ")
-        .next()
-        .unwrap()
-        .to_owned()
+    line.trim_start_matches("Successfully backed up journal to ").split(" with ").next().unwrap().to_owned()
 }
 
 fn start_local(c: &Cluster, extra: &[&str]) -> String {
+    start_action(c, extra, "local")
+}
+
+fn start_action(c: &Cluster, extra: &[&str], action: &str) -> String {
     let mut args = extra.to_vec();
-    args.push("local");
+    args.push(action);
     let o = c.script("alluxio-start.sh", &args);
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(
-        o.status.success(),
-        "alluxio-start.sh {args:?} failed:\n{out}\n{}",
-        c.log("master")
-    );
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "alluxio-start.sh {args:?} failed:\n{out}\n{}", c.log("master"));
     c.wait_workers(1);
     out
 }
 
 fn stop_local(c: &Cluster) {
-    let o = c.script("alluxio-stop.sh", &["local"]);
+    stop_action(c, "local");
+}
+
+fn stop_action(c: &Cluster, action: &str) {
+    let o = c.script("alluxio-stop.sh", &[action]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]
 fn backup_format_and_restore_follow_the_upgrading_page() {
     let c = Cluster::new(&[]);
-    start_local(&c, &[]);
+    start_action(&c, &[], "all");
     let f = c.path("f");
     std::fs::write(&f, data(200_000, 5)).unwrap();
+    let f = f.to_str().unwrap();
     c.ok(&["fs", "mkdir", "/dir1"]);
-    c.ok(&[
-        "fs",
-        "-Dalluxio.user.file.writetype.default=CACHE_THROUGH",
-        "copyFromLocal",
-        f.to_str().unwrap(),
-        "/dir1/f",
-    ]);
+    for wt in ["MUST_CACHE", "CACHE_THROUGH", "THROUGH", "ASYNC_THROUGH"] {
+        let define = format!("-Dalluxio.user.file.writetype.default={wt}");
+        c.ok(&["fs", &define, "copyFromLocal", f, &format!("/dir1/{wt}")]);
+    }
+    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=CACHE_THROUGH", "copyFromLocal", f, "/dir1/f"]);
+    c.ok(&["fs", "chmod", "750", "/dir1/THROUGH"]);
+    c.ok(&["fs", "pin", "/dir1/CACHE_THROUGH"]);
+    c.ok(&["fs", "setTtl", "--action", "free", "/dir1/f", "86400000"]);
     let mounted = c.path("mounted");
     std::fs::create_dir_all(&mounted).unwrap();
     std::fs::write(mounted.join("m.txt"), b"mounted").unwrap();
-    c.ok(&[
-        "fs",
-        "mount",
-        "--option",
-        "alluxio.underfs.example=1",
-        "/mnt",
-        mounted.to_str().unwrap(),
-    ]);
+    c.ok(&["fs", "mount", "--option", "alluxio.underfs.example=1", "/mnt", mounted.to_str().unwrap()]);
+    c.eventually("persistence", || !c.ok(&["fs", "ls", "-R", "/"]).contains("TO_BE_PERSISTED"));
+    let persisted = ["/dir1/THROUGH", "/dir1/CACHE_THROUGH", "/dir1/f", "/dir1/ASYNC_THROUGH"];
+    let stat_of = |c: &Cluster, p: &str| -> Vec<String> {
+        let s = c.ok(&["fs", "stat", p]);
+        // Everything but what legitimately changes (cached percentages, block locations).
+        [
+            "fileId",
+            "length",
+            "mode",
+            "owner",
+            "pinned",
+            "ttl",
+            "ttlAction",
+            "persistenceState",
+            "creationTimeMs",
+            "blockIds",
+        ]
+        .iter()
+        .map(|k| {
+            s.split(&format!(" {k}=")).nth(1).map(|v| v.split(", ").next().unwrap_or("").to_owned()).unwrap_or_default()
+        })
+        .collect()
+    };
+    let stats_before: Vec<_> = persisted.iter().map(|p| stat_of(&c, p)).collect();
 
     // B1 to the default directory of the root UFS: the backup and its .complete marker.
     let out1 = c.ok(&["fsadmin", "backup"]);
-    assert!(
-        out1.contains("Backup Entry Count") && out1.contains("Backup Host"),
-        "{out1}"
-    );
+    assert!(out1.contains("Backup Entry Count") && out1.contains("Backup Host"), "{out1}");
     let b1 = backup_uri(&out1);
     let backups_dir = c.path("underFSStorage/alluxio_backups");
     let names: Vec<String> = std::fs::read_dir(&backups_dir)
@@ -80,69 +92,46 @@ fn backup_format_and_restore_follow_the_upgrading_page() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(
-        names
-            .iter()
-            .any(|n| n.starts_with("alluxio-backup-") && n.ends_with(".gz")),
-        "{names:?}"
-    );
-    assert!(
-        names.iter().any(|n| n.ends_with(".gz.complete")),
-        "{names:?}"
-    );
+    assert!(names.iter().any(|n| n.starts_with("alluxio-backup-") && n.ends_with(".gz")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".gz.complete")), "{names:?}");
 
-    // B2 after more changes, to a local directory.
-    // Not in the UFS, so only the metadata (and B2) knows it.
-    c.ok(&[
-        "fs",
-        "-Dalluxio.user.file.writetype.default=MUST_CACHE",
-        "mkdir",
-        "/dir2",
-    ]);
+    // B2 after more changes, to a local directory. /dir2 is not in the UFS: only B2 knows it.
+    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "mkdir", "/dir2"]);
     let local_dir = c.path("local-backups");
     let out2 = c.ok(&["fsadmin", "backup", local_dir.to_str().unwrap(), "--local"]);
     let b2 = backup_uri(&out2);
     assert!(b2.starts_with("file://"), "{b2}");
     let at_b2 = listing(&c.ok(&["fs", "ls", "-R", "/"]));
 
-    // Upgrade procedure: stop, format, start with -i.
-    stop_local(&c);
+    // The page's procedure: stop all, format, start all with -i.
+    stop_action(&c, "all");
     let fmt = c.ok(&["format"]);
-    assert!(
-        fmt.contains("WARNING: This will re-format the ramdisks"),
-        "{fmt}"
-    );
-    start_local(&c, &["-i", &b2]);
+    assert!(fmt.contains("WARNING: This will re-format the ramdisks"), "{fmt}");
+    start_action(&c, &["-i", &b2], "all");
     assert!(c.log("master").contains("Restored "), "{}", c.log("master"));
-    assert_eq!(
-        listing(&c.ok(&["fs", "ls", "-R", "/"])),
-        at_b2,
-        "B2 did not restore the namespace"
-    );
-    assert_eq!(c.run(&["fs", "cat", "/dir1/f"]).stdout, data(200_000, 5));
+    assert_eq!(listing(&c.ok(&["fs", "ls", "-R", "/"])), at_b2, "B2 did not restore the namespace");
+    let stats_after: Vec<_> = persisted.iter().map(|p| stat_of(&c, p)).collect();
+    assert_eq!(stats_before, stats_after);
+    for p in persisted {
+        assert_eq!(c.run(&["fs", "cat", p]).stdout, data(200_000, 5), "{p}");
+    }
     assert_eq!(c.ok(&["fs", "cat", "/mnt/m.txt"]), "mounted");
-    assert!(
-        c.ok(&["fs", "mount"]).contains("alluxio.underfs.example=1"),
-        "mount options survive"
-    );
+    assert!(c.ok(&["fs", "mount"]).contains("alluxio.underfs.example=1"), "mount options survive");
 
     // B1 (through the root UFS path): /dir1 but no /dir2.
-    stop_local(&c);
+    stop_action(&c, "all");
     c.ok(&["formatJournal"]);
-    start_local(&c, &["-i", &b1]);
+    start_action(&c, &["-i", &b1], "all");
     let ls = c.ok(&["fs", "ls", "/"]);
     assert!(ls.contains("/dir1") && !ls.contains("/dir2"), "{ls}");
 
-    // A plain restart keeps the restored state; -i on a non-empty journal is refused, not applied.
-    stop_local(&c);
-    let out = start_local(&c, &["-i", &b2]);
+    // A plain restart keeps the restored state; -i on a non-empty journal is not applied.
+    stop_action(&c, "all");
+    start_action(&c, &["-i", &b2], "all");
     let ls = c.ok(&["fs", "ls", "/"]);
     assert!(ls.contains("/dir1") && !ls.contains("/dir2"), "{ls}");
-    assert!(
-        c.log("master").contains("is not empty") && c.log("master").contains("was not applied"),
-        "{out}"
-    );
-    stop_local(&c);
+    assert!(c.log("master").contains("is not empty") && c.log("master").contains("was not applied"));
+    stop_action(&c, "all");
 }
 
 #[test]
@@ -151,12 +140,7 @@ fn a_bad_backup_restores_nothing_and_the_retry_works() {
     c.format();
     c.start_master();
     c.ok(&["fs", "mkdir", "/a/b"]);
-    let out = c.ok(&[
-        "fsadmin",
-        "backup",
-        c.path("bk").to_str().unwrap(),
-        "--local",
-    ]);
+    let out = c.ok(&["fsadmin", "backup", c.path("bk").to_str().unwrap(), "--local"]);
     let good = backup_uri(&out).trim_start_matches("file://").to_owned();
     c.stop_master();
     c.ok(&["formatJournal"]);
@@ -168,29 +152,24 @@ fn a_bad_backup_restores_nothing_and_the_retry_works() {
     let not_gzip = c.path("garbage.gz");
     std::fs::write(&not_gzip, b"this is not a backup").unwrap();
     for bad in [&truncated, &not_gzip] {
-        let define = format!(
-            "-Dalluxio.master.journal.init.from.backup={}",
-            bad.display()
-        );
+        let define = format!("-Dalluxio.master.journal.init.from.backup={}", bad.display());
         let o = c.run(&[&define, "process", "master"]);
         assert!(!o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            err.contains(&bad.display().to_string()) && err.contains("backup"),
-            "{err}"
-        );
-        assert_eq!(
-            std::fs::read_dir(c.path("journal/v1/checkpoints"))
-                .unwrap()
-                .count(),
-            0
-        );
-        assert!(
-            std::fs::read_dir(c.path("journal/v1/logs"))
-                .unwrap()
-                .count()
-                == 0
-        );
+        assert!(err.contains(&bad.display().to_string()) && err.contains("backup"), "{err}");
+        assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 0);
+        assert!(std::fs::read_dir(c.path("journal/v1/logs")).unwrap().count() == 0);
+    }
+    // Altered, trailer-less and future-version backups are refused too, each saying why.
+    for (what, bytes, expect) in corrupted_variants(&bytes) {
+        let path = c.path(&format!("{what}.gz"));
+        std::fs::write(&path, bytes).unwrap();
+        let define = format!("-Dalluxio.master.journal.init.from.backup={}", path.display());
+        let o = c.run(&[&define, "process", "master"]);
+        assert!(!o.status.success(), "{what} was accepted");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&path.display().to_string()) && err.contains(expect), "{what}: {err}");
+        assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 0, "{what} left a checkpoint");
     }
     // The good one restores into the same (still empty) journal.
     let define = format!("-Dalluxio.master.journal.init.from.backup={good}");
@@ -201,9 +180,7 @@ fn a_bad_backup_restores_nothing_and_the_retry_works() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    c.eventually("the restored master", || {
-        c.run(&["fs", "ls", "/a"]).status.success()
-    });
+    c.eventually("the restored master", || c.run(&["fs", "ls", "/a"]).status.success());
     assert!(c.ok(&["fs", "ls", "/a"]).contains("/a/b"));
     child.kill().unwrap();
     child.wait().unwrap();
@@ -219,7 +196,13 @@ fn worker_ramdisk_caches_survive_stop_and_start_with_c() {
         c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "copyFromLocal", f.to_str().unwrap(), name]);
     }
     for name in ["/persisted", "/damaged"] {
-        c.ok(&["fs", "-Dalluxio.user.file.writetype.default=CACHE_THROUGH", "copyFromLocal", f.to_str().unwrap(), name]);
+        c.ok(&[
+            "fs",
+            "-Dalluxio.user.file.writetype.default=CACHE_THROUGH",
+            "copyFromLocal",
+            f.to_str().unwrap(),
+            name,
+        ]);
     }
     let block_of = |path: &str| -> String {
         let stat = c.ok(&["fs", "stat", path]);
@@ -256,7 +239,9 @@ fn worker_ramdisk_caches_survive_stop_and_start_with_c() {
     // The corrupt block was not served: the bytes come from the UFS, correct.
     assert!(c.ok(&["fs", "ls", "/damaged"]).contains(" 0%"));
     assert_eq!(c.run(&["fs", "cat", "/damaged"]).stdout, data(300_000, 9));
-    c.eventually("the block of the deleted file to be dropped", || !c.shm.join("alluxioworker").join(&gone_block).exists());
+    c.eventually("the block of the deleted file to be dropped", || {
+        !c.shm.join("alluxioworker").join(&gone_block).exists()
+    });
     // A missing cache directory is refused.
     c.script("alluxio-stop.sh", &["workers"]);
     let o = c.script("alluxio-start.sh", &["workers", "NoMount", "-c", "/no/such/cache"]);
@@ -299,17 +284,9 @@ fn fixture_listing(c: &Cluster) -> String {
 #[test]
 fn every_released_format_version_still_loads() {
     let fixtures = repo().join("tests/fixtures");
-    let versions: Vec<PathBuf> = std::fs::read_dir(&fixtures)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert!(
-        !versions.is_empty(),
-        "no fixtures in {}",
-        fixtures.display()
-    );
+    let versions: Vec<PathBuf> =
+        std::fs::read_dir(&fixtures).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    assert!(!versions.is_empty(), "no fixtures in {}", fixtures.display());
     for v in versions {
         let expected = std::fs::read_to_string(v.join("expected-ls.txt")).unwrap();
         // The journal folder, as that version left it.
@@ -319,10 +296,8 @@ fn every_released_format_version_still_loads() {
         assert_eq!(fixture_listing(&c), expected, "journal of {}", v.display());
         c.stop_master();
         // The backup, restored into a freshly formatted journal.
-        let mut c = Cluster::new(&[&format!(
-            "alluxio.master.journal.init.from.backup={}",
-            v.join("backup.gz").display()
-        )]);
+        let mut c =
+            Cluster::new(&[&format!("alluxio.master.journal.init.from.backup={}", v.join("backup.gz").display())]);
         c.format();
         c.start_master();
         assert_eq!(fixture_listing(&c), expected, "backup of {}", v.display());
@@ -336,15 +311,11 @@ fn every_released_format_version_still_loads() {
             dump.to_str().unwrap(),
         ]);
         assert!(out.contains("Dumped"), "{out}");
-        assert!(std::fs::read_to_string(dump.join("backup.txt"))
-            .unwrap()
-            .contains("InodeFile"));
+        assert!(std::fs::read_to_string(dump.join("backup.txt")).unwrap().contains("InodeFile"));
         c.stop_master();
         let out = c.ok(&["readJournal", "-outputDir", dump.to_str().unwrap()]);
         assert!(out.contains("checkpoint entries"), "{out}");
-        assert!(std::fs::read_to_string(dump.join("checkpoint.txt"))
-            .unwrap()
-            .contains("CACHE_THROUGH.txt"));
+        assert!(std::fs::read_to_string(dump.join("checkpoint.txt")).unwrap().contains("CACHE_THROUGH.txt"));
     }
 }
 
@@ -361,10 +332,7 @@ fn an_incompatible_client_gets_both_versions_named() {
         .unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("protocol version 99") && err.contains("protocol versions 1 to 1"),
-        "{err}"
-    );
+    assert!(err.contains("protocol version 99") && err.contains("protocol versions 1 to 1"), "{err}");
 }
 
 #[test]
@@ -391,7 +359,8 @@ fn daily_backups_run_at_their_time_and_keep_the_newest() {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
     loop {
-        let names: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         if !names.iter().any(|n| n.contains("2020-01-01")) && names.len() == 4 {
             assert!(names.iter().any(|n| n.contains("2020-01-02")), "{names:?}");
             break;
@@ -400,4 +369,113 @@ fn daily_backups_run_at_their_time_and_keep_the_newest() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     assert!(c.log("master").contains("daily backup written"));
+}
+
+/// Backup variants that must be refused: (name, bytes, a word the error must contain).
+fn corrupted_variants(good: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    use alluxio_proto::journal::{journal_entry::Entry, JournalEntry};
+    use prost::Message;
+    use std::io::{Read, Write};
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(good).read_to_end(&mut raw).unwrap();
+    let gz = |b: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let mut records = Vec::new();
+    let mut buf = &raw[..];
+    while !buf.is_empty() {
+        records.push(JournalEntry::decode_length_delimited(&mut buf).unwrap());
+    }
+    let encode = |rs: &[JournalEntry]| {
+        let mut out = Vec::new();
+        for r in rs {
+            r.encode_length_delimited(&mut out).unwrap();
+        }
+        gz(&out)
+    };
+    let mut flipped = raw.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x01;
+    let mut future = records.clone();
+    if let Some(Entry::BackupHeader(h)) = &mut future[0].entry {
+        h.format_version = 99;
+    }
+    vec![
+        ("flipped-byte", gz(&flipped), "backup"),
+        ("no-trailer", encode(&records[..records.len() - 1]), "truncated"),
+        ("future-version", encode(&future), "format version 99"),
+    ]
+}
+
+#[test]
+fn backups_taken_under_load_restore_to_a_consistent_namespace() {
+    use alluxio_client::{CreateFileOptions, FileSystem, WritePType};
+    use alluxio_common::AlluxioPath;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    c.ok(&["fs", "mkdir", "/load"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let (conf, stop) = (c.client_conf(), stop.clone());
+        tasks.push(rt.spawn(async move {
+            let fs = FileSystem::connect(&conf).await.unwrap();
+            let dir = AlluxioPath::parse(&format!("/load/t{t}")).unwrap();
+            fs.create_directory(&dir, true, true, Some(WritePType::MustCache)).await.unwrap();
+            let mut k = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let p = dir.join(&format!("f{k}"));
+                let mut out = fs
+                    .create_file(
+                        &p,
+                        CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() },
+                    )
+                    .await
+                    .unwrap();
+                out.write(bytes::Bytes::from(vec![t as u8; 1024])).await.unwrap();
+                out.close().await.unwrap();
+                fs.rename(&p, &dir.join(&format!("g{k}"))).await.unwrap();
+                k += 1;
+            }
+            k
+        }));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut uris = Vec::new();
+    for i in 0..3 {
+        let dir = c.path(&format!("backups-{i}"));
+        uris.push(backup_uri(&c.ok(&["fsadmin", "backup", dir.to_str().unwrap(), "--local"])));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let created: usize = tasks.into_iter().map(|t| rt.block_on(t).unwrap()).sum();
+    assert!(created > 50, "too little load: {created} files");
+
+    for uri in uris {
+        let mut r =
+            Cluster::new(&[&format!("alluxio.master.journal.init.from.backup={}", uri.trim_start_matches("file://"))]);
+        r.format();
+        r.start_master();
+        let ls = r.ok(&["fs", "ls", "-R", "/load"]);
+        let paths: std::collections::BTreeSet<&str> =
+            ls.lines().map(|l| l.split_whitespace().last().unwrap()).collect();
+        assert!(!paths.is_empty());
+        for p in &paths {
+            let parent = &p[..p.rfind('/').unwrap()];
+            assert!(parent == "/load" || paths.contains(parent), "{p} restored without its parent {parent}");
+            // A file is either at its old or its new name, never both, and complete.
+            if let Some(k) = p.rsplit('/').next().unwrap().strip_prefix('f') {
+                assert!(!paths.contains(format!("{parent}/g{k}").as_str()), "{p} exists under both names");
+            }
+        }
+        assert!(!ls.contains("TO_BE_PERSISTED"));
+        r.stop_master();
+    }
 }

@@ -9,9 +9,7 @@ fn shell_errors_name_the_path_and_change_nothing() {
     c.start();
     c.ok(&["fs", "mkdir", "/d/sub"]);
     c.ok(&["fs", "touch", "/d/file"]);
-    c.eventually("persistence", || {
-        !c.ok(&["fs", "ls", "-R", "/"]).contains("TO_BE_PERSISTED")
-    });
+    c.eventually("persistence", || !c.ok(&["fs", "ls", "-R", "/"]).contains("TO_BE_PERSISTED"));
     let before = c.ok(&["fs", "ls", "-R", "/"]);
 
     let (code, err) = c.fails(&["fs", "cat", "/missing"]);
@@ -23,10 +21,7 @@ fn shell_errors_name_the_path_and_change_nothing() {
     assert!(err.contains("already exists: /d"), "{err}");
 
     let (_, err) = c.fails(&["fs", "rm", "/d"]);
-    assert!(
-        err.contains("/d is a directory, to remove it, please use \"rm -R"),
-        "{err}"
-    );
+    assert!(err.contains("/d is a directory, to remove it, please use \"rm -R"), "{err}");
 
     let (_, err) = c.fails(&["fs", "touch", "/d/file"]);
     assert!(err.contains("already exists: /d/file"), "{err}");
@@ -43,12 +38,7 @@ fn shell_errors_name_the_path_and_change_nothing() {
     assert!(err.contains("Mount point /d already exists"), "{err}");
     let (_, err) = c.fails(&["fs", "mount", "/m", "/definitely/not/here"]);
     assert!(err.contains("/definitely/not/here"), "{err}");
-    let (_, err) = c.fails(&[
-        "fs",
-        "mount",
-        "/m",
-        c.path("underFSStorage/d").to_str().unwrap(),
-    ]);
+    let (_, err) = c.fails(&["fs", "mount", "/m", c.path("underFSStorage/d").to_str().unwrap()]);
     assert!(err.contains("is a prefix of"), "{err}");
 
     let (_, err) = c.fails(&["fs", "chmod", "999", "/d"]);
@@ -56,20 +46,14 @@ fn shell_errors_name_the_path_and_change_nothing() {
     let (_, err) = c.fails(&["fs", "ls", "relative/path"]);
     assert!(err.contains("Invalid path relative/path"), "{err}");
 
-    assert_eq!(
-        before,
-        c.ok(&["fs", "ls", "-R", "/"]),
-        "a failed command changed the namespace"
-    );
+    assert_eq!(before, c.ok(&["fs", "ls", "-R", "/"]), "a failed command changed the namespace");
 
     // A mount at a fresh path works and lists the UFS; unmount leaves the UFS alone.
     std::fs::write(mount_src.join("inside"), b"i").unwrap();
     c.ok(&["fs", "mount", "/m", mount_src.to_str().unwrap()]);
     let mounts = c.ok(&["fs", "mount"]);
     assert!(
-        mounts
-            .lines()
-            .any(|l| l.starts_with(&mount_src.display().to_string()) && l.contains("  on  /m ")),
+        mounts.lines().any(|l| l.starts_with(&mount_src.display().to_string()) && l.contains("  on  /m ")),
         "{mounts}"
     );
     assert_eq!(c.ok(&["fs", "cat", "/m/inside"]), "i");
@@ -80,33 +64,17 @@ fn shell_errors_name_the_path_and_change_nothing() {
 #[test]
 fn bad_configuration_is_refused_with_the_key_named() {
     let c = Cluster::new(&[]);
-    let (code, err) = c.fails(&[
-        "fs",
-        "-Dalluxio.user.block.size.bytes.default=64XB",
-        "ls",
-        "/",
-    ]);
+    let (code, err) = c.fails(&["fs", "-Dalluxio.user.block.size.bytes.default=64XB", "ls", "/"]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("alluxio.user.block.size.bytes.default")
-            && err.contains("64XB")
-            && err.contains("64MB"),
+        err.contains("alluxio.user.block.size.bytes.default") && err.contains("64XB") && err.contains("64MB"),
         "{err}"
     );
     let (_, err) = c.fails(&["fs", "-Dalluxio.user.blok.size.bytes.default=1", "ls", "/"]);
-    assert!(
-        err.contains("Unknown property key alluxio.user.blok.size.bytes.default"),
-        "{err}"
-    );
-    let (_, err) = c.fails(&[
-        "getConf",
-        "-Dalluxio.master.worker.timeout=5 fortnights",
-        "alluxio.master.worker.timeout",
-    ]);
-    assert!(
-        err.contains("alluxio.master.worker.timeout") && err.contains("duration"),
-        "{err}"
-    );
+    assert!(err.contains("Unknown property key alluxio.user.blok.size.bytes.default"), "{err}");
+    let (_, err) =
+        c.fails(&["getConf", "-Dalluxio.master.worker.timeout=5 fortnights", "alluxio.master.worker.timeout"]);
+    assert!(err.contains("alluxio.master.worker.timeout") && err.contains("duration"), "{err}");
     // The same mistake in the site file names the file.
     let site = c.path("conf/alluxio-site.properties");
     let mut text = std::fs::read_to_string(&site).unwrap();
@@ -114,9 +82,7 @@ fn bad_configuration_is_refused_with_the_key_named() {
     std::fs::write(&site, text).unwrap();
     let (_, err) = c.fails(&["getConf", "alluxio.master.journal.type"]);
     assert!(
-        err.contains("alluxio.master.journal.type")
-            && err.contains("alluxio-site.properties")
-            && err.contains("UFS"),
+        err.contains("alluxio.master.journal.type") && err.contains("alluxio-site.properties") && err.contains("UFS"),
         "{err}"
     );
 }
@@ -127,10 +93,7 @@ fn an_unformatted_journal_or_a_busy_port_stops_the_master_with_a_clear_message()
     let o = c.run(&["process", "master"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("has not been formatted") && err.contains("alluxio format"),
-        "{err}"
-    );
+    assert!(err.contains("has not been formatted") && err.contains("alluxio format"), "{err}");
 
     c.format();
     let busy = std::net::TcpListener::bind(("0.0.0.0", c.master_port)).unwrap();
@@ -158,9 +121,7 @@ fn an_unformatted_journal_or_a_busy_port_stops_the_master_with_a_clear_message()
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("format version 99")
-            && err.contains("fsadmin backup")
-            && err.contains("alluxio-start.sh -i"),
+        err.contains("format version 99") && err.contains("fsadmin backup") && err.contains("alluxio-start.sh -i"),
         "{err}"
     );
     let _ = free_port();
@@ -172,11 +133,7 @@ fn crc32c_of(b: &[u8]) -> u32 {
     for &x in b {
         crc ^= x as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
         }
     }
     !crc

@@ -7,23 +7,23 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_alluxio");
 
-/// Picks a free port by binding to port 0 (the port is released before use).
+/// A free port below the kernel's ephemeral range (outgoing connections never take it), from
+/// a per-process sequence so parallel tests do not collide.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = 20_000 + (std::process::id() * 131) % 10_000;
+    loop {
+        let p = (base + NEXT.fetch_add(1, Ordering::SeqCst)) % 12_000 + 20_000;
+        if TcpListener::bind(("0.0.0.0", p as u16)).is_ok() {
+            return p as u16;
+        }
+    }
 }
 
 /// The repository root (for bin/ scripts).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().parent().unwrap().to_path_buf()
 }
 
 pub struct Cluster {
@@ -39,11 +39,7 @@ impl Cluster {
     /// A configured, not yet formatted cluster. `extra` lines go into alluxio-site.properties.
     pub fn new(extra: &[&str]) -> Cluster {
         let home = tempfile::tempdir().unwrap();
-        let shm = PathBuf::from(format!(
-            "/dev/shm/alluxio-it-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
+        let shm = PathBuf::from(format!("/dev/shm/alluxio-it-{}-{}", std::process::id(), free_port()));
         let (mp, mw, wp, ww) = (free_port(), free_port(), free_port(), free_port());
         std::fs::create_dir_all(home.path().join("conf")).unwrap();
         let mut props = format!(
@@ -58,14 +54,7 @@ impl Cluster {
             props.push('\n');
         }
         std::fs::write(home.path().join("conf/alluxio-site.properties"), props).unwrap();
-        Cluster {
-            home,
-            shm,
-            master_port: mp,
-            worker_port: wp,
-            master: None,
-            worker: None,
-        }
+        Cluster { home, shm, master_port: mp, worker_port: wp, master: None, worker: None }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -79,19 +68,13 @@ impl Cluster {
                 c.env_remove(k);
             }
         }
-        c.env("ALLUXIO_HOME", self.home.path())
-            .env("ALLUXIO_BINARY", BIN)
-            .env_remove("RUST_BACKTRACE");
+        c.env("ALLUXIO_HOME", self.home.path()).env("ALLUXIO_BINARY", BIN).env_remove("RUST_BACKTRACE");
         c
     }
 
     /// Runs `alluxio <args>`.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command(Path::new(BIN))
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        self.command(Path::new(BIN)).args(args).stdin(Stdio::null()).output().unwrap()
     }
 
     /// Runs `alluxio <args>` and expects success; returns stdout.
@@ -110,28 +93,16 @@ impl Cluster {
     /// Runs `alluxio <args>` and expects failure; returns (exit code, stderr + stdout).
     pub fn fails(&self, args: &[&str]) -> (i32, String) {
         let o = self.run(args);
-        assert!(
-            !o.status.success(),
-            "alluxio {args:?} should have failed:\n{}",
-            String::from_utf8_lossy(&o.stdout)
-        );
+        assert!(!o.status.success(), "alluxio {args:?} should have failed:\n{}", String::from_utf8_lossy(&o.stdout));
         (
             o.status.code().unwrap_or(-1),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stderr),
-                String::from_utf8_lossy(&o.stdout)
-            ),
+            format!("{}{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout)),
         )
     }
 
     /// Runs a script of bin/ (e.g. `alluxio-start.sh`) against this cluster.
     pub fn script(&self, name: &str, args: &[&str]) -> Output {
-        self.command(&repo().join("bin").join(name))
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        self.command(&repo().join("bin").join(name)).args(args).stdin(Stdio::null()).output().unwrap()
     }
 
     pub fn format(&self) {
@@ -139,11 +110,8 @@ impl Cluster {
     }
 
     fn spawn(&self, role: &str) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.path(&format!("{role}.log")))
-            .unwrap();
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.path(&format!("{role}.log"))).unwrap();
         self.command(Path::new(BIN))
             .args(["process", role])
             .stdout(log.try_clone().unwrap())
@@ -198,9 +166,7 @@ impl Cluster {
 
     pub fn log(&self, role: &str) -> String {
         let mut s = std::fs::read_to_string(self.path(&format!("{role}.log"))).unwrap_or_default();
-        s.push_str(
-            &std::fs::read_to_string(self.path(&format!("logs/{role}.log"))).unwrap_or_default(),
-        );
+        s.push_str(&std::fs::read_to_string(self.path(&format!("logs/{role}.log"))).unwrap_or_default());
         s
     }
 
@@ -210,24 +176,13 @@ impl Cluster {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return;
             }
-            let child = if role == "master" {
-                self.master.as_mut()
-            } else {
-                self.worker.as_mut()
-            };
+            let child = if role == "master" { self.master.as_mut() } else { self.worker.as_mut() };
             if let Some(c) = child {
                 if let Ok(Some(status)) = c.try_wait() {
-                    panic!(
-                        "{role} exited with {status} before serving:\n{}",
-                        self.log(role)
-                    );
+                    panic!("{role} exited with {status} before serving:\n{}", self.log(role));
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{role} did not open port {port}:\n{}",
-                self.log(role)
-            );
+            assert!(Instant::now() < deadline, "{role} did not open port {port}:\n{}", self.log(role));
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -241,11 +196,7 @@ impl Cluster {
             if String::from_utf8_lossy(&o.stdout).contains(&want) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "workers did not register:\n{}",
-                self.log("worker")
-            );
+            assert!(Instant::now() < deadline, "workers did not register:\n{}", self.log("worker"));
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -307,9 +258,7 @@ impl Drop for Cluster {
 
 /// Random bytes of a given length, deterministic per seed.
 pub fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x ^= x << 13;

@@ -19,13 +19,8 @@ fn create_until_killed(c: &mut Cluster, prefix: &str) -> (BTreeSet<String>, BTre
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for t in 0..4 {
-        let (conf, acked, in_flight, stop, prefix) = (
-            conf.clone(),
-            acked.clone(),
-            in_flight.clone(),
-            stop.clone(),
-            prefix.to_owned(),
-        );
+        let (conf, acked, in_flight, stop, prefix) =
+            (conf.clone(), acked.clone(), in_flight.clone(), stop.clone(), prefix.to_owned());
         tasks.push(rt.spawn(async move {
             let fs = FileSystem::connect(&conf).await.unwrap();
             for i in 0.. {
@@ -39,10 +34,7 @@ fn create_until_killed(c: &mut Cluster, prefix: &str) -> (BTreeSet<String>, BTre
                     let out = fs
                         .create_file(
                             &p,
-                            CreateFileOptions {
-                                write_type: Some(WritePType::MustCache),
-                                ..Default::default()
-                            },
+                            CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() },
                         )
                         .await?;
                     out.close().await
@@ -72,10 +64,7 @@ fn create_until_killed(c: &mut Cluster, prefix: &str) -> (BTreeSet<String>, BTre
 }
 
 fn names_under(c: &Cluster, dir: &str) -> BTreeSet<String> {
-    c.ok(&["fs", "ls", dir])
-        .lines()
-        .map(|l| l.split_whitespace().last().unwrap().to_owned())
-        .collect()
+    c.ok(&["fs", "ls", dir]).lines().map(|l| l.split_whitespace().last().unwrap().to_owned()).collect()
 }
 
 fn check(acked: &BTreeSet<String>, in_flight: &BTreeSet<String>, found: &BTreeSet<String>) {
@@ -86,10 +75,7 @@ fn check(acked: &BTreeSet<String>, in_flight: &BTreeSet<String>, found: &BTreeSe
         missing.len(),
         missing.iter().take(5).collect::<Vec<_>>()
     );
-    let extra: Vec<_> = found
-        .difference(acked)
-        .filter(|f| !in_flight.contains(*f))
-        .collect();
+    let extra: Vec<_> = found.difference(acked).filter(|f| !in_flight.contains(*f)).collect();
     assert!(extra.is_empty(), "files that were never created: {extra:?}");
 }
 
@@ -100,11 +86,7 @@ fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint() {
     c.start_master();
     c.ok(&["fs", "mkdir", "/k1", "/k2"]);
     let (acked1, flight1) = create_until_killed(&mut c, "/k1");
-    assert!(
-        acked1.len() >= 100,
-        "too few creates before the kill: {}",
-        acked1.len()
-    );
+    assert!(acked1.len() >= 100, "too few creates before the kill: {}", acked1.len());
 
     c.start_master();
     check(&acked1, &flight1, &names_under(&c, "/k1"));
@@ -113,25 +95,13 @@ fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint() {
 
     // Checkpoint, more creates, kill again: the restart loads the checkpoint then the log.
     let out = c.ok(&["fsadmin", "journal", "checkpoint"]);
-    assert!(
-        out.contains("Successfully took a checkpoint on master"),
-        "{out}"
-    );
-    assert_eq!(
-        std::fs::read_dir(c.path("journal/v1/checkpoints"))
-            .unwrap()
-            .count(),
-        1
-    );
+    assert!(out.contains("Successfully took a checkpoint on master"), "{out}");
+    assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 1);
     let (acked2, flight2) = create_until_killed(&mut c, "/k2");
     c.start_master();
     check(&acked1, &flight1, &names_under(&c, "/k1"));
     check(&acked2, &flight2, &names_under(&c, "/k2"));
-    assert!(
-        c.log("master").contains("checkpoint entries"),
-        "{}",
-        c.log("master")
-    );
+    assert!(c.log("master").contains("checkpoint entries"), "{}", c.log("master"));
 }
 
 #[test]
@@ -142,12 +112,7 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
     c.kill_master();
     let logs = c.path("journal/v1/logs");
-    let seg = std::fs::read_dir(&logs)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .max()
-        .unwrap();
+    let seg = std::fs::read_dir(&logs).unwrap().flatten().map(|e| e.path()).max().unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     let intact = bytes.clone();
     // A record header claiming more bytes than follow: what a crash mid-append leaves.
@@ -155,20 +120,11 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     std::fs::write(&seg, &bytes).unwrap();
     c.start_master();
     assert_eq!(c.ok(&["fs", "ls", "/"]).lines().count(), 3);
-    assert!(
-        c.log("master").contains("cutting a torn tail"),
-        "{}",
-        c.log("master")
-    );
+    assert!(c.log("master").contains("cutting a torn tail"), "{}", c.log("master"));
     c.kill_master();
 
     // Damage in the middle of a segment is not a torn tail: the master refuses to start.
-    let seg = std::fs::read_dir(&logs)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .min()
-        .unwrap();
+    let seg = std::fs::read_dir(&logs).unwrap().flatten().map(|e| e.path()).min().unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     assert!(bytes.len() > 60 && intact.len() > 60);
     bytes[50] ^= 0xff;
@@ -176,19 +132,14 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     let o = c.run(&["process", "master"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("is corrupt at byte offset") && err.contains(&seg.display().to_string()),
-        "{err}"
-    );
+    assert!(err.contains("is corrupt at byte offset") && err.contains(&seg.display().to_string()), "{err}");
 }
 
 #[test]
 fn a_crashed_writer_leaves_no_half_file() {
     use std::io::Write;
-    let mut c = Cluster::new(&[
-        "alluxio.master.file.writer.lease.timeout=1sec",
-        "alluxio.user.block.size.bytes.default=1MB",
-    ]);
+    let mut c =
+        Cluster::new(&["alluxio.master.file.writer.lease.timeout=1sec", "alluxio.user.block.size.bytes.default=1MB"]);
     c.format();
     c.start();
     let fifo = c.path("fifo");
@@ -210,30 +161,19 @@ fn a_crashed_writer_leaves_no_half_file() {
         .unwrap();
     let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     pipe.write_all(&crate::cluster::data(3 << 20, 3)).unwrap();
-    c.eventually("the file to be created", || {
-        c.run(&["fs", "stat", "/crash"]).status.success()
-    });
+    c.eventually("the file to be created", || c.run(&["fs", "stat", "/crash"]).status.success());
     assert!(c.ok(&["fs", "stat", "/crash"]).contains("completed=false"));
     writer_cli.kill().unwrap();
     writer_cli.wait().unwrap();
     drop(pipe);
-    c.eventually("the abandoned file to be removed", || {
-        !c.run(&["fs", "stat", "/crash"]).status.success()
-    });
+    c.eventually("the abandoned file to be removed", || !c.run(&["fs", "stat", "/crash"]).status.success());
     assert!(c.log("master").contains("deleted incomplete file /crash"));
-    let ufs: Vec<_> = std::fs::read_dir(c.path("underFSStorage"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
+    let ufs: Vec<_> = std::fs::read_dir(c.path("underFSStorage")).unwrap().flatten().map(|e| e.file_name()).collect();
     c.eventually(&format!("no temporary UFS file (found {ufs:?})"), || {
         std::fs::read_dir(c.path("underFSStorage")).unwrap().count() == 0
     });
     c.eventually("no temporary block", || {
-        std::fs::read_dir(c.shm.join("alluxioworker/.tmp_blocks"))
-            .unwrap()
-            .count()
-            == 0
+        std::fs::read_dir(c.shm.join("alluxioworker/.tmp_blocks")).unwrap().count() == 0
     });
     // The path is free again.
     c.ok(&["fs", "touch", "/crash"]);

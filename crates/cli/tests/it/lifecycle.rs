@@ -9,23 +9,15 @@ fn a_cluster_keeps_everything_across_stop_and_start() {
     let c = Cluster::new(&["alluxio.user.block.size.bytes.default=1MB"]);
     let started = c.script("alluxio-start.sh", &["local"]);
     let out = String::from_utf8_lossy(&started.stdout).to_string();
-    assert!(
-        started.status.success(),
-        "start failed: {out}\n{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
-    assert!(
-        out.contains("Starting master @") && out.contains("healthy state"),
-        "{out}"
-    );
+    assert!(started.status.success(), "start failed: {out}\n{}", String::from_utf8_lossy(&started.stderr));
+    assert!(out.contains("Starting master @") && out.contains("healthy state"), "{out}");
     c.wait_workers(1);
 
     // Starting again says so and starts no second process.
     let again = c.script("alluxio-start.sh", &["local"]);
     let again_out = String::from_utf8_lossy(&again.stdout);
     assert!(
-        again_out.contains("Master is already running")
-            && again_out.contains("Worker is already running"),
+        again_out.contains("Master is already running") && again_out.contains("Worker is already running"),
         "{again_out}"
     );
 
@@ -40,17 +32,8 @@ fn a_cluster_keeps_everything_across_stop_and_start() {
         std::fs::write(&local, &bytes).unwrap();
         let dst = format!("/data/{wt}");
         let define = format!("-Dalluxio.user.file.writetype.default={wt}");
-        let out = c.ok(&[
-            "fs",
-            &define,
-            "copyFromLocal",
-            local.to_str().unwrap(),
-            &dst,
-        ]);
-        assert!(
-            out.contains(&format!("Copied file://{} to {dst}", local.display())),
-            "{out}"
-        );
+        let out = c.ok(&["fs", &define, "copyFromLocal", local.to_str().unwrap(), &dst]);
+        assert!(out.contains(&format!("Copied file://{} to {dst}", local.display())), "{out}");
         files.push((dst, bytes));
     }
     c.ok(&["fs", "touch", "/data/nested/empty"]);
@@ -59,35 +42,19 @@ fn a_cluster_keeps_everything_across_stop_and_start() {
     let check_content = |c: &Cluster| {
         for (p, bytes) in &files {
             let o = c.run(&["fs", "cat", p]);
-            assert!(
-                o.status.success(),
-                "cat {p}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            assert!(
-                o.stdout == *bytes,
-                "content of {p} differs ({} vs {} bytes)",
-                o.stdout.len(),
-                bytes.len()
-            );
+            assert!(o.status.success(), "cat {p}: {}", String::from_utf8_lossy(&o.stderr));
+            assert!(o.stdout == *bytes, "content of {p} differs ({} vs {} bytes)", o.stdout.len(), bytes.len());
         }
     };
     check_content(&c);
 
     // Persisted write types are in the UFS, MUST_CACHE is not.
     let ufs = c.path("underFSStorage/data");
-    c.eventually("ASYNC_THROUGH persistence", || {
-        !c.ok(&["fs", "ls", "-R", "/"]).contains("TO_BE_PERSISTED")
-    });
+    c.eventually("ASYNC_THROUGH persistence", || !c.ok(&["fs", "ls", "-R", "/"]).contains("TO_BE_PERSISTED"));
     for wt in ["CACHE_THROUGH", "THROUGH", "ASYNC_THROUGH"] {
         assert_eq!(
             std::fs::read(ufs.join(wt)).unwrap().len(),
-            files
-                .iter()
-                .find(|f| f.0 == format!("/data/{wt}"))
-                .unwrap()
-                .1
-                .len()
+            files.iter().find(|f| f.0 == format!("/data/{wt}")).unwrap().1.len()
         );
     }
     assert!(!ufs.join("MUST_CACHE").exists());
@@ -96,27 +63,15 @@ fn a_cluster_keeps_everything_across_stop_and_start() {
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().contains(".alluxio."))
         .collect();
-    assert!(
-        leftovers.is_empty(),
-        "temporary files left in the UFS: {leftovers:?}"
-    );
+    assert!(leftovers.is_empty(), "temporary files left in the UFS: {leftovers:?}");
 
     let before = listing(&c.ok(&["fs", "ls", "-R", "/"]));
-    assert!(
-        before
-            .iter()
-            .any(|l| l.ends_with("/data/MUST_CACHE") && l.contains("NOT_PERSISTED")),
-        "{before:#?}"
-    );
+    assert!(before.iter().any(|l| l.ends_with("/data/MUST_CACHE") && l.contains("NOT_PERSISTED")), "{before:#?}");
 
     let stopped = c.script("alluxio-stop.sh", &["local"]);
     assert!(String::from_utf8_lossy(&stopped.stdout).contains("Successfully Killed 2 process(es)"));
     let started = c.script("alluxio-start.sh", &["local"]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
     c.wait_workers(1);
 
     let after = listing(&c.ok(&["fs", "ls", "-R", "/"]));
@@ -129,55 +84,22 @@ fn a_cluster_keeps_everything_across_stop_and_start() {
 
 #[test]
 fn configuration_is_read_as_alluxio_reads_it() {
-    let c = Cluster::new(&[
-        "alluxio.user.block.size.bytes.default=${alluxio.user.network.reader.chunk.size.bytes}",
-    ]);
+    let c = Cluster::new(&["alluxio.user.block.size.bytes.default=${alluxio.user.network.reader.chunk.size.bytes}"]);
     // ${key} substitution and sizes.
-    assert_eq!(
-        c.ok(&["getConf", "alluxio.user.block.size.bytes.default"])
-            .trim(),
-        "1MB"
-    );
-    assert_eq!(
-        c.ok(&[
-            "getConf",
-            "--unit",
-            "KB",
-            "alluxio.user.block.size.bytes.default"
-        ])
-        .trim(),
-        "1024"
-    );
+    assert_eq!(c.ok(&["getConf", "alluxio.user.block.size.bytes.default"]).trim(), "1MB");
+    assert_eq!(c.ok(&["getConf", "--unit", "KB", "alluxio.user.block.size.bytes.default"]).trim(), "1024");
     // Defaults derive from the home directory.
     let home = c.home.path().display().to_string();
-    assert_eq!(
-        c.ok(&["getConf", "alluxio.master.journal.folder"]).trim(),
-        format!("{home}/journal")
-    );
-    assert_eq!(
-        c.ok(&["getConf", "alluxio.master.mount.table.root.ufs"])
-            .trim(),
-        format!("{home}/underFSStorage")
-    );
-    assert_eq!(
-        c.ok(&["getConf", "alluxio.master.rpc.port"]).trim(),
-        c.master_port.to_string()
-    );
+    assert_eq!(c.ok(&["getConf", "alluxio.master.journal.folder"]).trim(), format!("{home}/journal"));
+    assert_eq!(c.ok(&["getConf", "alluxio.master.mount.table.root.ufs"]).trim(), format!("{home}/underFSStorage"));
+    assert_eq!(c.ok(&["getConf", "alluxio.master.rpc.port"]).trim(), c.master_port.to_string());
     // -D wins over the site file; durations parse.
     assert_eq!(
-        c.ok(&[
-            "getConf",
-            "-Dalluxio.master.worker.timeout=10sec",
-            "--unit",
-            "MS",
-            "alluxio.master.worker.timeout"
-        ])
-        .trim(),
+        c.ok(&["getConf", "-Dalluxio.master.worker.timeout=10sec", "--unit", "MS", "alluxio.master.worker.timeout"])
+            .trim(),
         "10000"
     );
-    assert!(c
-        .ok(&["getConf", "--source", "alluxio.master.rpc.port"])
-        .contains("SITE_PROPERTY"));
+    assert!(c.ok(&["getConf", "--source", "alluxio.master.rpc.port"]).contains("SITE_PROPERTY"));
     let all = c.ok(&["getConf"]);
     assert!(
         all.contains("alluxio.master.web.port=")
@@ -185,13 +107,7 @@ fn configuration_is_read_as_alluxio_reads_it() {
     );
     let (code, err) = c.fails(&["getConf", "alluxio.not.a.key"]);
     assert_eq!(code, 1);
-    assert!(
-        err.contains("alluxio.not.a.key is not a valid configuration key"),
-        "{err}"
-    );
+    assert!(err.contains("alluxio.not.a.key is not a valid configuration key"), "{err}");
     let v = c.ok(&["version"]);
-    assert!(
-        v.starts_with("2.") && v.contains("Journal format version"),
-        "{v}"
-    );
+    assert!(v.starts_with("2.") && v.contains("Journal format version"), "{v}");
 }

@@ -29,14 +29,7 @@ pub struct Property {
     pub kind: Kind,
 }
 
-const WRITE_TYPES: &[&str] = &[
-    "MUST_CACHE",
-    "TRY_CACHE",
-    "CACHE_THROUGH",
-    "THROUGH",
-    "ASYNC_THROUGH",
-    "NONE",
-];
+const WRITE_TYPES: &[&str] = &["MUST_CACHE", "TRY_CACHE", "CACHE_THROUGH", "THROUGH", "ASYNC_THROUGH", "NONE"];
 const READ_TYPES: &[&str] = &["NO_CACHE", "CACHE", "CACHE_PROMOTE"];
 const JOURNAL_TYPES: &[&str] = &["UFS", "EMBEDDED", "NOOP"];
 const LOAD_TYPES: &[&str] = &["ONCE", "NEVER", "ALWAYS"];
@@ -48,10 +41,8 @@ const ALLOCATORS: &[&str] = &[
     "alluxio.worker.block.allocator.RoundRobinAllocator",
     "alluxio.worker.block.allocator.GreedyAllocator",
 ];
-const ANNOTATORS: &[&str] = &[
-    "alluxio.worker.block.annotator.LRUAnnotator",
-    "alluxio.worker.block.annotator.LRFUAnnotator",
-];
+const ANNOTATORS: &[&str] =
+    &["alluxio.worker.block.annotator.LRUAnnotator", "alluxio.worker.block.annotator.LRFUAnnotator"];
 const WRITE_POLICIES: &[&str] = &[
     "alluxio.client.block.policy.LocalFirstPolicy",
     "alluxio.client.block.policy.LocalFirstAvoidEvictionPolicy",
@@ -201,10 +192,7 @@ fn template_matches(template: &str, key: &str) -> bool {
 
 /// The property a key names, matching templates; `None` for an unknown key.
 pub fn lookup(key: &str) -> Option<&'static Property> {
-    PROPERTIES
-        .iter()
-        .find(|p| p.name == key)
-        .or_else(|| PROPERTIES.iter().find(|p| template_matches(p.name, key)))
+    PROPERTIES.iter().find(|p| p.name == key).or_else(|| PROPERTIES.iter().find(|p| template_matches(p.name, key)))
 }
 
 /// The known key closest to an unknown one, to suggest in the error.
@@ -215,11 +203,7 @@ pub fn closest(key: &str) -> Option<&'static str> {
         for (i, ca) in a.chars().enumerate() {
             let mut cur = vec![i + 1];
             for (j, cb) in b.iter().enumerate() {
-                cur.push(
-                    (prev[j] + usize::from(ca != *cb))
-                        .min(prev[j + 1] + 1)
-                        .min(cur[j] + 1),
-                );
+                cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
             }
             prev = cur;
         }
@@ -245,9 +229,6 @@ mod tests {
         assert!(lookup("alluxio.worker.tieredstore.levelx.alias").is_none());
         assert!(lookup("alluxio.master.mount.table.root.option.s3a.accessKeyId").is_some());
         assert!(lookup("alluxio.master.rpc.prot").is_none());
-        assert_eq!(
-            closest("alluxio.master.rpc.prot"),
-            Some("alluxio.master.rpc.port")
-        );
+        assert_eq!(closest("alluxio.master.rpc.prot"), Some("alluxio.master.rpc.port"));
     }
 }

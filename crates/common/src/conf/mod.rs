@@ -45,31 +45,15 @@ impl fmt::Display for Source {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfError {
     #[error("Unknown property key {key} (set in {origin}){}", suggestion.map(|s| format!("; did you mean {s}?")).unwrap_or_default())]
-    UnknownKey {
-        key: String,
-        origin: Source,
-        suggestion: Option<&'static str>,
-    },
+    UnknownKey { key: String, origin: Source, suggestion: Option<&'static str> },
     #[error("Invalid value '{value}' for property {key} (set in {origin}): expected {expected}")]
-    InvalidValue {
-        key: String,
-        value: String,
-        origin: Source,
-        expected: String,
-    },
+    InvalidValue { key: String, value: String, origin: Source, expected: String },
     #[error("Property {key} is not set and has no default")]
     Missing { key: String },
     #[error("Property {key}: cannot substitute ${{{reference}}}: {reason}")]
-    Substitution {
-        key: String,
-        reference: String,
-        reason: &'static str,
-    },
+    Substitution { key: String, reference: String, reason: &'static str },
     #[error("Cannot read {path}: {error}")]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Io { path: PathBuf, error: std::io::Error },
     #[error("Malformed -D option '{arg}': expected -Dkey=value")]
     MalformedOption { arg: String },
 }
@@ -89,14 +73,8 @@ const ENV_KEYS: &[(&str, Key)] = &[
     ("ALLUXIO_CONF_DIR", "alluxio.conf.dir"),
     ("ALLUXIO_LOGS_DIR", "alluxio.logs.dir"),
     ("ALLUXIO_MASTER_HOSTNAME", "alluxio.master.hostname"),
-    (
-        "ALLUXIO_MASTER_MOUNT_TABLE_ROOT_UFS",
-        "alluxio.master.mount.table.root.ufs",
-    ),
-    (
-        "ALLUXIO_RAM_FOLDER",
-        "alluxio.worker.tieredstore.level0.dirs.path",
-    ),
+    ("ALLUXIO_MASTER_MOUNT_TABLE_ROOT_UFS", "alluxio.master.mount.table.root.ufs"),
+    ("ALLUXIO_RAM_FOLDER", "alluxio.worker.tieredstore.level0.dirs.path"),
     ("ALLUXIO_WORKER_RAMDISK_SIZE", "alluxio.worker.ramdisk.size"),
     ("ALLUXIO_WORKER_MEMORY_SIZE", "alluxio.worker.ramdisk.size"),
 ];
@@ -136,39 +114,34 @@ impl Conf {
         for (var, key) in ENV_KEYS {
             if let Ok(v) = std::env::var(var) {
                 if !v.is_empty() {
-                    conf.values
-                        .insert((*key).to_owned(), (v, Source::Environment(var)));
+                    conf.values.insert((*key).to_owned(), (v, Source::Environment(var)));
                 }
             }
         }
         if !conf.values.contains_key("alluxio.home") {
             if let Some(home) = guess_home() {
-                conf.values.insert(
-                    "alluxio.home".into(),
-                    (home.display().to_string(), Source::Default),
-                );
+                conf.values.insert("alluxio.home".into(), (home.display().to_string(), Source::Default));
             }
         }
         // The conf dir itself may come from the command line.
         for (k, v) in &cli {
             if k == "alluxio.conf.dir" || k == "alluxio.home" {
-                conf.values
-                    .insert(k.clone(), (v.clone(), Source::CommandLine));
+                conf.values.insert(k.clone(), (v.clone(), Source::CommandLine));
             }
         }
         let conf_dir = PathBuf::from(conf.get_str("alluxio.conf.dir")?);
         let site = conf_dir.join("alluxio-site.properties");
         if site.is_file() {
-            let text = std::fs::read_to_string(&site).map_err(|error| ConfError::Io {
-                path: site.clone(),
-                error,
-            })?;
+            let text = std::fs::read_to_string(&site).map_err(|error| ConfError::Io { path: site.clone(), error })?;
             for (k, v) in parse_properties(&text) {
                 // The environment and command line win over the site file.
-                let weaker = matches!(conf.values.get(&k), None | Some((_, Source::Default)));
+                // A later line of the file wins over an earlier one, as in Java properties.
+                let weaker = matches!(
+                    conf.values.get(&k),
+                    None | Some((_, Source::Default)) | Some((_, Source::SiteProperty(_)))
+                );
                 if weaker {
-                    conf.values
-                        .insert(k, (v, Source::SiteProperty(site.clone())));
+                    conf.values.insert(k, (v, Source::SiteProperty(site.clone())));
                 }
             }
         }
@@ -200,8 +173,7 @@ impl Conf {
 
     /// Sets a value at run time (tests, per-process overrides).
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.values
-            .insert(key.to_owned(), (value.into(), Source::Runtime));
+        self.values.insert(key.to_owned(), (value.into(), Source::Runtime));
     }
 
     /// Removes an explicitly set value, restoring the default.
@@ -211,17 +183,12 @@ impl Conf {
 
     /// Whether the key was set explicitly (not a default).
     pub fn is_set(&self, key: &str) -> bool {
-        self.values
-            .get(key)
-            .is_some_and(|(_, s)| *s != Source::Default)
+        self.values.get(key).is_some_and(|(_, s)| *s != Source::Default)
     }
 
     /// The source of a key's value.
     pub fn source(&self, key: &str) -> Source {
-        self.values
-            .get(key)
-            .map(|(_, s)| s.clone())
-            .unwrap_or(Source::Default)
+        self.values.get(key).map(|(_, s)| s.clone()).unwrap_or(Source::Default)
     }
 
     fn raw(&self, key: &str) -> Option<String> {
@@ -279,16 +246,10 @@ impl Conf {
 
     /// The value of a key that must have one.
     pub fn get_str(&self, key: &str) -> Result<String, ConfError> {
-        self.get(key)?
-            .ok_or_else(|| ConfError::Missing { key: key.into() })
+        self.get(key)?.ok_or_else(|| ConfError::Missing { key: key.into() })
     }
 
-    fn typed<T>(
-        &self,
-        key: &str,
-        expected: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<T, ConfError> {
+    fn typed<T>(&self, key: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, ConfError> {
         let v = self.get_str(key)?;
         parse(v.trim()).ok_or_else(|| ConfError::InvalidValue {
             key: key.into(),
@@ -313,18 +274,12 @@ impl Conf {
 
     /// A duration in milliseconds (`5min`).
     pub fn get_duration_ms(&self, key: &str) -> Result<i64, ConfError> {
-        self.typed(
-            key,
-            "a duration such as 10ms, 1sec, 5min or 1hour",
-            values::parse_duration_ms,
-        )
+        self.typed(key, "a duration such as 10ms, 1sec, 5min or 1hour", values::parse_duration_ms)
     }
 
     /// A duration as [`std::time::Duration`]; negatives become zero.
     pub fn get_duration(&self, key: &str) -> Result<std::time::Duration, ConfError> {
-        Ok(std::time::Duration::from_millis(
-            self.get_duration_ms(key)?.max(0) as u64,
-        ))
+        Ok(std::time::Duration::from_millis(self.get_duration_ms(key)?.max(0) as u64))
     }
 
     /// An enum value, upper-cased.
@@ -336,12 +291,7 @@ impl Conf {
     pub fn get_list(&self, key: &str) -> Result<Vec<String>, ConfError> {
         Ok(self
             .get(key)?
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default())
     }
 
@@ -367,10 +317,7 @@ impl Conf {
     pub fn with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
         self.values
             .iter()
-            .filter_map(|(k, (v, _))| {
-                k.strip_prefix(prefix)
-                    .map(|rest| (rest.to_owned(), v.clone()))
-            })
+            .filter_map(|(k, (v, _))| k.strip_prefix(prefix).map(|rest| (rest.to_owned(), v.clone())))
             .collect()
     }
 }
@@ -393,16 +340,9 @@ fn check_kind(key: &str, value: &str, source: &Source, kind: Kind) -> Result<(),
     let v = value.trim();
     match kind {
         Kind::Str | Kind::List => Ok(()),
-        Kind::Int => v
-            .parse::<i64>()
-            .map(|_| ())
-            .map_err(|_| bad("an integer".into())),
-        Kind::Bool => parse_bool(v)
-            .map(|_| ())
-            .ok_or_else(|| bad("true or false".into())),
-        Kind::Bytes => values::parse_bytes(v)
-            .map(|_| ())
-            .ok_or_else(|| bad("a byte size such as 64MB or 1GB".into())),
+        Kind::Int => v.parse::<i64>().map(|_| ()).map_err(|_| bad("an integer".into())),
+        Kind::Bool => parse_bool(v).map(|_| ()).ok_or_else(|| bad("true or false".into())),
+        Kind::Bytes => values::parse_bytes(v).map(|_| ()).ok_or_else(|| bad("a byte size such as 64MB or 1GB".into())),
         Kind::Duration => values::parse_duration_ms(v)
             .map(|_| ())
             .ok_or_else(|| bad("a duration such as 10ms, 1sec, 5min or 1hour".into())),
@@ -415,10 +355,7 @@ fn check_kind(key: &str, value: &str, source: &Source, kind: Kind) -> Result<(),
         }
         Kind::Class(names) => {
             // Accept the full class name or its simple name.
-            if names
-                .iter()
-                .any(|n| n == &v || n.rsplit('.').next() == Some(v))
-            {
+            if names.iter().any(|n| n == &v || n.rsplit('.').next() == Some(v)) {
                 Ok(())
             } else {
                 Err(bad(format!("one of {}", names.join(", "))))
@@ -438,10 +375,7 @@ fn role_opts_var(role: Role) -> &'static str {
 
 /// Splits `-Dk=v -Dk2=v2 -Xmx1g` into the `-D` pairs; other JVM flags are ignored.
 fn split_java_opts(opts: &str) -> Result<Vec<(String, String)>, ConfError> {
-    opts.split_whitespace()
-        .filter(|t| t.starts_with("-D"))
-        .map(parse_define)
-        .collect()
+    opts.split_whitespace().filter(|t| t.starts_with("-D")).map(parse_define).collect()
 }
 
 /// Parses one `-Dkey=value` argument.
@@ -449,9 +383,7 @@ pub fn parse_define(arg: &str) -> Result<(String, String), ConfError> {
     let body = arg.strip_prefix("-D").unwrap_or(arg);
     match body.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err(ConfError::MalformedOption {
-            arg: arg.to_owned(),
-        }),
+        _ => Err(ConfError::MalformedOption { arg: arg.to_owned() }),
     }
 }
 
@@ -506,25 +438,12 @@ mod tests {
     fn substitutes_and_types() {
         let mut c = Conf::defaults();
         c.set("alluxio.home", "/opt/a");
-        assert_eq!(
-            c.get_str("alluxio.master.journal.folder").unwrap(),
-            "/opt/a/journal"
-        );
-        assert_eq!(
-            c.get_bytes("alluxio.user.block.size.bytes.default")
-                .unwrap(),
-            64 << 20
-        );
-        assert_eq!(
-            c.get_duration_ms("alluxio.master.worker.timeout").unwrap(),
-            300_000
-        );
+        assert_eq!(c.get_str("alluxio.master.journal.folder").unwrap(), "/opt/a/journal");
+        assert_eq!(c.get_bytes("alluxio.user.block.size.bytes.default").unwrap(), 64 << 20);
+        assert_eq!(c.get_duration_ms("alluxio.master.worker.timeout").unwrap(), 300_000);
         c.set("alluxio.user.block.size.bytes.default", "64XB");
         let e = c.validate().unwrap_err().to_string();
-        assert!(
-            e.contains("alluxio.user.block.size.bytes.default") && e.contains("64MB"),
-            "{e}"
-        );
+        assert!(e.contains("alluxio.user.block.size.bytes.default") && e.contains("64MB"), "{e}");
     }
 
     #[test]
@@ -532,10 +451,7 @@ mod tests {
         let mut c = Conf::defaults();
         c.set("alluxio.master.rpc.prot", "1");
         let e = c.validate().unwrap_err().to_string();
-        assert!(
-            e.contains("alluxio.master.rpc.prot") && e.contains("alluxio.master.rpc.port"),
-            "{e}"
-        );
+        assert!(e.contains("alluxio.master.rpc.prot") && e.contains("alluxio.master.rpc.port"), "{e}");
         let mut c = Conf::defaults();
         c.set("fs.s3a.endpoint", "x");
         c.validate().unwrap();
@@ -546,17 +462,12 @@ mod tests {
         let mut c = Conf::defaults();
         c.set("alluxio.work.dir", "${alluxio.logs.dir}");
         c.set("alluxio.logs.dir", "${alluxio.work.dir}");
-        assert!(matches!(
-            c.get("alluxio.logs.dir"),
-            Err(ConfError::Substitution { .. })
-        ));
+        assert!(matches!(c.get("alluxio.logs.dir"), Err(ConfError::Substitution { .. })));
     }
 
     #[test]
     fn properties_files() {
-        let p = parse_properties(
-            "# c\nalluxio.a=1\n  alluxio.b : two\nalluxio.c three\\\n  four\n! x\n",
-        );
+        let p = parse_properties("# c\nalluxio.a=1\n  alluxio.b : two\nalluxio.c three\\\n  four\n! x\n");
         assert_eq!(
             p,
             vec![
@@ -566,9 +477,6 @@ mod tests {
             ]
         );
         assert!(parse_define("-Dfoo").is_err());
-        assert_eq!(
-            parse_define("-Da.b=c=d").unwrap(),
-            ("a.b".into(), "c=d".into())
-        );
+        assert_eq!(parse_define("-Da.b=c=d").unwrap(), ("a.b".into(), "c=d".into()));
     }
 }

@@ -3,9 +3,7 @@
 /// Parses a byte size such as `64MB`, `1.5GB`, `10k` or `1024`; units are powers of 1024.
 pub fn parse_bytes(s: &str) -> Option<u64> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     if num.is_empty() {
         return None;
@@ -36,9 +34,7 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
         Some(r) => (true, r),
         None => (false, t),
     };
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     if num.is_empty() {
         return None;

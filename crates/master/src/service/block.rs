@@ -16,17 +16,10 @@ pub struct BlockService {
 
 #[tonic::async_trait]
 impl BlockMasterWorkerService for BlockService {
-    async fn get_worker_id(
-        &self,
-        req: Request<GetWorkerIdPRequest>,
-    ) -> Result<Response<GetWorkerIdPResponse>, Status> {
-        let addr = req
-            .into_inner()
-            .worker_net_address
-            .ok_or_else(|| Status::invalid_argument("worker address missing"))?;
-        Ok(Response::new(GetWorkerIdPResponse {
-            worker_id: self.master.blocks.worker_id_for(&addr),
-        }))
+    async fn get_worker_id(&self, req: Request<GetWorkerIdPRequest>) -> Result<Response<GetWorkerIdPResponse>, Status> {
+        let addr =
+            req.into_inner().worker_net_address.ok_or_else(|| Status::invalid_argument("worker address missing"))?;
+        Ok(Response::new(GetWorkerIdPResponse { worker_id: self.master.blocks.worker_id_for(&addr) }))
     }
 
     async fn register_worker(
@@ -34,9 +27,7 @@ impl BlockMasterWorkerService for BlockService {
         req: Request<RegisterWorkerPRequest>,
     ) -> Result<Response<RegisterWorkerPResponse>, Status> {
         let r = req.into_inner();
-        let address = r
-            .address
-            .ok_or_else(|| Status::invalid_argument("worker address missing"))?;
+        let address = r.address.ok_or_else(|| Status::invalid_argument("worker address missing"))?;
         let mut keep: Vec<(String, Vec<i64>)> = Vec::new();
         let mut remove = Vec::new();
         let mut protected = Vec::new();
@@ -78,12 +69,8 @@ impl BlockMasterWorkerService for BlockService {
         let ok = self.master.blocks.register(
             r.worker_id,
             address,
-            r.total_bytes_on_tiers
-                .into_iter()
-                .collect::<BTreeMap<_, _>>(),
-            r.used_bytes_on_tiers
-                .into_iter()
-                .collect::<BTreeMap<_, _>>(),
+            r.total_bytes_on_tiers.into_iter().collect::<BTreeMap<_, _>>(),
+            r.used_bytes_on_tiers.into_iter().collect::<BTreeMap<_, _>>(),
             keep,
             r.version,
         );
@@ -93,10 +80,7 @@ impl BlockMasterWorkerService for BlockService {
                 r.worker_id
             )));
         }
-        Ok(Response::new(RegisterWorkerPResponse {
-            protected_block_ids: protected,
-            remove_block_ids: remove,
-        }))
+        Ok(Response::new(RegisterWorkerPResponse { protected_block_ids: protected, remove_block_ids: remove }))
     }
 
     async fn block_heartbeat(
@@ -104,11 +88,7 @@ impl BlockMasterWorkerService for BlockService {
         req: Request<BlockHeartbeatPRequest>,
     ) -> Result<Response<BlockHeartbeatPResponse>, Status> {
         let r = req.into_inner();
-        let added = r
-            .added_blocks
-            .into_iter()
-            .map(|l| (l.tier_alias, l.block_ids))
-            .collect();
+        let added = r.added_blocks.into_iter().map(|l| (l.tier_alias, l.block_ids)).collect();
         let cmds = self.master.blocks.heartbeat(
             r.worker_id,
             r.used_bytes_on_tiers.into_iter().collect(),
@@ -116,16 +96,9 @@ impl BlockMasterWorkerService for BlockService {
             &r.removed_block_ids,
         );
         Ok(Response::new(match cmds {
-            None => BlockHeartbeatPResponse {
-                command_type: CommandType::Register as i32,
-                ..Default::default()
-            },
+            None => BlockHeartbeatPResponse { command_type: CommandType::Register as i32, ..Default::default() },
             Some(c) => BlockHeartbeatPResponse {
-                command_type: if c.remove.is_empty() {
-                    CommandType::Nothing
-                } else {
-                    CommandType::Free
-                } as i32,
+                command_type: if c.remove.is_empty() { CommandType::Nothing } else { CommandType::Free } as i32,
                 remove_block_ids: c.remove,
                 protect_block_ids: c.protect,
                 unprotect_block_ids: c.unprotect,
@@ -133,17 +106,12 @@ impl BlockMasterWorkerService for BlockService {
         }))
     }
 
-    async fn commit_block(
-        &self,
-        req: Request<CommitBlockPRequest>,
-    ) -> Result<Response<CommitBlockPResponse>, Status> {
+    async fn commit_block(&self, req: Request<CommitBlockPRequest>) -> Result<Response<CommitBlockPResponse>, Status> {
         let r = req.into_inner();
         let (known, _) = self.master.classify_blocks(&[r.block_id]);
         let known = known.first().copied().unwrap_or(false);
         if known {
-            self.master
-                .blocks
-                .commit(r.worker_id, r.block_id, &r.tier_alias, r.used_bytes_on_tier);
+            self.master.blocks.commit(r.worker_id, r.block_id, &r.tier_alias, r.used_bytes_on_tier);
         }
         Ok(Response::new(CommitBlockPResponse { known }))
     }
@@ -156,9 +124,7 @@ impl BlockMasterClientService for BlockService {
         req: Request<GetWorkerInfoListPRequest>,
     ) -> Result<Response<GetWorkerInfoListPResponse>, Status> {
         let include_lost = req.into_inner().include_lost;
-        Ok(Response::new(GetWorkerInfoListPResponse {
-            worker_infos: self.master.blocks.worker_infos(include_lost),
-        }))
+        Ok(Response::new(GetWorkerInfoListPResponse { worker_infos: self.master.blocks.worker_infos(include_lost) }))
     }
 
     async fn get_block_info(
@@ -191,21 +157,13 @@ impl BlockMasterClientService for BlockService {
                 tier_alias: t,
             })
             .collect();
-        Ok(Response::new(GetBlockInfoPResponse {
-            block_info: Some(BlockInfo {
-                block_id: b,
-                length,
-                locations,
-            }),
-        }))
+        Ok(Response::new(GetBlockInfoPResponse { block_info: Some(BlockInfo { block_id: b, length, locations }) }))
     }
 
     async fn get_block_master_info(
         &self,
         _req: Request<GetBlockMasterInfoPRequest>,
     ) -> Result<Response<GetBlockMasterInfoPResponse>, Status> {
-        Ok(Response::new(GetBlockMasterInfoPResponse {
-            block_master_info: Some(self.master.blocks.info()),
-        }))
+        Ok(Response::new(GetBlockMasterInfoPResponse { block_master_info: Some(self.master.blocks.info()) }))
     }
 }

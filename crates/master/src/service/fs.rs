@@ -30,42 +30,29 @@ type ListStream = Pin<Box<dyn Stream<Item = Result<ListStatusPResponse, Status>>
 
 #[tonic::async_trait]
 impl FileSystemMasterClientService for FsService {
-    async fn get_status(
-        &self,
-        req: Request<GetStatusPRequest>,
-    ) -> Result<Response<GetStatusPResponse>, Status> {
+    async fn get_status(&self, req: Request<GetStatusPRequest>) -> Result<Response<GetStatusPResponse>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
         let with_blocks = r.options.map(|o| o.include_blocks).unwrap_or(false);
         let fi = self.master.get_status(&p, with_blocks).await?;
-        Ok(Response::new(GetStatusPResponse {
-            file_info: Some(fi),
-        }))
+        Ok(Response::new(GetStatusPResponse { file_info: Some(fi) }))
     }
 
     type ListStatusStream = ListStream;
 
-    async fn list_status(
-        &self,
-        req: Request<ListStatusPRequest>,
-    ) -> Result<Response<ListStream>, Status> {
+    async fn list_status(&self, req: Request<ListStatusPRequest>) -> Result<Response<ListStream>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
         let recursive = r.options.map(|o| o.recursive).unwrap_or(false);
         let infos = self.master.list_status(&p, recursive).await?;
         let batch = self.master.opts.list_batch.max(1);
-        let mut chunks: Vec<Result<ListStatusPResponse, Status>> =
-            Vec::with_capacity(infos.len() / batch + 1);
+        let mut chunks: Vec<Result<ListStatusPResponse, Status>> = Vec::with_capacity(infos.len() / batch + 1);
         let mut it = infos.into_iter().peekable();
         if it.peek().is_none() {
-            chunks.push(Ok(ListStatusPResponse {
-                file_infos: Vec::new(),
-            }));
+            chunks.push(Ok(ListStatusPResponse { file_infos: Vec::new() }));
         }
         while it.peek().is_some() {
-            chunks.push(Ok(ListStatusPResponse {
-                file_infos: it.by_ref().take(batch).collect(),
-            }));
+            chunks.push(Ok(ListStatusPResponse { file_infos: it.by_ref().take(batch).collect() }));
         }
         Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
     }
@@ -80,18 +67,11 @@ impl FileSystemMasterClientService for FsService {
         let o = r.options.unwrap_or_default();
         let wt = self.write_type(o.write_type);
         let m = self.master.clone();
-        detached(async move {
-            m.create_directory(&p, o.recursive, o.allow_exists, o.mode, wt, &c)
-                .await
-        })
-        .await?;
+        detached(async move { m.create_directory(&p, o.recursive, o.allow_exists, o.mode, wt, &c).await }).await?;
         Ok(Response::new(CreateDirectoryPResponse {}))
     }
 
-    async fn create_file(
-        &self,
-        req: Request<CreateFilePRequest>,
-    ) -> Result<Response<CreateFilePResponse>, Status> {
+    async fn create_file(&self, req: Request<CreateFilePRequest>) -> Result<Response<CreateFilePResponse>, Status> {
         let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.path)?;
@@ -109,10 +89,7 @@ impl FileSystemMasterClientService for FsService {
         let m = self.master.clone();
         let fi = detached(async move { m.create_file(&p, opts, &c).await }).await?;
         let renew = (self.master.opts.lease_timeout.as_millis() as i64 / 3).max(100);
-        Ok(Response::new(CreateFilePResponse {
-            file_info: Some(fi),
-            lease_renew_interval_ms: renew,
-        }))
+        Ok(Response::new(CreateFilePResponse { file_info: Some(fi), lease_renew_interval_ms: renew }))
     }
 
     async fn complete_file(
@@ -124,20 +101,11 @@ impl FileSystemMasterClientService for FsService {
         let o = r.options.unwrap_or_default();
         let wt = self.write_type(o.write_type);
         let m = self.master.clone();
-        let fi = detached(async move {
-            m.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt)
-                .await
-        })
-        .await?;
-        Ok(Response::new(CompleteFilePResponse {
-            file_info: Some(fi),
-        }))
+        let fi = detached(async move { m.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt).await }).await?;
+        Ok(Response::new(CompleteFilePResponse { file_info: Some(fi) }))
     }
 
-    async fn remove(
-        &self,
-        req: Request<DeletePRequest>,
-    ) -> Result<Response<DeletePResponse>, Status> {
+    async fn remove(&self, req: Request<DeletePRequest>) -> Result<Response<DeletePResponse>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -146,10 +114,7 @@ impl FileSystemMasterClientService for FsService {
         Ok(Response::new(DeletePResponse {}))
     }
 
-    async fn rename(
-        &self,
-        req: Request<RenamePRequest>,
-    ) -> Result<Response<RenamePResponse>, Status> {
+    async fn rename(&self, req: Request<RenamePRequest>) -> Result<Response<RenamePResponse>, Status> {
         let r = req.into_inner();
         let (src, dst) = (path(&r.path)?, path(&r.dst_path)?);
         let m = self.master.clone();
@@ -175,48 +140,27 @@ impl FileSystemMasterClientService for FsService {
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
         let m = self.master.clone();
-        detached(async move {
-            m.mount(
-                &p,
-                &r.ufs_path,
-                o.read_only,
-                o.shared,
-                o.properties.into_iter().collect(),
-            )
-            .await
-        })
+        detached(
+            async move { m.mount(&p, &r.ufs_path, o.read_only, o.shared, o.properties.into_iter().collect()).await },
+        )
         .await?;
         Ok(Response::new(MountPResponse {}))
     }
 
-    async fn unmount(
-        &self,
-        req: Request<UnmountPRequest>,
-    ) -> Result<Response<UnmountPResponse>, Status> {
+    async fn unmount(&self, req: Request<UnmountPRequest>) -> Result<Response<UnmountPResponse>, Status> {
         let p = path(&req.into_inner().alluxio_path)?;
         let m = self.master.clone();
         detached(async move { m.unmount(&p).await }).await?;
         Ok(Response::new(UnmountPResponse {}))
     }
 
-    async fn update_mount(
-        &self,
-        req: Request<UpdateMountPRequest>,
-    ) -> Result<Response<UpdateMountPResponse>, Status> {
+    async fn update_mount(&self, req: Request<UpdateMountPRequest>) -> Result<Response<UpdateMountPResponse>, Status> {
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
         let m = self.master.clone();
-        detached(async move {
-            m.update_mount(
-                &p,
-                o.read_only,
-                o.shared,
-                o.properties.into_iter().collect(),
-            )
-            .await
-        })
-        .await?;
+        detached(async move { m.update_mount(&p, o.read_only, o.shared, o.properties.into_iter().collect()).await })
+            .await?;
         Ok(Response::new(UpdateMountPResponse {}))
     }
 
@@ -224,17 +168,13 @@ impl FileSystemMasterClientService for FsService {
         &self,
         _req: Request<GetMountTablePRequest>,
     ) -> Result<Response<GetMountTablePResponse>, Status> {
-        Ok(Response::new(GetMountTablePResponse {
-            mount_points: self.master.mount_table().into_iter().collect(),
-        }))
+        Ok(Response::new(GetMountTablePResponse { mount_points: self.master.mount_table().into_iter().collect() }))
     }
 
     async fn free(&self, req: Request<FreePRequest>) -> Result<Response<FreePResponse>, Status> {
         let r = req.into_inner();
         let o = r.options.unwrap_or_default();
-        self.master
-            .free(&path(&r.path)?, o.recursive, o.forced)
-            .await?;
+        self.master.free(&path(&r.path)?, o.recursive, o.forced).await?;
         Ok(Response::new(FreePResponse {}))
     }
 
@@ -242,29 +182,19 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<ScheduleAsyncPersistencePRequest>,
     ) -> Result<Response<ScheduleAsyncPersistencePResponse>, Status> {
-        self.master
-            .schedule_persist(&path(&req.into_inner().path)?)
-            .await?;
+        self.master.schedule_persist(&path(&req.into_inner().path)?).await?;
         Ok(Response::new(ScheduleAsyncPersistencePResponse {}))
     }
 
-    async fn keep_alive(
-        &self,
-        req: Request<KeepAlivePRequest>,
-    ) -> Result<Response<KeepAlivePResponse>, Status> {
+    async fn keep_alive(&self, req: Request<KeepAlivePRequest>) -> Result<Response<KeepAlivePResponse>, Status> {
         self.master.keep_alive(&req.into_inner().file_ids);
         Ok(Response::new(KeepAlivePResponse {}))
     }
 
-    async fn get_ufs_info(
-        &self,
-        req: Request<GetUfsInfoPRequest>,
-    ) -> Result<Response<GetUfsInfoPResponse>, Status> {
+    async fn get_ufs_info(&self, req: Request<GetUfsInfoPRequest>) -> Result<Response<GetUfsInfoPResponse>, Status> {
         let id = req.into_inner().mount_id;
-        let m = self
-            .master
-            .mount_by_id(id)
-            .ok_or_else(|| Status::not_found(format!("Mount id {id} does not exist")))?;
+        let m =
+            self.master.mount_by_id(id).ok_or_else(|| Status::not_found(format!("Mount id {id} does not exist")))?;
         Ok(Response::new(GetUfsInfoPResponse {
             ufs_info: Some(UfsInfo {
                 uri: m.ufs_uri,

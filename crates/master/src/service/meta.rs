@@ -1,8 +1,6 @@
 use std::sync::Arc;
 
-use alluxio_common::version::{
-    JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
-};
+use alluxio_common::version::{JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION};
 use alluxio_common::Conf;
 use alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService;
 use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService;
@@ -56,43 +54,23 @@ impl MetaMasterClientService for MetaService {
         }))
     }
 
-    async fn checkpoint(
-        &self,
-        _req: Request<CheckpointPRequest>,
-    ) -> Result<Response<CheckpointPResponse>, Status> {
+    async fn checkpoint(&self, _req: Request<CheckpointPRequest>) -> Result<Response<CheckpointPResponse>, Status> {
         let m = self.master.clone();
         let seq = tokio::task::spawn_blocking(move || m.checkpoint_blocking())
             .await
             .map_err(|e| Status::internal(e.to_string()))??;
-        Ok(Response::new(CheckpointPResponse {
-            master_hostname: self.address.clone(),
-            sequence_number: seq,
-        }))
+        Ok(Response::new(CheckpointPResponse { master_hostname: self.address.clone(), sequence_number: seq }))
     }
 
-    async fn backup(
-        &self,
-        req: Request<BackupPRequest>,
-    ) -> Result<Response<BackupPStatus>, Status> {
+    async fn backup(&self, req: Request<BackupPRequest>) -> Result<Response<BackupPStatus>, Status> {
         let o = req.into_inner().options.unwrap_or_default();
-        let request = crate::backup::BackupRequest {
-            directory: o.target_directory,
-            local: o.local_file_system,
-        };
-        let status = crate::backup::start_backup(
-            self.master.clone(),
-            self.backups.clone(),
-            request,
-            !o.run_async,
-        )
-        .await?;
+        let request = crate::backup::BackupRequest { directory: o.target_directory, local: o.local_file_system };
+        let status =
+            crate::backup::start_backup(self.master.clone(), self.backups.clone(), request, !o.run_async).await?;
         Ok(Response::new(status))
     }
 
-    async fn get_backup_status(
-        &self,
-        req: Request<BackupStatusPRequest>,
-    ) -> Result<Response<BackupPStatus>, Status> {
+    async fn get_backup_status(&self, req: Request<BackupStatusPRequest>) -> Result<Response<BackupPStatus>, Status> {
         let id = req.into_inner().backup_id;
         match self.backups.status(&id) {
             Some(s) => Ok(Response::new(s)),
@@ -112,11 +90,7 @@ impl MetaMasterClientService for MetaService {
             .into_iter()
             .filter_map(|(k, v, s)| {
                 v.map(|v| ConfigProperty {
-                    value: if crate::file_system_master::option_is_secret(&k) {
-                        "******".into()
-                    } else {
-                        v
-                    },
+                    value: if crate::file_system_master::option_is_secret(&k) { "******".into() } else { v },
                     name: k,
                     source: s.to_string(),
                 })

@@ -12,8 +12,7 @@ use crate::MasterError;
 
 /// The caller of a request (SIMPLE authentication: the asserted user name).
 pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
-    let user = alluxio_proto::version::request_user(req)
-        .unwrap_or_else(alluxio_common::user::current_user);
+    let user = alluxio_proto::version::request_user(req).unwrap_or_else(alluxio_common::user::current_user);
     let group = alluxio_common::user::primary_group_of(&user);
     Caller { user, group }
 }
@@ -29,8 +28,5 @@ pub fn path(p: &str) -> Result<AlluxioPath, Status> {
 pub async fn detached<T: Send + 'static>(
     f: impl std::future::Future<Output = Result<T, MasterError>> + Send + 'static,
 ) -> Result<T, Status> {
-    tokio::spawn(f)
-        .await
-        .map_err(|e| Status::internal(format!("metadata task failed: {e}")))?
-        .map_err(Status::from)
+    tokio::spawn(f).await.map_err(|e| Status::internal(format!("metadata task failed: {e}")))?.map_err(Status::from)
 }
