@@ -463,28 +463,11 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             Ok(0)
         }
         Cmd::Head { bytes, path: p } => {
-            let n = parse_size(&bytes)?;
-            let ap = path(&p)?;
-            let info = fs.get_status(&ap).await?;
-            if info.folder {
-                return Err(fail(format!("Path \"{ap}\" must be a file.")));
-            }
-            let mut input = fs.open_file(&ap, None).await?;
-            let data = input.read_range(0, n).await?;
-            write_stdout(&data)?;
+            print_part(fs, &p, &bytes, false).await?;
             Ok(0)
         }
         Cmd::Tail { bytes, path: p } => {
-            let n = parse_size(&bytes)?;
-            let ap = path(&p)?;
-            let info = fs.get_status(&ap).await?;
-            if info.folder {
-                return Err(fail(format!("Path \"{ap}\" must be a file.")));
-            }
-            let mut input = fs.open_file(&ap, None).await?;
-            let len = input.length();
-            let data = input.read_range(len.saturating_sub(n), n).await?;
-            write_stdout(&data)?;
+            print_part(fs, &p, &bytes, true).await?;
             Ok(0)
         }
         Cmd::Stat { format, path: p } => {
@@ -919,6 +902,19 @@ fn write_stdout(b: &[u8]) -> R {
         out.write_all(b).and_then(|_| out.flush())
     })
     .map_err(|e| fail(format!("cannot write to standard output: {e}")))
+}
+
+/// `head`/`tail`: the first or last `bytes` of a file.
+async fn print_part(fs: &FileSystem, p: &str, bytes: &str, from_end: bool) -> R {
+    let n = parse_size(bytes)?;
+    let ap = path(p)?;
+    if fs.get_status(&ap).await?.folder {
+        return Err(fail(format!("Path \"{ap}\" must be a file.")));
+    }
+    let mut input = fs.open_file(&ap, None).await?;
+    let start = if from_end { input.length().saturating_sub(n) } else { 0 };
+    let data = input.read_range(start, n).await?;
+    write_stdout(&data)
 }
 
 fn sort_infos(infos: &mut [FileInfo], field: &str) -> R {

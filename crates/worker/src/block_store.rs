@@ -234,12 +234,7 @@ impl BlockStore {
         }
         let mut files = Vec::with_capacity(victims.len());
         for id in victims {
-            if let Some(b) = s.blocks.remove(&id) {
-                s.lru[dir].remove(&(b.access, id));
-                s.used[dir] -= b.length;
-                s.removed.push(id);
-                files.push(block_path(&self.dirs[dir].path, id));
-            }
+            files.extend(self.forget(s, id));
         }
         Some(files)
     }
@@ -413,13 +408,18 @@ impl BlockStore {
             if !(b.readers == 0 && b.pending_delete) {
                 return;
             }
-            let b = s.blocks.remove(&id).expect("present");
-            s.lru[b.dir].remove(&(b.access, id));
-            s.used[b.dir] -= b.length;
-            s.removed.push(id);
-            block_path(&self.dirs[b.dir].path, id)
+            self.forget(&mut s, id)
         };
-        Self::delete_files(vec![file]);
+        Self::delete_files(file.into_iter().collect());
+    }
+
+    /// Drops a block from the state; returns its file, to delete once the lock is released.
+    fn forget(&self, s: &mut State, id: i64) -> Option<PathBuf> {
+        let b = s.blocks.remove(&id)?;
+        s.lru[b.dir].remove(&(b.access, id));
+        s.used[b.dir] -= b.length;
+        s.removed.push(id);
+        Some(block_path(&self.dirs[b.dir].path, id))
     }
 
     /// Removes a block; if someone reads it, removal happens when the last reader unlocks.
@@ -433,13 +433,9 @@ impl BlockStore {
                 b.pending_delete = true;
                 return;
             }
-            let b = s.blocks.remove(&id).expect("present");
-            s.lru[b.dir].remove(&(b.access, id));
-            s.used[b.dir] -= b.length;
-            s.removed.push(id);
-            block_path(&self.dirs[b.dir].path, id)
+            self.forget(&mut s, id)
         };
-        Self::delete_files(vec![file]);
+        Self::delete_files(file.into_iter().collect());
     }
 
     /// Sets or clears eviction protection of blocks (also for blocks not here yet).
