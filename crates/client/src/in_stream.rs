@@ -207,6 +207,7 @@ impl FileInStream {
                 offset: offset_in_block as i64,
                 length: (block_len - offset_in_block) as i64,
                 chunk_size: self.fs.conf().chunk_size as i64,
+                promote: self.read_type == ReadPType::CachePromote,
                 ..Default::default()
             };
             match self.open_remote(a, req).await {
@@ -265,7 +266,7 @@ impl FileInStream {
     ) -> Result<(Bytes, mpsc::Sender<OpenLocalBlockRequest>)> {
         let mut client = self.fs.worker_client(a)?;
         let (tx, rx) = mpsc::channel(1);
-        tx.send(OpenLocalBlockRequest { block_id, promote: false })
+        tx.send(OpenLocalBlockRequest { block_id, promote: self.read_type == ReadPType::CachePromote })
             .await
             .map_err(|_| ClientError::new(Code::Internal, "lock stream closed"))?;
         let mut replies = client.open_local_block(ReceiverStream::new(rx)).await?.into_inner();

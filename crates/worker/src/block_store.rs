@@ -1,13 +1,17 @@
-//! The tiered block store: one file per block in the tier directories, LRU eviction, read
-//! locks that keep a block from being evicted while someone reads it.
+//! The tiered block store: one file per block in the tier directories (MEM, SSD, HDD), an
+//! allocator choosing the directory of a new block, an annotator ordering blocks for eviction
+//! (LRU or LRFU), eviction that moves a block down a tier before dropping it, promotion of hot
+//! blocks to upper tiers, and read locks that keep a block in place while someone reads it.
 //!
 //! Layout of each storage directory: `<dir>/alluxioworker/<blockId>` for committed blocks,
-//! `<dir>/alluxioworker/.tmp_blocks/<blockId hex>-<nonce>` for blocks being written.
+//! `<dir>/alluxioworker/.tmp_blocks/<blockId hex>-<nonce>` for blocks being written or moved.
 //! The store keeps no metadata of its own on disk: a restart rescans the directories.
 //!
 //! **Invariants:** a block that is protected (pinned, or the only copy of data not yet
-//! persisted) or read-locked is never evicted; `used` of a directory counts committed bytes
-//! plus reservations of blocks being written, and never exceeds its capacity.
+//! persisted) or read-locked is never evicted or moved; `used` of a directory counts committed
+//! bytes plus reservations, and never exceeds its capacity. Functions that may move or delete
+//! files (allocation, reservation, commit, promotion) do blocking I/O: call them from blocking
+//! threads. The state lock is never held during file I/O.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -29,14 +33,73 @@ pub struct StorageDir {
     pub capacity: u64,
 }
 
+/// Which directory of a tier takes a new block (`alluxio.worker.allocator.class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocator {
+    /// The directory with the most free space (Alluxio's default).
+    MaxFree,
+    /// Directories in turn.
+    RoundRobin,
+    /// The first directory with room.
+    Greedy,
+}
+
+/// How blocks are ordered for eviction (`alluxio.worker.block.annotator.class`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Annotator {
+    /// Least recently used first.
+    Lru,
+    /// Least "combined recency and frequency" first: every access adds 1 to a score that
+    /// decays by `attenuation^(-step * age)`.
+    Lrfu { step: f64, attenuation: f64 },
+}
+
+/// Store policies.
+#[derive(Debug, Clone, Copy)]
+pub struct Policies {
+    pub allocator: Allocator,
+    pub annotator: Annotator,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies { allocator: Allocator::MaxFree, annotator: Annotator::Lru }
+    }
+}
+
+/// An f64 with a total order, for eviction keys.
+#[derive(Debug, Clone, Copy)]
+struct Key(f64);
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct BlockMeta {
     length: u64,
     dir: usize,
-    access: u64,
+    key: Key,
+    /// LRFU score at `last` (unused for LRU).
+    crf: f64,
+    last: u64,
     protected: bool,
     readers: u32,
     pending_delete: bool,
+    /// Being copied to another directory; neither evicted nor moved again meanwhile.
+    moving: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -52,12 +115,14 @@ struct State {
     blocks: FxHashMap<i64, BlockMeta>,
     temps: FxHashMap<i64, TempBlock>,
     used: Vec<u64>,
-    /// Per directory: (access clock, block id) of committed blocks, oldest first.
-    lru: Vec<BTreeSet<(u64, i64)>>,
+    /// Per directory: (eviction key, block id), first to evict first.
+    order: Vec<BTreeSet<(Key, i64)>>,
     clock: u64,
+    /// Round-robin position per tier level.
+    rr: Vec<usize>,
     /// Blocks removed or evicted since the last heartbeat.
     removed: Vec<i64>,
-    /// Blocks committed but not yet confirmed by the master.
+    /// Blocks committed or moved (tier changed) but not yet confirmed by the master.
     unreported: Vec<i64>,
     /// Protection the master asked for before the block arrived here.
     protected_ids: FxHashSet<i64>,
@@ -66,10 +131,12 @@ struct State {
 /// The worker's blocks across all tiers.
 pub struct BlockStore {
     dirs: Vec<StorageDir>,
+    levels: usize,
+    policies: Policies,
     state: Mutex<State>,
 }
 
-/// A committed block, locked against eviction while the guard lives.
+/// A committed block, locked against eviction and moves while the guard lives.
 pub struct BlockReadLock {
     store: Arc<BlockStore>,
     pub block_id: i64,
@@ -96,12 +163,38 @@ fn block_path(dir: &Path, id: i64) -> PathBuf {
     dir.join(id.to_string())
 }
 
+fn delete_files(files: Vec<PathBuf>) {
+    for f in files {
+        if let Err(e) = std::fs::remove_file(&f) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot delete block file {}: {e}", f.display());
+            }
+        }
+    }
+}
+
+/// A planned move of a block out of a directory (eviction by demotion) or into an upper tier.
+struct Move {
+    id: i64,
+    from: usize,
+    length: u64,
+}
+
 impl BlockStore {
     /// Opens the store over `dirs`, scanning each for committed blocks (temporary blocks
     /// and stray files from a crash are deleted).
     pub fn open(dirs: Vec<StorageDir>) -> Result<(Arc<Self>, ScanReport)> {
-        let mut state =
-            State { used: vec![0; dirs.len()], lru: vec![BTreeSet::new(); dirs.len()], ..Default::default() };
+        Self::open_with(dirs, Policies::default())
+    }
+
+    pub fn open_with(dirs: Vec<StorageDir>, policies: Policies) -> Result<(Arc<Self>, ScanReport)> {
+        let levels = dirs.iter().map(|d| d.tier_level + 1).max().unwrap_or(1);
+        let mut state = State {
+            used: vec![0; dirs.len()],
+            order: vec![BTreeSet::new(); dirs.len()],
+            rr: vec![0; levels],
+            ..Default::default()
+        };
         let mut report = ScanReport::default();
         for (i, d) in dirs.iter().enumerate() {
             std::fs::create_dir_all(&d.path).map_err(io("create", &d.path))?;
@@ -117,26 +210,28 @@ impl BlockStore {
                 }
                 let ft = e.file_type().map_err(io("stat", &e.path()))?;
                 match name.parse::<i64>() {
-                    Ok(id) if ft.is_file() => {
+                    Ok(id) if ft.is_file() && !state.blocks.contains_key(&id) => {
                         let len = e.metadata().map_err(io("stat", &e.path()))?.len();
                         state.clock += 1;
-                        state.blocks.insert(
-                            id,
-                            BlockMeta {
-                                length: len,
-                                dir: i,
-                                access: state.clock,
-                                protected: false,
-                                readers: 0,
-                                pending_delete: false,
-                            },
-                        );
-                        state.lru[i].insert((state.clock, id));
+                        let meta = BlockMeta {
+                            length: len,
+                            dir: i,
+                            key: Key(state.clock as f64),
+                            crf: 1.0,
+                            last: state.clock,
+                            protected: false,
+                            readers: 0,
+                            pending_delete: false,
+                            moving: false,
+                        };
+                        state.order[i].insert((meta.key, id));
+                        state.blocks.insert(id, meta);
                         state.used[i] += len;
                         report.blocks += 1;
                         report.bytes += len;
                     }
                     _ => {
+                        // Non-block files, and a second copy of a block (a crash during a move).
                         let p = e.path();
                         let r = if ft.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
                         r.map_err(io("delete stray file", &p))?;
@@ -154,7 +249,7 @@ impl BlockStore {
                 );
             }
         }
-        Ok((Arc::new(BlockStore { dirs, state: Mutex::new(state) }), report))
+        Ok((Arc::new(BlockStore { dirs, levels, policies, state: Mutex::new(state) }), report))
     }
 
     pub fn dirs(&self) -> &[StorageDir] {
@@ -188,6 +283,10 @@ impl BlockStore {
         m
     }
 
+    fn tier_used(&self, s: &State, alias: &str) -> i64 {
+        (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_alias == alias).map(|i| s.used[i] as i64).sum()
+    }
+
     /// Committed blocks grouped by tier alias.
     pub fn report(&self) -> Vec<(String, Vec<i64>)> {
         let s = self.state.lock();
@@ -208,62 +307,173 @@ impl BlockStore {
         self.state.lock().blocks.get(&id).is_some_and(|b| !b.pending_delete)
     }
 
-    /// Finds room for `bytes` in directory `dir`, evicting unprotected, unlocked blocks in
-    /// LRU order. Returns the files to delete (after the lock is released).
-    fn make_room(&self, s: &mut State, dir: usize, bytes: u64) -> Option<Vec<PathBuf>> {
-        let cap = self.dirs[dir].capacity;
-        if s.used[dir] + bytes <= cap {
-            return Some(Vec::new());
+    /// Tier alias of a committed block.
+    pub fn tier_of(&self, id: i64) -> Option<String> {
+        self.state.lock().blocks.get(&id).map(|b| self.dirs[b.dir].tier_alias.clone())
+    }
+
+    fn free(&self, s: &State, dir: usize) -> u64 {
+        self.dirs[dir].capacity.saturating_sub(s.used[dir])
+    }
+
+    fn dirs_of(&self, level: usize) -> Vec<usize> {
+        (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_level == level).collect()
+    }
+
+    /// A directory of `level` with `bytes` free right now, chosen by the allocator.
+    fn pick_free(&self, s: &mut State, level: usize, bytes: u64) -> Option<usize> {
+        let dirs = self.dirs_of(level);
+        let fits: Vec<usize> = dirs.iter().copied().filter(|&d| self.free(s, d) >= bytes).collect();
+        match self.policies.allocator {
+            Allocator::MaxFree => fits.into_iter().max_by_key(|&d| self.free(s, d)),
+            Allocator::Greedy => fits.into_iter().next(),
+            Allocator::RoundRobin => {
+                if fits.is_empty() {
+                    return None;
+                }
+                let start = s.rr[level] % dirs.len();
+                let pick = (0..dirs.len()).map(|k| dirs[(start + k) % dirs.len()]).find(|d| fits.contains(d));
+                s.rr[level] = (start + 1) % dirs.len();
+                pick
+            }
         }
-        let need = s.used[dir] + bytes - cap;
+    }
+
+    /// Blocks to take out of `dir` to free `need` bytes, first to evict first; `None` when even
+    /// every evictable block would not be enough.
+    fn victims(&self, s: &State, dir: usize, need: u64) -> Option<Vec<Move>> {
         let mut freed = 0u64;
-        let mut victims = Vec::new();
-        for &(_, id) in s.lru[dir].iter() {
+        let mut out = Vec::new();
+        for &(_, id) in s.order[dir].iter() {
             if freed >= need {
                 break;
             }
             let b = &s.blocks[&id];
-            if b.protected || b.readers > 0 || b.pending_delete {
+            if b.protected || b.readers > 0 || b.pending_delete || b.moving {
                 continue;
             }
             freed += b.length;
-            victims.push(id);
+            out.push(Move { id, from: dir, length: b.length });
         }
-        if freed < need {
-            return None;
-        }
-        let mut files = Vec::with_capacity(victims.len());
-        for id in victims {
-            files.extend(self.forget(s, id));
-        }
-        Some(files)
+        (freed >= need).then_some(out)
     }
 
-    fn delete_files(files: Vec<PathBuf>) {
-        for f in files {
-            if let Err(e) = std::fs::remove_file(&f) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!("cannot delete evicted block file {}: {e}", f.display());
+    /// Reserves `bytes` in `level` (evicting there, demoting evicted blocks to lower levels),
+    /// or in a lower level when `level` cannot make room. Returns the directory.
+    /// Blocking: evictions copy files.
+    fn allocate(&self, level: usize, bytes: u64, for_block: i64) -> Result<usize> {
+        let mut levels: Vec<usize> = (level..self.levels).collect();
+        if levels.is_empty() {
+            levels.push(self.levels - 1);
+        }
+        for lvl in levels {
+            // A few rounds: moves made by concurrent allocations may take the freed space.
+            for _ in 0..8 {
+                let plan = {
+                    let mut s = self.state.lock();
+                    if let Some(d) = self.pick_free(&mut s, lvl, bytes) {
+                        s.used[d] += bytes;
+                        return Ok(d);
+                    }
+                    // The directory of this level where eviction frees the space with the fewest bytes moved.
+                    let best = self
+                        .dirs_of(lvl)
+                        .into_iter()
+                        .filter(|&d| self.dirs[d].capacity >= bytes)
+                        .filter_map(|d| self.victims(&s, d, bytes - self.free(&s, d)).map(|v| (v, d)))
+                        .min_by_key(|(v, _)| v.iter().map(|m| m.length).sum::<u64>());
+                    let Some((victims, _)) = best else { break };
+                    for v in &victims {
+                        if let Some(b) = s.blocks.get_mut(&v.id) {
+                            b.moving = true;
+                        }
+                    }
+                    victims
+                };
+                for v in plan {
+                    self.demote(v);
                 }
             }
         }
+        let s = self.state.lock();
+        Err(self.exhausted(&s, for_block, bytes, level))
     }
 
-    /// Directories to try for a new block on `tier`: that tier's (most free first), then
-    /// lower tiers, so a full upper tier never fails a write a lower one can take.
-    fn candidates(&self, s: &State, tier: usize) -> Vec<usize> {
-        let mut c: Vec<usize> = (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_level >= tier).collect();
-        c.sort_by_key(|&i| {
-            (self.dirs[i].tier_level, std::cmp::Reverse(self.dirs[i].capacity.saturating_sub(s.used[i])))
-        });
-        c
+    /// Moves a block out of its directory: to the next tier down when it can take it,
+    /// otherwise the block is dropped.
+    fn demote(&self, m: Move) {
+        let lower = self.dirs[m.from].tier_level + 1;
+        let target = if lower < self.levels { self.allocate_for_move(lower, m.length) } else { None };
+        match target {
+            Some(to) => {
+                if !self.relocate(&m, to) {
+                    self.state.lock().used[to] -= m.length;
+                    self.drop_moving(m.id);
+                }
+            }
+            None => self.drop_moving(m.id),
+        }
     }
 
-    fn exhausted(&self, s: &State, block: i64, bytes: u64, tier: usize) -> WorkerError {
+    /// Room for a demoted block in `level` or below, evicting there (recursively down the tiers).
+    fn allocate_for_move(&self, level: usize, bytes: u64) -> Option<usize> {
+        self.allocate(level, bytes, 0).ok()
+    }
+
+    /// Copies a block into directory `to` (space already reserved there) and switches it over.
+    /// Returns false (nothing changed) when the block went away or got a reader meanwhile.
+    fn relocate(&self, m: &Move, to: usize) -> bool {
+        let src = block_path(&self.dirs[m.from].path, m.id);
+        let tmp = self.dirs[to].path.join(".tmp_blocks").join(format!("move-{:x}-{:08x}", m.id, rand::random::<u32>()));
+        let dst = block_path(&self.dirs[to].path, m.id);
+        if let Err(e) = std::fs::copy(&src, &tmp).and_then(|_| std::fs::rename(&tmp, &dst)) {
+            tracing::warn!("cannot move block {} to {}: {e}", m.id, self.dirs[to].path.display());
+            let _ = std::fs::remove_file(&tmp);
+            return false;
+        }
+        let mut s = self.state.lock();
+        let ok = matches!(s.blocks.get(&m.id), Some(b) if b.readers == 0 && !b.pending_delete && b.dir == m.from);
+        if !ok {
+            if let Some(b) = s.blocks.get_mut(&m.id) {
+                b.moving = false;
+            }
+            drop(s);
+            let _ = std::fs::remove_file(&dst);
+            return false;
+        }
+        let b = s.blocks.get_mut(&m.id).expect("checked");
+        let key = b.key;
+        b.dir = to;
+        b.moving = false;
+        s.order[m.from].remove(&(key, m.id));
+        s.order[to].insert((key, m.id));
+        s.used[m.from] -= m.length;
+        s.unreported.push(m.id);
+        drop(s);
+        delete_files(vec![src]);
+        true
+    }
+
+    fn drop_moving(&self, id: i64) {
+        let file = {
+            let mut s = self.state.lock();
+            match s.blocks.get_mut(&id) {
+                Some(b) if b.readers == 0 => self.forget(&mut s, id),
+                Some(b) => {
+                    b.moving = false;
+                    None
+                }
+                None => None,
+            }
+        };
+        delete_files(file.into_iter().collect());
+    }
+
+    fn exhausted(&self, s: &State, block: i64, bytes: u64, level: usize) -> WorkerError {
         let dirs: Vec<String> = (0..self.dirs.len())
-            .filter(|&i| self.dirs[i].tier_level >= tier)
+            .filter(|&i| self.dirs[i].tier_level >= level)
             .map(|i| {
-                let pinned: u64 =
+                let fixed: u64 =
                     s.blocks.values().filter(|b| b.dir == i && (b.protected || b.readers > 0)).map(|b| b.length).sum();
                 format!(
                     "{} {} ({} of {} bytes used, {} of them by blocks that cannot be evicted)",
@@ -271,7 +481,7 @@ impl BlockStore {
                     self.dirs[i].path.display(),
                     s.used[i],
                     self.dirs[i].capacity,
-                    pinned
+                    fixed
                 )
             })
             .collect();
@@ -283,10 +493,10 @@ impl BlockStore {
     }
 
     /// Starts a block being written on `tier` (or a lower one) with `reserve` bytes reserved.
-    /// Returns the temporary file path to write.
+    /// Returns the temporary file path to write. Blocking.
     pub fn create_temp(&self, id: i64, tier: usize, reserve: u64, protected: bool) -> Result<PathBuf> {
-        let (path, files) = {
-            let mut s = self.state.lock();
+        {
+            let s = self.state.lock();
             if s.blocks.contains_key(&id) {
                 return Err(WorkerError::BlockExists(id));
             }
@@ -295,42 +505,49 @@ impl BlockStore {
                     "Block {id} is already being written on this worker"
                 )));
             }
-            let mut chosen = None;
-            for d in self.candidates(&s, tier) {
-                if let Some(files) = self.make_room(&mut s, d, reserve) {
-                    chosen = Some((d, files));
-                    break;
-                }
-            }
-            let Some((d, files)) = chosen else {
-                return Err(self.exhausted(&s, id, reserve, tier));
-            };
-            s.used[d] += reserve;
-            let nonce: u32 = rand::random();
-            let path = self.dirs[d].path.join(".tmp_blocks").join(format!("{id:x}-{nonce:08x}"));
-            s.temps.insert(id, TempBlock { dir: d, reserved: reserve, path: path.clone(), protected });
-            (path, files)
-        };
-        Self::delete_files(files);
+        }
+        let d = self.allocate(tier.min(self.levels - 1), reserve, id)?;
+        let path = self.dirs[d].path.join(".tmp_blocks").join(format!("{id:x}-{:08x}", rand::random::<u32>()));
+        let mut s = self.state.lock();
+        if s.temps.contains_key(&id) || s.blocks.contains_key(&id) {
+            s.used[d] -= reserve;
+            return Err(WorkerError::BlockExists(id));
+        }
+        s.temps.insert(id, TempBlock { dir: d, reserved: reserve, path: path.clone(), protected });
         Ok(path)
     }
 
-    /// Reserves `more` bytes for a block being written.
+    /// Reserves `more` bytes for a block being written (in its directory). Blocking.
     pub fn reserve(&self, id: i64, more: u64) -> Result<()> {
-        let files = {
-            let mut s = self.state.lock();
-            let t = s.temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
-            let Some(files) = self.make_room(&mut s, t.dir, more) else {
-                return Err(self.exhausted(&s, id, more, self.dirs[t.dir].tier_level));
+        for _ in 0..8 {
+            let plan = {
+                let mut s = self.state.lock();
+                let t = s.temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
+                if self.free(&s, t.dir) >= more {
+                    s.used[t.dir] += more;
+                    if let Some(t) = s.temps.get_mut(&id) {
+                        t.reserved += more;
+                    }
+                    return Ok(());
+                }
+                let need = more - self.free(&s, t.dir);
+                let Some(victims) = self.victims(&s, t.dir, need) else {
+                    return Err(self.exhausted(&s, id, more, self.dirs[t.dir].tier_level));
+                };
+                for v in &victims {
+                    if let Some(b) = s.blocks.get_mut(&v.id) {
+                        b.moving = true;
+                    }
+                }
+                victims
             };
-            s.used[t.dir] += more;
-            if let Some(t) = s.temps.get_mut(&id) {
-                t.reserved += more;
+            for v in plan {
+                self.demote(v);
             }
-            files
-        };
-        Self::delete_files(files);
-        Ok(())
+        }
+        let s = self.state.lock();
+        let level = s.temps.get(&id).map(|t| self.dirs[t.dir].tier_level).unwrap_or(0);
+        Err(self.exhausted(&s, id, more, level))
     }
 
     /// Publishes a written block of `length` bytes (blocking: renames the file).
@@ -348,19 +565,42 @@ impl BlockStore {
             return Err(io("commit block file", &t.path)(e));
         }
         let mut s = self.state.lock();
-        let Some(t) = s.temps.remove(&id) else {
-            return Err(WorkerError::BlockNotFound(id));
-        };
+        let Some(t) = s.temps.remove(&id) else { return Err(WorkerError::BlockNotFound(id)) };
         s.used[t.dir] = s.used[t.dir] - t.reserved.max(length) + length;
-        s.clock += 1;
-        let access = s.clock;
         let protected = t.protected || s.protected_ids.remove(&id);
-        s.blocks.insert(id, BlockMeta { length, dir: t.dir, access, protected, readers: 0, pending_delete: false });
-        s.lru[t.dir].insert((access, id));
+        s.clock += 1;
+        let clock = s.clock;
+        let mut meta = BlockMeta {
+            length,
+            dir: t.dir,
+            key: Key(0.0),
+            crf: 0.0,
+            last: clock,
+            protected,
+            readers: 0,
+            pending_delete: false,
+            moving: false,
+        };
+        self.touch(&mut meta, clock);
+        s.order[t.dir].insert((meta.key, id));
+        s.blocks.insert(id, meta);
         s.unreported.push(id);
-        let used: u64 =
-            (0..self.dirs.len()).filter(|&i| self.dirs[i].tier_alias == dir.tier_alias).map(|i| s.used[i]).sum();
-        Ok((dir.tier_alias.clone(), used as i64))
+        let used = self.tier_used(&s, &dir.tier_alias);
+        Ok((dir.tier_alias.clone(), used))
+    }
+
+    /// Records an access in the annotation.
+    fn touch(&self, b: &mut BlockMeta, clock: u64) {
+        match self.policies.annotator {
+            Annotator::Lru => b.key = Key(clock as f64),
+            Annotator::Lrfu { step, attenuation } => {
+                let age = clock.saturating_sub(b.last) as f64;
+                b.crf = 1.0 + b.crf * attenuation.powf(-step * age);
+                // Compared at a common time, scores keep the order of ln(crf) + step*ln(att)*t.
+                b.key = Key(b.crf.ln() + step * attenuation.ln() * clock as f64);
+            }
+        }
+        b.last = clock;
     }
 
     /// Abandons a block being written and deletes its file.
@@ -374,19 +614,19 @@ impl BlockStore {
         let _ = std::fs::remove_file(&t.path);
     }
 
-    /// Locks a committed block for reading and marks it recently used.
+    /// Locks a committed block for reading and records the access.
     pub fn lock(self: &Arc<Self>, id: i64) -> Option<BlockReadLock> {
         let mut s = self.state.lock();
         s.clock += 1;
         let clock = s.clock;
-        let State { blocks, lru, .. } = &mut *s;
+        let State { blocks, order, .. } = &mut *s;
         let b = blocks.get_mut(&id)?;
         if b.pending_delete {
             return None;
         }
-        lru[b.dir].remove(&(b.access, id));
-        b.access = clock;
-        lru[b.dir].insert((clock, id));
+        order[b.dir].remove(&(b.key, id));
+        self.touch(b, clock);
+        order[b.dir].insert((b.key, id));
         b.readers += 1;
         let dir = &self.dirs[b.dir];
         Some(BlockReadLock {
@@ -410,13 +650,13 @@ impl BlockStore {
             }
             self.forget(&mut s, id)
         };
-        Self::delete_files(file.into_iter().collect());
+        delete_files(file.into_iter().collect());
     }
 
     /// Drops a block from the state; returns its file, to delete once the lock is released.
     fn forget(&self, s: &mut State, id: i64) -> Option<PathBuf> {
         let b = s.blocks.remove(&id)?;
-        s.lru[b.dir].remove(&(b.access, id));
+        s.order[b.dir].remove(&(b.key, id));
         s.used[b.dir] -= b.length;
         s.removed.push(id);
         Some(block_path(&self.dirs[b.dir].path, id))
@@ -429,13 +669,98 @@ impl BlockStore {
             let Some(b) = s.blocks.get_mut(&id) else {
                 return;
             };
-            if b.readers > 0 {
+            if b.readers > 0 || b.moving {
                 b.pending_delete = true;
                 return;
             }
             self.forget(&mut s, id)
         };
-        Self::delete_files(file.into_iter().collect());
+        delete_files(file.into_iter().collect());
+    }
+
+    /// Moves a block to the top tier (CACHE_PROMOTE), evicting there as needed. Blocking.
+    /// Returns whether the block now lives in the top tier.
+    pub fn promote(&self, id: i64) -> bool {
+        let m = {
+            let mut s = self.state.lock();
+            let Some(b) = s.blocks.get_mut(&id) else { return false };
+            if self.dirs[b.dir].tier_level == 0 {
+                return true;
+            }
+            if b.readers > 0 || b.moving || b.pending_delete {
+                return false;
+            }
+            b.moving = true;
+            Move { id, from: b.dir, length: b.length }
+        };
+        match self.allocate(0, m.length, id) {
+            Ok(to) if self.dirs[to].tier_level < self.dirs[m.from].tier_level => {
+                if self.relocate(&m, to) {
+                    return true;
+                }
+                self.state.lock().used[to] -= m.length;
+            }
+            Ok(to) => self.state.lock().used[to] -= m.length,
+            Err(_) => {}
+        }
+        if let Some(b) = self.state.lock().blocks.get_mut(&id) {
+            b.moving = false;
+        }
+        false
+    }
+
+    /// The background promoter: moves the hottest blocks of lower tiers up while the tier
+    /// above stays under `fill` (a fraction of capacity), without evicting anything.
+    /// Returns the number of blocks moved. Blocking.
+    pub fn promote_hot_blocks(&self, fill: f64, max_moves: usize) -> usize {
+        let mut moved = 0;
+        for upper in 0..self.levels.saturating_sub(1) {
+            loop {
+                if moved >= max_moves {
+                    return moved;
+                }
+                let step = {
+                    let mut s = self.state.lock();
+                    // The hottest movable block of the tiers below.
+                    let candidate = (0..self.dirs.len())
+                        .filter(|&d| self.dirs[d].tier_level > upper)
+                        .filter_map(|d| {
+                            s.order[d].iter().rev().map(|(k, id)| (*k, *id)).find(|(_, id)| {
+                                let b = &s.blocks[id];
+                                b.readers == 0 && !b.moving && !b.pending_delete
+                            })
+                        })
+                        .max_by_key(|(k, _)| *k);
+                    let Some((_, id)) = candidate else { break };
+                    let len = s.blocks[&id].length;
+                    let room = self
+                        .dirs_of(upper)
+                        .into_iter()
+                        .find(|&d| (s.used[d] + len) as f64 <= self.dirs[d].capacity as f64 * fill);
+                    let Some(to) = room else { break };
+                    // Only promote blocks hotter than the coldest block above.
+                    let coldest_above = s.order[to].iter().next().map(|(k, _)| *k);
+                    if coldest_above.is_some_and(|c| c > s.blocks[&id].key) {
+                        break;
+                    }
+                    s.used[to] += len;
+                    let b = s.blocks.get_mut(&id).expect("present");
+                    b.moving = true;
+                    (Move { id, from: b.dir, length: len }, to)
+                };
+                let (m, to) = step;
+                if self.relocate(&m, to) {
+                    moved += 1;
+                } else {
+                    self.state.lock().used[to] -= m.length;
+                    if let Some(b) = self.state.lock().blocks.get_mut(&m.id) {
+                        b.moving = false;
+                    }
+                    break;
+                }
+            }
+        }
+        moved
     }
 
     /// Sets or clears eviction protection of blocks (also for blocks not here yet).
@@ -459,7 +784,7 @@ impl BlockStore {
         std::mem::take(&mut self.state.lock().removed)
     }
 
-    /// Blocks committed since the last call that the master may not know of.
+    /// Blocks committed or moved since the last call that the master may not know of.
     pub fn take_unreported(&self) -> Vec<i64> {
         std::mem::take(&mut self.state.lock().unreported)
     }
@@ -470,33 +795,31 @@ impl BlockStore {
         let set: FxHashSet<i64> = ids.iter().copied().collect();
         s.unreported.retain(|i| !set.contains(i));
     }
-
-    /// Tier alias of a committed block.
-    pub fn tier_of(&self, id: i64) -> Option<String> {
-        self.state.lock().blocks.get(&id).map(|b| self.dirs[b.dir].tier_alias.clone())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn dir(base: &Path, name: &str, alias: &str, level: usize, cap: u64) -> StorageDir {
+        StorageDir {
+            path: base.join(name).join("alluxioworker"),
+            tier_alias: alias.into(),
+            tier_level: level,
+            medium: alias.into(),
+            capacity: cap,
+        }
+    }
+
     fn store(cap: u64) -> (tempfile::TempDir, Arc<BlockStore>) {
         let d = tempfile::tempdir().unwrap();
-        let dirs = vec![StorageDir {
-            path: d.path().join("alluxioworker"),
-            tier_alias: "MEM".into(),
-            tier_level: 0,
-            medium: "MEM".into(),
-            capacity: cap,
-        }];
-        let (s, _) = BlockStore::open(dirs).unwrap();
+        let (s, _) = BlockStore::open(vec![dir(d.path(), "mem", "MEM", 0, cap)]).unwrap();
         (d, s)
     }
 
     fn put(s: &BlockStore, id: i64, len: u64, protected: bool) -> Result<()> {
         let p = s.create_temp(id, 0, len, protected)?;
-        std::fs::write(&p, vec![7u8; len as usize]).unwrap();
+        std::fs::write(&p, vec![(id % 251) as u8; len as usize]).unwrap();
         s.commit(id, len).map(|_| ())
     }
 
@@ -526,16 +849,9 @@ mod tests {
         put(&s, 42, 10, false).unwrap();
         let tmp = s.create_temp(43, 0, 10, false).unwrap();
         std::fs::write(&tmp, b"half").unwrap();
-        std::fs::write(d.path().join("alluxioworker/junk"), b"x").unwrap();
+        std::fs::write(d.path().join("mem/alluxioworker/junk"), b"x").unwrap();
         drop(s);
-        let dirs = vec![StorageDir {
-            path: d.path().join("alluxioworker"),
-            tier_alias: "MEM".into(),
-            tier_level: 0,
-            medium: "MEM".into(),
-            capacity: 1000,
-        }];
-        let (s, report) = BlockStore::open(dirs).unwrap();
+        let (s, report) = BlockStore::open(vec![dir(d.path(), "mem", "MEM", 0, 1000)]).unwrap();
         assert_eq!(report.blocks, 1);
         assert_eq!(report.removed_files, 1);
         assert!(s.has_block(42) && !s.has_block(43));
@@ -553,5 +869,100 @@ mod tests {
         drop(l);
         assert!(!s.has_block(1));
         assert_eq!(s.used()["MEM"], 0);
+    }
+
+    fn two_tiers(mem: u64, ssd: u64, policies: Policies) -> (tempfile::TempDir, Arc<BlockStore>) {
+        let d = tempfile::tempdir().unwrap();
+        let dirs = vec![dir(d.path(), "mem", "MEM", 0, mem), dir(d.path(), "ssd", "SSD", 1, ssd)];
+        let (s, _) = BlockStore::open_with(dirs, policies).unwrap();
+        (d, s)
+    }
+
+    #[test]
+    fn eviction_demotes_before_dropping_and_promotion_brings_blocks_back() {
+        let (_d, s) = two_tiers(200, 300, Policies::default());
+        for id in 1..=5 {
+            put(&s, id, 100, false).unwrap();
+        }
+        // MEM holds the two most recent, SSD the three before them; nothing lost yet.
+        assert_eq!(s.tier_of(5).as_deref(), Some("MEM"));
+        assert_eq!(s.tier_of(4).as_deref(), Some("MEM"));
+        assert_eq!(s.tier_of(1).as_deref(), Some("SSD"));
+        assert_eq!(s.block_count(), 5);
+        // The demoted bytes are intact.
+        let l = s.lock(1).unwrap();
+        assert_eq!(std::fs::read(&l.path).unwrap(), vec![1u8; 100]);
+        drop(l);
+        // One more: the SSD's coldest block is the one dropped.
+        put(&s, 6, 100, false).unwrap();
+        assert_eq!(s.block_count(), 5);
+        assert!(!s.has_block(2), "block 2 was the least recently used");
+        // CACHE_PROMOTE moves a block up, demoting MEM's coldest (5) into the full SSD,
+        // whose coldest (4) is dropped.
+        assert!(s.promote(3));
+        assert_eq!(s.tier_of(3).as_deref(), Some("MEM"));
+        assert_eq!(s.tier_of(5).as_deref(), Some("SSD"));
+        assert!(!s.has_block(4));
+        assert_eq!(s.block_count(), 4);
+    }
+
+    #[test]
+    fn a_full_upper_tier_never_fails_a_write_a_lower_tier_can_take() {
+        let (_d, s) = two_tiers(200, 300, Policies::default());
+        put(&s, 1, 100, true).unwrap();
+        put(&s, 2, 100, true).unwrap();
+        // MEM holds only protected blocks: the new block goes to the SSD.
+        put(&s, 3, 100, true).unwrap();
+        assert_eq!(s.tier_of(3).as_deref(), Some("SSD"));
+    }
+
+    #[test]
+    fn the_background_promoter_moves_hot_blocks_up_without_evicting() {
+        let (_d, s) = two_tiers(300, 300, Policies::default());
+        for id in 1..=5 {
+            put(&s, id, 100, false).unwrap();
+        }
+        // 1 and 2 were demoted; reading 1 makes it hot.
+        assert_eq!(s.tier_of(1).as_deref(), Some("SSD"));
+        drop(s.lock(1));
+        s.remove(5);
+        assert_eq!(s.promote_hot_blocks(1.0, 10), 1);
+        assert_eq!(s.tier_of(1).as_deref(), Some("MEM"));
+        assert_eq!(s.tier_of(2).as_deref(), Some("SSD"));
+    }
+
+    #[test]
+    fn lrfu_keeps_frequently_used_blocks() {
+        let lrfu =
+            Policies { allocator: Allocator::MaxFree, annotator: Annotator::Lrfu { step: 0.25, attenuation: 2.0 } };
+        let (_d, s) = two_tiers(200, 100, lrfu);
+        put(&s, 1, 100, false).unwrap();
+        for _ in 0..5 {
+            drop(s.lock(1));
+        }
+        put(&s, 2, 100, false).unwrap();
+        put(&s, 3, 100, false).unwrap();
+        // Under LRU block 1 (accessed before 2 and 3) would go; LRFU keeps the frequent one in MEM.
+        assert_eq!(s.tier_of(1).as_deref(), Some("MEM"));
+    }
+
+    #[test]
+    fn allocators_spread_blocks_over_directories() {
+        let d = tempfile::tempdir().unwrap();
+        let dirs = |_: ()| vec![dir(d.path(), "a", "MEM", 0, 1000), dir(d.path(), "b", "MEM", 0, 1000)];
+        let rr = Policies { allocator: Allocator::RoundRobin, annotator: Annotator::Lru };
+        let (s, _) = BlockStore::open_with(dirs(()), rr).unwrap();
+        for id in 1..=4 {
+            put(&s, id, 10, false).unwrap();
+        }
+        let paths: Vec<PathBuf> = (1..=4).map(|id| s.lock(id).unwrap().path.parent().unwrap().to_path_buf()).collect();
+        assert_ne!(paths[0], paths[1]);
+        assert_eq!(paths[0], paths[2]);
+        drop(s);
+        let greedy = Policies { allocator: Allocator::Greedy, annotator: Annotator::Lru };
+        let (s, _) = BlockStore::open_with(dirs(()), greedy).unwrap();
+        put(&s, 9, 10, false).unwrap();
+        put(&s, 10, 10, false).unwrap();
+        assert_eq!(s.lock(9).unwrap().path.parent(), s.lock(10).unwrap().path.parent());
     }
 }

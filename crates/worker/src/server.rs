@@ -11,7 +11,7 @@ use alluxio_proto::grpc::WorkerNetAddress;
 use alluxio_proto::version::check_version;
 use tonic::service::interceptor::InterceptedService;
 
-use crate::block_store::{BlockStore, StorageDir};
+use crate::block_store::{Allocator, Annotator, BlockStore, Policies, StorageDir};
 use crate::error::{Result, WorkerError};
 use crate::service::BlockWorkerService;
 use crate::worker::Worker;
@@ -145,6 +145,33 @@ pub fn storage_dirs(conf: &Conf) -> Result<Vec<StorageDir>> {
     Ok(dirs)
 }
 
+/// The allocator and annotator the configuration names.
+pub fn policies(conf: &Conf) -> Result<Policies> {
+    let class = |key: &str| -> Result<String> {
+        let v = conf.get_str(key).map_err(conf_err)?;
+        Ok(v.rsplit('.').next().unwrap_or(&v).to_owned())
+    };
+    let allocator = match class("alluxio.worker.allocator.class")?.as_str() {
+        "RoundRobinAllocator" => Allocator::RoundRobin,
+        "GreedyAllocator" => Allocator::Greedy,
+        _ => Allocator::MaxFree,
+    };
+    let factor = |key: &str| -> Result<f64> {
+        let v = conf.get_str(key).map_err(conf_err)?;
+        v.trim().parse::<f64>().ok().filter(|f| *f > 0.0).ok_or_else(|| {
+            WorkerError::InvalidArgument(format!("Invalid value '{v}' for {key}: expected a positive number"))
+        })
+    };
+    let annotator = match class("alluxio.worker.block.annotator.class")?.as_str() {
+        "LRFUAnnotator" => Annotator::Lrfu {
+            step: factor("alluxio.worker.block.annotator.lrfu.step.factor")?,
+            attenuation: factor("alluxio.worker.block.annotator.lrfu.attenuation.factor")?,
+        },
+        _ => Annotator::Lru,
+    };
+    Ok(Policies { allocator, annotator })
+}
+
 /// Runs a worker until SIGTERM/SIGINT.
 pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let started = Instant::now();
@@ -157,7 +184,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let web_listener = net::bind(&bind_host, web_port, "alluxio.worker.web.port")
         .map_err(|e| WorkerError::Unavailable(e.to_string()))?;
     let dirs = storage_dirs(&conf)?;
-    let (store, scan) = tokio::task::spawn_blocking(move || BlockStore::open(dirs))
+    let policies = policies(&conf)?;
+    let (store, scan) = tokio::task::spawn_blocking(move || BlockStore::open_with(dirs, policies))
         .await
         .map_err(|e| WorkerError::Internal(e.to_string()))??;
     tracing::info!(
@@ -184,6 +212,27 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     };
     let chunk = conf.get_bytes("alluxio.user.network.reader.chunk.size.bytes").map_err(conf_err)?.max(4096) as usize;
     let worker = Arc::new(Worker::new(store, address, &master_addr, chunk)?);
+    if conf.get_bool("alluxio.worker.management.tier.promote.enabled").map_err(conf_err)?
+        && worker.store.tiers().len() > 1
+    {
+        let fill = conf.get_i64("alluxio.worker.management.tier.promote.quota.percent").map_err(conf_err)?.clamp(1, 100)
+            as f64
+            / 100.0;
+        let every = conf.get_duration("alluxio.worker.management.tier.promote.interval").map_err(conf_err)?;
+        let store = worker.store.clone();
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(every);
+            loop {
+                t.tick().await;
+                let s = store.clone();
+                if let Ok(n) = tokio::task::spawn_blocking(move || s.promote_hot_blocks(fill, 64)).await {
+                    if n > 0 {
+                        tracing::debug!("promoted {n} hot blocks to upper tiers");
+                    }
+                }
+            }
+        });
+    }
     let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
     tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
 

@@ -136,7 +136,7 @@ async fn tee_from_ufs(
     tx: Option<&mpsc::Sender<Result<ReadResponse, Status>>>,
 ) -> Result<(), WorkerError> {
     // Caching is best effort: without room the data still reaches the client.
-    let mut file = match w.store.create_temp(block_id, 0, block_len, false) {
+    let mut file = match tokio::task::block_in_place(|| w.store.create_temp(block_id, 0, block_len, false)) {
         Ok(path) => match std::fs::File::create(&path) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -201,6 +201,10 @@ impl BlockWorker for BlockWorkerService {
     async fn read_block(&self, req: Request<ReadRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
         let r = req.into_inner();
         let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { self.worker.chunk_size };
+        if r.promote {
+            let store = self.worker.store.clone();
+            let _ = tokio::task::spawn_blocking(move || store.promote(r.block_id)).await;
+        }
         if let Some(lock) = self.worker.store.lock(r.block_id) {
             let offset = r.offset.max(0) as u64;
             if offset > lock.length {
@@ -242,6 +246,10 @@ impl BlockWorker for BlockWorkerService {
             Some(Err(s)) => return Err(s),
             None => return Err(Status::invalid_argument("empty OpenLocalBlock stream")),
         };
+        if first.promote {
+            let store = self.worker.store.clone();
+            let _ = tokio::task::spawn_blocking(move || store.promote(first.block_id)).await;
+        }
         let lock = self.worker.store.lock(first.block_id).ok_or(WorkerError::BlockNotFound(first.block_id))?;
         let (tx, rx) = mpsc::channel(1);
         let _ = tx
@@ -270,12 +278,9 @@ impl BlockWorker for BlockWorkerService {
         };
         let w = self.worker.clone();
         let id = first.block_id;
-        let path = w.store.create_temp(
-            id,
-            first.tier.max(0) as usize,
-            first.space_to_reserve.max(0) as u64,
-            first.protected,
-        )?;
+        let path = tokio::task::block_in_place(|| {
+            w.store.create_temp(id, first.tier.max(0) as usize, first.space_to_reserve.max(0) as u64, first.protected)
+        })?;
         let path_s = path.display().to_string();
         let (tx, rx) = mpsc::channel(4);
         let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
@@ -310,7 +315,7 @@ impl BlockWorker for BlockWorkerService {
                     break;
                 }
                 if m.space_to_reserve > 0 {
-                    let reply = match w.store.reserve(id, m.space_to_reserve as u64) {
+                    let reply = match tokio::task::block_in_place(|| w.store.reserve(id, m.space_to_reserve as u64)) {
                         Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
                         Err(e) => Err(e.into()),
                     };
@@ -430,7 +435,8 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
     // An Alluxio block.
     let id = first.id;
     let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
-    let path = w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected)?;
+    let path =
+        tokio::task::block_in_place(|| w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected))?;
     let mut reserved = initial;
     let mut written = 0u64;
     let mut file = match std::fs::File::create(&path) {
@@ -450,7 +456,7 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
                 let n = b.len() as u64;
                 if written + n > reserved {
                     let more = (written + n - reserved).max(8 << 20);
-                    if let Err(e) = w.store.reserve(id, more) {
+                    if let Err(e) = tokio::task::block_in_place(|| w.store.reserve(id, more)) {
                         return Err(abort(&w, e.into()));
                     }
                     reserved += more;

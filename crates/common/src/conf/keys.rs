@@ -140,6 +140,11 @@ props! {
     "alluxio.worker.allocator.class" => Some("alluxio.worker.block.allocator.MaxFreeAllocator"), Class(ALLOCATORS);
     "alluxio.worker.block.annotator.class" => Some("alluxio.worker.block.annotator.LRUAnnotator"), Class(ANNOTATORS);
     "alluxio.worker.network.reader.buffer.size" => Some("4MB"), Bytes;
+    "alluxio.worker.block.annotator.lrfu.step.factor" => Some("0.25"), Str;
+    "alluxio.worker.block.annotator.lrfu.attenuation.factor" => Some("2.0"), Str;
+    "alluxio.worker.management.tier.promote.enabled" => Some("true"), Bool;
+    "alluxio.worker.management.tier.promote.quota.percent" => Some("90"), Int;
+    "alluxio.worker.management.tier.promote.interval" => Some("1sec"), Duration;
 
     "alluxio.user.block.size.bytes.default" => Some("64MB"), Bytes;
     "alluxio.user.file.writetype.default" => Some("ASYNC_THROUGH"), Enum(WRITE_TYPES);
