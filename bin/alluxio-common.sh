@@ -20,14 +20,21 @@ is_local_host() {
   [[ "$h" == "localhost" || "$h" == "127.0.0.1" || "$h" == "$(hostname)" || "$h" == "$(local_hostname)" ]]
 }
 
-# Hosts listed in conf/<file> (comments and blank lines skipped); localhost when the file is absent.
-hosts_of() {
+# Lines of conf/<file> (comments and blank lines skipped): a host, then optional -Dkey=value
+# options for the process started there (several workers on one host each get their own ports
+# and tier directories this way). localhost when the file is absent.
+host_lines() {
   local f=$ALLUXIO_CONF_DIR/$1
   if [[ -f "$f" ]]; then
     sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' "$f" | grep -v '^$' || true
   else
     echo localhost
   fi
+}
+
+# The distinct hosts of conf/<file>.
+hosts_of() {
+  host_lines "$1" | awk '{print $1}' | awk '!seen[$0]++'
 }
 
 logs_dir() {

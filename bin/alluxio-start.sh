@@ -49,9 +49,11 @@ if [[ -z "$ACTION" ]]; then
 fi
 shift
 MOPT=""
+WORKER_OPTS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     Mount|SudoMount|NoMount) MOPT=$1 ;;
+    -D*=*) WORKER_OPTS+=("$1") ;;
     -f) FORMAT=1 ;;
     -c) CACHE=${2:-}; shift
         if [[ -z "$CACHE" ]]; then echo "Error: -c needs a directory" >&2; exit 1; fi ;;
@@ -130,13 +132,18 @@ start_master() {
   fi
 }
 
+# Configuration of the worker being started (with its own -D options).
+worker_conf() {
+  "$ALLUXIO" "${WORKER_OPTS[@]}" getConf "$1"
+}
+
 # The level-0 directories of a MEM tier (where ramdisks live).
 mem_dirs() {
   local alias paths
-  alias=$(get_conf alluxio.worker.tieredstore.level0.alias)
+  alias=$(worker_conf alluxio.worker.tieredstore.level0.alias)
   alias=${alias:-MEM}
   [[ "${alias^^}" == "MEM" ]] || return 0
-  paths=$(get_conf alluxio.worker.tieredstore.level0.dirs.path)
+  paths=$(worker_conf alluxio.worker.tieredstore.level0.dirs.path)
   paths=${paths:-/dev/shm}
   echo "$paths" | tr ',' '\n' | sed 's/^[[:space:]]*//;s/[[:space:]]*$//' | grep -v '^$'
 }
@@ -168,7 +175,7 @@ prepare_ramdisk() {
           continue
         fi
         echo "Ramdisk $d not detected. Mounting..."
-        size=$(get_conf alluxio.worker.ramdisk.size)
+        size=$(worker_conf alluxio.worker.ramdisk.size)
         size=${size:-1GB}
         local sudo=""
         [[ "$MOPT" == "SudoMount" && "$(id -u)" != "0" ]] && sudo=sudo
@@ -190,31 +197,36 @@ restore_cache() {
     echo "Cache path $CACHE is empty: nothing to restore."
     return 0
   fi
-  "$ALLUXIO" cache restore "$CACHE" || exit 2
+  "$ALLUXIO" "${WORKER_OPTS[@]}" cache restore "$CACHE" || exit 2
 }
 
 start_worker() {
-  local logs pidf log
+  local logs pidf log name=worker
   logs=$(logs_dir)
-  pidf=$logs/worker.pid
-  log=$logs/worker.log
+  # A worker with its own options is named after its port: several can share a host.
+  if [[ ${#WORKER_OPTS[@]} -gt 0 ]]; then
+    name=worker-$(worker_conf alluxio.worker.rpc.port)
+  fi
+  pidf=$logs/$name.pid
+  log=$logs/$name.log
   if pid_alive "$pidf"; then
     echo "Worker is already running @ $(local_hostname) (pid $(cat "$pidf")); not starting another."
     return 0
   fi
   prepare_ramdisk || return 1
   if [[ -n "$FORMAT" ]]; then
-    "$ALLUXIO" formatWorker || return 1
+    "$ALLUXIO" "${WORKER_OPTS[@]}" formatWorker || return 1
   fi
   if [[ -n "$CACHE" ]]; then
     restore_cache
   fi
   echo "Starting worker @ $(local_hostname). Logging to $logs"
-  nohup "$ALLUXIO" process worker >>"$log" 2>&1 </dev/null &
+  nohup "$ALLUXIO" "${WORKER_OPTS[@]}" process worker >>"$log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$pidf"
+  printf '%s\n' "${WORKER_OPTS[@]}" >"$logs/$name.opts"
   if [[ -z "$ASYNC" ]]; then
-    wait_for_port worker "$pid" "$(get_conf alluxio.worker.rpc.port)" "$log" || return 1
+    wait_for_port worker "$pid" "$(worker_conf alluxio.worker.rpc.port)" "$log" || return 1
   fi
 }
 
@@ -228,13 +240,17 @@ on_hosts() {
   [[ "$action" == "worker" ]] && args+=("$MOPT")
   [[ -n "$FORMAT" ]] && args+=(-f)
   [[ -n "$CACHE" ]] && args+=(-c "$CACHE")
-  for h in $(hosts_of "$file"); do
-    if is_local_host "$h"; then
+  local line h opts
+  while read -r line; do
+    h=${line%% *}
+    opts=()
+    [[ "$line" == *" "* ]] && read -r -a opts <<<"${line#* }"
+    if is_local_host "$h" && [[ ${#opts[@]} -eq 0 ]]; then
       [[ -n "$done_local" ]] && continue
       done_local=1
     fi
-    run_on "$h" "$BIN_DIR/alluxio-start.sh" "${args[@]}" || rc=$?
-  done
+    run_on "$h" "$BIN_DIR/alluxio-start.sh" "${args[@]}" "${opts[@]}" </dev/null || rc=$?
+  done < <(host_lines "$file")
   return $rc
 }
 

@@ -71,18 +71,28 @@ stop_process() {
   KILLED=$((KILLED + 1))
 }
 
-# Saves the ramdisk contents after the worker stopped, so the copy is consistent.
-save_cache() {
-  rm -rf "${CACHE:?}"
-  mkdir -p "$CACHE" || { echo "Error: cannot create $CACHE" >&2; exit 2; }
-  "$ALLUXIO" cache save "$CACHE" || exit 2
-}
-
+# Stops every worker of this host, then (with -c) saves their ramdisks: after the stop, so the
+# copy is consistent.
 stop_worker() {
-  stop_process worker
+  local logs f name opts
+  logs=$(logs_dir)
+  local names=()
+  for f in "$logs"/worker.pid "$logs"/worker-*.pid; do
+    [[ -f "$f" ]] && names+=("$(basename "$f" .pid)")
+  done
+  [[ ${#names[@]} -eq 0 ]] && names=(worker)
   if [[ -n "$CACHE" ]]; then
-    save_cache
+    rm -rf "${CACHE:?}"
+    mkdir -p "$CACHE" || { echo "Error: cannot create $CACHE" >&2; exit 2; }
   fi
+  for name in "${names[@]}"; do
+    stop_process "$name"
+    if [[ -n "$CACHE" ]]; then
+      opts=()
+      [[ -f "$logs/$name.opts" ]] && mapfile -t opts < <(grep -v '^$' "$logs/$name.opts")
+      "$ALLUXIO" "${opts[@]}" cache save "$CACHE" || exit 2
+    fi
+  done
 }
 
 on_hosts() {

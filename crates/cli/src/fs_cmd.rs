@@ -227,6 +227,17 @@ enum Cmd {
         path: String,
         ttl: String,
     },
+    /// Set the minimum and maximum number of cached copies.
+    #[command(name = "setReplication")]
+    SetReplication {
+        #[arg(long)]
+        min: Option<i32>,
+        #[arg(long, allow_hyphen_values = true)]
+        max: Option<i32>,
+        #[arg(short = 'R')]
+        recursive: bool,
+        path: String,
+    },
     /// Remove the time to live.
     #[command(name = "unsetTtl")]
     UnsetTtl { path: String },
@@ -831,6 +842,30 @@ async fn execute(fs: &FileSystem, conf: &Conf, cmd: Cmd) -> R<u8> {
             .await?;
             println!(
                 "TTL of path '{ap}' was successfully set to {ms} milliseconds, with expiry action set to {action_up}"
+            );
+            Ok(0)
+        }
+        Cmd::SetReplication { min, max, recursive, path: p } => {
+            if min.is_none() && max.is_none() {
+                return Err(fail("setReplication needs --min, --max or both"));
+            }
+            if let (Some(a), Some(b)) = (min, max) {
+                if b >= 0 && a > b {
+                    return Err(fail(format!("Invalid replication: --min {a} is larger than --max {b}")));
+                }
+            }
+            if min.is_some_and(|m| m < 0) {
+                return Err(fail("Invalid replication: --min must be 0 or more"));
+            }
+            let ap = path(&p)?;
+            let o =
+                SetAttributePOptions { replication_min: min, replication_max: max, recursive, ..Default::default() };
+            fs.set_attribute(&ap, o).await?;
+            println!("Changed the replication level of {ap}");
+            println!(
+                "replicationMin={}, replicationMax={}",
+                min.map(|v| v.to_string()).unwrap_or_else(|| "unchanged".into()),
+                max.map(|v| v.to_string()).unwrap_or_else(|| "unchanged".into())
             );
             Ok(0)
         }

@@ -43,6 +43,12 @@ pub struct ClientConf {
     pub local_hosts: Vec<String>,
     pub retry_duration: Duration,
     pub write_tier: i32,
+    /// Copy blocks read from a remote worker to the local one (`alluxio.user.file.passive.cache.enabled`).
+    pub passive_cache: bool,
+    /// `alluxio.user.block.write.location.policy.class`, simple name.
+    pub write_policy: String,
+    pub replication_min: i32,
+    pub replication_max: i32,
 }
 
 impl ClientConf {
@@ -70,6 +76,13 @@ impl ClientConf {
             local_hosts,
             retry_duration: conf.get_duration("alluxio.user.rpc.retry.max.duration")?,
             write_tier: conf.get_i64("alluxio.user.file.write.tier.default")? as i32,
+            passive_cache: conf.get_bool("alluxio.user.file.passive.cache.enabled")?,
+            replication_min: conf.get_i64("alluxio.user.file.replication.min")? as i32,
+            replication_max: conf.get_i64("alluxio.user.file.replication.max")? as i32,
+            write_policy: {
+                let c = conf.get_str("alluxio.user.block.write.location.policy.class")?;
+                c.rsplit('.').next().unwrap_or(&c).to_owned()
+            },
         })
     }
 }
@@ -90,6 +103,7 @@ struct Inner {
     master: Channel,
     workers: Mutex<HashMap<String, Channel>>,
     worker_list: Mutex<Option<(Instant, Vec<WorkerInfo>)>>,
+    round_robin: std::sync::atomic::AtomicUsize,
 }
 
 /// A connection to an Alluxio cluster. Cheap to clone.
@@ -120,7 +134,13 @@ impl FileSystem {
             .tcp_nodelay(true)
             .connect_lazy();
         let fs = FileSystem {
-            inner: Arc::new(Inner { conf, master, workers: Mutex::new(HashMap::new()), worker_list: Mutex::new(None) }),
+            inner: Arc::new(Inner {
+                conf,
+                master,
+                workers: Mutex::new(HashMap::new()),
+                worker_list: Mutex::new(None),
+                round_robin: Default::default(),
+            }),
         };
         fs.handshake().await?;
         Ok(fs)
@@ -221,6 +241,11 @@ impl FileSystem {
         let l = self.worker_infos(false).await?;
         *self.inner.worker_list.lock() = Some((Instant::now(), l.clone()));
         Ok(l)
+    }
+
+    /// The next position of the round-robin write policy.
+    pub(crate) fn next_round_robin(&self) -> usize {
+        self.inner.round_robin.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn forget_workers(&self) {
@@ -336,6 +361,8 @@ impl FileSystem {
                         write_type: wt as i32,
                         ttl: o.ttl,
                         ttl_action: o.ttl_action.unwrap_or(TtlAction::Delete) as i32,
+                        replication_min: self.inner.conf.replication_min,
+                        replication_max: self.inner.conf.replication_max,
                         ..Default::default()
                     }),
                 };

@@ -211,7 +211,12 @@ impl FileInStream {
                 ..Default::default()
             };
             match self.open_remote(a, req).await {
-                Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
+                Ok(source) => {
+                    if !self.fs.is_local(a) {
+                        self.passive_cache(a, block_id, block_len).await;
+                    }
+                    return Ok(BlockReader { index, pos: self.pos, end, source });
+                }
                 Err(e) => last_err = Some(e),
             }
         }
@@ -257,6 +262,26 @@ impl FileInStream {
                 ),
             )
         }))
+    }
+
+    /// Asks the local worker, if any, to copy a block this client reads from a remote one.
+    async fn passive_cache(&self, source: &WorkerNetAddress, block_id: i64, length: u64) {
+        if !self.fs.conf().passive_cache || self.read_type == ReadPType::NoCache {
+            return;
+        }
+        let Ok(workers) = self.fs.workers().await else { return };
+        let Some(local) = workers.iter().filter_map(|w| w.address.as_ref()).find(|a| self.fs.is_local(a)) else {
+            return;
+        };
+        if let Ok(mut c) = self.fs.worker_client(local) {
+            let req = AsyncCacheRequest {
+                block_id,
+                length: length as i64,
+                source: Some(source.clone()),
+                open_ufs_block_options: None,
+            };
+            let _ = c.async_cache(req).await;
+        }
     }
 
     async fn open_local(

@@ -64,7 +64,7 @@ pub struct FileOutStream {
     ufs: Option<UfsWriter>,
     done: bool,
     /// Blocks committed so far (removed from the worker right away if the file is aborted).
-    committed: Vec<i64>,
+    committed: Vec<(WorkerNetAddress, i64)>,
     /// Renews the master's lease on the file while it is written.
     lease: JoinHandle<()>,
 }
@@ -130,26 +130,47 @@ impl FileOutStream {
     }
 
     /// LocalFirst: the worker on this host, else the live worker with the most free space.
+    /// The worker for the next block, by `alluxio.user.block.write.location.policy.class`.
+    /// ASYNC_THROUGH keeps every block of a file on one worker (it persists them together).
     async fn pick_worker(&mut self) -> Result<WorkerNetAddress> {
         if let Some(w) = &self.worker {
-            return Ok(w.clone());
+            if self.write_type == WritePType::AsyncThrough || !self.per_block_policy() {
+                return Ok(w.clone());
+            }
         }
         let workers = self.fs.workers().await?;
-        let local = workers.iter().find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
-        let chosen = local
-            .or_else(|| workers.iter().max_by_key(|w| w.capacity_bytes - w.used_bytes))
-            .and_then(|w| w.address.clone())
-            .ok_or_else(|| {
-                ClientError::new(
-                    Code::Unavailable,
-                    format!(
-                        "No Alluxio worker is available to write {}: start one with `alluxio-start.sh worker`",
-                        self.path
-                    ),
-                )
-            })?;
+        let mut sorted: Vec<_> = workers.iter().filter(|w| w.address.is_some()).collect();
+        sorted.sort_by_key(|w| w.address.as_ref().map(|a| (a.host.clone(), a.rpc_port)));
+        let free = |w: &&alluxio_proto::grpc::block::WorkerInfo| w.capacity_bytes - w.used_bytes;
+        let local = sorted.iter().copied().find(|w| w.address.as_ref().is_some_and(|a| self.fs.is_local(a)));
+        let index = (self.pos / self.block_size) as i64;
+        let chosen = match self.fs.conf().write_policy.as_str() {
+            "MostAvailableFirstPolicy" => sorted.iter().copied().max_by_key(free),
+            "RoundRobinPolicy" => (!sorted.is_empty()).then(|| sorted[self.fs.next_round_robin() % sorted.len()]),
+            "DeterministicHashPolicy" => (!sorted.is_empty()).then(|| {
+                let id = alluxio_common::id::block_id(self.info.file_id, index) as u64;
+                sorted[(id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % sorted.len()]
+            }),
+            "LocalFirstAvoidEvictionPolicy" => {
+                local.filter(|w| free(w) >= self.block_size as i64).or_else(|| sorted.iter().copied().max_by_key(free))
+            }
+            _ => local.or_else(|| sorted.iter().copied().max_by_key(free)),
+        };
+        let chosen = chosen.and_then(|w| w.address.clone()).ok_or_else(|| {
+            ClientError::new(
+                Code::Unavailable,
+                format!(
+                    "No Alluxio worker is available to write {}: start one with `alluxio-start.sh worker`",
+                    self.path
+                ),
+            )
+        })?;
         self.worker = Some(chosen.clone());
         Ok(chosen)
+    }
+
+    fn per_block_policy(&self) -> bool {
+        matches!(self.fs.conf().write_policy.as_str(), "RoundRobinPolicy" | "DeterministicHashPolicy")
     }
 
     async fn open_ufs(&mut self) -> Result<()> {
@@ -304,8 +325,8 @@ impl FileOutStream {
             }
             None => None,
         };
-        if let Some(id) = id {
-            self.committed.push(id);
+        if let (Some(id), Some(w)) = (id, &self.worker) {
+            self.committed.push((w.clone(), id));
         }
         match self.block.take() {
             None => Ok(()),
@@ -431,11 +452,9 @@ impl FileOutStream {
         // retry finds the space free.
         self.block = None;
         self.ufs = None;
-        if let Some(addr) = &self.worker {
-            if let Ok(mut w) = self.fs.worker_client(addr) {
-                for b in std::mem::take(&mut self.committed) {
-                    let _ = w.remove_block(RemoveBlockRequest { block_id: b }).await;
-                }
+        for (addr, b) in std::mem::take(&mut self.committed) {
+            if let Ok(mut w) = self.fs.worker_client(&addr) {
+                let _ = w.remove_block(RemoveBlockRequest { block_id: b }).await;
             }
         }
         let _ = self.fs.delete(&self.path, false, true).await;

@@ -217,6 +217,22 @@ impl BlockMaster {
         }
     }
 
+    /// Removes one worker's copy of a block (replication above its maximum).
+    pub fn remove_block_from(&self, worker: i64, block: i64) {
+        let mut s = self.state.lock();
+        let State { workers, locations, .. } = &mut *s;
+        if let Some(l) = locations.get_mut(&block) {
+            l.retain(|w| *w != worker);
+            if l.is_empty() {
+                locations.remove(&block);
+            }
+        }
+        if let Some(rec) = workers.get_mut(&worker) {
+            rec.blocks.remove(&block);
+            rec.pending_remove.insert(block);
+        }
+    }
+
     /// Removes every cached block of a file (one that was never completed).
     pub fn remove_blocks_of_file(&self, file_id: i64) {
         let blocks: Vec<i64> = {

@@ -13,6 +13,7 @@ pub mod inode;
 pub mod mount_table;
 pub mod namespace;
 pub mod persistence;
+pub mod policies;
 pub mod server;
 pub mod service;
 pub mod web;

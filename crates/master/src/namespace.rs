@@ -115,6 +115,11 @@ impl Namespace {
         }
     }
 
+    /// Every inode, in no particular order.
+    pub fn inodes(&self) -> impl Iterator<Item = &Inode> {
+        self.inodes.values()
+    }
+
     /// Ids of files still being written.
     pub fn incomplete_files(&self) -> Vec<i64> {
         self.inodes.values().filter(|n| n.file().is_some_and(|f| !f.completed)).map(|n| n.id).collect()

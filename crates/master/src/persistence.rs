@@ -25,7 +25,7 @@ pub struct PersistOptions {
     pub give_up_after: Duration,
 }
 
-type WorkerClient = BlockWorkerClient<InterceptedService<Channel, VersionStamp>>;
+pub type WorkerClient = BlockWorkerClient<InterceptedService<Channel, VersionStamp>>;
 
 /// Cached channels to workers, one per address.
 #[derive(Default, Clone)]

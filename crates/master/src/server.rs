@@ -206,6 +206,18 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             }
         });
     }
+    tokio::spawn(crate::policies::ttl_checker(
+        master.clone(),
+        conf.get_duration("alluxio.master.ttl.checker.interval")
+            .map_err(conf_err)?
+            .max(std::time::Duration::from_millis(100)),
+    ));
+    tokio::spawn(crate::policies::replication_checker(
+        master.clone(),
+        conf.get_duration("alluxio.master.replication.check.interval")
+            .map_err(conf_err)?
+            .max(std::time::Duration::from_millis(100)),
+    ));
     tokio::spawn(persistence::run(
         master.clone(),
         PersistOptions {

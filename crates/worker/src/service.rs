@@ -333,6 +333,36 @@ impl BlockWorker for BlockWorkerService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
+    async fn async_cache(&self, req: Request<AsyncCacheRequest>) -> Result<Response<AsyncCacheResponse>, Status> {
+        let r = req.into_inner();
+        let w = self.worker.clone();
+        let id = r.block_id;
+        if w.store.has_block(id) || !w.caching.lock().insert(id) {
+            return Ok(Response::new(AsyncCacheResponse {}));
+        }
+        tokio::spawn(async move {
+            let result = match (&r.source, &r.open_ufs_block_options) {
+                (Some(src), _) => copy_from_peer(&w, src, id, r.length.max(0) as u64).await,
+                (None, Some(u)) => match w.ufs(u.mount_id).await {
+                    Ok(ufs) => match relative_to(&ufs, &u.ufs_path) {
+                        Ok(rel) => {
+                            let len = (u.file_length - u.offset_in_file).clamp(0, u.block_size) as u64;
+                            tee_from_ufs(&w, &ufs, &rel, u.offset_in_file as u64, len, id, w.chunk_size, None).await
+                        }
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                },
+                (None, None) => Err(WorkerError::InvalidArgument(format!("AsyncCache of block {id} names no source"))),
+            };
+            w.caching.lock().remove(&id);
+            if let Err(e) = result {
+                tracing::debug!("caching block {id} in the background failed: {e}");
+            }
+        });
+        Ok(Response::new(AsyncCacheResponse {}))
+    }
+
     async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
         self.worker.store.remove(req.into_inner().block_id);
         Ok(Response::new(RemoveBlockResponse {}))
@@ -480,4 +510,62 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
         }
     }
     Err(abort(&w, Status::aborted(format!("write of block {id} ended without commit; the block was discarded"))))
+}
+
+/// Copies a block from another worker into this one (passive caching, replication).
+async fn copy_from_peer(
+    w: &Arc<Worker>,
+    src: &alluxio_proto::grpc::WorkerNetAddress,
+    id: i64,
+    len: u64,
+) -> Result<(), WorkerError> {
+    let mut client = w.peer(src)?;
+    let req = ReadRequest {
+        block_id: id,
+        offset: 0,
+        length: len as i64,
+        chunk_size: w.chunk_size as i64,
+        ..Default::default()
+    };
+    let mut stream = client
+        .read_block(req)
+        .await
+        .map_err(|s| {
+            WorkerError::Unavailable(format!(
+                "cannot read block {id} from {}:{}: {}",
+                src.host,
+                src.rpc_port,
+                s.message()
+            ))
+        })?
+        .into_inner();
+    let path = tokio::task::block_in_place(|| w.store.create_temp(id, 0, len, false))?;
+    let result: Result<u64, WorkerError> = async {
+        let mut f = std::fs::File::create(&path)
+            .map_err(|e| WorkerError::Internal(format!("cannot create {}: {e}", path.display())))?;
+        let mut written = 0u64;
+        while let Some(m) = stream.message().await.map_err(|s| WorkerError::Unavailable(s.message().to_owned()))? {
+            tokio::task::block_in_place(|| f.write_all(&m.chunk))
+                .map_err(|e| WorkerError::Internal(format!("cannot write block {id}: {e}")))?;
+            written += m.chunk.len() as u64;
+        }
+        Ok(written)
+    }
+    .await;
+    let written = match result {
+        Ok(n) if n == len => n,
+        Ok(n) => {
+            w.store.abort(id);
+            return Err(WorkerError::Unavailable(format!("block {id} from the peer had {n} bytes, expected {len}")));
+        }
+        Err(e) => {
+            w.store.abort(id);
+            return Err(e);
+        }
+    };
+    let store = w.store.clone();
+    let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
+        .await
+        .map_err(|e| WorkerError::Internal(e.to_string()))??;
+    w.commit_to_master(id, written, &tier, used).await
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alluxio_proto::grpc::block::block_master_worker_service_client::BlockMasterWorkerServiceClient;
+use alluxio_proto::grpc::block::block_worker_client::BlockWorkerClient;
 use alluxio_proto::grpc::block::{CommitBlockPRequest, LocationBlockIdListEntry};
 use alluxio_proto::grpc::file::file_system_master_client_service_client::FileSystemMasterClientServiceClient;
 use alluxio_proto::grpc::file::GetUfsInfoPRequest;
@@ -21,6 +22,8 @@ use crate::block_store::BlockStore;
 use crate::error::{Result, WorkerError};
 
 pub type MasterBlockClient = BlockMasterWorkerServiceClient<InterceptedService<Channel, VersionStamp>>;
+pub type PeerClient =
+    alluxio_proto::grpc::block::block_worker_client::BlockWorkerClient<InterceptedService<Channel, VersionStamp>>;
 pub type MasterFsClient = FileSystemMasterClientServiceClient<InterceptedService<Channel, VersionStamp>>;
 
 /// Everything the worker's services and loops share.
@@ -32,6 +35,8 @@ pub struct Worker {
     ufs: Mutex<BTreeMap<i64, UnderFileSystem>>,
     /// Blocks being cached from the UFS in the background.
     pub caching: Mutex<HashSet<i64>>,
+    /// Channels to other workers (block copies).
+    peers: Mutex<BTreeMap<String, Channel>>,
     pub chunk_size: usize,
     pub start_time_ms: i64,
 }
@@ -55,6 +60,7 @@ impl Worker {
             master,
             ufs: Mutex::new(BTreeMap::new()),
             caching: Mutex::new(HashSet::new()),
+            peers: Mutex::new(BTreeMap::new()),
             chunk_size,
             start_time_ms: alluxio_common::now_ms(),
         })
@@ -64,6 +70,27 @@ impl Worker {
         BlockMasterWorkerServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
             .max_decoding_message_size(256 << 20)
             .max_encoding_message_size(256 << 20)
+    }
+
+    /// A client of another worker.
+    pub fn peer(&self, a: &WorkerNetAddress) -> Result<PeerClient> {
+        let key = format!("{}:{}", a.host, a.rpc_port);
+        let ch = {
+            let mut m = self.peers.lock();
+            match m.get(&key) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Channel::from_shared(format!("http://{key}"))
+                        .map_err(|e| WorkerError::InvalidArgument(format!("bad worker address {key}: {e}")))?
+                        .connect_timeout(Duration::from_secs(3))
+                        .tcp_nodelay(true)
+                        .connect_lazy();
+                    m.insert(key, c.clone());
+                    c
+                }
+            }
+        };
+        Ok(BlockWorkerClient::with_interceptor(ch, VersionStamp::new(None)).max_decoding_message_size(64 << 20))
     }
 
     fn master_fs(&self) -> MasterFsClient {

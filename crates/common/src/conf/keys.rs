@@ -109,6 +109,7 @@ props! {
     "alluxio.master.lost.worker.detection.interval" => Some("10sec"), Duration;
     "alluxio.master.worker.connect.wait.time" => Some("5sec"), Duration;
     "alluxio.master.ttl.checker.interval" => Some("1hour"), Duration;
+    "alluxio.master.replication.check.interval" => Some("1min"), Duration;
     "alluxio.master.persistence.scheduler.interval" => Some("1sec"), Duration;
     "alluxio.master.persistence.initial.interval" => Some("1sec"), Duration;
     "alluxio.master.persistence.max.interval" => Some("1hr"), Duration;
