@@ -225,6 +225,7 @@ enum Cmd {
         #[arg(long, default_value = "delete")]
         action: String,
         path: String,
+        #[arg(allow_hyphen_values = true)]
         ttl: String,
     },
     /// Set the minimum and maximum number of cached copies.

@@ -99,6 +99,8 @@ pub struct FileSystemMaster {
     checkpoint_kick: std::sync::OnceLock<tokio::sync::mpsc::Sender<()>>,
     /// Last lease renewal of each file being written.
     leases: Mutex<FxHashMap<i64, std::time::Instant>>,
+    /// Channels to workers, for calls the master makes.
+    pub workers: crate::persistence::WorkerClients,
 }
 
 impl FileSystemMaster {
@@ -123,6 +125,7 @@ impl FileSystemMaster {
             fatal: tokio::sync::watch::channel(None).0,
             checkpoint_kick: std::sync::OnceLock::new(),
             leases: Mutex::new(FxHashMap::default()),
+            workers: Default::default(),
         }
     }
 
@@ -1110,8 +1113,28 @@ impl FileSystemMaster {
         .await?;
         for (blocks, protect) in pin_changes {
             self.blocks.set_protected(&blocks, protect);
+            self.protect_now(&blocks, protect).await;
         }
         Ok(())
+    }
+
+    /// Tells the workers holding `blocks` to (un)protect them now, so a pin holds before the
+    /// next heartbeat; the heartbeat repeats it in case this call does not get through.
+    async fn protect_now(&self, blocks: &[i64], protect: bool) {
+        let mut by_worker: BTreeMap<(String, i32), Vec<i64>> = BTreeMap::new();
+        for b in blocks {
+            for (_, a, _) in self.blocks.locations(*b) {
+                by_worker.entry((a.host, a.rpc_port)).or_default().push(*b);
+            }
+        }
+        for ((host, port), ids) in by_worker {
+            if let Ok(mut c) = self.workers.get(&host, port) {
+                let req = alluxio_proto::grpc::block::SetProtectedRequest { block_ids: ids, protected: protect };
+                if let Err(e) = c.set_protected(req).await {
+                    tracing::debug!("cannot reach worker {host}:{port} to (un)pin blocks: {}", e.message());
+                }
+            }
+        }
     }
 
     fn is_super(&self, c: &Caller) -> bool {

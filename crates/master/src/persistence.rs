@@ -62,7 +62,7 @@ struct Attempt {
 
 /// Runs the scheduler until the process ends.
 pub async fn run(master: Arc<FileSystemMaster>, opts: PersistOptions) {
-    let clients = WorkerClients::default();
+    let clients = master.workers.clone();
     let attempts: Arc<Mutex<HashMap<i64, Attempt>>> = Arc::default();
     let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
     let mut tick = tokio::time::interval(opts.interval);

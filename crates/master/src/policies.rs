@@ -11,7 +11,6 @@ use alluxio_proto::grpc::file::SetAttributePOptions;
 use alluxio_proto::grpc::TtlAction;
 
 use crate::file_system_master::{Caller, FileSystemMaster};
-use crate::persistence::WorkerClients;
 
 /// Expired inodes: (path, action). A child of an expired directory is not listed separately.
 pub fn expired(master: &FileSystemMaster, now_ms: i64) -> Vec<(AlluxioPath, TtlAction)> {
@@ -125,7 +124,7 @@ fn plan(master: &FileSystemMaster) -> Vec<Fix> {
 
 /// Enforces replication limits every `every`.
 pub async fn replication_checker(master: Arc<FileSystemMaster>, every: Duration) {
-    let clients = WorkerClients::default();
+    let clients = master.workers.clone();
     let mut t = tokio::time::interval(every);
     loop {
         t.tick().await;

@@ -363,6 +363,12 @@ impl BlockWorker for BlockWorkerService {
         Ok(Response::new(AsyncCacheResponse {}))
     }
 
+    async fn set_protected(&self, req: Request<SetProtectedRequest>) -> Result<Response<SetProtectedResponse>, Status> {
+        let r = req.into_inner();
+        self.worker.store.set_protected(&r.block_ids, r.protected);
+        Ok(Response::new(SetProtectedResponse {}))
+    }
+
     async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
         self.worker.store.remove(req.into_inner().block_id);
         Ok(Response::new(RemoveBlockResponse {}))

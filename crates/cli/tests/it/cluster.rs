@@ -33,6 +33,8 @@ pub struct Cluster {
     pub worker_port: u16,
     master: Option<Child>,
     worker: Option<Child>,
+    /// Workers added with `add_worker`: (rpc port, process, tier directory).
+    extra: Vec<(u16, Child, PathBuf)>,
 }
 
 impl Cluster {
@@ -54,7 +56,7 @@ impl Cluster {
             props.push('\n');
         }
         std::fs::write(home.path().join("conf/alluxio-site.properties"), props).unwrap();
-        Cluster { home, shm, master_port: mp, worker_port: wp, master: None, worker: None }
+        Cluster { home, shm, master_port: mp, worker_port: wp, master: None, worker: None, extra: Vec::new() }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -129,6 +131,40 @@ impl Cluster {
         self.worker = Some(self.spawn("worker"));
         self.wait_port(self.worker_port, "worker");
         self.wait_workers(1);
+    }
+
+    /// Starts another worker announcing `host` (127.0.0.x addresses other than 127.0.0.1 look
+    /// remote to clients), with its own ports and tier directory; `extra` are more -D options.
+    pub fn add_worker(&mut self, host: &str, extra: &[&str]) -> u16 {
+        let (rp, wp) = (free_port(), free_port());
+        let dir = PathBuf::from(format!("{}-w{rp}", self.shm.display()));
+        let mut args = vec![
+            format!("-Dalluxio.worker.hostname={host}"),
+            format!("-Dalluxio.worker.rpc.port={rp}"),
+            format!("-Dalluxio.worker.web.port={wp}"),
+            format!("-Dalluxio.worker.tieredstore.level0.dirs.path={}", dir.display()),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(["process".to_string(), "worker".to_string()]);
+        let log = std::fs::File::create(self.path(&format!("worker-{rp}.log"))).unwrap();
+        let child =
+            self.command(Path::new(BIN)).args(&args).stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
+        self.extra.push((rp, child, dir));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", rp)).is_err() {
+            assert!(Instant::now() < deadline, "worker {rp} did not start:\n{}", self.log(&format!("worker-{rp}")));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        rp
+    }
+
+    /// `kill -9` of a worker added with `add_worker`.
+    pub fn kill_added_worker(&mut self, port: u16) {
+        if let Some(i) = self.extra.iter().position(|(p, _, _)| *p == port) {
+            let (_, mut c, _) = self.extra.remove(i);
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
     }
 
     pub fn start(&mut self) {
@@ -249,6 +285,11 @@ impl Drop for Cluster {
             }
         }
         self.kill_worker();
+        for (_, mut c, dir) in std::mem::take(&mut self.extra) {
+            let _ = c.kill();
+            let _ = c.wait();
+            let _ = std::fs::remove_dir_all(dir);
+        }
         self.kill_master();
         // Processes started by the scripts.
         let _ = self.script("alluxio-stop.sh", &["local"]);

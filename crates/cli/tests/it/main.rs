@@ -4,6 +4,7 @@
 mod backup;
 mod bad_input;
 mod cluster;
+mod data_plane;
 mod durability;
 mod lifecycle;
 mod ufs_and_worker;
