@@ -49,6 +49,8 @@ pub struct ClientConf {
     pub write_policy: String,
     pub replication_min: i32,
     pub replication_max: i32,
+    /// `alluxio.user.file.metadata.sync.interval` in ms; negative: never sync.
+    pub sync_interval_ms: i64,
 }
 
 impl ClientConf {
@@ -78,6 +80,7 @@ impl ClientConf {
             write_tier: conf.get_i64("alluxio.user.file.write.tier.default")? as i32,
             passive_cache: conf.get_bool("alluxio.user.file.passive.cache.enabled")?,
             replication_min: conf.get_i64("alluxio.user.file.replication.min")? as i32,
+            sync_interval_ms: conf.get_duration_ms("alluxio.user.file.metadata.sync.interval")?,
             replication_max: conf.get_i64("alluxio.user.file.replication.max")? as i32,
             write_policy: {
                 let c = conf.get_str("alluxio.user.block.write.location.policy.class")?;
@@ -285,7 +288,12 @@ impl FileSystem {
                 let mut c = self.fs_client();
                 let req = GetStatusPRequest {
                     path: path.to_string(),
-                    options: Some(GetStatusPOptions { include_blocks, ..Default::default() }),
+                    options: Some(GetStatusPOptions {
+                        include_blocks,
+                        sync_interval_ms: (self.inner.conf.sync_interval_ms >= 0)
+                            .then_some(self.inner.conf.sync_interval_ms),
+                        ..Default::default()
+                    }),
                 };
                 async move { c.get_status(req).await }
             })
@@ -307,7 +315,12 @@ impl FileSystem {
                 let mut c = self.fs_client();
                 let req = ListStatusPRequest {
                     path: path.to_string(),
-                    options: Some(ListStatusPOptions { recursive, ..Default::default() }),
+                    options: Some(ListStatusPOptions {
+                        recursive,
+                        sync_interval_ms: (self.inner.conf.sync_interval_ms >= 0)
+                            .then_some(self.inner.conf.sync_interval_ms),
+                        ..Default::default()
+                    }),
                 };
                 async move { c.list_status(req).await }
             })

@@ -101,6 +101,8 @@ pub struct FileSystemMaster {
     leases: Mutex<FxHashMap<i64, std::time::Instant>>,
     /// Channels to workers, for calls the master makes.
     pub workers: crate::persistence::WorkerClients,
+    /// When each inode was last synchronised with the UFS (metadata sync; not journaled).
+    synced: Mutex<FxHashMap<i64, std::time::Instant>>,
 }
 
 impl FileSystemMaster {
@@ -126,6 +128,7 @@ impl FileSystemMaster {
             checkpoint_kick: std::sync::OnceLock::new(),
             leases: Mutex::new(FxHashMap::default()),
             workers: Default::default(),
+            synced: Mutex::new(FxHashMap::default()),
         }
     }
 
@@ -468,6 +471,146 @@ impl FileSystemMaster {
             Ok(entries)
         })
         .await?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- metadata sync
+
+    /// Brings `path` (and a directory's direct children) in line with the UFS when its last
+    /// sync is older than `interval_ms` (`alluxio.user.file.metadata.sync.interval`; negative:
+    /// never). Files changed in the UFS are reloaded (their cached blocks dropped), files gone
+    /// from the UFS are removed, new ones appear. Data Alluxio has not persisted is left alone.
+    pub async fn sync_metadata(&self, path: &AlluxioPath, interval_ms: i64) -> Result<()> {
+        if interval_ms < 0 {
+            return Ok(());
+        }
+        let interval = std::time::Duration::from_millis(interval_ms as u64);
+        let (mount, ufs, rel, existing) = {
+            let ns = self.ns.read();
+            let existing = ns.find(path).map(|n| n.id);
+            if let Some(id) = existing {
+                if self.synced.lock().get(&id).is_some_and(|t| t.elapsed() < interval && interval_ms > 0) {
+                    return Ok(());
+                }
+            }
+            let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
+            (m, ufs, rel, existing)
+        };
+        let Some(_) = existing else {
+            // Not known yet: the ordinary lazy load.
+            return self.load_metadata(path).await;
+        };
+        let status = ufs.stat(&rel).await?;
+        let listing = match &status {
+            Some(st) if st.is_dir => Some(match ufs.list(&rel).await {
+                Ok(l) => l,
+                Err(alluxio_ufs::UfsError::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            }),
+            _ => None,
+        };
+        let kind = ufs.kind();
+        let content = |fp: &str| fp.split("CONTENT_HASH|").nth(1).unwrap_or("").to_owned();
+        let removed = self
+            .journaled(|ns| {
+                // Decide first (reading the tree), then build the entries (allocating ids).
+                enum Step<'a> {
+                    Delete(i64, AlluxioPath),
+                    Create(i64, String, &'a UfsStatus),
+                }
+                let mut steps: Vec<Step> = Vec::new();
+                let mut mark_loaded = None;
+                {
+                    let Some(n) = ns.find(path) else { return Ok(Vec::new()) };
+                    let (id, parent) = (n.id, n.parent_id);
+                    let synced_away = |n: &Inode| {
+                        n.is_persisted()
+                            && !n.dir().is_some_and(|d| d.mount_point)
+                            && n.file().is_none_or(|f| f.completed)
+                    };
+                    match &status {
+                        None if synced_away(n) && !path.is_root() => steps.push(Step::Delete(id, path.clone())),
+                        None => {}
+                        Some(st) if !st.is_dir => {
+                            let changed = n.file().is_none() || content(&n.ufs_fingerprint) != st.content_hash;
+                            if changed && synced_away(n) && !path.is_root() {
+                                steps.push(Step::Delete(id, path.clone()));
+                                steps.push(Step::Create(parent, path.name().to_owned(), st));
+                            }
+                        }
+                        Some(_) => {
+                            let Some(listing) = &listing else { return Ok(Vec::new()) };
+                            let in_ufs: std::collections::HashMap<&str, &UfsStatus> = listing
+                                .iter()
+                                .filter(|s| !is_temp_name(&s.name))
+                                .map(|s| (s.name.as_str(), s))
+                                .collect();
+                            let children = n.dir().map(|d| d.children.clone()).unwrap_or_default();
+                            for (name, cid) in &children {
+                                let Some(c) = ns.get(*cid) else { continue };
+                                if !synced_away(c) {
+                                    continue;
+                                }
+                                match in_ufs.get(name.as_ref()) {
+                                    None => steps.push(Step::Delete(*cid, path.join(name))),
+                                    Some(st)
+                                        if st.is_dir != c.is_dir()
+                                            || (!st.is_dir && content(&c.ufs_fingerprint) != st.content_hash) =>
+                                    {
+                                        steps.push(Step::Delete(*cid, path.join(name)));
+                                        steps.push(Step::Create(id, name.to_string(), st));
+                                    }
+                                    Some(_) => {}
+                                }
+                            }
+                            for st in in_ufs.values() {
+                                if !children.contains_key(st.name.as_str()) {
+                                    steps.push(Step::Create(id, st.name.clone(), st));
+                                }
+                            }
+                            if !n.dir().is_some_and(|d| d.children_loaded) {
+                                mark_loaded = Some(id);
+                            }
+                        }
+                    }
+                }
+                let mut entries = Vec::new();
+                for step in steps {
+                    match step {
+                        Step::Delete(id, p) => entries.push(Entry::DeleteFile(DeleteFileEntry {
+                            id,
+                            recursive: true,
+                            op_time_ms: now_ms(),
+                            alluxio_only: true,
+                            path: p.to_string(),
+                        })),
+                        Step::Create(parent, name, st) => {
+                            let e = self.inode_from_ufs(ns, parent, &name, st, kind, &mut entries);
+                            entries.push(e);
+                        }
+                    }
+                }
+                if let Some(id) = mark_loaded {
+                    entries.push(Entry::UpdateInodeDirectory(UpdateInodeDirectoryEntry {
+                        id,
+                        direct_children_loaded: Some(true),
+                        ..Default::default()
+                    }));
+                }
+                Ok(entries)
+            })
+            .await?;
+        if !removed.is_empty() {
+            tracing::debug!(
+                "metadata sync of {path} in {}: {} inodes replaced or removed",
+                mount.ufs_uri,
+                removed.len()
+            );
+        }
+        self.drop_blocks_of(&removed);
+        if let Some(n) = self.ns.read().find(path) {
+            self.synced.lock().insert(n.id, std::time::Instant::now());
+        }
         Ok(())
     }
 

@@ -222,3 +222,30 @@ fn bad_tier_and_policy_configuration_is_refused_with_the_key_named() {
     let (_, err) = c.fails(&["fs", "setTtl", "/t", "-5"]);
     assert!(err.contains("Invalid TTL"), "{err}");
 }
+
+#[test]
+fn metadata_sync_picks_up_changes_made_directly_in_the_ufs() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let ufs = c.path("underFSStorage/synced");
+    std::fs::create_dir_all(&ufs).unwrap();
+    std::fs::write(ufs.join("a"), b"first version").unwrap();
+    assert!(c.ok(&["fs", "ls", "/synced"]).contains("/synced/a"));
+    assert_eq!(c.ok(&["fs", "cat", "/synced/a"]), "first version");
+    // Out-of-band changes: a new file, a changed file, a deleted file.
+    std::fs::write(ufs.join("b"), b"new").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(ufs.join("a"), b"second, longer version").unwrap();
+    // Without sync (the default, -1) the listing Alluxio loaded stays as it was.
+    assert!(!c.ok(&["fs", "ls", "/synced"]).contains("/synced/b"));
+    let sync = "-Dalluxio.user.file.metadata.sync.interval=0";
+    let ls = c.ok(&["fs", sync, "ls", "/synced"]);
+    assert!(ls.contains("/synced/b"), "{ls}");
+    assert_eq!(c.ok(&["fs", sync, "cat", "/synced/a"]), "second, longer version");
+    std::fs::remove_file(ufs.join("b")).unwrap();
+    assert!(!c.ok(&["fs", sync, "ls", "/synced"]).contains("/synced/b"));
+    // Alluxio-only data is never removed by a sync.
+    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "touch", "/synced/only-in-alluxio"]);
+    assert!(c.ok(&["fs", sync, "ls", "/synced"]).contains("/synced/only-in-alluxio"));
+}

@@ -33,8 +33,11 @@ impl FileSystemMasterClientService for FsService {
     async fn get_status(&self, req: Request<GetStatusPRequest>) -> Result<Response<GetStatusPResponse>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
-        let with_blocks = r.options.map(|o| o.include_blocks).unwrap_or(false);
-        let fi = self.master.get_status(&p, with_blocks).await?;
+        let o = r.options.unwrap_or_default();
+        if let Some(interval) = o.sync_interval_ms {
+            self.master.sync_metadata(&p, interval).await?;
+        }
+        let fi = self.master.get_status(&p, o.include_blocks).await?;
         Ok(Response::new(GetStatusPResponse { file_info: Some(fi) }))
     }
 
@@ -43,7 +46,19 @@ impl FileSystemMasterClientService for FsService {
     async fn list_status(&self, req: Request<ListStatusPRequest>) -> Result<Response<ListStream>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
-        let recursive = r.options.map(|o| o.recursive).unwrap_or(false);
+        let o = r.options.unwrap_or_default();
+        if let Some(interval) = o.sync_interval_ms {
+            self.master.sync_metadata(&p, interval).await?;
+            if o.recursive {
+                // Every directory below, before listing them.
+                for d in self.master.list_status(&p, true).await?.into_iter().filter(|f| f.folder) {
+                    if let Ok(dp) = path(&d.path) {
+                        self.master.sync_metadata(&dp, interval).await?;
+                    }
+                }
+            }
+        }
+        let recursive = o.recursive;
         let infos = self.master.list_status(&p, recursive).await?;
         let batch = self.master.opts.list_batch.max(1);
         let mut chunks: Vec<Result<ListStatusPResponse, Status>> = Vec::with_capacity(infos.len() / batch + 1);
