@@ -137,7 +137,7 @@ fn tiers_keep_hot_blocks_in_memory_and_lose_nothing() {
     // Touch the first two repeatedly: they are the hot set.
     for _ in 0..5 {
         for (p, bytes) in &files[..2] {
-            same(&c, &["fs", "cat", p], &bytes);
+            same(&c, &["fs", "cat", p], bytes);
         }
     }
     c.eventually("hot blocks promoted to MEM", || {
@@ -147,7 +147,7 @@ fn tiers_keep_hot_blocks_in_memory_and_lose_nothing() {
     // None lost: everything is still cached (MEM or SSD) and intact.
     for (p, bytes) in &files {
         assert!(c.ok(&["fs", "ls", p]).contains("100%"), "{p} left the cache");
-        same(&c, &["fs", "cat", p], &bytes);
+        same(&c, &["fs", "cat", p], bytes);
     }
     let cap = c.ok(&["fsadmin", "report", "capacity"]);
     assert!(cap.contains("MEM") && cap.contains("SSD"), "{cap}");
