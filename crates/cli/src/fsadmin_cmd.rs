@@ -40,6 +40,7 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             _ => Err("Usage: alluxio fsadmin journal checkpoint".to_owned()),
         },
         "backup" => backup(&fs, &args[1..]).await,
+        "decommissionWorker" => decommission(&fs, &args[1..]).await,
         "getBlockInfo" => Err("getBlockInfo: use `alluxio fs stat <path>` to see a file's blocks".to_owned()),
         other => Err(format!("{other} is an unknown command.\n{USAGE}")),
     };
@@ -260,4 +261,55 @@ async fn backup(fs: &FileSystem, args: &[String]) -> Result<(), String> {
     println!("Backup URI         : {}", status.backup_uri);
     println!("Backup Entry Count : {}", status.entry_count);
     Ok(())
+}
+
+/// `fsadmin decommissionWorker -a host:port[,host:port...] [-w wait]`.
+async fn decommission(fs: &FileSystem, args: &[String]) -> Result<(), String> {
+    const USAGE: &str =
+        "Usage: alluxio fsadmin decommissionWorker -a <host:port>[,<host:port>...] [-w <wait, e.g. 5m>]";
+    let mut addresses = Vec::new();
+    let mut wait_ms = 5 * 60_000;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-a" | "--addresses" => {
+                let v = it.next().ok_or(USAGE)?;
+                addresses.extend(v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+            }
+            "-w" | "--wait" => {
+                let v = it.next().ok_or(USAGE)?;
+                wait_ms = alluxio_common::conf::values::parse_duration_ms(v)
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| format!("Invalid wait time {v}: expected a duration such as 30s or 5m"))?;
+            }
+            other => return Err(format!("Invalid argument {other}\n{USAGE}")),
+        }
+    }
+    if addresses.is_empty() {
+        return Err(USAGE.into());
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(wait_ms as u64);
+    loop {
+        let (left, unknown) = fs.decommission_workers(addresses.clone()).await.map_err(|e| e.message)?;
+        if !unknown.is_empty() {
+            return Err(format!(
+                "Unknown workers: {} (use the host:port that fsadmin report capacity shows)",
+                unknown.join(", ")
+            ));
+        }
+        if left == 0 {
+            println!(
+                "Decommissioned worker(s) {}: no new data goes to them and no data is left only on them; they can be stopped",
+                addresses.join(", ")
+            );
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "{left} blocks of unpersisted data are still only on {} after the wait; try again or raise -w",
+                addresses.join(", ")
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }

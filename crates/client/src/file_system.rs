@@ -241,7 +241,9 @@ impl FileSystem {
                 return Ok(l.clone());
             }
         }
-        let l = self.worker_infos(false).await?;
+        // Decommissioned workers take no new data.
+        let l: Vec<WorkerInfo> =
+            self.worker_infos(false).await?.into_iter().filter(|w| w.state != "Decommissioned").collect();
         *self.inner.worker_list.lock() = Some((Instant::now(), l.clone()));
         Ok(l)
     }
@@ -504,6 +506,16 @@ impl FileSystem {
             .await?
             .into_inner()
             .worker_infos)
+    }
+
+    /// Decommissions workers (`host:port`); returns (blocks still only on them, unknown addresses).
+    pub async fn decommission_workers(&self, addresses: Vec<String>) -> Result<(i64, Vec<String>)> {
+        let r = self
+            .block_client()
+            .decommission_worker(alluxio_proto::grpc::block::DecommissionWorkerPRequest { addresses })
+            .await?
+            .into_inner();
+        Ok((r.blocks_left, r.unknown_addresses))
     }
 
     pub async fn block_master_info(&self) -> Result<BlockMasterInfo> {

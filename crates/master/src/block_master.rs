@@ -38,6 +38,8 @@ pub struct WorkerRecord {
     pub start_time_ms: i64,
     pub registered: bool,
     pub lost: bool,
+    /// No new data goes here; its unique data is being copied away.
+    pub decommissioned: bool,
     pub version: String,
 }
 
@@ -98,6 +100,7 @@ impl BlockMaster {
                 start_time_ms: alluxio_common::now_ms(),
                 registered: false,
                 lost: false,
+                decommissioned: false,
                 version: String::new(),
             },
         );
@@ -313,6 +316,38 @@ impl BlockMaster {
         lost
     }
 
+    /// Marks workers (by `host:port`) decommissioned; returns the addresses it does not know.
+    pub fn decommission(&self, addresses: &[String]) -> Vec<String> {
+        let mut s = self.state.lock();
+        let mut unknown = Vec::new();
+        for a in addresses {
+            match s.workers.values_mut().find(|w| format!("{}:{}", w.address.host, w.address.rpc_port) == *a) {
+                Some(w) => w.decommissioned = true,
+                None => unknown.push(a.clone()),
+            }
+        }
+        unknown
+    }
+
+    /// Blocks held by decommissioned workers: (block, holder address, other live non-decommissioned holders).
+    pub fn decommissioned_blocks(&self) -> Vec<(i64, WorkerNetAddress, usize)> {
+        let s = self.state.lock();
+        let mut out = Vec::new();
+        for w in s.workers.values().filter(|w| w.decommissioned && !w.lost) {
+            for b in w.blocks.keys() {
+                let others = s
+                    .locations
+                    .get(b)
+                    .map(|l| {
+                        l.iter().filter(|id| s.workers.get(id).is_some_and(|o| !o.decommissioned && !o.lost)).count()
+                    })
+                    .unwrap_or(0);
+                out.push((*b, w.address.clone(), others));
+            }
+        }
+        out
+    }
+
     /// Live workers (registered, not lost) with their records.
     pub fn live_workers(&self) -> Vec<WorkerRecord> {
         self.state.lock().workers.values().filter(|w| w.registered && !w.lost).cloned().collect()
@@ -333,7 +368,13 @@ impl BlockMaster {
                 id: w.id,
                 address: Some(w.address.clone()),
                 last_contact_sec: w.last_contact.elapsed().as_secs() as i32,
-                state: if w.lost { "Lost".into() } else { "In Service".into() },
+                state: if w.lost {
+                    "Lost".into()
+                } else if w.decommissioned {
+                    "Decommissioned".into()
+                } else {
+                    "In Service".into()
+                },
                 capacity_bytes: w.capacity.values().sum(),
                 used_bytes: w.used.values().sum(),
                 start_time_ms: w.start_time_ms,

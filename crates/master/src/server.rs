@@ -306,12 +306,12 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             check_version,
         ))
         .add_service(InterceptedService::new(
-            BlockMasterWorkerServiceServer::new(ArcBlock(block_svc.clone())).max_decoding_message_size(big),
+            BlockMasterWorkerServiceServer::from_arc(block_svc.clone()).max_decoding_message_size(big),
             check_version,
         ))
-        .add_service(InterceptedService::new(BlockMasterClientServiceServer::new(ArcBlock(block_svc)), check_version))
-        .add_service(InterceptedService::new(MetaMasterClientServiceServer::new(ArcMeta(meta.clone())), check_version))
-        .add_service(InterceptedService::new(ServiceVersionClientServiceServer::new(ArcMeta(meta)), check_version))
+        .add_service(InterceptedService::new(BlockMasterClientServiceServer::from_arc(block_svc), check_version))
+        .add_service(InterceptedService::new(MetaMasterClientServiceServer::from_arc(meta.clone()), check_version))
+        .add_service(InterceptedService::new(ServiceVersionClientServiceServer::from_arc(meta), check_version))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),
             shutdown,
@@ -370,112 +370,5 @@ async fn shutdown_signal(mut fatal: tokio::sync::watch::Receiver<Option<String>>
         _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
         _ = int.recv() => tracing::info!("SIGINT received, stopping"),
         _ = fatal.wait_for(|f| f.is_some()) => tracing::error!("journal failure: stopping so a restart can replay the journal"),
-    }
-}
-
-// The same service object serves two gRPC services; these newtypes let one Arc implement both.
-struct ArcBlock(Arc<BlockService>);
-struct ArcMeta(Arc<MetaService>);
-
-#[tonic::async_trait]
-impl alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService for ArcBlock {
-    async fn get_worker_id(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::GetWorkerIdPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerIdPResponse>, tonic::Status> {
-        alluxio_proto::grpc::block::block_master_worker_service_server::BlockMasterWorkerService::get_worker_id(
-            &*self.0, r,
-        )
-        .await
-    }
-    async fn register_worker(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::RegisterWorkerPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::RegisterWorkerPResponse>, tonic::Status> {
-        self.0.register_worker(r).await
-    }
-    async fn block_heartbeat(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::BlockHeartbeatPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::BlockHeartbeatPResponse>, tonic::Status> {
-        self.0.block_heartbeat(r).await
-    }
-    async fn commit_block(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::CommitBlockPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::CommitBlockPResponse>, tonic::Status> {
-        self.0.commit_block(r).await
-    }
-}
-
-#[tonic::async_trait]
-impl alluxio_proto::grpc::block::block_master_client_service_server::BlockMasterClientService for ArcBlock {
-    async fn get_worker_info_list(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::GetWorkerInfoListPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetWorkerInfoListPResponse>, tonic::Status> {
-        self.0.get_worker_info_list(r).await
-    }
-    async fn get_block_info(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::GetBlockInfoPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockInfoPResponse>, tonic::Status> {
-        self.0.get_block_info(r).await
-    }
-    async fn get_block_master_info(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::block::GetBlockMasterInfoPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::block::GetBlockMasterInfoPResponse>, tonic::Status> {
-        self.0.get_block_master_info(r).await
-    }
-}
-
-#[tonic::async_trait]
-impl alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientService for ArcMeta {
-    async fn get_master_info(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::GetMasterInfoPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetMasterInfoPResponse>, tonic::Status> {
-        self.0.get_master_info(r).await
-    }
-    async fn checkpoint(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::CheckpointPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::CheckpointPResponse>, tonic::Status> {
-        self.0.checkpoint(r).await
-    }
-    async fn backup(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::BackupPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::BackupPStatus>, tonic::Status> {
-        self.0.backup(r).await
-    }
-    async fn get_backup_status(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::BackupStatusPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::BackupPStatus>, tonic::Status> {
-        self.0.get_backup_status(r).await
-    }
-    async fn get_configuration(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::GetConfigurationPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetConfigurationPResponse>, tonic::Status> {
-        self.0.get_configuration(r).await
-    }
-}
-
-#[tonic::async_trait]
-impl alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientService for ArcMeta {
-    async fn get_service_version(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::GetServiceVersionPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::GetServiceVersionPResponse>, tonic::Status> {
-        self.0.get_service_version(r).await
-    }
-    async fn ping(
-        &self,
-        r: tonic::Request<alluxio_proto::grpc::meta::PingPRequest>,
-    ) -> Result<tonic::Response<alluxio_proto::grpc::meta::PingPResponse>, tonic::Status> {
-        self.0.ping(r).await
     }
 }

@@ -249,3 +249,44 @@ fn metadata_sync_picks_up_changes_made_directly_in_the_ufs() {
     c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "touch", "/synced/only-in-alluxio"]);
     assert!(c.ok(&["fs", sync, "ls", "/synced"]).contains("/synced/only-in-alluxio"));
 }
+
+#[test]
+fn a_decommissioned_worker_is_drained_of_unpersisted_data() {
+    let mut c = Cluster::new(&["alluxio.user.block.size.bytes.default=1MB"]);
+    c.format();
+    c.start();
+    let w2 = c.add_worker("127.0.0.2", &["-Dalluxio.worker.ramdisk.size=512MB"]);
+    c.wait_workers(2);
+    let only_there = write(
+        &c,
+        "/only-there",
+        3 << 20,
+        50,
+        &[
+            "-Dalluxio.user.file.writetype.default=MUST_CACHE",
+            "-Dalluxio.user.block.write.location.policy.class=MostAvailableFirstPolicy",
+        ],
+    );
+    assert!(block_hosts(&c, "/only-there").values().all(|h| h == &["127.0.0.2"]));
+    let addr = format!("127.0.0.2:{w2}");
+    let out = c.ok(&["fsadmin", "decommissionWorker", "-a", &addr, "-w", "30s"]);
+    assert!(out.contains("Decommissioned worker(s)"), "{out}");
+    assert!(c.ok(&["fsadmin", "report", "capacity"]).contains("127.0.0.2"));
+    // New data avoids it.
+    write(
+        &c,
+        "/after",
+        1 << 20,
+        51,
+        &[
+            "-Dalluxio.user.file.writetype.default=MUST_CACHE",
+            "-Dalluxio.user.block.write.location.policy.class=MostAvailableFirstPolicy",
+        ],
+    );
+    assert!(block_hosts(&c, "/after").values().all(|h| h == &["localhost"]));
+    // Stopping it loses nothing.
+    c.kill_added_worker(w2);
+    same(&c, &["fs", "cat", "/only-there"], &only_there);
+    let (_, err) = c.fails(&["fsadmin", "decommissionWorker", "-a", "nowhere:1"]);
+    assert!(err.contains("Unknown workers: nowhere:1"), "{err}");
+}

@@ -160,6 +160,16 @@ impl BlockMasterClientService for BlockService {
         Ok(Response::new(GetBlockInfoPResponse { block_info: Some(BlockInfo { block_id: b, length, locations }) }))
     }
 
+    async fn decommission_worker(
+        &self,
+        req: Request<DecommissionWorkerPRequest>,
+    ) -> Result<Response<DecommissionWorkerPResponse>, Status> {
+        let addresses = req.into_inner().addresses;
+        let unknown = self.master.blocks.decommission(&addresses);
+        let left = self.master.drain_decommissioned().await;
+        Ok(Response::new(DecommissionWorkerPResponse { blocks_left: left as i64, unknown_addresses: unknown }))
+    }
+
     async fn get_block_master_info(
         &self,
         _req: Request<GetBlockMasterInfoPRequest>,
