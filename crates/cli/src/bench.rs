@@ -25,6 +25,16 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             let a = args[1..].to_vec();
             std::thread::spawn(move || replay(&a)).join().unwrap_or_else(|_| Err("replay benchmark panicked".into()))
         }
+        Some("tcp") => tcp_copy(&args[1..]).map(|_| ()),
+        Some("read") => read(&conf, &args[1..]).await,
+        Some("eviction") => {
+            let a = args[1..].to_vec();
+            std::thread::spawn(move || eviction(&a)).join().unwrap_or_else(|_| Err("benchmark panicked".into()))
+        }
+        Some("worker-scale") => {
+            let a = args[1..].to_vec();
+            std::thread::spawn(move || worker_scale(&a)).join().unwrap_or_else(|_| Err("benchmark panicked".into()))
+        }
         _ => Err("Usage: alluxio bench metadata [--clients 16] [--seconds 5] [--dir /bench-meta]\n       \
                   alluxio bench replay --journal DIR [--files 1000000] [--log-entries 100000]"
             .to_owned()),
@@ -120,7 +130,8 @@ async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
 
 /// Writes a journal holding a checkpoint of `files` files (in directories of 1000) followed by
 /// `log_entries` log entries (file creations), the shape of a master that ran for a while.
-pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usize) -> Result<(), String> {
+/// Returns the ids of the checkpointed files.
+pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usize) -> Result<Vec<i64>, String> {
     use alluxio_journal::checkpoint::CheckpointWriter;
     use alluxio_journal::{Journal, Layout, LocalJournal, WriterOptions};
     use alluxio_master::namespace::Namespace;
@@ -189,12 +200,14 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
     )?;
     let mut made = 0;
     let mut d = 0;
+    let mut file_ids = Vec::with_capacity(files);
     while made < files {
         let did = ns.next_directory_id(&mut pending);
         apply(&mut ns, &mut pending, dir(did, root, format!("d{d}")))?;
         for i in 0..1000.min(files - made) {
             let fid = ns.next_file_id(&mut pending);
             apply(&mut ns, &mut pending, file(fid, did, format!("f{i}")))?;
+            file_ids.push(fid);
         }
         made += 1000.min(files - made);
         d += 1;
@@ -239,6 +252,30 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
         Ok::<(), String>(())
     })?;
     journal.close();
+    Ok(file_ids)
+}
+
+/// `bench worker-scale`: a journal of `blocks` one-block files and, in `tier`, a block file for
+/// each, as a worker that cached them all would leave behind.
+fn worker_scale(args: &[String]) -> Result<(), String> {
+    let folder = std::path::PathBuf::from(flag(args, "--journal").ok_or("--journal DIR is required")?);
+    let tier = std::path::PathBuf::from(flag(args, "--tier").ok_or("--tier DIR is required")?);
+    let blocks: usize = flag(args, "--blocks").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let started = Instant::now();
+    let ids = generate_journal(&folder, blocks, 0)?;
+    let dir = tier.join("alluxioworker");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let data = vec![7u8; 4096];
+    for fid in &ids {
+        let b = alluxio_common::id::block_id(*fid, 0);
+        std::fs::write(dir.join(b.to_string()), &data).map_err(|e| e.to_string())?;
+    }
+    println!(
+        "wrote a journal of {} files and their {} cached blocks in {:.1} s",
+        ids.len(),
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -348,5 +385,187 @@ fn replay(args: &[String]) -> Result<(), String> {
     );
     println!("{:<52} {:>10.3} {:>12.0}", "restore into an empty journal", restore_secs, n / restore_secs);
     println!("recovery time / baseline read time: {:.2}x; namespace holds {} inodes", total / raw, ns.inode_count());
+    Ok(())
+}
+
+/// `bench tcp --bytes N`: the baseline for remote reads, a plain copy of N bytes from one thread
+/// to another over a loopback TCP connection with 1 MiB writes and reads.
+fn tcp_copy(args: &[String]) -> Result<f64, String> {
+    use std::io::{Read, Write};
+    let bytes = flag(args, "--bytes").and_then(|v| alluxio_common::conf::values::parse_bytes(&v)).unwrap_or(1 << 30);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        let (mut s, _) = listener.accept()?;
+        s.set_nodelay(true)?;
+        let buf = vec![0x5au8; 1 << 20];
+        let mut left = bytes;
+        while left > 0 {
+            let n = (buf.len() as u64).min(left) as usize;
+            s.write_all(&buf[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
+    });
+    let started = Instant::now();
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0u64;
+    while got < bytes {
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        got += n as u64;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    sender.join().map_err(|_| "sender panicked".to_string())?.map_err(|e| e.to_string())?;
+    println!(
+        "tcp copy of {got} bytes over loopback: {secs:.3} s, {:.2} GiB/s",
+        got as f64 / secs / (1u64 << 30) as f64
+    );
+    Ok(secs)
+}
+
+/// `bench eviction`: the worker's block store under a Zipf-distributed trace over a working set
+/// twice its capacity, against an ideal LRU cache simulated on the same trace.
+fn eviction(args: &[String]) -> Result<(), String> {
+    use alluxio_worker::block_store::{BlockStore, Policies, StorageDir};
+    let capacity: u64 = flag(args, "--blocks").and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let accesses: usize = flag(args, "--accesses").and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let dir = flag(args, "--dir")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("alluxio-eviction-bench"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let block = 4096u64;
+    let dirs = vec![StorageDir {
+        path: dir.join("alluxioworker"),
+        tier_alias: "MEM".into(),
+        tier_level: 0,
+        medium: "MEM".into(),
+        capacity: capacity * block,
+    }];
+    let (store, _) = BlockStore::open_with(dirs, Policies::default()).map_err(|e| e.to_string())?;
+    // Zipf(s = 0.9) over 2 x capacity blocks, from a fixed-seed xorshift.
+    let n = (2 * capacity) as usize;
+    let weights: Vec<f64> = (1..=n).map(|k| 1.0 / (k as f64).powf(0.9)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut cdf = Vec::with_capacity(n);
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / total;
+        cdf.push(acc);
+    }
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let trace: Vec<i64> = (0..accesses)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            cdf.partition_point(|c| *c < u).min(n - 1) as i64 + 1
+        })
+        .collect();
+    let data = vec![1u8; block as usize];
+    let started = Instant::now();
+    let mut hits = 0usize;
+    for id in &trace {
+        if let Some(lock) = store.lock(*id) {
+            hits += 1;
+            drop(lock);
+        } else {
+            let p = store.create_temp(*id, 0, block, false).map_err(|e| e.to_string())?;
+            std::fs::write(&p, &data).map_err(|e| e.to_string())?;
+            store.commit(*id, block).map_err(|e| e.to_string())?;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    // The ideal LRU of the same capacity, on the same trace.
+    let mut order: std::collections::BTreeMap<usize, i64> = std::collections::BTreeMap::new();
+    let mut last: rustc_hash::FxHashMap<i64, usize> = Default::default();
+    let mut ideal = 0usize;
+    for (t, id) in trace.iter().enumerate() {
+        if let Some(prev) = last.insert(*id, t) {
+            ideal += 1;
+            order.remove(&prev);
+        } else if last.len() > capacity as usize {
+            if let Some((_, victim)) = order.pop_first() {
+                last.remove(&victim);
+            }
+        }
+        order.insert(t, *id);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let (hr, ir) = (hits as f64 / accesses as f64, ideal as f64 / accesses as f64);
+    println!("eviction: {accesses} accesses (Zipf 0.9) over {n} blocks, cache of {capacity} blocks, {secs:.2} s");
+    println!(
+        "  block store hit ratio {:.4}, ideal LRU hit ratio {:.4}, difference {:.2}%",
+        hr,
+        ir,
+        (hr - ir).abs() / ir * 100.0
+    );
+    Ok(())
+}
+
+/// `bench read --path P [--remote] [--clients N] [--runs R]`: reads cached files through the
+/// client library, timed from open to last byte (best of R). `--remote` turns short-circuit off
+/// and compares with a plain loopback TCP copy of the same size; `--clients N` reads P.0 ... P.(N-1)
+/// concurrently and compares the aggregate with one client reading P.0.
+async fn read(conf: &Conf, args: &[String]) -> Result<(), String> {
+    let path = flag(args, "--path").ok_or("--path is required")?;
+    let remote = args.iter().any(|a| a == "--remote");
+    let clients: usize = flag(args, "--clients").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let runs: usize = flag(args, "--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
+    let mut c = conf.clone();
+    if remote {
+        c.set("alluxio.user.short.circuit.enabled", "false");
+    }
+    let fs = FileSystem::connect(&c).await.map_err(|e| e.message)?;
+    let one = |p: String, fs: FileSystem| async move {
+        let ap = AlluxioPath::parse(&p).map_err(|e| e.to_string())?;
+        let mut input = fs.open_file(&ap, None).await.map_err(|e| e.message)?;
+        let mut n = 0u64;
+        while let Some(b) = input.read_chunk().await.map_err(|e| e.message)? {
+            n += b.len() as u64;
+        }
+        Ok::<u64, String>(n)
+    };
+    let time = |paths: Vec<String>| {
+        let fs = fs.clone();
+        async move {
+            let mut best = f64::MAX;
+            let mut bytes = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                let tasks: Vec<_> = paths.iter().map(|p| tokio::spawn(one(p.clone(), fs.clone()))).collect();
+                bytes = 0;
+                for t in tasks {
+                    bytes += t.await.map_err(|e| e.to_string())??;
+                }
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            Ok::<(f64, u64), String>((best, bytes))
+        }
+    };
+    let gib = |b: u64, s: f64| b as f64 / s / (1u64 << 30) as f64;
+    if clients > 1 {
+        let (t1, b1) = time(vec![format!("{path}.0")]).await?;
+        let (tn, bn) = time((0..clients).map(|i| format!("{path}.{i}")).collect()).await?;
+        println!("1 client: {b1} bytes in {t1:.3} s = {:.2} GiB/s", gib(b1, t1));
+        println!("{clients} clients: {bn} bytes in {tn:.3} s = {:.2} GiB/s aggregate", gib(bn, tn));
+        println!("aggregate / one client: {:.2}x", gib(bn, tn) / gib(b1, t1));
+        return Ok(());
+    }
+    let (t, bytes) = time(vec![path.clone()]).await?;
+    println!(
+        "{} read of {path}: {bytes} bytes in {t:.3} s = {:.2} GiB/s",
+        if remote { "remote" } else { "short-circuit" },
+        gib(bytes, t)
+    );
+    if remote {
+        let a = vec!["--bytes".to_string(), bytes.to_string()];
+        let base = tokio::task::spawn_blocking(move || tcp_copy(&a)).await.map_err(|e| e.to_string())??;
+        println!("remote read / loopback TCP copy: {:.2}x", base / t);
+    }
     Ok(())
 }

@@ -107,6 +107,8 @@ struct Inner {
     workers: Mutex<HashMap<String, Channel>>,
     worker_list: Mutex<Option<(Instant, Vec<WorkerInfo>)>>,
     round_robin: std::sync::atomic::AtomicUsize,
+    /// Idle connections to workers' block data ports.
+    data_conns: Mutex<HashMap<String, Vec<tokio::net::TcpStream>>>,
 }
 
 /// A connection to an Alluxio cluster. Cheap to clone.
@@ -143,6 +145,7 @@ impl FileSystem {
                 workers: Mutex::new(HashMap::new()),
                 worker_list: Mutex::new(None),
                 round_robin: Default::default(),
+                data_conns: Mutex::new(HashMap::new()),
             }),
         };
         fs.handshake().await?;
@@ -218,6 +221,8 @@ impl FileSystem {
                         .tcp_nodelay(true)
                         .initial_stream_window_size(Some(8 << 20))
                         .initial_connection_window_size(Some(32 << 20))
+                        // Block data: large HTTP/2 frames, not 16 KiB ones.
+                        .max_frame_size(Some(1 << 20))
                         .connect_lazy();
                     m.insert(key, c.clone());
                     c
@@ -249,6 +254,19 @@ impl FileSystem {
     }
 
     /// The next position of the round-robin write policy.
+    pub(crate) fn take_data_conn(&self, key: &str) -> Option<tokio::net::TcpStream> {
+        self.inner.data_conns.lock().get_mut(key).and_then(Vec::pop)
+    }
+
+    /// Returns a connection whose response was read completely.
+    pub(crate) fn return_data_conn(&self, key: String, c: tokio::net::TcpStream) {
+        let mut m = self.inner.data_conns.lock();
+        let v = m.entry(key).or_default();
+        if v.len() < 4 {
+            v.push(c);
+        }
+    }
+
     pub(crate) fn next_round_robin(&self) -> usize {
         self.inner.round_robin.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }

@@ -16,12 +16,46 @@ use crate::file_system::FileSystem;
 
 /// Largest slice a short-circuit read hands out at once.
 const LOCAL_CHUNK: u64 = 8 << 20;
+/// Bytes read from a worker's data port per chunk.
+const DATA_CHUNK: u64 = 4 << 20;
+
+/// Wakes readers of `c` only once `bytes` are queued (fewer wake-ups for large transfers).
+fn set_rcvlowat(c: &tokio::net::TcpStream, bytes: i32) {
+    // SAFETY: setting an integer socket option on a valid descriptor.
+    unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(c),
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            &bytes as *const i32 as *const libc::c_void,
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        );
+    }
+}
+
+/// A block data request (the worker's `data_server` protocol, version 1).
+fn data_request(block_id: i64, offset: u64, length: u64) -> [u8; 32] {
+    let mut r = [0u8; 32];
+    r[..4].copy_from_slice(b"ALXD");
+    r[4..8].copy_from_slice(&1u32.to_le_bytes());
+    r[8..16].copy_from_slice(&block_id.to_le_bytes());
+    r[16..24].copy_from_slice(&offset.to_le_bytes());
+    r[24..32].copy_from_slice(&length.to_le_bytes());
+    r
+}
 
 enum Source {
     /// A memory-mapped local block; `_lock` keeps the worker's read lock while we read.
     Local {
         data: Bytes,
         _lock: mpsc::Sender<OpenLocalBlockRequest>,
+    },
+    /// The worker's block data port: raw bytes after a small header (see `data_conn`).
+    Data {
+        conn: Option<tokio::net::TcpStream>,
+        key: String,
+        left: u64,
+        buf: bytes::BytesMut,
     },
     Remote {
         stream: Box<tonic::Streaming<ReadResponse>>,
@@ -95,6 +129,54 @@ impl FileInStream {
                         Err(ClientError::new(Code::DataLoss, format!("block {} is shorter than expected", r.index)))
                     } else {
                         Ok(data.slice(off..off + n))
+                    }
+                }
+                Source::Data { conn, key, left, buf } => {
+                    use tokio::io::AsyncReadExt;
+                    let want = (*left).min(DATA_CHUNK) as usize;
+                    // Reuses the buffer once the caller dropped the previous chunk.
+                    buf.reserve(want);
+                    let mut got = Ok(());
+                    if let Some(c) = conn.as_mut() {
+                        while buf.len() < want {
+                            // Wake up for megabytes at a time, not for every segment.
+                            set_rcvlowat(c, ((want - buf.len()) as i32).min(2 << 20));
+                            let mut limited = (&mut *c).take((want - buf.len()) as u64);
+                            match limited.read_buf(buf).await {
+                                Ok(0) => {
+                                    got = Err(ClientError::new(
+                                        Code::Unavailable,
+                                        format!("block {} data stream ended early", r.index),
+                                    ));
+                                    break;
+                                }
+                                Ok(_) => {}
+                                Err(e) => {
+                                    got = Err(ClientError::new(
+                                        Code::Unavailable,
+                                        format!("block {} data stream: {e}", r.index),
+                                    ));
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    match got {
+                        Ok(()) => {
+                            *left -= want as u64;
+                            if *left == 0 {
+                                if let Some(c) = conn.take() {
+                                    // The next request starts with a one-byte status.
+                                    set_rcvlowat(&c, 1);
+                                    self.fs.return_data_conn(key.clone(), c);
+                                }
+                            }
+                            Ok(buf.split().freeze())
+                        }
+                        Err(e) => {
+                            conn.take();
+                            Err(e)
+                        }
                     }
                 }
                 Source::Remote { stream, pending } => {
@@ -202,6 +284,17 @@ impl FileInStream {
         let mut ordered: Vec<&WorkerNetAddress> = locations.iter().filter(|a| self.fs.is_local(a)).collect();
         ordered.extend(locations.iter().filter(|a| !self.fs.is_local(a)));
         for a in ordered {
+            if a.data_port > 0 && a.data_port != a.rpc_port && !(self.fs.conf().short_circuit && self.fs.is_local(a)) {
+                match self.open_data(a, block_id, offset_in_block, block_len - offset_in_block).await {
+                    Ok(source) => {
+                        if !self.fs.is_local(a) {
+                            self.passive_cache(a, block_id, block_len).await;
+                        }
+                        return Ok(BlockReader { index, pos: self.pos, end, source });
+                    }
+                    Err(e) => tracing::debug!("data port of {}:{} failed ({e}); using RPC", a.host, a.data_port),
+                }
+            }
             let req = ReadRequest {
                 block_id,
                 offset: offset_in_block as i64,
@@ -282,6 +375,46 @@ impl FileInStream {
             };
             let _ = c.async_cache(req).await;
         }
+    }
+
+    /// Asks the worker's data port for a block range; the bytes follow the header.
+    async fn open_data(&self, a: &WorkerNetAddress, block_id: i64, offset: u64, length: u64) -> Result<Source> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let key = format!("{}:{}", a.host, a.data_port);
+        let mut conn = match self.fs.take_data_conn(&key) {
+            Some(c) => c,
+            None => {
+                let c = tokio::net::TcpStream::connect((a.host.as_str(), a.data_port as u16))
+                    .await
+                    .map_err(|e| ClientError::new(Code::Unavailable, format!("cannot connect to {key}: {e}")))?;
+                c.set_nodelay(true).ok();
+                let bytes: i32 = 8 << 20;
+                // SAFETY: setting an integer socket option on a valid descriptor.
+                unsafe {
+                    libc::setsockopt(
+                        std::os::fd::AsRawFd::as_raw_fd(&c),
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVBUF,
+                        &bytes as *const i32 as *const libc::c_void,
+                        std::mem::size_of::<i32>() as libc::socklen_t,
+                    );
+                }
+                c
+            }
+        };
+        let io = |e: std::io::Error| ClientError::new(Code::Unavailable, format!("block data from {key}: {e}"));
+        conn.write_all(&data_request(block_id, offset, length)).await.map_err(io)?;
+        let status = conn.read_u8().await.map_err(io)?;
+        if status != 0 {
+            let n = conn.read_u32_le().await.map_err(io)? as usize;
+            let mut msg = vec![0u8; n.min(1 << 16)];
+            conn.read_exact(&mut msg).await.map_err(io)?;
+            let msg = String::from_utf8_lossy(&msg).into_owned();
+            let code = if msg.contains("not found") { Code::NotFound } else { Code::Unavailable };
+            return Err(ClientError::new(code, msg));
+        }
+        let len = conn.read_u64_le().await.map_err(io)?;
+        Ok(Source::Data { conn: Some(conn), key, left: len, buf: bytes::BytesMut::new() })
     }
 
     async fn open_local(

@@ -183,6 +183,12 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         .map_err(|e| WorkerError::Unavailable(e.to_string()))?;
     let web_listener = net::bind(&bind_host, web_port, "alluxio.worker.web.port")
         .map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    // Remote block reads: 0 lets the system pick a port, announced to the master at registration.
+    let data_port = conf.get_i64("alluxio.worker.data.port").map_err(conf_err)?;
+    let data_listener = net::bind(&bind_host, data_port, "alluxio.worker.data.port")
+        .map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    data_listener.set_nonblocking(false).map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    let data_port = data_listener.local_addr().map(|a| a.port() as i32).unwrap_or(0);
     let dirs = storage_dirs(&conf)?;
     let policies = policies(&conf)?;
     let (store, scan) = tokio::task::spawn_blocking(move || BlockStore::open_with(dirs, policies))
@@ -206,7 +212,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let address = WorkerNetAddress {
         host: host.clone(),
         rpc_port: rpc_port as i32,
-        data_port: rpc_port as i32,
+        data_port,
         web_port: web_port as i32,
         domain_socket_path: String::new(),
     };
@@ -233,6 +239,13 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
             }
         });
     }
+    {
+        let w = worker.clone();
+        std::thread::Builder::new()
+            .name("block-data-accept".into())
+            .spawn(move || crate::data_server::run(w, data_listener))
+            .map_err(|e| WorkerError::Internal(e.to_string()))?;
+    }
     let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
     tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
 
@@ -256,6 +269,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         .tcp_nodelay(true)
         .initial_stream_window_size(Some(8 << 20))
         .initial_connection_window_size(Some(32 << 20))
+        .max_frame_size(Some(1 << 20))
         .add_service(InterceptedService::new(svc, check_version))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),

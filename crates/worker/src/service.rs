@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use alluxio_proto::grpc::block::block_worker_server::BlockWorker;
 use alluxio_proto::grpc::block::*;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -28,27 +28,27 @@ pub struct BlockWorkerService {
 fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<ReadResponse> {
     let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
     tokio::task::spawn_blocking(move || {
-        let send_err = |tx: &mpsc::Sender<_>, e: std::io::Error| {
-            let _ = tx.blocking_send(Err(Status::internal(format!("cannot read block {}: {e}", lock.block_id))));
-        };
-        let mut f = match std::fs::File::open(&lock.path) {
-            Ok(f) => f,
-            Err(e) => return send_err(&tx, e),
-        };
-        if let Err(e) = f.seek(SeekFrom::Start(offset)) {
-            return send_err(&tx, e);
-        }
-        let mut left = len;
-        while left > 0 {
-            let n = (chunk as u64).min(left) as usize;
-            let mut buf = BytesMut::zeroed(n);
-            if let Err(e) = f.read_exact(&mut buf) {
-                return send_err(&tx, e);
+        // The block is mapped, and chunks are slices of the mapping: no copy before the encoder.
+        let mapped = std::fs::File::open(&lock.path).and_then(|f| {
+            // SAFETY: committed block files are never modified or truncated, only unlinked, and the
+            // read lock keeps this one in place while it is mapped.
+            unsafe { memmap2::MmapOptions::new().populate().map(&f) }
+        });
+        let data = match mapped {
+            Ok(m) => Bytes::from_owner(m),
+            Err(e) => {
+                let _ = tx.blocking_send(Err(Status::internal(format!("cannot read block {}: {e}", lock.block_id))));
+                return;
             }
-            left -= n as u64;
-            if tx.blocking_send(Ok(ReadResponse { chunk: buf.freeze() })).is_err() {
+        };
+        let end = (offset + len).min(data.len() as u64) as usize;
+        let mut pos = offset as usize;
+        while pos < end {
+            let n = chunk.min(end - pos);
+            if tx.blocking_send(Ok(ReadResponse { chunk: data.slice(pos..pos + n) })).is_err() {
                 return; // the reader went away
             }
+            pos += n;
         }
         drop(lock);
     });

@@ -290,3 +290,97 @@ fn a_decommissioned_worker_is_drained_of_unpersisted_data() {
     let (_, err) = c.fails(&["fsadmin", "decommissionWorker", "-a", "nowhere:1"]);
     assert!(err.contains("Unknown workers: nowhere:1"), "{err}");
 }
+
+#[test]
+fn a_worker_with_many_cached_blocks_registers_them_all() {
+    let mut c = Cluster::new(&["alluxio.worker.ramdisk.size=128MB"]);
+    let out = c.ok(&[
+        "bench",
+        "worker-scale",
+        "--journal",
+        c.path("journal").to_str().unwrap(),
+        "--tier",
+        c.shm.to_str().unwrap(),
+        "--blocks",
+        "10000",
+    ]);
+    assert!(out.contains("10000 cached blocks"), "{out}");
+    c.start_master();
+    c.start_worker();
+    assert!(c.log("worker").contains("10000 blocks (40960000 bytes) found"), "{}", c.log("worker"));
+    c.eventually("all blocks registered", || c.log("worker").contains("registered with the master"));
+    assert!(
+        c.log("worker").contains(": 10000 blocks, 0 protected, 0 unknown to the master deleted"),
+        "{}",
+        c.log("worker")
+    );
+    assert!(c.ok(&["fs", "ls", "/d9/f999"]).contains("100%"));
+}
+
+#[test]
+fn short_circuit_reads_racing_eviction_never_see_torn_bytes() {
+    use alluxio_client::{FileSystem, ReadPType};
+    use alluxio_common::AlluxioPath;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let mut c = Cluster::new(&[
+        "alluxio.user.block.size.bytes.default=1MB",
+        "alluxio.worker.ramdisk.size=6MB",
+        "alluxio.user.file.writetype.default=CACHE_THROUGH",
+    ]);
+    c.format();
+    c.start();
+    let hot = write(&c, "/hot", 3 << 20, 1, &[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fs = rt.block_on(FileSystem::connect(&c.client_conf())).unwrap();
+    let path = AlluxioPath::parse("/hot").unwrap();
+
+    // One reader holds block 0 open (short-circuit, read-locked) while other writes fill the
+    // cache: block 0 must stay, the others may go, and the rest of the read comes from the
+    // cache or, after an eviction, from the UFS — the same bytes either way.
+    let mut held = rt.block_on(fs.open_file(&path, Some(ReadPType::NoCache))).unwrap();
+    let first = rt.block_on(held.read_chunk()).unwrap().unwrap();
+    for i in 0..4 {
+        write(&c, &format!("/churn/a{i}"), 3 << 20, 100 + i, &[]);
+    }
+    let mut got = first.to_vec();
+    while let Some(chunk) = rt.block_on(held.read_chunk()).unwrap() {
+        got.extend_from_slice(&chunk);
+    }
+    drop(held);
+    assert!(got == hot, "the held read returned different bytes");
+    // Evictions reach the master with the next heartbeat.
+    c.eventually("evictions reported", || c.ok(&["fs", "ls", "/churn/a0"]).contains(" 0%"));
+
+    // Many readers re-caching /hot while writers keep evicting it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (fs, path, hot, stop) = (fs.clone(), path.clone(), hot.clone(), stop.clone());
+            rt.spawn(async move {
+                let mut reads = 0;
+                while !stop.load(Ordering::SeqCst) || reads == 0 {
+                    let mut s = fs.open_file(&path, Some(ReadPType::Cache)).await.unwrap();
+                    let mut got = Vec::with_capacity(hot.len());
+                    while let Some(chunk) = s.read_chunk().await.unwrap() {
+                        got.extend_from_slice(&chunk);
+                        tokio::task::yield_now().await;
+                    }
+                    assert!(got == hot, "read {reads} of /hot returned different bytes");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for i in 0..8 {
+        write(&c, &format!("/churn/b{i}"), 3 << 20, 200 + i, &[]);
+    }
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        assert!(rt.block_on(r).unwrap() > 0);
+    }
+    same(&c, &["fs", "cat", "/hot"], &hot);
+    assert!(!c.log("worker").contains("panicked"), "{}", c.log("worker"));
+}

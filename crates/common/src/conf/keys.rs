@@ -125,6 +125,7 @@ props! {
     "alluxio.worker.bind.host" => Some("0.0.0.0"), Str;
     "alluxio.worker.rpc.port" => Some("29999"), Int;
     "alluxio.worker.web.port" => Some("30000"), Int;
+    "alluxio.worker.data.port" => Some("0"), Int;
     "alluxio.worker.ramdisk.size" => None, Bytes;
     "alluxio.worker.tieredstore.levels" => Some("1"), Int;
     "alluxio.worker.tieredstore.level{n}.alias" => None, Str;
