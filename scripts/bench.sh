@@ -3,13 +3,13 @@
 # Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
 # measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
 #
-#   scripts/bench.sh [metadata] [data] [startup]     (default: all three)
+#   scripts/bench.sh [metadata] [data] [startup] [cache]     (default: all four)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q -p alluxio-cli
 B=$PWD/target/release/alluxio
-WANT=${*:-metadata data startup}
+WANT=${*:-metadata data startup cache}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
 SHM=/dev/shm/alluxio-bench-$$
 export ALLUXIO_HOME=$WORK
@@ -29,7 +29,7 @@ cleanup() {
   [[ -n "${MPID:-}" ]] && kill "$MPID" 2>/dev/null || true
   [[ -n "${WPID:-}" ]] && kill "$WPID" 2>/dev/null || true
   sleep 0.3
-  rm -rf "$WORK" "$SHM" /dev/shm/alluxio-bench-base-$$
+  rm -rf "$WORK" "$SHM" /dev/shm/alluxio-bench-base-$$ /dev/shm/alluxio-bench-scale-$$
 }
 trap cleanup EXIT
 
@@ -133,4 +133,71 @@ if [[ " $WANT " == *" startup "* ]]; then
   echo "alluxio-start.sh -i: $n entries restored and serving in $(python3 -c "print(($t1-$t0)/1e9)") s = $(python3 -c "print(int($n/(($t1-$t0)/1e9)))") entries/s"
   grep -o "Restored .*" "$WORK/master-restore.log" || true
   kill "$MPID"; wait "$MPID" 2>/dev/null || true
+fi
+
+if [[ " $WANT " == *" cache "* ]]; then
+  start_cluster
+  echo; echo "## Data plane (issue 4)"
+  SRC=$WORK/src.bin
+  [[ -f "$SRC" ]] || head -c $((1 << 30)) /dev/urandom >"$SRC"
+  BASE=/dev/shm/alluxio-bench-base-$$
+  cp "$SRC" "$BASE"
+  $B fs -Dalluxio.user.file.writetype.default=MUST_CACHE copyFromLocal "$SRC" /big >/dev/null
+  echo; echo "### Short-circuit read of a cached 1 GiB file (best of 5)"
+  $B bench read --path /big --runs 5 --baseline "$BASE"
+  rm -f "$BASE"
+  echo; echo "### Remote read of a cached 1 GiB file over the data port (best of 5)"
+  $B bench read --path /big --runs 5 --remote
+  $B fs rm /big >/dev/null
+  echo; echo "### 8 clients reading 8 different cached 256 MiB files (best of 5)"
+  head -c $((256 << 20)) "$SRC" >"$WORK/part"
+  for i in 0 1 2 3 4 5 6 7; do
+    $B fs -Dalluxio.user.file.writetype.default=MUST_CACHE copyFromLocal "$WORK/part" /part.$i >/dev/null
+  done
+  echo "short-circuit, each chunk copied into the application's buffer:"; $B bench read --path /part --clients 8 --runs 5 --copy
+  echo "short-circuit, zero-copy (the application uses the mapped chunks):"; $B bench read --path /part --clients 8 --runs 5
+  echo "remote (data port):"; $B bench read --path /part --clients 8 --runs 5 --remote
+  for i in 0 1 2 3 4 5 6 7; do $B fs rm /part.$i >/dev/null; done
+  echo; echo "### Cold read from the UFS (local disk, page cache dropped) and the same read warm"
+  cp "$SRC" "$WORK/underFSStorage/cold"; sync
+  if echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then
+    t_cold=$(best_of 1 $B fs cat /cold)
+    until $B fs ls /cold | grep -q "100%"; do sleep 0.1; done
+    t_warm=$(best_of 5 $B fs cat /cold)
+    printf '%-58s %10.3f %10.2f\n' "fs cat, cold (UFS on disk, page cache dropped)" "$t_cold" "$(python3 -c "print(1/$t_cold)")"
+    printf '%-58s %10.3f %10.2f   %sx faster\n' "fs cat, warm (cached in MEM)" "$t_warm" "$(python3 -c "print(1/$t_warm)")" "$(ratio "$t_cold" "$t_warm")"
+  else
+    echo "(skipped: dropping the page cache needs root)"
+  fi
+  kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+  echo; echo "### Eviction: Zipf trace over a working set 2x the cache, against ideal LRU"
+  $B bench eviction --blocks 1000 --accesses 50000 --dir "$WORK/evict"
+  echo; echo "### Worker restart with 100,000 cached blocks"
+  J=$WORK/scalejournal; T=/dev/shm/alluxio-bench-scale-$$
+  $B bench worker-scale --journal "$J" --tier "$T" --blocks 100000
+  $B -Dalluxio.master.journal.folder="$J" process master >"$WORK/master-scale.log" 2>&1 & MPID=$!
+  until $B fs stat /d0/f0 >/dev/null 2>&1; do sleep 0.05; done
+  # A getStatus loop measures what the registration costs the master's other clients.
+  ( worst=0; while [[ ! -f "$WORK/stop-probe" ]]; do
+      t0=$(now); $B fs stat /d0/f0 >/dev/null; t1=$(now); d=$(( (t1 - t0) / 1000000 ))
+      (( d > worst )) && worst=$d; echo $worst >"$WORK/probe-worst"
+    done ) &
+  PROBE=$!
+  sleep 1; base_worst=$(cat "$WORK/probe-worst")
+  t0=$(now)
+  $B -Dalluxio.worker.tieredstore.level0.dirs.path="$T" -Dalluxio.worker.ramdisk.size=1GB process worker >"$WORK/worker-scale.log" 2>&1 & WPID=$!
+  until grep -q "registered with the master" "$WORK/worker-scale.log"; do
+    kill -0 "$WPID" 2>/dev/null || { cat "$WORK/worker-scale.log"; exit 1; }
+    sleep 0.02
+  done
+  t1=$(now)
+  until $B fs ls /d99/f999 | grep -q "100%"; do sleep 0.02; done
+  $B fs cat /d99/f999 >/dev/null
+  t2=$(now)
+  touch "$WORK/stop-probe"; wait "$PROBE" 2>/dev/null || true
+  echo "worker process start to registered: $(python3 -c "print(($t1-$t0)/1e9)") s; to serving a cached block: $(python3 -c "print(($t2-$t0)/1e9)") s"
+  grep -o "100000 blocks.*found.*\|: 100000 blocks, .*" "$WORK/worker-scale.log" || true
+  echo "slowest fs stat (whole CLI process) before the worker started: ${base_worst} ms; while it registered: $(cat "$WORK/probe-worst") ms"
+  kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+  rm -rf "$T"
 fi

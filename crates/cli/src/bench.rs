@@ -36,7 +36,11 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             std::thread::spawn(move || worker_scale(&a)).join().unwrap_or_else(|_| Err("benchmark panicked".into()))
         }
         _ => Err("Usage: alluxio bench metadata [--clients 16] [--seconds 5] [--dir /bench-meta]\n       \
-                  alluxio bench replay --journal DIR [--files 1000000] [--log-entries 100000]"
+                  alluxio bench replay --journal DIR [--files 1000000] [--log-entries 100000]\n       \
+                  alluxio bench read --path P [--remote] [--clients N] [--runs R] [--copy] [--baseline TMPFS_FILE]\n       \
+                  alluxio bench tcp [--bytes 1GB]\n       \
+                  alluxio bench eviction [--blocks 1000] [--accesses 50000] [--dir DIR]\n       \
+                  alluxio bench worker-scale --journal DIR --tier DIR [--blocks 100000]"
             .to_owned()),
     };
     match r {
@@ -510,9 +514,14 @@ fn eviction(args: &[String]) -> Result<(), String> {
 /// `bench read --path P [--remote] [--clients N] [--runs R]`: reads cached files through the
 /// client library, timed from open to last byte (best of R). `--remote` turns short-circuit off
 /// and compares with a plain loopback TCP copy of the same size; `--clients N` reads P.0 ... P.(N-1)
-/// concurrently and compares the aggregate with one client reading P.0.
+/// concurrently (each client its own connection) and compares the aggregate with one client
+/// reading P.0. `--copy` copies every chunk into a 4 MiB user buffer, as an application calling
+/// `read` would; `--baseline F` implies it and compares with `read(2)` of F (a tmpfs copy) into
+/// the same buffer.
 async fn read(conf: &Conf, args: &[String]) -> Result<(), String> {
     let path = flag(args, "--path").ok_or("--path is required")?;
+    let baseline = flag(args, "--baseline");
+    let copy = baseline.is_some() || args.iter().any(|a| a == "--copy");
     let remote = args.iter().any(|a| a == "--remote");
     let clients: usize = flag(args, "--clients").and_then(|v| v.parse().ok()).unwrap_or(1);
     let runs: usize = flag(args, "--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
@@ -520,24 +529,35 @@ async fn read(conf: &Conf, args: &[String]) -> Result<(), String> {
     if remote {
         c.set("alluxio.user.short.circuit.enabled", "false");
     }
-    let fs = FileSystem::connect(&c).await.map_err(|e| e.message)?;
+    let mut fss = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        fss.push(FileSystem::connect(&c).await.map_err(|e| e.message)?);
+    }
     let one = |p: String, fs: FileSystem| async move {
         let ap = AlluxioPath::parse(&p).map_err(|e| e.to_string())?;
         let mut input = fs.open_file(&ap, None).await.map_err(|e| e.message)?;
         let mut n = 0u64;
+        let mut user = if copy { vec![0u8; 4 << 20] } else { Vec::new() };
         while let Some(b) = input.read_chunk().await.map_err(|e| e.message)? {
+            if copy {
+                for part in b.chunks(user.len()) {
+                    user[..part.len()].copy_from_slice(part);
+                }
+            }
             n += b.len() as u64;
         }
+        std::hint::black_box(&user);
         Ok::<u64, String>(n)
     };
     let time = |paths: Vec<String>| {
-        let fs = fs.clone();
+        let fss = fss.clone();
         async move {
             let mut best = f64::MAX;
             let mut bytes = 0;
             for _ in 0..runs {
                 let t = Instant::now();
-                let tasks: Vec<_> = paths.iter().map(|p| tokio::spawn(one(p.clone(), fs.clone()))).collect();
+                let tasks: Vec<_> =
+                    paths.iter().zip(&fss).map(|(p, fs)| tokio::spawn(one(p.clone(), fs.clone()))).collect();
                 bytes = 0;
                 for t in tasks {
                     bytes += t.await.map_err(|e| e.to_string())??;
@@ -562,6 +582,26 @@ async fn read(conf: &Conf, args: &[String]) -> Result<(), String> {
         if remote { "remote" } else { "short-circuit" },
         gib(bytes, t)
     );
+    if let Some(file) = baseline {
+        let base = tokio::task::spawn_blocking(move || -> std::io::Result<f64> {
+            use std::io::Read;
+            let mut best = f64::MAX;
+            let mut user = vec![0u8; 4 << 20];
+            for _ in 0..runs {
+                let t = Instant::now();
+                let mut f = std::fs::File::open(&file)?;
+                while f.read(&mut user)? > 0 {}
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            std::hint::black_box(&user);
+            Ok(best)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("baseline: {e}"))?;
+        println!("read(2) of the tmpfs copy into a 4 MiB buffer (baseline): {base:.3} s = {:.2} GiB/s", gib(bytes, base));
+        println!("short-circuit read / tmpfs read: {:.2}x", base / t);
+    }
     if remote {
         let a = vec!["--bytes".to_string(), bytes.to_string()];
         let base = tokio::task::spawn_blocking(move || tcp_copy(&a)).await.map_err(|e| e.to_string())??;
