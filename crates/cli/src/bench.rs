@@ -599,7 +599,10 @@ async fn read(conf: &Conf, args: &[String]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("baseline: {e}"))?;
-        println!("read(2) of the tmpfs copy into a 4 MiB buffer (baseline): {base:.3} s = {:.2} GiB/s", gib(bytes, base));
+        println!(
+            "read(2) of the tmpfs copy into a 4 MiB buffer (baseline): {base:.3} s = {:.2} GiB/s",
+            gib(bytes, base)
+        );
         println!("short-circuit read / tmpfs read: {:.2}x", base / t);
     }
     if remote {

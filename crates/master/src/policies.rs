@@ -1,6 +1,7 @@
 //! Background enforcement of per-file policies: TTLs (delete or free when a file or directory
-//! expires, also after a restart since TTLs are journaled) and replication limits (drop copies
-//! above the maximum, ask workers to copy blocks below the minimum).
+//! expires, also after a restart since TTLs are journaled), replication limits (drop copies
+//! above the maximum, ask workers to copy blocks below the minimum) and pinned media (ask
+//! workers to move blocks of files pinned with `fs pin <path> <media>` into those tiers).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,8 +61,22 @@ pub async fn ttl_checker(master: Arc<FileSystemMaster>, every: Duration) {
 
 /// One replication step the checker decided on.
 enum Fix {
-    Drop { worker: i64, block: i64 },
-    Copy { block: i64, length: i64, target: alluxio_proto::grpc::WorkerNetAddress, source: Source },
+    Drop {
+        worker: i64,
+        block: i64,
+    },
+    Copy {
+        block: i64,
+        length: i64,
+        target: alluxio_proto::grpc::WorkerNetAddress,
+        source: Source,
+    },
+    /// Move a copy into a tier of the media its file is pinned to.
+    Place {
+        block: i64,
+        worker: alluxio_proto::grpc::WorkerNetAddress,
+        media: Vec<String>,
+    },
 }
 
 enum Source {
@@ -75,7 +90,19 @@ fn plan(master: &FileSystemMaster) -> Vec<Fix> {
     let mut fixes = Vec::new();
     for n in ns.inodes() {
         let Some(f) = n.file() else { continue };
-        if !f.completed || (f.replication_min <= 0 && f.replication_max <= 0) {
+        if !f.completed {
+            continue;
+        }
+        if n.pinned && !n.medium_types.is_empty() {
+            for b in n.block_ids() {
+                for (_, a, tier) in master.blocks.locations(b) {
+                    if !n.medium_types.iter().any(|m| m.eq_ignore_ascii_case(&tier)) {
+                        fixes.push(Fix::Place { block: b, worker: a, media: n.medium_types.clone() });
+                    }
+                }
+            }
+        }
+        if f.replication_min <= 0 && f.replication_max <= 0 {
             continue;
         }
         let ufs = if n.is_persisted() {
@@ -133,6 +160,15 @@ pub async fn replication_checker(master: Arc<FileSystemMaster>, every: Duration)
         for fix in fixes {
             match fix {
                 Fix::Drop { worker, block } => master.blocks.remove_block_from(worker, block),
+                Fix::Place { block, worker, media } => {
+                    let Ok(mut c) = clients.get(&worker.host, worker.rpc_port) else { continue };
+                    let req = alluxio_proto::grpc::block::MoveBlockRequest { block_id: block, media: media.clone() };
+                    match c.move_block(req).await {
+                        Ok(r) if r.get_ref().moved => {}
+                        Ok(_) => tracing::debug!("block {block} cannot move to {media:?} on {} yet", worker.host),
+                        Err(e) => tracing::debug!("moving block {block} to {media:?} failed: {}", e.message()),
+                    }
+                }
                 Fix::Copy { block, length, target, source } => {
                     let Ok(mut c) = clients.get(&target.host, target.rpc_port) else { continue };
                     let (source, ufs) = match source {

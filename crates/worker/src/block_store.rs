@@ -100,6 +100,8 @@ struct BlockMeta {
     pending_delete: bool,
     /// Being copied to another directory; neither evicted nor moved again meanwhile.
     moving: bool,
+    /// Placed on the media its file is pinned to: the promoter leaves it there.
+    placed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +223,7 @@ impl BlockStore {
                             last: state.clock,
                             protected: false,
                             readers: 0,
+                            placed: false,
                             pending_delete: false,
                             moving: false,
                         };
@@ -580,6 +583,7 @@ impl BlockStore {
             readers: 0,
             pending_delete: false,
             moving: false,
+            placed: false,
         };
         self.touch(&mut meta, clock);
         s.order[t.dir].insert((meta.key, id));
@@ -681,20 +685,48 @@ impl BlockStore {
     /// Moves a block to the top tier (CACHE_PROMOTE), evicting there as needed. Blocking.
     /// Returns whether the block now lives in the top tier.
     pub fn promote(&self, id: i64) -> bool {
-        let m = {
+        self.move_to(id, |_| Some(0), |from, to| self.dirs[to].tier_level < self.dirs[from].tier_level)
+    }
+
+    /// Moves a block into a tier whose medium type (or alias) is one of `media` — the placement of
+    /// a file pinned to media — evicting unprotected blocks there as needed. True when the block
+    /// is (now) on one of them. Blocking.
+    pub fn move_to_media(&self, id: i64, media: &[String]) -> bool {
+        let on = |d: usize| {
+            media.iter().any(|m| {
+                m.eq_ignore_ascii_case(&self.dirs[d].medium) || m.eq_ignore_ascii_case(&self.dirs[d].tier_alias)
+            })
+        };
+        let Some(level) = (0..self.dirs.len()).filter(|&d| on(d)).map(|d| self.dirs[d].tier_level).min() else {
+            return false;
+        };
+        let placed = self.move_to(id, |from| if on(from) { None } else { Some(level) }, |_, to| on(to));
+        if placed {
+            if let Some(b) = self.state.lock().blocks.get_mut(&id) {
+                b.placed = true;
+            }
+        }
+        placed
+    }
+
+    /// Moves block `id` to the level `target` picks for its current directory (`None`: it is
+    /// where it belongs), keeping the new directory only when `accept(from, to)`.
+    fn move_to(&self, id: i64, target: impl Fn(usize) -> Option<usize>, accept: impl Fn(usize, usize) -> bool) -> bool {
+        let (m, level) = {
             let mut s = self.state.lock();
             let Some(b) = s.blocks.get_mut(&id) else { return false };
-            if self.dirs[b.dir].tier_level == 0 {
+            let Some(level) = target(b.dir) else { return true };
+            if self.dirs[b.dir].tier_level == level && level == 0 {
                 return true;
             }
             if b.readers > 0 || b.moving || b.pending_delete {
                 return false;
             }
             b.moving = true;
-            Move { id, from: b.dir, length: b.length }
+            (Move { id, from: b.dir, length: b.length }, level)
         };
-        match self.allocate(0, m.length, id) {
-            Ok(to) if self.dirs[to].tier_level < self.dirs[m.from].tier_level => {
+        match self.allocate(level, m.length, id) {
+            Ok(to) if accept(m.from, to) => {
                 if self.relocate(&m, to) {
                     return true;
                 }
@@ -727,7 +759,7 @@ impl BlockStore {
                         .filter_map(|d| {
                             s.order[d].iter().rev().map(|(k, id)| (*k, *id)).find(|(_, id)| {
                                 let b = &s.blocks[id];
-                                b.readers == 0 && !b.moving && !b.pending_delete
+                                b.readers == 0 && !b.moving && !b.pending_delete && !b.placed
                             })
                         })
                         .max_by_key(|(k, _)| *k);
@@ -768,7 +800,10 @@ impl BlockStore {
         let mut s = self.state.lock();
         for id in ids {
             match s.blocks.get_mut(id) {
-                Some(b) => b.protected = protected,
+                Some(b) => {
+                    b.protected = protected;
+                    b.placed &= protected;
+                }
                 None if protected => {
                     s.protected_ids.insert(*id);
                 }
@@ -821,6 +856,28 @@ mod tests {
         let p = s.create_temp(id, 0, len, protected)?;
         std::fs::write(&p, vec![(id % 251) as u8; len as usize]).unwrap();
         s.commit(id, len).map(|_| ())
+    }
+
+    #[test]
+    fn blocks_pinned_to_media_move_there_and_stay() {
+        let d = tempfile::tempdir().unwrap();
+        let (s, _) =
+            BlockStore::open(vec![dir(d.path(), "mem", "MEM", 0, 300), dir(d.path(), "ssd", "SSD", 1, 1000)]).unwrap();
+        put(&s, 1, 100, true).unwrap();
+        assert_eq!(s.tier_of(1).as_deref(), Some("MEM"));
+        assert!(!s.move_to_media(1, &["HDD".into()]), "no HDD tier here");
+        assert!(s.move_to_media(1, &["ssd".into()]));
+        assert_eq!(s.tier_of(1).as_deref(), Some("SSD"));
+        assert_eq!(s.used()["MEM"], 0);
+        // Hot, but placed: the promoter leaves it on SSD until it is unpinned.
+        for _ in 0..5 {
+            let _ = s.lock(1);
+        }
+        assert_eq!(s.promote_hot_blocks(1.0, 10), 0);
+        s.set_protected(&[1], false);
+        assert_eq!(s.promote_hot_blocks(1.0, 10), 1);
+        assert_eq!(s.tier_of(1).as_deref(), Some("MEM"));
+        assert!(s.move_to_media(1, &["MEM".into()]), "already there");
     }
 
     #[test]

@@ -369,6 +369,15 @@ impl BlockWorker for BlockWorkerService {
         Ok(Response::new(SetProtectedResponse {}))
     }
 
+    async fn move_block(&self, req: Request<MoveBlockRequest>) -> Result<Response<MoveBlockResponse>, Status> {
+        let r = req.into_inner();
+        let store = self.worker.store.clone();
+        let moved = tokio::task::spawn_blocking(move || store.move_to_media(r.block_id, &r.media))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(MoveBlockResponse { moved }))
+    }
+
     async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
         self.worker.store.remove(req.into_inner().block_id);
         Ok(Response::new(RemoveBlockResponse {}))

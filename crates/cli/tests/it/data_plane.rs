@@ -122,6 +122,7 @@ fn tiers_keep_hot_blocks_in_memory_and_lose_nothing() {
         "alluxio.worker.tieredstore.level1.dirs.quota=64MB",
         "alluxio.worker.management.tier.promote.interval=200ms",
         "alluxio.master.ttl.checker.interval=200ms",
+        "alluxio.master.replication.check.interval=200ms",
     ]);
     c.format();
     c.start();
@@ -155,6 +156,19 @@ fn tiers_keep_hot_blocks_in_memory_and_lose_nothing() {
         let stat = c.ok(&["fs", "stat", p]);
         assert!(stat.contains("tierAlias=MEM"), "{p} is not in MEM:\n{stat}");
     }
+
+    // Pinned to a medium: the hot f0 moves down to SSD and the promoter leaves it there.
+    c.ok(&["fs", "pin", "/ws/f0", "SSD"]);
+    assert!(c.ok(&["fs", "stat", "/ws/f0"]).contains("SSD"));
+    c.eventually("f0 placed on SSD", || c.ok(&["fs", "stat", "/ws/f0"]).contains("tierAlias=SSD"));
+    for _ in 0..3 {
+        same(&c, &["fs", "cat", "/ws/f0"], &files[0].1);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(c.ok(&["fs", "stat", "/ws/f0"]).contains("tierAlias=SSD"), "f0 left SSD while pinned there");
+    let (_, err) = c.fails(&["fs", "pin", "/ws/f0", "FLOPPY"]);
+    assert!(err.contains("FLOPPY"), "{err}");
+    c.ok(&["fs", "unpin", "/ws/f0"]);
 
     // free drops cached copies of persisted files only.
     let mc = write(&c, "/ws/mc", 1000, 30, &["-Dalluxio.user.file.writetype.default=MUST_CACHE"]);
