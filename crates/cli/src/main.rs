@@ -32,7 +32,7 @@ COMMAND is one of:
   readJournal   \t Read an Alluxio journal file from stdin and write a human-readable version of it to stdout.
   validateConf  \t Validate Alluxio conf and exit.
   version       \t Print Alluxio version and exit.
-  process       \t Run a server in the foreground: process master | process worker
+  process       \t Run a server in the foreground: process master | worker | proxy
   bench         \t Run a benchmark: bench metadata | bench replay
 
 GENERIC_COMMAND_OPTIONS supports:
@@ -110,8 +110,9 @@ fn main() -> ExitCode {
             let role = match rest.first().map(String::as_str) {
                 Some("master") => Role::Master,
                 Some("worker") => Role::Worker,
+                Some("proxy") => Role::Proxy,
                 _ => {
-                    eprintln!("Usage: alluxio process master|worker");
+                    eprintln!("Usage: alluxio process master|worker|proxy");
                     return ExitCode::from(1);
                 }
             };
@@ -122,6 +123,7 @@ fn main() -> ExitCode {
             let rt = runtime();
             let r = match role {
                 Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),
+                Role::Proxy => rt.block_on(alluxio_proxy::server::run(conf)).map_err(|e| e.to_string()),
                 _ => rt.block_on(alluxio_worker::server::run(conf)).map_err(|e| e.to_string()),
             };
             rt.shutdown_timeout(std::time::Duration::from_millis(300));

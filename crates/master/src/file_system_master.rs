@@ -1236,6 +1236,8 @@ impl FileSystemMaster {
                     o.ttl_action.map(|a| ttl_to_journal(TtlAction::try_from(a).unwrap_or(TtlAction::Delete)) as i32);
                 u.replication_min = o.replication_min;
                 u.replication_max = o.replication_max;
+                u.xattr = o.xattr.clone();
+                u.xattr_delete = o.xattr_delete.clone();
                 if let Some(p) = o.pinned {
                     u.pinned = Some(p);
                     u.set_medium_type = true;

@@ -85,6 +85,8 @@ pub struct Inode {
     pub ttl: i64,
     pub ttl_action: TtlAction,
     pub ufs_fingerprint: String,
+    /// Extended attributes; boxed because almost every inode has none.
+    pub xattr: Option<Box<BTreeMap<String, Vec<u8>>>>,
     pub kind: InodeKind,
 }
 
@@ -157,6 +159,7 @@ impl Inode {
                 ttl_action,
                 last_access_time_ms: self.last_access_time_ms,
                 medium_type: self.medium_types.clone(),
+                xattr: self.xattr_map(),
             }),
             InodeKind::File(f) => Entry::InodeFile(InodeFileEntry {
                 id: self.id,
@@ -182,8 +185,13 @@ impl Inode {
                 last_access_time_ms: self.last_access_time_ms,
                 medium_type: self.medium_types.clone(),
                 ufs_fingerprint: self.ufs_fingerprint.clone(),
+                xattr: self.xattr_map(),
             }),
         }
+    }
+
+    fn xattr_map(&self) -> std::collections::HashMap<String, Vec<u8>> {
+        self.xattr.as_deref().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
     }
 
     /// The client-facing status of this inode at `path` (blocks and locations are added by the caller).
@@ -205,6 +213,7 @@ impl Inode {
             ttl: self.ttl,
             ttl_action: self.ttl_action as i32,
             ufs_fingerprint: self.ufs_fingerprint.clone(),
+            xattr: self.xattr_map(),
             ..Default::default()
         };
         match &self.kind {

@@ -235,6 +235,7 @@ impl Namespace {
                     ttl: d.ttl,
                     ttl_action: ttl_from_journal(d.ttl_action),
                     ufs_fingerprint: String::new(),
+                    xattr: xattr_of(&d.xattr),
                     kind: InodeKind::Dir(DirData {
                         children: BTreeMap::new(),
                         mount_point: d.mount_point,
@@ -266,6 +267,7 @@ impl Namespace {
                     ttl: f.ttl,
                     ttl_action: ttl_from_journal(f.ttl_action),
                     ufs_fingerprint: f.ufs_fingerprint.clone(),
+                    xattr: xattr_of(&f.xattr),
                     kind: InodeKind::File(FileData {
                         block_size: f.block_size_bytes,
                         length: f.length,
@@ -325,6 +327,14 @@ impl Namespace {
                 }
                 if let Some(fp) = &u.ufs_fingerprint {
                     n.ufs_fingerprint = fp.clone();
+                }
+                if !u.xattr.is_empty() || !u.xattr_delete.is_empty() {
+                    let mut m = n.xattr.take().map(|b| *b).unwrap_or_default();
+                    m.extend(u.xattr.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    for k in &u.xattr_delete {
+                        m.remove(k);
+                    }
+                    n.xattr = (!m.is_empty()).then(|| Box::new(m));
                 }
                 if let Some(f) = n.file_mut() {
                     if let Some(r) = u.replication_min {
@@ -538,6 +548,10 @@ impl Namespace {
 
 fn unreachable_root() -> ! {
     panic!("the namespace has no root inode: the master creates it before serving")
+}
+
+fn xattr_of(m: &std::collections::HashMap<String, Vec<u8>>) -> Option<Box<BTreeMap<String, Vec<u8>>>> {
+    (!m.is_empty()).then(|| Box::new(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
 
 #[cfg(test)]

@@ -1,12 +1,21 @@
-//! Under file systems: the storage Alluxio mounts (local directories now; S3 and HDFS
-//! through the same type as OpenDAL services).
+//! Under file systems: the storage Alluxio mounts — local directories, S3 (`s3://`, `s3a://`)
+//! and WebHDFS (`webhdfs://`) — all as OpenDAL services behind one type.
 //!
 //! An [`UnderFileSystem`] is opened from a mount's UFS URI and options and works on paths
 //! relative to that URI. Every operation is async and runs on OpenDAL; the local file system
 //! additionally reports owners and modes, which OpenDAL does not carry.
 //!
-//! Writes never leave a half file under its final name: [`UnderFileSystem::create`] writes to
-//! a temporary sibling and renames it into place on [`UfsWriter::close`].
+//! Writes never leave a half file under its final name: on file systems
+//! [`UnderFileSystem::create`] writes to a temporary sibling and renames it into place on
+//! [`UfsWriter::close`]; on object stores an object only appears when its upload completes, so
+//! it is written in place (a multipart upload an abort cancels).
+//!
+//! Object stores are handled as they are: a directory is a prefix, made explicit by a
+//! zero-length `name/` marker object when created through Alluxio; renames copy then delete,
+//! object by object, and are not atomic; listings are paged by OpenDAL.
+//!
+//! Credentials (mount options such as `s3a.secretKey`) stay in the options map: the `Debug`
+//! output and error messages carry the URI only (the master redacts them for display).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -100,6 +109,11 @@ fn map_err(op: &'static str, path: &str, e: opendal::Error) -> UfsError {
     }
 }
 
+/// The first of `keys` set in `options`.
+fn option<'a>(options: &'a BTreeMap<String, String>, keys: &[&str]) -> Option<&'a str> {
+    keys.iter().find_map(|k| options.get(*k)).map(String::as_str).filter(|v| !v.is_empty())
+}
+
 /// The scheme of a UFS URI: `file` for plain absolute paths.
 pub fn scheme_of(uri: &str) -> &str {
     match uri.split_once("://") {
@@ -113,7 +127,6 @@ impl UnderFileSystem {
     /// `options` are the mount's `--option` pairs.
     pub fn open(uri: &str, options: &BTreeMap<String, String>) -> Result<Self, UfsError> {
         let invalid = |reason: &str| UfsError::InvalidUri { uri: uri.into(), reason: reason.into() };
-        let _ = options;
         match scheme_of(uri) {
             "file" => {
                 let path = uri.strip_prefix("file://").unwrap_or(uri);
@@ -135,7 +148,63 @@ impl UnderFileSystem {
                     Operator::new(opendal::services::Memory::default()).map_err(|e| invalid(&e.to_string()))?.finish();
                 Ok(UnderFileSystem { uri: uri.into(), kind: "memory", op, local_root: None })
             }
-            s => Err(invalid(&format!("unsupported scheme {s}:// (supported: local paths, file://, memory://)"))),
+            "s3" | "s3a" => {
+                let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(invalid("no bucket: expected s3://<bucket>/<path>"));
+                }
+                let prefix = prefix.trim_matches('/');
+                let mut b = opendal::services::S3::default()
+                    .bucket(bucket)
+                    .root(&format!("/{prefix}"))
+                    // Only the mount options configure the client: no ambient AWS files.
+                    .disable_config_load()
+                    .disable_ec2_metadata();
+                let endpoint = option(options, &["alluxio.underfs.s3.endpoint", "fs.s3a.endpoint"]);
+                if let Some(e) = endpoint {
+                    let e = if e.contains("://") { e.to_owned() } else { format!("https://{e}") };
+                    b = b.endpoint(&e);
+                }
+                let region = option(options, &["alluxio.underfs.s3.endpoint.region", "alluxio.underfs.s3.region"]);
+                b = b.region(region.unwrap_or("us-east-1"));
+                let key = option(options, &["s3a.accessKeyId", "aws.accessKeyId", "fs.s3a.access.key"]);
+                let secret = option(options, &["s3a.secretKey", "aws.secretKey", "fs.s3a.secret.key"]);
+                match (key, secret) {
+                    (Some(k), Some(s)) => b = b.access_key_id(k).secret_access_key(s),
+                    (None, None) => b = b.allow_anonymous(),
+                    _ => return Err(invalid("set both s3a.accessKeyId and s3a.secretKey, or neither")),
+                }
+                // Path-style requests unless virtual hosts are asked for: endpoints other than
+                // AWS (SeaweedFS, MinIO, Ceph) rarely resolve bucket host names.
+                if option(options, &["alluxio.underfs.s3.disable.dns.buckets"]) == Some("false") {
+                    b = b.enable_virtual_host_style();
+                }
+                let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
+                let uri = if prefix.is_empty() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{prefix}") };
+                Ok(UnderFileSystem { uri, kind: "s3", op, local_root: None })
+            }
+            "webhdfs" => {
+                let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
+                let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+                if host.is_empty() {
+                    return Err(invalid("no host: expected webhdfs://<namenode>:<port>/<path>"));
+                }
+                let path = path.trim_matches('/');
+                let mut b =
+                    opendal::services::Webhdfs::default().endpoint(&format!("http://{host}")).root(&format!("/{path}"));
+                if let Some(user) = option(options, &["alluxio.underfs.hdfs.user", "user.name"]) {
+                    b = b.user_name(user);
+                }
+                if let Some(t) = option(options, &["alluxio.underfs.webhdfs.delegation"]) {
+                    b = b.delegation(t);
+                }
+                let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
+                Ok(UnderFileSystem { uri: format!("webhdfs://{host}/{path}"), kind: "webhdfs", op, local_root: None })
+            }
+            s => Err(invalid(&format!(
+                "unsupported scheme {s}:// (supported: local paths, file://, s3://, s3a://, webhdfs://, memory://)"
+            ))),
         }
     }
 
@@ -191,11 +260,37 @@ impl UnderFileSystem {
                         Err(e) if e.kind() == ErrorKind::NotFound => {}
                         Err(e) => return Err(map_err("stat", &self.full_path(rel), e)),
                     }
+                    // No marker object: a prefix with objects below is still a directory.
+                    if self.is_prefix(&p).await? {
+                        return Ok(Some(UfsStatus {
+                            name: rel_name(&p),
+                            is_dir: true,
+                            length: 0,
+                            mtime_ms: 0,
+                            owner: None,
+                            group: None,
+                            mode: None,
+                            content_hash: String::new(),
+                        }));
+                    }
                 }
                 Ok(None)
             }
             Err(e) => Err(map_err("stat", &self.full_path(rel), e)),
         }
+    }
+
+    /// Whether some object lies below `p/` (object stores).
+    async fn is_prefix(&self, p: &str) -> Result<bool, UfsError> {
+        use futures::TryStreamExt;
+        let mut l = self.op.lister(&Self::dir_path(p)).await.map_err(|e| map_err("list", &self.full_path(p), e))?;
+        let dir = Self::dir_path(p);
+        while let Some(e) = l.try_next().await.map_err(|e| map_err("list", &self.full_path(p), e))? {
+            if e.path() != dir {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn status_of(&self, name: String, rel: &str, m: &opendal::Metadata) -> UfsStatus {
@@ -295,7 +390,38 @@ impl UnderFileSystem {
                 .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() })?
                 .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() });
         }
-        self.op.rename(&f, &t).await.map_err(|e| map_err("rename", &self.full_path(from), e))
+        if self.op.info().full_capability().rename {
+            return self.op.rename(&f, &t).await.map_err(|e| map_err("rename", &self.full_path(from), e));
+        }
+        // Object stores: copy every object, then delete the sources (not atomic).
+        let err = |e| map_err("rename", &self.full_path(from), e);
+        match self.op.stat(&f).await {
+            Ok(m) if !m.is_dir() => {
+                self.op.copy(&f, &t).await.map_err(err)?;
+                return self.op.delete(&f).await.map_err(err);
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(err(e)),
+        }
+        let (fd, td) = (Self::dir_path(&f), Self::dir_path(&t));
+        let entries = self.op.list_with(&fd).recursive(true).await.map_err(err)?;
+        if entries.is_empty() {
+            return Err(UfsError::NotFound { path: self.full_path(from) });
+        }
+        for e in &entries {
+            let src = e.path();
+            let dst = format!("{td}{}", &src[fd.len().min(src.len())..]);
+            if src.ends_with('/') {
+                self.op.create_dir(&dst).await.map_err(err)?;
+            } else {
+                self.op.copy(src, &dst).await.map_err(err)?;
+            }
+        }
+        if !entries.iter().any(|e| e.path() == fd) {
+            self.op.create_dir(&td).await.map_err(err)?;
+        }
+        self.op.remove_all(&fd).await.map_err(err)
     }
 
     /// Reads exactly `len` bytes at `offset`; the range must lie inside the file.
@@ -315,8 +441,14 @@ impl UnderFileSystem {
         if let Some(parent) = final_path.rsplit_once('/').map(|(p, _)| p) {
             self.mkdirs(parent).await?;
         }
+        let err = |e| map_err("create", &self.full_path(rel), e);
+        if self.is_object_store() {
+            // An object appears only when its upload completes: write in place, in parts of 8 MiB.
+            let w = self.op.writer_with(&final_path).chunk(8 << 20).concurrent(4).await.map_err(err)?;
+            return Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp: final_path.clone(), final_path, written: 0 });
+        }
         let tmp = temp_name(&final_path);
-        let w = self.op.writer(&tmp).await.map_err(|e| map_err("create", &self.full_path(rel), e))?;
+        let w = self.op.writer(&tmp).await.map_err(err)?;
         Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp, final_path, written: 0 })
     }
 
@@ -437,9 +569,11 @@ impl UfsWriter {
                 return Err(map_err("write", &path, e));
             }
         }
-        if let Err(e) = self.ufs.rename(&self.tmp, &self.final_path).await {
-            let _ = self.ufs.op.delete(&self.tmp).await;
-            return Err(e);
+        if self.tmp != self.final_path {
+            if let Err(e) = self.ufs.rename(&self.tmp, &self.final_path).await {
+                let _ = self.ufs.op.delete(&self.tmp).await;
+                return Err(e);
+            }
         }
         self.ufs.stat(&self.final_path).await?.ok_or(UfsError::NotFound { path })
     }
@@ -449,19 +583,24 @@ impl UfsWriter {
         if let Some(mut w) = self.w.take() {
             let _ = w.abort().await;
         }
-        let _ = self.ufs.op.delete(&self.tmp).await;
+        if self.tmp != self.final_path {
+            let _ = self.ufs.op.delete(&self.tmp).await;
+        }
     }
 }
 
 impl Drop for UfsWriter {
     fn drop(&mut self) {
-        if self.w.is_some() {
-            // Dropped without close/abort: delete the temporary file in the background.
+        if let Some(mut w) = self.w.take() {
+            // Dropped without close/abort: cancel the upload, delete the temporary file.
             let op = self.ufs.op.clone();
-            let tmp = std::mem::take(&mut self.tmp);
+            let tmp = (self.tmp != self.final_path).then(|| std::mem::take(&mut self.tmp));
             if let Ok(h) = tokio::runtime::Handle::try_current() {
                 h.spawn(async move {
-                    let _ = op.delete(&tmp).await;
+                    let _ = w.abort().await;
+                    if let Some(tmp) = tmp {
+                        let _ = op.delete(&tmp).await;
+                    }
                 });
             }
         }

@@ -7,4 +7,6 @@ mod cluster;
 mod data_plane;
 mod durability;
 mod lifecycle;
+mod s3_server;
+mod s3_ufs;
 mod ufs_and_worker;

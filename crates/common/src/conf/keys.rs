@@ -178,6 +178,12 @@ props! {
     "alluxio.proxy.web.port" => Some("39999"), Int;
     "alluxio.proxy.web.bind.host" => Some("0.0.0.0"), Str;
     "alluxio.proxy.web.hostname" => Some("localhost"), Str;
+    "alluxio.proxy.stream.cache.timeout" => Some("1hour"), Duration;
+    "alluxio.proxy.s3.complete.multipart.upload.min.part.size" => Some("5MB"), Bytes;
+    "alluxio.proxy.s3.multipart.upload.cleaner.timeout" => Some("10min"), Duration;
+    "alluxio.proxy.s3.writetype" => Some("CACHE_THROUGH"), Enum(WRITE_TYPES);
+    "alluxio.proxy.s3.deletetype" => Some("ALLUXIO_AND_UFS"), Enum(&["ALLUXIO_AND_UFS", "ALLUXIO_ONLY"]);
+    "alluxio.proxy.s3.max.body.size" => Some("5GB"), Bytes;
     "alluxio.zookeeper.enabled" => Some("false"), Bool;
     "alluxio.zookeeper.address" => None, Str;
 }

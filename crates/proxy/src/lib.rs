@@ -1,0 +1,23 @@
+//! The Alluxio proxy (`alluxio process proxy`, `alluxio-start.sh proxy`): one HTTP port
+//! (`alluxio.proxy.web.port`, 39999) serving Alluxio's REST API v1 under `/api/v1/paths`,
+//! `/api/v1/streams` and `/api/v1/proxy`, and the S3 API under `/api/v1/s3`. Both are thin
+//! layers over the Rust client ([`alluxio_client::FileSystem`]): the proxy holds no state of its
+//! own beyond open REST streams and S3 multipart uploads in progress.
+
+pub mod rest;
+pub mod s3;
+pub mod server;
+
+/// Why the proxy could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyError {
+    #[error(transparent)]
+    Conf(#[from] alluxio_common::conf::ConfError),
+    #[error(transparent)]
+    Bind(#[from] alluxio_common::net::BindError),
+    #[error("{0}")]
+    Client(String),
+    #[error("proxy server: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,553 @@
+//! Alluxio's REST API v1 (`/api/v1/paths/…`, `/api/v1/streams/…`, `/api/v1/proxy/info`), as the
+//! Java proxy serves it and as Alluxio's Python and Go clients call it: every call is a POST, the
+//! path sits between `paths/` and the last `/<action>` (clients send `paths//a/b/get-status`),
+//! options come as an optional JSON body whose unknown keys are ignored, results are JSON with
+//! HTTP 200, and every error is HTTP 500 with `{"statusCode": "NOT_FOUND", "message": "…"}`.
+//!
+//! Streams: `create-file` and `open-file` return an integer id; `streams/{id}/write` appends the
+//! request body, `streams/{id}/read` answers the rest of the file, `streams/{id}/close`
+//! completes a written file. Streams idle longer than `alluxio.proxy.stream.cache.timeout` are
+//! dropped (an abandoned written file is aborted, leaving nothing).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alluxio_client::{ClientError, CreateFileOptions, FileInStream, FileInfo, FileOutStream, FileSystem};
+use alluxio_common::status::Code;
+use alluxio_common::AlluxioPath;
+use alluxio_proto::grpc::file::{MountPOptions, SetAttributePOptions};
+use alluxio_proto::grpc::{TtlAction, WritePType};
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+/// An error as the REST clients expect it.
+#[derive(Debug)]
+pub struct RestError {
+    code: Code,
+    message: String,
+}
+
+impl RestError {
+    fn new(code: Code, message: impl Into<String>) -> Self {
+        RestError { code, message: message.into() }
+    }
+}
+
+impl From<ClientError> for RestError {
+    fn from(e: ClientError) -> Self {
+        RestError { code: e.code, message: e.message }
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let body = json!({"statusCode": self.code.name(), "message": self.message});
+        json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
+    }
+}
+
+type R = Result<Response, RestError>;
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    let mut r = (status, v.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn ok_json(v: Value) -> R {
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+fn ok_empty() -> R {
+    Ok(StatusCode::OK.into_response())
+}
+
+enum Stream {
+    Out(FileOutStream),
+    In(FileInStream),
+    /// An input stream whose bytes went out with a `read`; only `close` remains.
+    Consumed,
+}
+
+struct Entry {
+    stream: Stream,
+    used: Instant,
+}
+
+/// The proxy's REST state: one client and the open streams.
+pub struct Rest {
+    fs: FileSystem,
+    streams: Mutex<HashMap<i32, Entry>>,
+    next_id: AtomicI32,
+    started: Instant,
+    started_ms: i64,
+    stream_timeout: Duration,
+    conf: Vec<(String, String)>,
+}
+
+impl Rest {
+    pub fn new(fs: FileSystem, stream_timeout: Duration, conf: Vec<(String, String)>) -> Arc<Self> {
+        let started_ms = chrono::Utc::now().timestamp_millis();
+        let rest = Arc::new(Rest {
+            fs,
+            streams: Mutex::new(HashMap::new()),
+            next_id: AtomicI32::new(1),
+            started: Instant::now(),
+            started_ms,
+            stream_timeout,
+            conf,
+        });
+        let weak = Arc::downgrade(&rest);
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(stream_timeout.clamp(Duration::from_millis(100), Duration::from_secs(60)));
+            loop {
+                tick.tick().await;
+                let Some(r) = weak.upgrade() else { return };
+                r.expire_streams().await;
+            }
+        });
+        rest
+    }
+
+    async fn expire_streams(&self) {
+        let expired: Vec<Entry> = {
+            let mut s = self.streams.lock();
+            let ids: Vec<i32> =
+                s.iter().filter(|(_, e)| e.used.elapsed() > self.stream_timeout).map(|(id, _)| *id).collect();
+            ids.into_iter().filter_map(|id| s.remove(&id)).collect()
+        };
+        for e in expired {
+            if let Stream::Out(mut o) = e.stream {
+                tracing::info!("aborting {}: its REST stream was idle too long", o.info().path);
+                o.abort().await;
+            }
+        }
+    }
+
+    fn add(&self, stream: Stream) -> i32 {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        self.streams.lock().insert(id, Entry { stream, used: Instant::now() });
+        id
+    }
+
+    fn take(&self, id: i32) -> Result<Stream, RestError> {
+        self.streams
+            .lock()
+            .remove(&id)
+            .map(|e| e.stream)
+            .ok_or_else(|| RestError::new(Code::NotFound, format!("stream {id} does not exist")))
+    }
+
+    fn put_back(&self, id: i32, stream: Stream) {
+        self.streams.lock().insert(id, Entry { stream, used: Instant::now() });
+    }
+
+    /// Serves one REST request (`uri` below `/api/v1`).
+    pub async fn handle(self: Arc<Self>, method: Method, uri: Uri, body: Body) -> Response {
+        let path = uri.path().to_owned();
+        let query = uri.query().unwrap_or("").to_owned();
+        let r = if let Some(rest) = path.strip_prefix("/api/v1/paths/") {
+            self.paths(&method, rest, &query, body).await
+        } else if let Some(rest) = path.strip_prefix("/api/v1/streams/") {
+            self.streams(&method, rest, body).await
+        } else if path == "/api/v1/proxy/info" || path == "/api/v1/proxy/info/" {
+            self.info(&query)
+        } else {
+            Err(RestError::new(Code::NotFound, format!("no REST endpoint {path}")))
+        };
+        r.unwrap_or_else(IntoResponse::into_response)
+    }
+
+    fn info(&self, query: &str) -> R {
+        let raw = query.split('&').any(|q| q == "raw_configuration=true");
+        let conf: serde_json::Map<String, Value> = self
+            .conf
+            .iter()
+            .filter(|(k, _)| raw || !k.to_ascii_lowercase().contains("secret"))
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        ok_json(json!({
+            "configuration": conf,
+            "startTimeMs": self.started_ms,
+            "uptimeMs": self.started.elapsed().as_millis() as i64,
+            "version": alluxio_common::version::VERSION,
+        }))
+    }
+
+    async fn paths(&self, method: &Method, rest: &str, query: &str, body: Body) -> R {
+        let (raw_path, action) = rest.rsplit_once('/').unwrap_or(("", rest));
+        let path = alluxio_path(raw_path)?;
+        if action == "download-file" && method == Method::GET {
+            return self.download(&path).await;
+        }
+        if method != Method::POST {
+            return Err(RestError::new(Code::InvalidArgument, format!("{action} takes POST, not {method}")));
+        }
+        let opts = options(body).await?;
+        let fs = &self.fs;
+        match action {
+            "create-directory" => {
+                fs.create_directory(&path, flag(&opts, "recursive"), flag(&opts, "allowExists"), write_type(&opts)?)
+                    .await?;
+                ok_empty()
+            }
+            "create-file" => {
+                let mut o = CreateFileOptions {
+                    write_type: write_type(&opts)?,
+                    recursive: flag(&opts, "recursive"),
+                    block_size: opts.get("blockSizeBytes").and_then(Value::as_i64),
+                    mode: mode(&opts)?,
+                    ..Default::default()
+                };
+                let ttl = common(&opts, "ttl").and_then(Value::as_i64);
+                if let Some(ttl) = ttl.filter(|t| *t >= 0) {
+                    o.ttl = Some(ttl);
+                    o.ttl_action = Some(ttl_action(&opts)?);
+                }
+                let out = fs.create_file(&path, o).await?;
+                ok_json(json!(self.add(Stream::Out(out))))
+            }
+            "open-file" => {
+                let read_type = match opts.get("readType").and_then(Value::as_str) {
+                    None => None,
+                    Some(s) => Some(alluxio_client::parse_read_type(s).ok_or_else(|| {
+                        RestError::new(
+                            Code::InvalidArgument,
+                            format!("Invalid readType {s}: NO_CACHE, CACHE or CACHE_PROMOTE"),
+                        )
+                    })?),
+                };
+                let input = fs.open_file(&path, read_type).await?;
+                ok_json(json!(self.add(Stream::In(input))))
+            }
+            "delete" => {
+                fs.delete(&path, flag(&opts, "recursive"), flag(&opts, "alluxioOnly")).await?;
+                ok_empty()
+            }
+            "exists" => ok_json(json!(fs.exists(&path).await?)),
+            "free" => {
+                fs.free(&path, flag(&opts, "recursive"), flag(&opts, "forced")).await?;
+                ok_empty()
+            }
+            "get-status" => ok_json(file_info_json(&fs.get_status(&path).await?)),
+            "list-status" => {
+                let list = fs.list_status(&path, flag(&opts, "recursive")).await?;
+                ok_json(Value::Array(list.iter().map(file_info_json).collect()))
+            }
+            "mount" => {
+                let src = query_param(query, "src").ok_or_else(|| {
+                    RestError::new(Code::InvalidArgument, "mount needs the query parameter src=<ufs uri>")
+                })?;
+                let properties = opts
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                    .unwrap_or_default();
+                let o = MountPOptions { read_only: flag(&opts, "readOnly"), properties, shared: flag(&opts, "shared") };
+                fs.mount(&path, &src, o).await?;
+                ok_empty()
+            }
+            "unmount" => {
+                fs.unmount(&path).await?;
+                ok_empty()
+            }
+            "rename" => {
+                let dst = query_param(query, "dst").ok_or_else(|| {
+                    RestError::new(Code::InvalidArgument, "rename needs the query parameter dst=<path>")
+                })?;
+                fs.rename(&path, &alluxio_path(&dst)?).await?;
+                ok_empty()
+            }
+            "set-attribute" => {
+                let mut o = SetAttributePOptions {
+                    pinned: opts.get("pinned").and_then(Value::as_bool),
+                    owner: opts.get("owner").and_then(Value::as_str).map(str::to_owned),
+                    group: opts.get("group").and_then(Value::as_str).map(str::to_owned),
+                    mode: mode(&opts)?,
+                    recursive: flag(&opts, "recursive"),
+                    replication_max: opts.get("replicationMax").and_then(Value::as_i64).map(|v| v as i32),
+                    replication_min: opts.get("replicationMin").and_then(Value::as_i64).map(|v| v as i32),
+                    persisted: opts.get("persisted").and_then(Value::as_bool),
+                    ..Default::default()
+                };
+                let ttl = common(&opts, "ttl").and_then(Value::as_i64);
+                if let Some(ttl) = ttl {
+                    o.ttl = Some(ttl);
+                    o.ttl_action = Some(ttl_action(&opts)? as i32);
+                }
+                fs.set_attribute(&path, o).await?;
+                ok_empty()
+            }
+            a => Err(RestError::new(Code::InvalidArgument, format!("unknown REST action {a} on {path}"))),
+        }
+    }
+
+    async fn download(&self, path: &AlluxioPath) -> R {
+        let input = self.fs.open_file(path, None).await?;
+        let name = path.name().to_owned();
+        let mut r = stream_body(input).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename={name}")) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        Ok(r)
+    }
+
+    async fn streams(&self, method: &Method, rest: &str, body: Body) -> R {
+        if method != Method::POST {
+            return Err(RestError::new(Code::InvalidArgument, format!("streams take POST, not {method}")));
+        }
+        let (id, action) = rest.trim_end_matches('/').split_once('/').unwrap_or((rest, ""));
+        let id: i32 = id.parse().map_err(|_| RestError::new(Code::InvalidArgument, format!("bad stream id {id}")))?;
+        match action {
+            "write" => {
+                let Stream::Out(mut out) = self.take(id)? else {
+                    return Err(RestError::new(Code::InvalidArgument, format!("stream {id} is not open for writing")));
+                };
+                let mut written = 0u64;
+                let mut body = body.into_data_stream();
+                while let Some(chunk) = body.next().await {
+                    let chunk = match chunk {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.put_back(id, Stream::Out(out));
+                            return Err(RestError::new(Code::Aborted, format!("request body of stream {id}: {e}")));
+                        }
+                    };
+                    written += chunk.len() as u64;
+                    if let Err(e) = out.write(chunk).await {
+                        out.abort().await;
+                        return Err(e.into());
+                    }
+                }
+                self.put_back(id, Stream::Out(out));
+                ok_json(json!(written))
+            }
+            "read" => match self.take(id)? {
+                Stream::In(input) => {
+                    self.put_back(id, Stream::Consumed);
+                    let mut r = stream_body(input).into_response();
+                    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                    Ok(r)
+                }
+                other => {
+                    self.put_back(id, other);
+                    Err(RestError::new(Code::InvalidArgument, format!("stream {id} is not open for reading")))
+                }
+            },
+            "close" => {
+                if let Stream::Out(out) = self.take(id)? {
+                    out.close().await?;
+                }
+                ok_empty()
+            }
+            a => Err(RestError::new(Code::InvalidArgument, format!("unknown stream action {a}"))),
+        }
+    }
+}
+
+/// The rest of an input stream as a response body.
+fn stream_body(input: FileInStream) -> Body {
+    let s = futures::stream::unfold(Some(input), |state| async move {
+        let mut input = state?;
+        match input.read_chunk().await {
+            Ok(Some(b)) => Some((Ok::<Bytes, std::io::Error>(b), Some(input))),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e.message)), None)),
+        }
+    });
+    Body::from_stream(s)
+}
+
+/// The Alluxio path of a REST URL segment: percent-decoded, repeated slashes collapsed.
+fn alluxio_path(raw: &str) -> Result<AlluxioPath, RestError> {
+    let decoded = percent_decode(raw);
+    let joined: Vec<&str> = decoded.split('/').filter(|c| !c.is_empty()).collect();
+    let p = format!("/{}", joined.join("/"));
+    AlluxioPath::parse(&p).map_err(|e| RestError::new(Code::InvalidArgument, format!("Invalid path {p}: {e}")))
+}
+
+/// Decodes `%XX` escapes (and `+` in query values is left alone: clients encode spaces as %20).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| percent_decode(v))
+}
+
+/// The JSON options of a request: empty, `null` and `{}` all mean defaults.
+async fn options(body: Body) -> Result<serde_json::Map<String, Value>, RestError> {
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .map_err(|e| RestError::new(Code::InvalidArgument, format!("cannot read the request body: {e}")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Default::default());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Null) => Ok(Default::default()),
+        Ok(_) => Err(RestError::new(Code::InvalidArgument, "the options must be a JSON object")),
+        Err(e) => Err(RestError::new(Code::InvalidArgument, format!("the options are not valid JSON: {e}"))),
+    }
+}
+
+/// An option at the top level (as the Python client sends it) or under `commonOptions` (as the
+/// Java options messages nest it).
+fn common<'a>(o: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a Value> {
+    o.get(k).or_else(|| o.get("commonOptions").and_then(|c| c.get(k)))
+}
+
+fn flag(o: &serde_json::Map<String, Value>, k: &str) -> bool {
+    o.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn write_type(o: &serde_json::Map<String, Value>) -> Result<Option<WritePType>, RestError> {
+    match o.get("writeType").and_then(Value::as_str) {
+        None => Ok(None),
+        Some(s) => alluxio_client::parse_write_type(s).map(Some).ok_or_else(|| {
+            RestError::new(
+                Code::InvalidArgument,
+                format!("Invalid writeType {s}: MUST_CACHE, CACHE_THROUGH, THROUGH or ASYNC_THROUGH"),
+            )
+        }),
+    }
+}
+
+fn ttl_action(o: &serde_json::Map<String, Value>) -> Result<TtlAction, RestError> {
+    let a = common(o, "ttlAction").and_then(Value::as_str);
+    match a.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("DELETE") => Ok(TtlAction::Delete),
+        Some("FREE") => Ok(TtlAction::Free),
+        Some(other) => Err(RestError::new(Code::InvalidArgument, format!("Invalid ttlAction {other}: DELETE or FREE"))),
+    }
+}
+
+/// `mode` as `{ownerBits, groupBits, otherBits}` (Alluxio's Bits names) or an integer.
+fn mode(o: &serde_json::Map<String, Value>) -> Result<Option<i32>, RestError> {
+    let Some(m) = o.get("mode") else { return Ok(None) };
+    if let Some(n) = m.as_i64() {
+        return Ok(Some(n as i32));
+    }
+    let bits = |k: &str| -> Result<i32, RestError> {
+        let v = m.get(k).and_then(Value::as_str).unwrap_or("NONE");
+        Ok(match v {
+            "NONE" => 0,
+            "EXECUTE" => 1,
+            "WRITE" => 2,
+            "WRITE_EXECUTE" => 3,
+            "READ" => 4,
+            "READ_EXECUTE" => 5,
+            "READ_WRITE" => 6,
+            "ALL" => 7,
+            other => return Err(RestError::new(Code::InvalidArgument, format!("Invalid mode bits {other} in {k}"))),
+        })
+    };
+    Ok(Some(bits("ownerBits")? << 6 | bits("groupBits")? << 3 | bits("otherBits")?))
+}
+
+/// A file status as Alluxio's REST clients read it (the keys of Java's `URIStatus`).
+pub fn file_info_json(f: &FileInfo) -> Value {
+    let blocks: Vec<Value> = f
+        .file_block_infos
+        .iter()
+        .map(|b| {
+            let bi = b.block_info.clone().unwrap_or_default();
+            json!({
+                "blockInfo": {
+                    "blockId": bi.block_id,
+                    "length": bi.length,
+                    "locations": bi.locations.iter().map(|l| {
+                        let a = l.worker_address.clone().unwrap_or_default();
+                        json!({"workerId": l.worker_id, "workerAddress": {"host": a.host, "rpcPort": a.rpc_port, "dataPort": a.data_port, "webPort": a.web_port}, "tierAlias": l.tier_alias, "mediumType": l.medium_type})
+                    }).collect::<Vec<_>>(),
+                },
+                "offset": b.offset,
+                "ufsLocations": [],
+            })
+        })
+        .collect();
+    let ttl_action = if f.ttl_action == TtlAction::Free as i32 { "FREE" } else { "DELETE" };
+    json!({
+        "blockIds": f.block_ids,
+        "blockSizeBytes": f.block_size_bytes,
+        "cacheable": f.cacheable,
+        "completed": f.completed,
+        "creationTimeMs": f.creation_time_ms,
+        "lastModificationTimeMs": f.last_modification_time_ms,
+        "lastAccessTimeMs": f.last_access_time_ms,
+        "fileBlockInfos": blocks,
+        "fileId": f.file_id,
+        "folder": f.folder,
+        "owner": f.owner,
+        "group": f.group,
+        "inMemoryPercentage": f.in_memory_percentage,
+        "inAlluxioPercentage": f.in_alluxio_percentage,
+        "length": f.length,
+        "name": f.name,
+        "path": f.path,
+        "ufsPath": f.ufs_path,
+        "pinned": f.pinned,
+        "persisted": f.persisted,
+        "persistenceState": f.persistence_state,
+        "mode": f.mode,
+        "mountPoint": f.mount_point,
+        "mountId": f.mount_id,
+        "ttl": f.ttl,
+        "ttlAction": ttl_action,
+        "replicationMax": f.replication_max,
+        "replicationMin": f.replication_min,
+        "ufsFingerprint": f.ufs_fingerprint,
+        "pinnedMediumTypes": f.medium_types,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_come_from_the_url_as_clients_send_them() {
+        assert_eq!(alluxio_path("/d/f").unwrap().to_string(), "/d/f");
+        assert_eq!(alluxio_path("//").unwrap().to_string(), "/");
+        assert_eq!(alluxio_path("").unwrap().to_string(), "/");
+        assert_eq!(alluxio_path("/a%20b/c%25d").unwrap().to_string(), "/a b/c%d");
+        assert_eq!(query_param("dst=%2Fd%2Ff2&x=1", "dst").as_deref(), Some("/d/f2"));
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn modes_parse_from_bits_or_integers() {
+        let o: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"mode":{"ownerBits":"ALL","groupBits":"READ","otherBits":"NONE"}}"#).unwrap();
+        assert_eq!(mode(&o).unwrap(), Some(0o740));
+        let o: serde_json::Map<String, Value> = serde_json::from_str(r#"{"mode":420}"#).unwrap();
+        assert_eq!(mode(&o).unwrap(), Some(0o644));
+        let o: serde_json::Map<String, Value> = serde_json::from_str(r#"{"mode":{"ownerBits":"RWX"}}"#).unwrap();
+        assert!(mode(&o).is_err());
+    }
+}

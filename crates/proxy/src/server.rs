@@ -1,0 +1,112 @@
+//! The proxy process: binds `alluxio.proxy.web.port` and routes each request to the REST API
+//! or, below `/api/v1/s3`, to the S3 service.
+
+use std::sync::Arc;
+
+use alluxio_client::FileSystem;
+use alluxio_common::Conf;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use s3s::service::{S3Service, S3ServiceBuilder};
+
+use crate::rest::Rest;
+use crate::s3::AlluxioS3;
+use crate::ProxyError;
+
+/// Where the S3 API lives, as in Alluxio (`--endpoint http://<proxy>:39999/api/v1/s3/`).
+const S3_PREFIX: &str = "/api/v1/s3";
+
+#[derive(Clone)]
+struct Proxy {
+    rest: Arc<Rest>,
+    s3: S3Service,
+}
+
+/// Runs the proxy until SIGTERM or SIGINT.
+pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
+    let host = conf.get_str("alluxio.proxy.web.bind.host")?;
+    let port = conf.get_i64("alluxio.proxy.web.port")?;
+    let listener = alluxio_common::net::bind(&host, port, "alluxio.proxy.web.port")?;
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let fs = FileSystem::connect(&conf).await.map_err(|e| ProxyError::Client(e.message))?;
+
+    let write_type = alluxio_client::parse_write_type(&conf.get_enum("alluxio.proxy.s3.writetype")?)
+        .unwrap_or(alluxio_proto::grpc::WritePType::CacheThrough);
+    let s3 = AlluxioS3::new(
+        fs.clone(),
+        write_type,
+        conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
+        conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
+    );
+    let s3 = S3ServiceBuilder::new(s3).build();
+    let shown: Vec<(String, String)> = conf.all().into_iter().filter_map(|(k, v, _)| v.map(|v| (k, v))).collect();
+    let rest = Rest::new(fs, conf.get_duration("alluxio.proxy.stream.cache.timeout")?, shown);
+
+    let app = axum::Router::new().fallback(dispatch).with_state(Proxy { rest, s3 });
+    tracing::info!("Alluxio proxy serving REST API v1 and S3 ({S3_PREFIX}) on {host}:{port}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("Alluxio proxy stopped");
+    Ok(())
+}
+
+async fn dispatch(State(p): State<Proxy>, req: Request) -> Response {
+    let path = req.uri().path();
+    if path == S3_PREFIX || path.starts_with("/api/v1/s3/") {
+        return s3(p.s3, req).await;
+    }
+    let (parts, body) = req.into_parts();
+    p.rest.handle(parts.method, parts.uri, body).await
+}
+
+/// Hands a request to the S3 service with the `/api/v1/s3` prefix removed. Like Alluxio's proxy
+/// it does not check signatures (any key pair works; operations run as the proxy's user): the
+/// signature is dropped so the request parses as anonymous.
+async fn s3(svc: S3Service, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let rest = parts.uri.path()[S3_PREFIX.len()..].to_owned();
+    let rest = if rest.is_empty() { "/".to_owned() } else { rest };
+    let query: Option<String> = parts.uri.query().map(|q| {
+        q.split('&')
+            .filter(|kv| !kv.starts_with("X-Amz-Signature=") && !kv.starts_with("X-Amz-Credential="))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    let pq = match query.filter(|q| !q.is_empty()) {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest,
+    };
+    let mut uri = Uri::builder().path_and_query(pq.as_str());
+    if let Some(a) = parts.uri.authority() {
+        uri = uri.authority(a.clone());
+    }
+    if let Some(s) = parts.uri.scheme() {
+        uri = uri.scheme(s.clone());
+    }
+    parts.uri = match uri.build() {
+        Ok(u) => u,
+        Err(e) => return (axum::http::StatusCode::BAD_REQUEST, format!("bad request URI: {e}")).into_response(),
+    };
+    parts.headers.remove(axum::http::header::AUTHORIZATION);
+    let req = axum::http::Request::from_parts(parts, body);
+    let mut svc = svc;
+    match tower::Service::call(&mut svc, req).await {
+        Ok(r) => r.map(Body::new),
+        Err(e) => {
+            tracing::warn!("S3 request failed: {e:?}");
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+        _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+    }
+}
