@@ -32,6 +32,8 @@ const TMP_PREFIX: &str = ".alluxio_s3_tmp.";
 const X_ETAG: &str = "s3_etag";
 const X_TYPE: &str = "s3_content_type";
 const X_TAGS: &str = "s3_tags";
+/// Marks a directory made by a PUT of a `dir/` key: it stays when its last object goes.
+const X_FOLDER: &str = "s3_folder";
 const X_BUCKET: &str = "s3_uploads_bucket";
 const X_KEY: &str = "s3_uploads_object";
 const MAX_TAGS: usize = 10;
@@ -499,6 +501,11 @@ impl S3 for AlluxioS3 {
         if i.key.ends_with('/') {
             // A "folder" object: an empty directory.
             self.fs.create_directory(&dst, true, true, Some(self.write_type)).await.map_err(err)?;
+            let mark = SetAttributePOptions {
+                xattr: HashMap::from([(X_FOLDER.to_owned(), Vec::new())]),
+                ..Default::default()
+            };
+            self.fs.set_attribute(&dst, mark).await.map_err(err)?;
             return Ok(S3Response::new(PutObjectOutput {
                 e_tag: Some(ETag::Strong(hex(&Md5::digest(b"")))),
                 ..Default::default()
@@ -915,11 +922,37 @@ impl AlluxioS3 {
             Some(f) if f.folder && f.child_count > 0 => {
                 Err(s3_error!(InvalidRequest, "The directory {key} is not empty"))
             }
-            Some(_) => match self.fs.delete(&p, false, false).await {
-                Ok(()) => Ok(()),
-                Err(e) if e.code == Code::NotFound => Ok(()),
-                Err(e) => Err(err(e)),
-            },
+            Some(_) => {
+                match self.fs.delete(&p, false, false).await {
+                    Ok(()) => {}
+                    Err(e) if e.code == Code::NotFound => {}
+                    Err(e) => return Err(err(e)),
+                }
+                self.prune_parents(bucket, &p).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes the directories a PUT created implicitly above `p` once they hold nothing, as
+    /// prefixes vanish in S3 with their last object. Explicit folders (`dir/` keys) and mount
+    /// points stay.
+    async fn prune_parents(&self, bucket: &str, p: &AlluxioPath) {
+        let root = format!("/{bucket}");
+        let mut cur = p.parent();
+        while let Some(dir) = cur {
+            if dir.to_string() == root || dir.is_root() {
+                return;
+            }
+            match self.status(&dir).await {
+                Ok(Some(f)) if f.folder && f.child_count == 0 && !f.mount_point && !f.xattr.contains_key(X_FOLDER) => {
+                    if self.fs.delete(&dir, false, false).await.is_err() {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+            cur = dir.parent();
         }
     }
 

@@ -31,6 +31,7 @@ pub struct Cluster {
     pub shm: PathBuf,
     pub master_port: u16,
     pub worker_port: u16,
+    pub proxy_port: u16,
     master: Option<Child>,
     worker: Option<Child>,
     /// Workers added with `add_worker`: (rpc port, process, tier directory).
@@ -42,11 +43,11 @@ impl Cluster {
     pub fn new(extra: &[&str]) -> Cluster {
         let home = tempfile::tempdir().unwrap();
         let shm = PathBuf::from(format!("/dev/shm/alluxio-it-{}-{}", std::process::id(), free_port()));
-        let (mp, mw, wp, ww) = (free_port(), free_port(), free_port(), free_port());
+        let (mp, mw, wp, ww, pp) = (free_port(), free_port(), free_port(), free_port(), free_port());
         std::fs::create_dir_all(home.path().join("conf")).unwrap();
         let mut props = format!(
             "alluxio.master.hostname=localhost\nalluxio.master.rpc.port={mp}\nalluxio.master.web.port={mw}\n\
-             alluxio.worker.rpc.port={wp}\nalluxio.worker.web.port={ww}\n\
+             alluxio.worker.rpc.port={wp}\nalluxio.worker.web.port={ww}\nalluxio.proxy.web.port={pp}\n\
              alluxio.worker.tieredstore.level0.dirs.path={}\nalluxio.worker.ramdisk.size=256MB\n\
              alluxio.master.persistence.scheduler.interval=100ms\nalluxio.master.persistence.initial.interval=100ms\n",
             shm.display()
@@ -56,7 +57,16 @@ impl Cluster {
             props.push('\n');
         }
         std::fs::write(home.path().join("conf/alluxio-site.properties"), props).unwrap();
-        Cluster { home, shm, master_port: mp, worker_port: wp, master: None, worker: None, extra: Vec::new() }
+        Cluster {
+            home,
+            shm,
+            master_port: mp,
+            worker_port: wp,
+            proxy_port: pp,
+            master: None,
+            worker: None,
+            extra: Vec::new(),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -275,7 +285,7 @@ fn terminate(mut c: Child) {
 impl Drop for Cluster {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            for role in ["master", "worker"] {
+            for role in ["master", "worker", "proxy"] {
                 let log = self.log(role);
                 let tail: Vec<&str> = log.lines().rev().take(30).collect();
                 eprintln!("---- {role} log (last lines) ----");
@@ -293,6 +303,7 @@ impl Drop for Cluster {
         self.kill_master();
         // Processes started by the scripts.
         let _ = self.script("alluxio-stop.sh", &["local"]);
+        let _ = self.script("alluxio-stop.sh", &["proxy"]);
         let _ = std::fs::remove_dir_all(&self.shm);
     }
 }

@@ -7,6 +7,7 @@ mod cluster;
 mod data_plane;
 mod durability;
 mod lifecycle;
+mod proxy;
 mod s3_server;
 mod s3_ufs;
 mod ufs_and_worker;

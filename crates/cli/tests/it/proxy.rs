@@ -1,0 +1,158 @@
+//! The proxy (`alluxio-start.sh proxy`, port `alluxio.proxy.web.port`): Alluxio's REST API with
+//! Alluxio's own Python client, and the S3 API with boto3 and the aws CLI.
+
+use std::io::{Read, Write};
+use std::process::Command;
+
+use crate::cluster::{data, repo, Cluster};
+use crate::s3_server::aws_cli;
+
+fn start_with_proxy(extra: &[&str]) -> Cluster {
+    let mut c = Cluster::new(extra);
+    c.format();
+    c.start();
+    let o = c.script("alluxio-start.sh", &["proxy"]);
+    assert!(
+        o.status.success(),
+        "alluxio-start.sh proxy: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    c
+}
+
+fn python(script: &str, arg: &str) -> String {
+    let o = Command::new("python3").arg(repo().join("tests/clients").join(script)).arg(arg).output().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success() && out.contains("OK"), "{script} failed:\n{out}");
+    out
+}
+
+/// One raw HTTP/1.1 request; returns (status code, body).
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn alluxios_python_rest_client_works_against_the_proxy() {
+    let c = start_with_proxy(&["alluxio.user.block.size.bytes.default=4MB"]);
+    python("rest_client.py", &c.proxy_port.to_string());
+    // Errors are JSON with Alluxio's status names, whatever the failure.
+    let (status, body) = http(c.proxy_port, "POST", "/api/v1/paths//nowhere/get-status", &[], b"");
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains(r#""statusCode":"NOT_FOUND""#) && body.contains("/nowhere"), "{body}");
+    let (_, body) = http(c.proxy_port, "POST", "/api/v1/paths//x/create-directory", &[], b"{not json");
+    assert!(body.contains("INVALID_ARGUMENT"), "{body}");
+    let (_, body) = http(c.proxy_port, "POST", "/api/v1/streams/999/read", &[], b"");
+    assert!(body.contains("NOT_FOUND") && body.contains("999"), "{body}");
+    let (status, body) = http(c.proxy_port, "GET", "/api/v1/proxy/info", &[], b"");
+    assert!(status == 200 && body.contains("startTimeMs"), "{body}");
+    assert!(!c.ok(&["fs", "ls", "/"]).contains("/x"), "a failed call created something");
+    let o = c.script("alluxio-stop.sh", &["proxy"]);
+    assert!(o.status.success());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", c.proxy_port)).is_err(), "the proxy still runs");
+}
+
+#[test]
+fn boto3_and_the_aws_cli_use_the_s3_api() {
+    let c = start_with_proxy(&["alluxio.user.block.size.bytes.default=16MB", "alluxio.worker.ramdisk.size=512MB"]);
+    let endpoint = format!("http://127.0.0.1:{}/api/v1/s3", c.proxy_port);
+    python("s3_boto3.py", &endpoint);
+    // What boto3 wrote is an Alluxio file.
+    assert_eq!(c.run(&["fs", "cat", "/bkt/a/b/small.txt"]).stdout, b"v2");
+    assert!(c.ok(&["fs", "ls", "/bkt/mp/blob.bin"]).contains("104857600"));
+    assert!(!c.ok(&["fs", "ls", "-R", "/"]).contains(".alluxio_s3_tmp"), "temporary files left behind");
+
+    // The aws CLI: cp, sync, ls and s3api.
+    let aws = |args: &[&str]| {
+        let o = aws_cli(&endpoint, "cliuser", "clisecret", args);
+        let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "aws {args:?}:\n{out}");
+        out
+    };
+    aws(&["s3", "mb", "s3://cli"]);
+    let dir = c.path("sync-src");
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    let files: Vec<(String, Vec<u8>)> =
+        vec![("one.bin".into(), data(5 << 20, 1)), ("nested/two.bin".into(), data(12345, 2)), ("three".into(), vec![])];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    aws(&["s3", "sync", dir.to_str().unwrap(), "s3://cli/synced"]);
+    let ls = aws(&["s3", "ls", "--recursive", "s3://cli/synced/"]);
+    for (name, _) in &files {
+        assert!(ls.contains(&format!("synced/{name}")), "{ls}");
+    }
+    let back = c.path("sync-back");
+    aws(&["s3", "sync", "s3://cli/synced", back.to_str().unwrap()]);
+    for (name, bytes) in &files {
+        assert_eq!(&std::fs::read(back.join(name)).unwrap(), bytes, "{name}");
+    }
+    let big = c.path("big.bin");
+    std::fs::write(&big, data(20 << 20, 3)).unwrap();
+    aws(&["s3", "cp", big.to_str().unwrap(), "s3://cli/big.bin"]); // multipart (8 MiB parts) in the CLI
+    aws(&["s3", "cp", "s3://cli/big.bin", c.path("big.back").to_str().unwrap()]);
+    assert_eq!(std::fs::read(c.path("big.back")).unwrap(), std::fs::read(&big).unwrap());
+    let head = aws(&["s3api", "head-object", "--bucket", "cli", "--key", "big.bin"]);
+    assert!(head.contains("20971520"), "{head}");
+    aws(&["s3", "rm", "--recursive", "s3://cli/synced"]);
+    assert!(!aws(&["s3", "ls", "--recursive", "s3://cli/"]).contains("synced/"));
+
+    // Bad input gets S3 errors in XML and changes nothing.
+    let before = c.ok(&["fs", "ls", "-R", "/"]);
+    let p = c.proxy_port;
+    let (status, body) = http(
+        p,
+        "POST",
+        "/api/v1/s3/cli?delete",
+        &[("Content-Type", "application/xml")],
+        b"<Delete><Object><Key>big.bin",
+    );
+    assert!(status == 400 && body.contains("<Code>MalformedXML</Code>"), "{status} {body}");
+    let (status, body) = http(p, "GET", "/api/v1/s3/cli/big.bin", &[("Range", "bytes=999999999-")], b"");
+    assert!(status == 416 && body.contains("InvalidRange"), "{status} {body}");
+    let (status, body) = http(p, "PUT", "/api/v1/s3/Not_A_Bucket", &[], b"");
+    assert!(status == 400 && body.contains("InvalidBucketName"), "{status} {body}");
+    let (status, body) = http(p, "PUT", "/api/v1/s3/cli/..%2F..%2Fescape", &[], b"x");
+    assert!(status == 400 && body.contains("InvalidArgument"), "{status} {body}");
+    let (status, body) = http(p, "PUT", "/api/v1/s3/cli/a%2F..%2F..%2Fescape", &[], b"x");
+    assert!(status == 400 && body.contains("InvalidArgument"), "{status} {body}");
+    let (status, body) = http(p, "GET", "/api/v1/s3/cli/missing", &[], b"");
+    assert!(status == 404 && body.contains("<Code>NoSuchKey</Code>"), "{status} {body}");
+    assert_eq!(c.ok(&["fs", "ls", "-R", "/"]), before, "bad requests changed the namespace");
+}
+
+#[test]
+fn oversize_s3_bodies_are_refused_and_leave_nothing() {
+    let c = start_with_proxy(&["alluxio.proxy.s3.max.body.size=1MB"]);
+    let endpoint = format!("http://127.0.0.1:{}/api/v1/s3", c.proxy_port);
+    let o = aws_cli(&endpoint, "u", "s", &["s3", "mb", "s3://lim"]);
+    assert!(o.status.success());
+    let f = c.path("two-mb");
+    std::fs::write(&f, data(2 << 20, 9)).unwrap();
+    let o = aws_cli(
+        &endpoint,
+        "u",
+        "s",
+        &["s3api", "put-object", "--bucket", "lim", "--key", "k", "--body", f.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("EntityTooLarge"), "{err}");
+    assert!(!c.ok(&["fs", "ls", "-R", "/lim"]).contains('k'), "{}", c.ok(&["fs", "ls", "-R", "/"]));
+}
