@@ -13,7 +13,8 @@ const USAGE: &str = "Usage: alluxio fsadmin [generic options]
 \t [backup [directory] [--local] [--allow-leader]]
 \t [getBlockInfo <blockId>]
 \t [journal [checkpoint]]
-\t [report [category] [category args]]";
+\t [report [category] [category args]]
+\t [ufs --mode <noAccess|readOnly|readWrite> <ufsPath>]";
 
 pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
     if args.is_empty() {
@@ -41,6 +42,7 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
         },
         "backup" => backup(&fs, &args[1..]).await,
         "decommissionWorker" => decommission(&fs, &args[1..]).await,
+        "ufs" => ufs_mode(&fs, &args[1..]).await,
         "getBlockInfo" => Err("getBlockInfo: use `alluxio fs stat <path>` to see a file's blocks".to_owned()),
         other => Err(format!("{other} is an unknown command.\n{USAGE}")),
     };
@@ -312,4 +314,24 @@ async fn decommission(fs: &FileSystem, args: &[String]) -> Result<(), String> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+}
+
+/// `fsadmin ufs --mode noAccess|readOnly|readWrite <ufsPath>`.
+async fn ufs_mode(fs: &FileSystem, args: &[String]) -> Result<(), String> {
+    const USE: &str = "Usage: alluxio fsadmin ufs --mode <noAccess|readOnly|readWrite> <ufsPath>";
+    let (mode, path) = match args {
+        [flag, mode, path] if flag == "--mode" => (mode, path),
+        _ => return Err(USE.to_owned()),
+    };
+    let wire = match mode.as_str() {
+        "noAccess" => "NO_ACCESS",
+        "readOnly" => "READ_ONLY",
+        "readWrite" => "READ_WRITE",
+        other => {
+            return Err(format!("Invalid mode {other} for --mode: expected noAccess, readOnly or readWrite\n{USE}"))
+        }
+    };
+    fs.update_ufs_mode(path, wire).await.map_err(|e| e.message)?;
+    println!("Ufs mode updated");
+    Ok(())
 }

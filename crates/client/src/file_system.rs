@@ -462,6 +462,14 @@ impl FileSystem {
         Ok(())
     }
 
+    /// `fsadmin ufs --mode`: `mode` is NO_ACCESS, READ_ONLY or READ_WRITE.
+    pub async fn update_ufs_mode(&self, ufs_path: &str, mode: &str) -> Result<()> {
+        self.fs_client()
+            .update_ufs_mode(UpdateUfsModePRequest { ufs_path: ufs_path.into(), ufs_mode: mode.into() })
+            .await?;
+        Ok(())
+    }
+
     pub async fn mount_table(&self) -> Result<HashMap<String, MountPointInfo>> {
         Ok(self.fs_client().get_mount_table(GetMountTablePRequest {}).await?.into_inner().mount_points)
     }

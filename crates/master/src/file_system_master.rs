@@ -285,14 +285,42 @@ impl FileSystemMaster {
         self.ns.read().mounts.by_id(mount_id).cloned()
     }
 
-    fn check_writable(m: &MountInfo, path: &AlluxioPath) -> Result<()> {
+    fn check_writable(ns: &Namespace, m: &MountInfo, path: &AlluxioPath) -> Result<()> {
         if m.read_only {
             return Err(MasterError::PermissionDenied(format!(
                 "A write operation on {path} under a readonly mount point {} is not allowed",
                 m.alluxio_path
             )));
         }
+        let mode = ufs_mode_of(ns, &m.ufs_uri);
+        if mode != UfsMode::ReadWrite {
+            return Err(MasterError::PermissionDenied(format!(
+                "A write operation on {path} is not allowed: its under storage {} is in {} mode \
+                 (alluxio fsadmin ufs --mode readWrite {} allows writes again)",
+                m.ufs_uri,
+                mode.as_str_name(),
+                m.ufs_uri
+            )));
+        }
         Ok(())
+    }
+
+    /// `fsadmin ufs --mode`: sets the access mode of a mounted under storage (journaled).
+    pub async fn update_ufs_mode(&self, ufs_path: &str, mode: UfsMode) -> Result<()> {
+        let key = ufs_path.trim_end_matches('/').to_owned();
+        self.journaled(|ns| {
+            if !ns.mounts.iter().any(|m| m.ufs_uri == key || m.ufs_uri.starts_with(&format!("{key}/"))) {
+                return Err(MasterError::NotFound { path: format!("mounted under storage {ufs_path}") });
+            }
+            Ok(vec![Entry::UpdateUfsMode(UpdateUfsModeEntry { ufs_path: key.clone(), ufs_mode: mode as i32 })])
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The access mode of the under storage of a mount (`fsadmin ufs --mode`).
+    pub fn ufs_mode(&self, m: &MountInfo) -> UfsMode {
+        ufs_mode_of(&self.ns.read(), &m.ufs_uri)
     }
 
     // ---------------------------------------------------------------- metadata loading
@@ -319,6 +347,9 @@ impl FileSystemMaster {
                         return Ok(()); // the parent's listing was loaded: known absent
                     }
                     let (m, ufs, _) = self.resolve_ufs(&ns, path)?;
+                    if ufs_mode_of(&ns, &m.ufs_uri) == UfsMode::NoAccess {
+                        return Ok(()); // the under storage may not be touched
+                    }
                     (ufs, m, depth)
                 }
             }
@@ -833,7 +864,7 @@ impl FileSystemMaster {
             Self::check_create(&ns, path, recursive, "directory")?;
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
             if persist {
-                Self::check_writable(&m, path)?;
+                Self::check_writable(&ns, &m, path)?;
             }
             persist.then_some((ufs, rel))
         };
@@ -873,7 +904,7 @@ impl FileSystemMaster {
             let depth = Self::check_create(&ns, path, opts.recursive, "file")?;
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
             if persist {
-                Self::check_writable(&m, path)?;
+                Self::check_writable(&ns, &m, path)?;
             }
             // Missing ancestors of a persisted file are created in the UFS first.
             (persist && depth + 1 < path.depth())
@@ -1054,7 +1085,7 @@ impl FileSystemMaster {
             Self::check_delete(&ns, n, path, recursive)?;
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
             if !alluxio_only && n.is_persisted() {
-                Self::check_writable(&m, path)?;
+                Self::check_writable(&ns, &m, path)?;
                 Some((ufs, rel, n.is_dir()))
             } else {
                 None
@@ -1140,7 +1171,7 @@ impl FileSystemMaster {
                 )));
             }
             if n.is_persisted() {
-                Self::check_writable(&m1, src)?;
+                Self::check_writable(&ns, &m1, src)?;
                 Some((ufs, rel_src, rel_dst))
             } else {
                 None
@@ -1387,7 +1418,7 @@ impl FileSystemMaster {
                 }
             }
             if let Some((pm, _)) = ns.mounts.resolve(path) {
-                Self::check_writable(pm, path).ok();
+                Self::check_writable(ns, pm, path).ok();
             }
             Ok(p.id)
         };
@@ -1795,4 +1826,14 @@ fn new_cluster_id() -> String {
 /// Redacts nothing but exposes the secret-key test for other modules.
 pub fn option_is_secret(k: &str) -> bool {
     is_secret_key(k)
+}
+
+/// The mode `fsadmin ufs --mode` set for the under storage at `uri` (or a prefix of it).
+fn ufs_mode_of(ns: &Namespace, uri: &str) -> UfsMode {
+    ns.ufs_modes
+        .iter()
+        .filter(|(k, _)| uri == k.as_str() || uri.starts_with(&format!("{k}/")))
+        .max_by_key(|(k, _)| k.len())
+        .and_then(|(_, m)| UfsMode::try_from(*m).ok())
+        .unwrap_or(UfsMode::ReadWrite)
 }

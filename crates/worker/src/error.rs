@@ -14,6 +14,8 @@ pub enum WorkerError {
     InvalidArgument(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    PermissionDenied(String),
     #[error("cannot {op} {path}: {source}")]
     Io { op: &'static str, path: String, source: std::io::Error },
     #[error(transparent)]
@@ -30,6 +32,7 @@ impl HasCode for WorkerError {
             WorkerError::ResourceExhausted(_) => Code::ResourceExhausted,
             WorkerError::InvalidArgument(_) => Code::InvalidArgument,
             WorkerError::Unavailable(_) => Code::Unavailable,
+            WorkerError::PermissionDenied(_) => Code::PermissionDenied,
             WorkerError::Io { .. } | WorkerError::Internal(_) => Code::Internal,
             WorkerError::Ufs(e) => e.code(),
         }

@@ -32,7 +32,9 @@ pub struct Worker {
     pub address: WorkerNetAddress,
     pub id: AtomicI64,
     master: Channel,
-    ufs: Mutex<BTreeMap<i64, UnderFileSystem>>,
+    /// Mounts' under storages, with when their access mode was last asked of the master and
+    /// whether that mode allows access (`fsadmin ufs --mode noAccess` stops UFS reads).
+    ufs: Mutex<BTreeMap<i64, (UnderFileSystem, std::time::Instant, bool)>>,
     /// Blocks being cached from the UFS in the background.
     pub caching: Mutex<HashSet<i64>>,
     /// Channels to other workers (block copies).
@@ -97,10 +99,14 @@ impl Worker {
         FileSystemMasterClientServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
     }
 
-    /// The UFS of a mount, asking the master for its URI and options once.
+    /// The UFS of a mount, asking the master for its URI and options once and for its access
+    /// mode at most once a second.
     pub async fn ufs(&self, mount_id: i64) -> Result<UnderFileSystem> {
-        if let Some(u) = self.ufs.lock().get(&mount_id) {
-            return Ok(u.clone());
+        let cached = self.ufs.lock().get(&mount_id).cloned();
+        if let Some((u, at, ok)) = &cached {
+            if at.elapsed() < std::time::Duration::from_secs(1) {
+                return if *ok { Ok(u.clone()) } else { Err(no_access(u)) };
+            }
         }
         let info = self
             .master_fs()
@@ -115,9 +121,17 @@ impl Worker {
             .into_inner()
             .ufs_info
             .ok_or_else(|| WorkerError::Internal(format!("master sent no UFS info for mount {mount_id}")))?;
-        let u = UnderFileSystem::open(&info.uri, &info.properties.into_iter().collect())?;
-        self.ufs.lock().insert(mount_id, u.clone());
-        Ok(u)
+        let ok = info.ufs_mode != "NO_ACCESS";
+        let u = match cached {
+            Some((u, _, _)) => u,
+            None => UnderFileSystem::open(&info.uri, &info.properties.into_iter().collect())?,
+        };
+        self.ufs.lock().insert(mount_id, (u.clone(), std::time::Instant::now(), ok));
+        if ok {
+            Ok(u)
+        } else {
+            Err(no_access(&u))
+        }
     }
 
     /// Tells the master a block was committed here. A block the master does not know
@@ -177,4 +191,11 @@ pub fn relative_to(ufs: &UnderFileSystem, full: &str) -> Result<String> {
         .and_then(|r| r.strip_prefix('/'))
         .map(str::to_owned)
         .ok_or_else(|| WorkerError::InvalidArgument(format!("UFS path {full} is not under its mount's UFS {root}")))
+}
+fn no_access(u: &UnderFileSystem) -> WorkerError {
+    WorkerError::PermissionDenied(format!(
+        "the under storage {} is in NO_ACCESS mode (alluxio fsadmin ufs --mode readOnly|readWrite {} allows access)",
+        u.uri(),
+        u.uri()
+    ))
 }

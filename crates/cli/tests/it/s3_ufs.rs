@@ -83,6 +83,33 @@ fn an_s3_bucket_mounts_reads_through_caches_and_takes_writes() {
     c.ok(&["fs", "loadMetadata", "/s3"]);
     assert_eq!(c.run(&["fs", "cat", "/s3/later.bin"]).stdout, pre);
 
+    // UFS modes: readOnly refuses what would write to S3, noAccess also stops reads of data not
+    // cached, readWrite brings both back; cached data is served all along.
+    c.ok(&["fsadmin", "ufs", "--mode", "readOnly", "s3://ufs/data"]);
+    let (_, err) = c.fails(&[
+        "fs",
+        "-Dalluxio.user.file.writetype.default=CACHE_THROUGH",
+        "copyFromLocal",
+        src.to_str().unwrap(),
+        "/s3/ro.bin",
+    ]);
+    assert!(err.contains("READ_ONLY"), "{err}");
+    assert!(!s3.keys("ufs", "data/").contains(&"data/ro.bin".to_string()));
+    c.ok(&["fs", "free", "/s3/later.bin"]);
+    c.eventually("later.bin freed", || c.ok(&["fs", "ls", "/s3/later.bin"]).contains(" 0%"));
+    c.ok(&["fsadmin", "ufs", "--mode", "noAccess", "s3://ufs/data"]);
+    assert_eq!(c.run(&["fs", "cat", "/s3/in/pre.bin"]).stdout, pre);
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // the worker re-reads the mode each second
+    let (_, err) = c.fails(&["fs", "cat", "/s3/later.bin"]);
+    assert!(err.contains("NO_ACCESS"), "{err}");
+    c.ok(&["fsadmin", "ufs", "--mode", "readWrite", "s3://ufs/data"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(c.run(&["fs", "cat", "/s3/later.bin"]).stdout, pre);
+    let (_, err) = c.fails(&["fsadmin", "ufs", "--mode", "sometimes", "s3://ufs/data"]);
+    assert!(err.contains("sometimes") && err.contains("--mode"), "{err}");
+    let (_, err) = c.fails(&["fsadmin", "ufs", "--mode", "readOnly", "s3://elsewhere"]);
+    assert!(err.contains("s3://elsewhere"), "{err}");
+
     // The secret never reaches the logs.
     for role in ["master", "worker"] {
         assert!(!c.log(role).contains(SECRET_KEY), "the {role} log shows the secret key");

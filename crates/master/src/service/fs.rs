@@ -210,13 +210,27 @@ impl FileSystemMasterClientService for FsService {
         let id = req.into_inner().mount_id;
         let m =
             self.master.mount_by_id(id).ok_or_else(|| Status::not_found(format!("Mount id {id} does not exist")))?;
+        let ufs_mode = self.master.ufs_mode(&m).as_str_name().to_owned();
         Ok(Response::new(GetUfsInfoPResponse {
             ufs_info: Some(UfsInfo {
                 uri: m.ufs_uri,
                 properties: m.properties.into_iter().collect(),
                 read_only: m.read_only,
                 shared: m.shared,
+                ufs_mode,
             }),
         }))
+    }
+
+    async fn update_ufs_mode(
+        &self,
+        req: Request<UpdateUfsModePRequest>,
+    ) -> Result<Response<UpdateUfsModePResponse>, Status> {
+        let r = req.into_inner();
+        let mode = alluxio_proto::journal::UfsMode::from_str_name(&r.ufs_mode).ok_or_else(|| {
+            Status::invalid_argument(format!("Invalid UFS mode {}: NO_ACCESS, READ_ONLY or READ_WRITE", r.ufs_mode))
+        })?;
+        self.master.update_ufs_mode(&r.ufs_path, mode).await?;
+        Ok(Response::new(UpdateUfsModePResponse {}))
     }
 }
