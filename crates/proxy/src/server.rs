@@ -47,6 +47,10 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
 
     let app = axum::Router::new().fallback(dispatch).with_state(Proxy { rest, s3 });
     tracing::info!("Alluxio proxy serving REST API v1 and S3 ({S3_PREFIX}) on {host}:{port}");
+    // Small responses go out at once (no Nagle delay against the client's delayed ACK).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("Alluxio proxy stopped");
     Ok(())
@@ -55,18 +59,22 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
 async fn dispatch(State(p): State<Proxy>, req: Request) -> Response {
     let path = req.uri().path();
     if path == S3_PREFIX || path.starts_with("/api/v1/s3/") {
-        return s3(p.s3, req).await;
+        return s3(p.s3, req, S3_PREFIX.len()).await;
+    }
+    // Tools that take a host but no path prefix (s3cmd) find the S3 API at the root as well.
+    if !path.starts_with("/api/") {
+        return s3(p.s3, req, 0).await;
     }
     let (parts, body) = req.into_parts();
     p.rest.handle(parts.method, parts.uri, body).await
 }
 
-/// Hands a request to the S3 service with the `/api/v1/s3` prefix removed. Like Alluxio's proxy
-/// it does not check signatures (any key pair works; operations run as the proxy's user): the
+/// Hands a request to the S3 service with its first `prefix_len` path bytes (`/api/v1/s3`)
+/// removed. Like Alluxio's proxy it does not check signatures (any key pair works; operations run as the proxy's user): the
 /// signature is dropped so the request parses as anonymous.
-async fn s3(svc: S3Service, req: Request) -> Response {
+async fn s3(svc: S3Service, req: Request, prefix_len: usize) -> Response {
     let (mut parts, body) = req.into_parts();
-    let rest = parts.uri.path()[S3_PREFIX.len()..].to_owned();
+    let rest = parts.uri.path()[prefix_len..].to_owned();
     let rest = if rest.is_empty() { "/".to_owned() } else { rest };
     let query: Option<String> = parts.uri.query().map(|q| {
         q.split('&')

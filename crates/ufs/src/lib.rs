@@ -435,6 +435,58 @@ impl UnderFileSystem {
         Ok(buf.to_bytes())
     }
 
+    /// Reads `len` bytes at `offset` as chunks of about `chunk` bytes, from one streamed request
+    /// rather than one request per chunk (on S3 a ranged GET per MiB is ten times slower).
+    /// A file shorter than the range ends the stream with an error.
+    pub async fn read_chunks(
+        &self,
+        rel: &str,
+        offset: u64,
+        len: u64,
+        chunk: usize,
+    ) -> Result<impl futures::Stream<Item = Result<Bytes, UfsError>> + Send + Unpin + 'static, UfsError> {
+        use futures::StreamExt;
+        let path = self.full_path(rel);
+        let reader = self.op.reader(&Self::file_path(rel)).await.map_err(|e| map_err("read", &path, e))?;
+        let raw = reader.into_bytes_stream(offset..offset + len).await.map_err(|e| map_err("read", &path, e))?;
+        let chunk = chunk.max(1);
+        let state = (raw, bytes::BytesMut::new(), 0u64, false);
+        Ok(Box::pin(futures::stream::unfold(state, move |(mut raw, mut buf, mut got, done)| {
+            let path = path.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                while buf.len() < chunk {
+                    match raw.next().await {
+                        Some(Ok(b)) => {
+                            got += b.len() as u64;
+                            buf.extend_from_slice(&b);
+                        }
+                        Some(Err(e)) => {
+                            let err = UfsError::Io { op: "read", path, message: e.to_string() };
+                            return Some((Err(err), (raw, buf, got, true)));
+                        }
+                        None => break,
+                    }
+                }
+                if buf.is_empty() {
+                    if got < len {
+                        let err = UfsError::Io {
+                            op: "read",
+                            path,
+                            message: format!("the file ended after {got} of {len} bytes"),
+                        };
+                        return Some((Err(err), (raw, buf, got, true)));
+                    }
+                    return None;
+                }
+                let out = buf.split().freeze();
+                Some((Ok(out), (raw, buf, got, false)))
+            }
+        })))
+    }
+
     /// Starts writing a new file at `rel`; it appears there only when the writer closes.
     pub async fn create(&self, rel: &str) -> Result<UfsWriter, UfsError> {
         let final_path = Self::file_path(rel);

@@ -89,12 +89,16 @@ impl BlockWorkerService {
             let file_off = u.offset_in_file as u64 + offset;
             let (w2, ufs2, rel2) = (w.clone(), ufs.clone(), rel.clone());
             tokio::spawn(async move {
-                let mut done = 0u64;
-                while done < len {
-                    let n = (chunk as u64).min(len - done);
-                    match ufs2.read(&rel2, file_off + done, n).await {
+                let mut chunks = match ufs2.read_chunks(&rel2, file_off, len, chunk).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(WorkerError::from(e).into())).await;
+                        return;
+                    }
+                };
+                while let Some(b) = chunks.next().await {
+                    match b {
                         Ok(b) => {
-                            done += n;
                             if tx.send(Ok(ReadResponse { chunk: b })).await.is_err() {
                                 return;
                             }
@@ -150,11 +154,18 @@ async fn tee_from_ufs(
             None
         }
     };
-    let mut done = 0u64;
     let mut client_gone = tx.is_none();
-    while done < block_len {
-        let n = (chunk as u64).min(block_len - done);
-        let b = match ufs.read(rel, file_offset + done, n).await {
+    let mut chunks = match ufs.read_chunks(rel, file_offset, block_len, chunk).await {
+        Ok(s) => s,
+        Err(e) => {
+            if file.is_some() {
+                w.store.abort(block_id);
+            }
+            return Err(e.into());
+        }
+    };
+    while let Some(b) = chunks.next().await {
+        let b = match b {
             Ok(b) => b,
             Err(e) => {
                 if file.is_some() {
@@ -163,7 +174,6 @@ async fn tee_from_ufs(
                 return Err(e.into());
             }
         };
-        done += n;
         if let Some(f) = file.as_mut() {
             let data = b.clone();
             // Small sequential writes to tmpfs/disk page cache: cheap enough inline.

@@ -139,6 +139,41 @@ fn boto3_and_the_aws_cli_use_the_s3_api() {
 }
 
 #[test]
+fn s3cmd_works_against_the_proxy_root() {
+    let c = start_with_proxy(&[]);
+    let cfg = c.path("s3cfg");
+    let host = format!("127.0.0.1:{}", c.proxy_port);
+    std::fs::write(
+        &cfg,
+        format!(
+            "[default]\naccess_key = anyuser\nsecret_key = anysecret\nhost_base = {host}\nhost_bucket = {host}\n\
+             use_https = False\nbucket_location = us-east-1\nsignature_v2 = False\n"
+        ),
+    )
+    .unwrap();
+    let s3cmd = |args: &[&str]| {
+        let o = Command::new("s3cmd").arg("-c").arg(&cfg).args(args).output().expect("s3cmd: run scripts/test-all.sh");
+        let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "s3cmd {args:?}:\n{out}");
+        out
+    };
+    let f = c.path("up.bin");
+    let bytes = data(3 << 20, 5);
+    std::fs::write(&f, &bytes).unwrap();
+    s3cmd(&["mb", "s3://cmd"]);
+    // s3cmd checks the returned ETag against the file's MD5.
+    let put = s3cmd(&["put", f.to_str().unwrap(), "s3://cmd/dir/up.bin"]);
+    assert!(!put.contains("MD5 Sums don't match"), "{put}");
+    assert!(s3cmd(&["ls", "-r", "s3://cmd"]).contains("s3://cmd/dir/up.bin"));
+    let back = c.path("down.bin");
+    s3cmd(&["get", "s3://cmd/dir/up.bin", back.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&back).unwrap(), bytes);
+    s3cmd(&["del", "s3://cmd/dir/up.bin"]);
+    s3cmd(&["rb", "s3://cmd"]);
+    assert!(!c.ok(&["fs", "ls", "/"]).contains("/cmd"));
+}
+
+#[test]
 fn oversize_s3_bodies_are_refused_and_leave_nothing() {
     let c = start_with_proxy(&["alluxio.proxy.s3.max.body.size=1MB"]);
     let endpoint = format!("http://127.0.0.1:{}/api/v1/s3", c.proxy_port);
