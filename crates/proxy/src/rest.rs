@@ -540,6 +540,17 @@ mod tests {
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 
+    proptest::proptest! {
+        /// REST URL paths of any text decode to an absolute path or an INVALID_ARGUMENT error.
+        #[test]
+        fn any_url_path_decodes_or_fails_cleanly(raw in ".{0,40}") {
+            if let Ok(p) = alluxio_path(&raw) {
+                proptest::prop_assert!(p.to_string().starts_with('/'));
+            }
+            let _ = query_param(&raw, "dst");
+        }
+    }
+
     #[test]
     fn modes_parse_from_bits_or_integers() {
         let o: serde_json::Map<String, Value> =

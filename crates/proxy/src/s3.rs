@@ -1033,6 +1033,29 @@ mod tests {
         assert_eq!(url_encode("a b/c+d%é"), "a%20b/c%2Bd%25%C3%A9");
     }
 
+    proptest::proptest! {
+        /// Whatever key a request names, the file stays inside its bucket (or the key is refused).
+        #[test]
+        fn no_key_leaves_its_bucket(key in "[a-z./%-]{0,24}") {
+            let decoded = crate::rest::percent_decode(&key);
+            if let Ok(p) = object_path("bkt", &decoded) {
+                let s = p.to_string();
+                proptest::prop_assert!(s.starts_with("/bkt/"), "{} -> {}", decoded, s);
+                proptest::prop_assert!(!s.split('/').any(|c| c == ".." || c == "."), "{}", s);
+            }
+        }
+
+        #[test]
+        fn tagging_headers_of_any_text_parse_or_fail_cleanly(h in ".{0,64}") {
+            let _ = parse_tagging(&h);
+        }
+
+        #[test]
+        fn continuation_tokens_of_any_text_decode_or_fail_cleanly(t in ".{0,64}") {
+            let _ = base64_decode(&t);
+        }
+    }
+
     #[test]
     fn tags_parse_and_are_limited() {
         let t = parse_tagging("a=1&b=two%20words").unwrap();
