@@ -1,6 +1,7 @@
 """Alluxio's own Python REST client (PyPI alluxio 0.1.4) against our proxy.
 
-Usage: rest_client.py <proxy port>. Prints OK and exits 0 when every check passed.
+Usage: rest_client.py <proxy port> <a local directory to mount>.
+Prints OK and exits 0 when every check passed.
 """
 import os
 import sys
@@ -52,6 +53,23 @@ for call, exc in [
     except exc:
         pass
 assert c.exists("/py/d/g"), "a failed delete removed something"
+
+# Mounts: a local directory with a file in it, read-only; then unmounted.
+with open(os.path.join(sys.argv[2], "outside.txt"), "wb") as f:
+    f.write(b"from the ufs")
+c.mount("/py/mnt", "file://" + sys.argv[2], option.Mount(read_only=True, properties={"k": "v"}))
+assert c.ls("/py/mnt") == ["outside.txt"], c.ls("/py/mnt")
+assert c.get_status("/py/mnt").mount_point
+with c.open("/py/mnt/outside.txt", "r") as f:
+    assert f.read() == b"from the ufs"
+try:
+    c.create_directory("/py/mnt/new", option.CreateDirectory(write_type=wire.WRITE_TYPE_CACHE_THROUGH))
+    raise SystemExit("wrote into a read-only mount")
+except exceptions.PermissionDeniedError:
+    pass
+c.unmount("/py/mnt")
+assert not c.exists("/py/mnt")
+assert os.path.exists(os.path.join(sys.argv[2], "outside.txt")), "unmount touched the UFS"
 
 c.delete("/py", option.Delete(recursive=True))
 assert not c.exists("/py")

@@ -21,8 +21,8 @@ fn start_with_proxy(extra: &[&str]) -> Cluster {
     c
 }
 
-fn python(script: &str, arg: &str) -> String {
-    let o = Command::new("python3").arg(repo().join("tests/clients").join(script)).arg(arg).output().unwrap();
+fn python(script: &str, args: &[&str]) -> String {
+    let o = Command::new("python3").arg(repo().join("tests/clients").join(script)).args(args).output().unwrap();
     let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(o.status.success() && out.contains("OK"), "{script} failed:\n{out}");
     out
@@ -52,7 +52,9 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u
 #[test]
 fn alluxios_python_rest_client_works_against_the_proxy() {
     let c = start_with_proxy(&["alluxio.user.block.size.bytes.default=4MB"]);
-    python("rest_client.py", &c.proxy_port.to_string());
+    let outside = c.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    python("rest_client.py", &[&c.proxy_port.to_string(), outside.to_str().unwrap()]);
     // Errors are JSON with Alluxio's status names, whatever the failure.
     let (status, body) = http(c.proxy_port, "POST", "/api/v1/paths//nowhere/get-status", &[], b"");
     assert_eq!(status, 500, "{body}");
@@ -73,7 +75,7 @@ fn alluxios_python_rest_client_works_against_the_proxy() {
 fn boto3_and_the_aws_cli_use_the_s3_api() {
     let c = start_with_proxy(&["alluxio.user.block.size.bytes.default=16MB", "alluxio.worker.ramdisk.size=512MB"]);
     let endpoint = format!("http://127.0.0.1:{}/api/v1/s3", c.proxy_port);
-    python("s3_boto3.py", &endpoint);
+    python("s3_boto3.py", &[&endpoint]);
     // What boto3 wrote is an Alluxio file.
     assert_eq!(c.run(&["fs", "cat", "/bkt/a/b/small.txt"]).stdout, b"v2");
     assert!(c.ok(&["fs", "ls", "/bkt/mp/blob.bin"]).contains("104857600"));
