@@ -501,13 +501,19 @@ impl FileSystem {
         length: i64,
         fingerprint: String,
         wt: WritePType,
+        xattr: HashMap<String, Vec<u8>>,
     ) -> Result<FileInfo> {
         let r = self
             .fs_client()
             .complete_file(CompleteFilePRequest {
                 path: path.to_string(),
                 file_id,
-                options: Some(CompleteFilePOptions { length, ufs_fingerprint: fingerprint, write_type: wt as i32 }),
+                options: Some(CompleteFilePOptions {
+                    length,
+                    ufs_fingerprint: fingerprint,
+                    write_type: wt as i32,
+                    xattr,
+                }),
             })
             .await?;
         r.into_inner().file_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))

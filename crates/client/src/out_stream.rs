@@ -67,6 +67,8 @@ pub struct FileOutStream {
     committed: Vec<(WorkerNetAddress, i64)>,
     /// Renews the master's lease on the file while it is written.
     lease: JoinHandle<()>,
+    /// Extended attributes the completion sets.
+    xattr: std::collections::HashMap<String, Vec<u8>>,
 }
 
 fn caches(w: WritePType) -> bool {
@@ -111,6 +113,7 @@ impl FileOutStream {
             ufs: None,
             done: false,
             committed: Vec::new(),
+            xattr: Default::default(),
         };
         if let Err(e) = s.open_ufs().await {
             s.abort().await;
@@ -403,6 +406,11 @@ impl FileOutStream {
         Ok(())
     }
 
+    /// Sets an extended attribute with the completion (in the same journal commit).
+    pub fn set_xattr(&mut self, key: impl Into<String>, value: Vec<u8>) {
+        self.xattr.insert(key.into(), value);
+    }
+
     /// Finishes the file: commits the last block, closes the UFS file, completes on the master.
     pub async fn close(mut self) -> Result<FileInfo> {
         let r = self.close_inner().await;
@@ -433,8 +441,11 @@ impl FileOutStream {
                 .map_err(|s| stream_err(&format!("cannot write {} to the UFS", self.path), s))?;
             fingerprint = resp.content_hash;
         }
-        let info =
-            self.fs.complete_file(&self.path, self.info.file_id, self.pos as i64, fingerprint, self.write_type).await?;
+        let xattr = std::mem::take(&mut self.xattr);
+        let info = self
+            .fs
+            .complete_file(&self.path, self.info.file_id, self.pos as i64, fingerprint, self.write_type, xattr)
+            .await?;
         self.done = true;
         self.lease.abort();
         Ok(info)

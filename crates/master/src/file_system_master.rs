@@ -1025,6 +1025,7 @@ impl FileSystemMaster {
         length: i64,
         fingerprint: String,
         write_type: WritePType,
+        xattr: std::collections::HashMap<String, Vec<u8>>,
     ) -> Result<FileInfo> {
         if length < 0 {
             return Err(MasterError::InvalidArgument(format!("Invalid length {length} for {path}")));
@@ -1059,6 +1060,7 @@ impl FileSystemMaster {
                     persistence_state: Some(state.as_str().into()),
                     last_modification_time_ms: Some(t),
                     ufs_fingerprint: (!fingerprint.is_empty()).then(|| fingerprint.clone()),
+                    xattr: xattr.clone(),
                     ..Default::default()
                 }),
             ])

@@ -174,10 +174,10 @@ fn decode_tags(f: &FileInfo) -> Vec<Tag> {
         .collect()
 }
 
-/// What a finished upload wrote: its length and MD5.
+/// What a finished upload wrote: its length and ETag.
 struct Written {
     length: u64,
-    md5: [u8; 16],
+    etag: String,
 }
 
 impl AlluxioS3 {
@@ -210,8 +210,17 @@ impl AlluxioS3 {
         apath(&format!("/{bucket}/{TMP_PREFIX}{:016x}", rand_u64()))
     }
 
-    /// Writes `chunks` to a new file at `p`, checking the size limit; removes it on any error.
-    async fn write_file<S>(&self, p: &AlluxioPath, mut chunks: S) -> S3Result<Written>
+    /// Writes `chunks` to a new file at `p`, checking the size limit and the Content-MD5 (if
+    /// given); removes it on any error. The file is completed with `xattr` plus its ETag (`etag`,
+    /// or the hex MD5 of the bytes) in one journal commit.
+    async fn write_file<S>(
+        &self,
+        p: &AlluxioPath,
+        mut chunks: S,
+        content_md5: Option<&str>,
+        mut xattr: HashMap<String, Vec<u8>>,
+        etag: Option<String>,
+    ) -> S3Result<Written>
     where
         S: futures::Stream<Item = S3Result<Bytes>> + Unpin + Send,
     {
@@ -236,31 +245,34 @@ impl AlluxioS3 {
             Ok(())
         }
         .await;
+        let md5: [u8; 16] = h.finalize().into();
+        let result = result.and_then(|()| match content_md5 {
+            Some(want) if base64_encode(&md5) != want => {
+                Err(s3_error!(BadDigest, "The Content-MD5 you specified did not match what was received"))
+            }
+            _ => Ok(()),
+        });
         if let Err(e) = result {
             out.abort().await;
             let _ = self.fs.delete(p, false, false).await;
             return Err(e);
         }
+        let etag = etag.unwrap_or_else(|| hex(&md5));
+        xattr.insert(X_ETAG.to_owned(), etag.clone().into_bytes());
+        for (k, v) in xattr {
+            out.set_xattr(k, v);
+        }
         out.close().await.map_err(err)?;
-        Ok(Written { length, md5: h.finalize().into() })
+        Ok(Written { length, etag })
     }
 
-    /// Moves a finished temporary file over `dst` (replacing an object there) with its attributes.
-    async fn publish(
-        &self,
-        tmp: &AlluxioPath,
-        dst: &AlluxioPath,
-        xattr: HashMap<String, Vec<u8>>,
-    ) -> S3Result<FileInfo> {
+    /// Moves a finished temporary file over `dst` (replacing an object there).
+    async fn publish(&self, tmp: &AlluxioPath, dst: &AlluxioPath) -> S3Result<()> {
         let cleanup = |e: S3Error| async move {
             let _ = self.fs.delete(tmp, false, false).await;
             e
         };
-        let set = SetAttributePOptions { xattr, ..Default::default() };
-        if let Err(e) = self.fs.set_attribute(tmp, set).await {
-            return Err(cleanup(err(e)).await);
-        }
-        match self.status(dst).await {
+        let existed = match self.status(dst).await {
             Ok(Some(f)) if f.folder => {
                 let e = s3_error!(InvalidRequest, "{dst} is a directory: an object cannot replace it");
                 return Err(cleanup(e).await);
@@ -269,19 +281,23 @@ impl AlluxioS3 {
                 if let Err(e) = self.fs.delete(dst, false, false).await {
                     return Err(cleanup(err(e)).await);
                 }
+                true
             }
-            Ok(None) => {}
+            Ok(None) => false,
             Err(e) => return Err(cleanup(e).await),
-        }
-        if let Some(parent) = dst.parent() {
-            if let Err(e) = self.fs.create_directory(&parent, true, true, Some(self.write_type)).await {
-                return Err(cleanup(err(e)).await);
+        };
+        match dst.parent() {
+            Some(parent) if !existed => {
+                if let Err(e) = self.fs.create_directory(&parent, true, true, Some(self.write_type)).await {
+                    return Err(cleanup(err(e)).await);
+                }
             }
+            _ => {}
         }
         if let Err(e) = self.fs.rename(tmp, dst).await {
             return Err(cleanup(err(e)).await);
         }
-        self.fs.get_status(dst).await.map_err(err)
+        Ok(())
     }
 
     /// The chunks of a file from `offset`, `len` bytes, read ahead on a task.
@@ -515,25 +531,18 @@ impl S3 for AlluxioS3 {
             return Err(s3_error!(EntityTooLarge, "Your proposed upload exceeds the maximum allowed size"));
         }
         let tags = i.tagging.as_deref().map(parse_tagging).transpose()?;
-        let tmp = self.temp_path(&i.bucket)?;
-        let w = self.write_file(&tmp, Self::body_chunks(i.body)).await?;
-        if let Some(md5) = &i.content_md5 {
-            if base64_encode(&w.md5) != *md5 {
-                let _ = self.fs.delete(&tmp, false, false).await;
-                return Err(s3_error!(BadDigest, "The Content-MD5 you specified did not match what was received"));
-            }
-        }
-        let etag = hex(&w.md5);
-        let mut x = HashMap::from([(X_ETAG.to_owned(), etag.clone().into_bytes())]);
+        let mut x = HashMap::new();
         if let Some(t) = &i.content_type {
             x.insert(X_TYPE.into(), t.to_string().into_bytes());
         }
         if let Some(t) = &tags {
             x.insert(X_TAGS.into(), encode_tags(t));
         }
-        self.publish(&tmp, &dst, x).await?;
+        let tmp = self.temp_path(&i.bucket)?;
+        let w = self.write_file(&tmp, Self::body_chunks(i.body), i.content_md5.as_deref(), x, None).await?;
+        self.publish(&tmp, &dst).await?;
         Ok(S3Response::new(PutObjectOutput {
-            e_tag: Some(ETag::Strong(etag)),
+            e_tag: Some(ETag::Strong(w.etag)),
             size: Some(w.length as i64),
             ..Default::default()
         }))
@@ -630,11 +639,8 @@ impl S3 for AlluxioS3 {
         self.require_bucket(&i.bucket).await?;
         let dst = object_path(&i.bucket, &i.key)?;
         let tmp = self.temp_path(&i.bucket)?;
-        let body = self.read_stream(&src, 0, f.length as u64).await?;
-        let w = self.write_file(&tmp, Self::body_chunks(Some(body))).await?;
-        let etag = hex(&w.md5);
         let replace = i.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        let mut x = HashMap::from([(X_ETAG.to_owned(), etag.clone().into_bytes())]);
+        let mut x = HashMap::new();
         let ctype = if replace { i.content_type.clone() } else { xattr_str(&f, X_TYPE) };
         if let Some(t) = ctype {
             x.insert(X_TYPE.into(), t.into_bytes());
@@ -645,10 +651,13 @@ impl S3 for AlluxioS3 {
         if let Some(t) = tags.filter(|t| !t.is_empty()) {
             x.insert(X_TAGS.into(), encode_tags(&t));
         }
-        let done = self.publish(&tmp, &dst, x).await?;
+        let body = self.read_stream(&src, 0, f.length as u64).await?;
+        let w = self.write_file(&tmp, Self::body_chunks(Some(body)), None, x, None).await?;
+        self.publish(&tmp, &dst).await?;
+        let done = self.fs.get_status(&dst).await.map_err(err)?;
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(ETag::Strong(etag)),
+                e_tag: Some(ETag::Strong(w.etag)),
                 last_modified: Some(timestamp(done.last_modification_time_ms)),
                 ..Default::default()
             }),
@@ -754,16 +763,10 @@ impl S3 for AlluxioS3 {
         let (dir, _) = self.require_upload(&i.bucket, &i.key, &i.upload_id).await?;
         let part = apath(&format!("{dir}/{}", i.part_number))?;
         let tmp = apath(&format!("{dir}/{TMP_PREFIX}{}.{:016x}", i.part_number, rand_u64()))?;
-        let w = self.write_file(&tmp, Self::body_chunks(i.body)).await?;
-        if let Some(md5) = &i.content_md5 {
-            if base64_encode(&w.md5) != *md5 {
-                let _ = self.fs.delete(&tmp, false, false).await;
-                return Err(s3_error!(BadDigest, "The Content-MD5 you specified did not match what was received"));
-            }
-        }
-        let etag = hex(&w.md5);
-        self.publish(&tmp, &part, HashMap::from([(X_ETAG.to_owned(), etag.clone().into_bytes())])).await?;
-        Ok(S3Response::new(UploadPartOutput { e_tag: Some(ETag::Strong(etag)), ..Default::default() }))
+        let w =
+            self.write_file(&tmp, Self::body_chunks(i.body), i.content_md5.as_deref(), HashMap::new(), None).await?;
+        self.publish(&tmp, &part).await?;
+        Ok(S3Response::new(UploadPartOutput { e_tag: Some(ETag::Strong(w.etag)), ..Default::default() }))
     }
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
@@ -844,7 +847,6 @@ impl S3 for AlluxioS3 {
         let body = futures::stream::iter(streams)
             .flatten()
             .map(|c| c.map_err(|e| S3Error::with_message(S3ErrorCode::InternalError, e.to_string())));
-        self.write_file(&tmp, Box::pin(body)).await?;
         let mut all = Md5::new();
         for (_, f) in &chosen {
             let e = etag_of(f);
@@ -854,13 +856,14 @@ impl S3 for AlluxioS3 {
             all.update(&bytes);
         }
         let etag = format!("{}-{}", hex(&all.finalize()), chosen.len());
-        let mut x = HashMap::from([(X_ETAG.to_owned(), etag.clone().into_bytes())]);
+        let mut x = HashMap::new();
         for k in [X_TYPE, X_TAGS] {
             if let Some(v) = upload.xattr.get(k) {
                 x.insert(k.to_owned(), v.clone());
             }
         }
-        self.publish(&tmp, &dst, x).await?;
+        self.write_file(&tmp, Box::pin(body), None, x, Some(etag.clone())).await?;
+        self.publish(&tmp, &dst).await?;
         let _ = self.fs.delete(&dir, true, false).await;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(i.bucket.clone()),

@@ -116,7 +116,9 @@ impl FileSystemMasterClientService for FsService {
         let o = r.options.unwrap_or_default();
         let wt = self.write_type(o.write_type);
         let m = self.master.clone();
-        let fi = detached(async move { m.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt).await }).await?;
+        let fi =
+            detached(async move { m.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt, o.xattr).await })
+                .await?;
         Ok(Response::new(CompleteFilePResponse { file_info: Some(fi) }))
     }
 
