@@ -171,9 +171,10 @@ impl Cluster {
     /// `kill -9` of a worker added with `add_worker`.
     pub fn kill_added_worker(&mut self, port: u16) {
         if let Some(i) = self.extra.iter().position(|(p, _, _)| *p == port) {
-            let (_, mut c, _) = self.extra.remove(i);
+            let (_, mut c, dir) = self.extra.remove(i);
             c.kill().unwrap();
             c.wait().unwrap();
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 
