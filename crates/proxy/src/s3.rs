@@ -44,11 +44,19 @@ pub struct AlluxioS3 {
     write_type: WritePType,
     min_part_size: u64,
     max_body: u64,
+    /// ListBuckets shows only this user's buckets (None: every bucket).
+    owner: Option<String>,
 }
 
 impl AlluxioS3 {
-    pub fn new(fs: FileSystem, write_type: WritePType, min_part_size: u64, max_body: u64) -> Self {
-        AlluxioS3 { fs, write_type, min_part_size, max_body }
+    pub fn new(
+        fs: FileSystem,
+        write_type: WritePType,
+        min_part_size: u64,
+        max_body: u64,
+        owner: Option<String>,
+    ) -> Self {
+        AlluxioS3 { fs, write_type, min_part_size, max_body, owner }
     }
 }
 
@@ -463,6 +471,7 @@ impl S3 for AlluxioS3 {
         let mut buckets: Vec<Bucket> = list
             .into_iter()
             .filter(|f| f.folder && s3s::path::check_bucket_name(&f.name))
+            .filter(|f| self.owner.as_ref().is_none_or(|o| *o == f.owner))
             .map(|f| Bucket {
                 name: Some(f.name),
                 creation_date: Some(timestamp(f.creation_time_ms)),
@@ -470,7 +479,8 @@ impl S3 for AlluxioS3 {
             })
             .collect();
         buckets.sort_by(|a, b| a.name.cmp(&b.name));
-        let owner = Owner { display_name: Some(alluxio_common::user::current_user()), id: None };
+        let name = self.owner.clone().unwrap_or_else(|| self.fs.conf().user.clone());
+        let owner = Owner { display_name: Some(name.clone()), id: Some(name) };
         Ok(S3Response::new(ListBucketsOutput { buckets: Some(buckets), owner: Some(owner), ..Default::default() }))
     }
 

@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
+use alluxio_client::file_system::ClientConf;
 use alluxio_client::FileSystem;
 use alluxio_common::Conf;
+use alluxio_proto::grpc::WritePType;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Uri;
@@ -21,7 +25,45 @@ const S3_PREFIX: &str = "/api/v1/s3";
 #[derive(Clone)]
 struct Proxy {
     rest: Arc<Rest>,
-    s3: S3Service,
+    s3: Arc<S3Users>,
+}
+
+/// One S3 service per user: as in Alluxio, the access key of a request names the Alluxio user
+/// it acts as (objects it writes are owned by that user, ListBuckets shows that user's buckets).
+/// Unsigned requests act as the proxy's own user and see every bucket.
+struct S3Users {
+    base: ClientConf,
+    settings: S3Settings,
+    anonymous: S3Service,
+    by_user: parking_lot::Mutex<HashMap<String, S3Service>>,
+}
+
+#[derive(Clone, Copy)]
+struct S3Settings {
+    write_type: WritePType,
+    min_part_size: u64,
+    max_body: u64,
+}
+
+impl S3Users {
+    fn service(fs: FileSystem, s: S3Settings, owner: Option<String>) -> S3Service {
+        S3ServiceBuilder::new(AlluxioS3::new(fs, s.write_type, s.min_part_size, s.max_body, owner)).build()
+    }
+
+    async fn for_user(&self, user: Option<String>) -> Result<S3Service, String> {
+        let Some(user) = user.filter(|u| *u != self.base.user) else { return Ok(self.anonymous.clone()) };
+        if let Some(s) = self.by_user.lock().get(&user) {
+            return Ok(s.clone());
+        }
+        let conf = ClientConf { user: user.clone(), ..self.base.clone() };
+        let fs = FileSystem::connect_with(conf).await.map_err(|e| e.message)?;
+        let svc = Self::service(fs, self.settings, Some(user.clone()));
+        let mut m = self.by_user.lock();
+        if m.len() >= 256 {
+            m.clear(); // a bound, not a cache policy: connections are cheap to make again
+        }
+        Ok(m.entry(user).or_insert(svc).clone())
+    }
 }
 
 /// Runs the proxy until SIGTERM or SIGINT.
@@ -33,15 +75,18 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let fs = FileSystem::connect(&conf).await.map_err(|e| ProxyError::Client(e.message))?;
 
-    let write_type = alluxio_client::parse_write_type(&conf.get_enum("alluxio.proxy.s3.writetype")?)
-        .unwrap_or(alluxio_proto::grpc::WritePType::CacheThrough);
-    let s3 = AlluxioS3::new(
-        fs.clone(),
-        write_type,
-        conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
-        conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
-    );
-    let s3 = S3ServiceBuilder::new(s3).build();
+    let settings = S3Settings {
+        write_type: alluxio_client::parse_write_type(&conf.get_enum("alluxio.proxy.s3.writetype")?)
+            .unwrap_or(WritePType::CacheThrough),
+        min_part_size: conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
+        max_body: conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
+    };
+    let s3 = Arc::new(S3Users {
+        base: fs.conf().clone(),
+        settings,
+        anonymous: S3Users::service(fs.clone(), settings, None),
+        by_user: Default::default(),
+    });
     let shown: Vec<(String, String)> = conf.all().into_iter().filter_map(|(k, v, _)| v.map(|v| (k, v))).collect();
     let rest = Rest::new(fs, conf.get_duration("alluxio.proxy.stream.cache.timeout")?, shown);
 
@@ -59,20 +104,20 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
 async fn dispatch(State(p): State<Proxy>, req: Request) -> Response {
     let path = req.uri().path();
     if path == S3_PREFIX || path.starts_with("/api/v1/s3/") {
-        return s3(p.s3, req, S3_PREFIX.len()).await;
+        return s3(p.s3.clone(), req, S3_PREFIX.len()).await;
     }
     // Tools that take a host but no path prefix (s3cmd) find the S3 API at the root as well.
     if !path.starts_with("/api/") {
-        return s3(p.s3, req, 0).await;
+        return s3(p.s3.clone(), req, 0).await;
     }
     let (parts, body) = req.into_parts();
     p.rest.handle(parts.method, parts.uri, body).await
 }
 
 /// Hands a request to the S3 service with its first `prefix_len` path bytes (`/api/v1/s3`)
-/// removed. Like Alluxio's proxy it does not check signatures (any key pair works; operations run as the proxy's user): the
-/// signature is dropped so the request parses as anonymous.
-async fn s3(svc: S3Service, req: Request, prefix_len: usize) -> Response {
+/// removed. Like Alluxio's proxy it does not check signatures (any key pair works, the access key
+/// naming the user): the signature is dropped so the request parses as anonymous.
+async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
     let (mut parts, body) = req.into_parts();
     let rest = parts.uri.path()[prefix_len..].to_owned();
     let rest = if rest.is_empty() { "/".to_owned() } else { rest };
@@ -97,7 +142,20 @@ async fn s3(svc: S3Service, req: Request, prefix_len: usize) -> Response {
         Ok(u) => u,
         Err(e) => return (axum::http::StatusCode::BAD_REQUEST, format!("bad request URI: {e}")).into_response(),
     };
-    parts.headers.remove(axum::http::header::AUTHORIZATION);
+    let user = parts
+        .headers
+        .remove(axum::http::header::AUTHORIZATION)
+        .and_then(|a| a.to_str().ok().and_then(|a| a.split("Credential=").nth(1)).map(str::to_owned))
+        .or_else(|| {
+            let q = parts.uri.query()?;
+            q.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Credential=")).map(crate::rest::percent_decode)
+        })
+        .and_then(|c| c.split('/').next().map(str::to_owned))
+        .filter(|u| !u.is_empty());
+    let svc = match users.for_user(user).await {
+        Ok(s) => s,
+        Err(e) => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
+    };
     let req = axum::http::Request::from_parts(parts, body);
     let mut svc = svc;
     match tower::Service::call(&mut svc, req).await {

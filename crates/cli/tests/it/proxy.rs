@@ -89,6 +89,10 @@ fn boto3_and_the_aws_cli_use_the_s3_api() {
         out
     };
     aws(&["s3", "mb", "s3://cli"]);
+    // The access key names the Alluxio user: it owns what it creates and lists its own buckets.
+    assert!(c.ok(&["fs", "ls", "-d", "/cli"]).contains("cliuser"), "{}", c.ok(&["fs", "ls", "-d", "/cli"]));
+    let buckets = aws(&["s3", "ls"]);
+    assert!(buckets.contains(" cli") && !buckets.contains(" bkt"), "{buckets}");
     let dir = c.path("sync-src");
     std::fs::create_dir_all(dir.join("nested")).unwrap();
     let files: Vec<(String, Vec<u8>)> =
