@@ -32,6 +32,8 @@ struct Proxy {
 /// it acts as (objects it writes are owned by that user, ListBuckets shows that user's buckets).
 /// Unsigned requests act as the proxy's own user and see every bucket.
 struct S3Users {
+    /// With signature checking on (`alluxio.proxy.s3.auth.*`): the one service, verifying SigV4.
+    verified: Option<S3Service>,
     base: ClientConf,
     settings: S3Settings,
     anonymous: S3Service,
@@ -81,7 +83,31 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
         min_part_size: conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
         max_body: conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
     };
+    let verified = match (conf.get("alluxio.proxy.s3.auth.access.key")?, conf.get("alluxio.proxy.s3.auth.secret.key")?)
+    {
+        (Some(ak), Some(sk)) => {
+            let base = ClientConf { user: ak.clone(), ..fs.conf().clone() };
+            let user_fs = FileSystem::connect_with(base).await.map_err(|e| ProxyError::Client(e.message))?;
+            let s3 = AlluxioS3::new(
+                user_fs,
+                settings.write_type,
+                settings.min_part_size,
+                settings.max_body,
+                Some(ak.clone()),
+            );
+            let mut b = S3ServiceBuilder::new(s3);
+            b.set_auth(s3s::auth::SimpleAuth::from_single(ak, sk));
+            Some(b.build())
+        }
+        (None, None) => None,
+        _ => {
+            return Err(ProxyError::Client(
+                "set both alluxio.proxy.s3.auth.access.key and alluxio.proxy.s3.auth.secret.key, or neither".into(),
+            ))
+        }
+    };
     let s3 = Arc::new(S3Users {
+        verified,
         base: fs.conf().clone(),
         settings,
         anonymous: S3Users::service(fs.clone(), settings, None),
@@ -118,6 +144,17 @@ async fn dispatch(State(p): State<Proxy>, req: Request) -> Response {
 /// removed. Like Alluxio's proxy it does not check signatures (any key pair works, the access key
 /// naming the user): the signature is dropped so the request parses as anonymous.
 async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
+    if let Some(svc) = &users.verified {
+        // A signature covers the path the client sent, so only the root endpoint can check it.
+        if prefix_len > 0 {
+            return s3_error_response(
+                axum::http::StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "This proxy checks signatures: use the S3 endpoint http://PROXY_HOST:PORT/ (no /api/v1/s3)",
+            );
+        }
+        return call(svc.clone(), req).await;
+    }
     let (mut parts, body) = req.into_parts();
     let rest = parts.uri.path()[prefix_len..].to_owned();
     let rest = if rest.is_empty() { "/".to_owned() } else { rest };
@@ -156,8 +193,10 @@ async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
         Ok(s) => s,
         Err(e) => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
     };
-    let req = axum::http::Request::from_parts(parts, body);
-    let mut svc = svc;
+    call(svc, axum::http::Request::from_parts(parts, body)).await
+}
+
+async fn call(mut svc: S3Service, req: axum::http::Request<Body>) -> Response {
     match tower::Service::call(&mut svc, req).await {
         Ok(r) => r.map(Body::new),
         Err(e) => {
@@ -165,6 +204,15 @@ async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
             (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
+}
+
+fn s3_error_response(status: axum::http::StatusCode, code: &str, message: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/xml"));
+    r
 }
 
 async fn shutdown_signal() {

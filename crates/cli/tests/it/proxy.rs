@@ -180,6 +180,34 @@ fn s3cmd_works_against_the_proxy_root() {
 }
 
 #[test]
+fn with_keys_configured_the_s3_api_checks_signatures() {
+    let c =
+        start_with_proxy(&["alluxio.proxy.s3.auth.access.key=admin", "alluxio.proxy.s3.auth.secret.key=s3cr3t-key"]);
+    let root = format!("http://127.0.0.1:{}", c.proxy_port);
+    let ok = aws_cli(&root, "admin", "s3cr3t-key", &["s3", "mb", "s3://signed"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let f = c.path("f");
+    std::fs::write(&f, b"signed bytes").unwrap();
+    let ok = aws_cli(&root, "admin", "s3cr3t-key", &["s3", "cp", f.to_str().unwrap(), "s3://signed/f"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(c.run(&["fs", "cat", "/signed/f"]).stdout, b"signed bytes");
+    // A wrong secret, an unknown key, no signature, or the unverifiable prefixed endpoint: refused.
+    let bad = aws_cli(&root, "admin", "wrong", &["s3", "cp", f.to_str().unwrap(), "s3://signed/g"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("SignatureDoesNotMatch"));
+    let bad = aws_cli(&root, "someone", "else", &["s3", "ls", "s3://signed"]);
+    assert!(!bad.status.success());
+    let (status, body) = http(c.proxy_port, "GET", "/signed/f", &[], b"");
+    assert!(status == 403 && body.contains("AccessDenied"), "{status} {body}");
+    let prefixed = aws_cli(&format!("{root}/api/v1/s3"), "admin", "s3cr3t-key", &["s3", "ls", "s3://signed"]);
+    let err = String::from_utf8_lossy(&prefixed.stderr);
+    assert!(!prefixed.status.success() && err.contains("AccessDenied"), "{err}");
+    let (status, body) = http(c.proxy_port, "GET", "/api/v1/s3/signed", &[], b"");
+    assert!(status == 403 && body.contains("<Code>AccessDenied</Code>") && body.contains("no /api/v1/s3"), "{body}");
+    assert!(!c.ok(&["fs", "ls", "/signed"]).contains("/signed/g"));
+    assert!(!c.log("proxy").contains("s3cr3t-key"), "the secret reached the log");
+}
+
+#[test]
 fn oversize_s3_bodies_are_refused_and_leave_nothing() {
     let c = start_with_proxy(&["alluxio.proxy.s3.max.body.size=1MB"]);
     let endpoint = format!("http://127.0.0.1:{}/api/v1/s3", c.proxy_port);

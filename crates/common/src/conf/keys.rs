@@ -184,6 +184,10 @@ props! {
     "alluxio.proxy.s3.writetype" => Some("CACHE_THROUGH"), Enum(WRITE_TYPES);
     "alluxio.proxy.s3.deletetype" => Some("ALLUXIO_AND_UFS"), Enum(&["ALLUXIO_AND_UFS", "ALLUXIO_ONLY"]);
     "alluxio.proxy.s3.max.body.size" => Some("5GB"), Bytes;
+    // Ours (Alluxio's proxy has no authentication): when both are set, S3 requests must carry a
+    // valid AWS Signature V4 for this key pair, at the root endpoint http://<proxy>:39999/.
+    "alluxio.proxy.s3.auth.access.key" => None, Str;
+    "alluxio.proxy.s3.auth.secret.key" => None, Str;
     "alluxio.zookeeper.enabled" => Some("false"), Bool;
     "alluxio.zookeeper.address" => None, Str;
 }
