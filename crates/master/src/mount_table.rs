@@ -25,11 +25,7 @@ pub struct MountTable {
     mounts: BTreeMap<AlluxioPath, MountInfo>,
 }
 
-/// Option keys whose values are secrets.
-pub fn is_secret_key(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    ["secret", "password", "token", "credential", "accesskey", "access.key", "sessionkey"].iter().any(|s| k.contains(s))
-}
+pub use alluxio_common::conf::is_secret_key;
 
 /// Mount options with secret values replaced, for display.
 pub fn redacted(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {

@@ -159,20 +159,23 @@ impl Rest {
         } else if let Some(rest) = path.strip_prefix("/api/v1/streams/") {
             self.streams(&method, rest, body).await
         } else if path == "/api/v1/proxy/info" || path == "/api/v1/proxy/info/" {
-            self.info(&query)
+            self.info()
         } else {
             Err(RestError::new(Code::NotFound, format!("no REST endpoint {path}")))
         };
         r.unwrap_or_else(IntoResponse::into_response)
     }
 
-    fn info(&self, query: &str) -> R {
-        let raw = query.split('&').any(|q| q == "raw_configuration=true");
+    /// `proxy/info`: start time, uptime, version and the configuration, secrets shown as
+    /// `******` (`raw_configuration=true` is accepted and changes nothing: values are already raw).
+    fn info(&self) -> R {
         let conf: serde_json::Map<String, Value> = self
             .conf
             .iter()
-            .filter(|(k, _)| raw || !k.to_ascii_lowercase().contains("secret"))
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .map(|(k, v)| {
+                let v = if alluxio_common::conf::is_secret_key(k) { "******" } else { v.as_str() };
+                (k.clone(), Value::String(v.to_owned()))
+            })
             .collect();
         ok_json(json!({
             "configuration": conf,

@@ -205,6 +205,8 @@ fn with_keys_configured_the_s3_api_checks_signatures() {
     assert!(status == 403 && body.contains("<Code>AccessDenied</Code>") && body.contains("no /api/v1/s3"), "{body}");
     assert!(!c.ok(&["fs", "ls", "/signed"]).contains("/signed/g"));
     assert!(!c.log("proxy").contains("s3cr3t-key"), "the secret reached the log");
+    let (_, info) = http(c.proxy_port, "GET", "/api/v1/proxy/info?raw_configuration=true", &[], b"");
+    assert!(info.contains("alluxio.proxy.s3.auth.secret.key") && !info.contains("s3cr3t-key"), "{info}");
 }
 
 #[test]

@@ -88,6 +88,12 @@ pub enum Role {
     Client,
 }
 
+/// Keys (properties or mount options) whose values are secrets, shown as `******`.
+pub fn is_secret_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    ["secret", "password", "token", "credential", "accesskey", "access.key", "sessionkey"].iter().any(|s| k.contains(s))
+}
+
 /// An immutable-after-load set of property values.
 #[derive(Debug, Clone, Default)]
 pub struct Conf {
