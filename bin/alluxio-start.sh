@@ -7,7 +7,7 @@ set -uo pipefail
 
 USAGE="Usage: alluxio-start.sh [-hNwa] [-i backup] ACTION [MOPT] [-f] [-c cache]
 Where ACTION is one of:
-  all [MOPT] [-c cache]     \tStart all masters and workers.
+  all [MOPT] [-c cache]     \tStart all masters, workers and proxies.
   local [MOPT] [-c cache]   \tStart a master and a worker locally.
   master                    \tStart the local master on this node.
   masters                   \tStart masters on master nodes.
@@ -280,7 +280,7 @@ case "$ACTION" in
   local) start_master && start_worker ;;
   masters) on_hosts masters master ;;
   workers) on_hosts workers worker ;;
-  all) on_hosts masters master && on_hosts workers worker ;;
+  all) on_hosts masters master && on_hosts workers worker && on_hosts masters proxy && on_hosts workers proxy ;;
   proxy) start_proxy ;;
   proxies) on_hosts masters proxy && on_hosts workers proxy ;;
 esac

@@ -7,7 +7,7 @@ set -uo pipefail
 
 USAGE="Usage: alluxio-stop.sh [-h] [component] [-c cache] [-s]
 Where component is one of:
-  all [-c cache]     \tStop all masters, workers and the local proxy.
+  all [-c cache]     \tStop all masters, workers and proxies.
   local [-c cache]   \tStop all processes locally.
   master             \tStop local master.
   masters            \tStop masters on master nodes.
@@ -127,7 +127,7 @@ case "$COMPONENT" in
   local) stop_worker; stop_process master; report ;;
   masters) on_hosts masters master ;;
   workers) on_hosts workers worker ;;
-  all) on_hosts workers worker; on_hosts masters master; stop_process proxy ;;
+  all) on_hosts masters proxy; on_hosts workers proxy; on_hosts workers worker; on_hosts masters master ;;
   proxy) stop_process proxy; report ;;
   proxies) on_hosts masters proxy; on_hosts workers proxy ;;
 esac
