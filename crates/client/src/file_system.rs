@@ -55,8 +55,11 @@ pub struct ClientConf {
 
 impl ClientConf {
     pub fn from_conf(conf: &Conf) -> Result<Self> {
-        let master_address =
-            format!("{}:{}", conf.get_str("alluxio.master.hostname")?, conf.get_i64("alluxio.master.rpc.port")?);
+        // `alluxio.master.rpc.addresses` lists every master; the client uses the one that answers.
+        let master_address = match conf.get_list("alluxio.master.rpc.addresses")? {
+            l if !l.is_empty() => l.join(","),
+            _ => format!("{}:{}", conf.get_str("alluxio.master.hostname")?, conf.get_i64("alluxio.master.rpc.port")?),
+        };
         let user = conf.get("alluxio.security.login.username")?.unwrap_or_else(alluxio_common::user::current_user);
         let write_type = crate::parse_write_type(&conf.get_enum("alluxio.user.file.writetype.default")?)
             .unwrap_or(WritePType::AsyncThrough);
@@ -103,7 +106,9 @@ pub struct CreateFileOptions {
 
 struct Inner {
     conf: ClientConf,
-    master: Channel,
+    /// One channel per address of `master_address`; `current` is the one last found answering.
+    masters: Vec<(String, Channel)>,
+    current: std::sync::atomic::AtomicUsize,
     workers: Mutex<HashMap<String, Channel>>,
     worker_list: Mutex<Option<(Instant, Vec<WorkerInfo>)>>,
     round_robin: std::sync::atomic::AtomicUsize,
@@ -131,17 +136,23 @@ impl FileSystem {
     }
 
     pub async fn connect_with(conf: ClientConf) -> Result<Self> {
-        let master = Channel::from_shared(format!("http://{}", conf.master_address))
-            .map_err(|e| {
-                ClientError::new(Code::InvalidArgument, format!("bad master address {}: {e}", conf.master_address))
-            })?
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let mut masters = Vec::new();
+        for a in conf.master_address.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            let ch = Channel::from_shared(format!("http://{a}"))
+                .map_err(|e| ClientError::new(Code::InvalidArgument, format!("bad master address {a}: {e}")))?
+                .connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true)
+                .connect_lazy();
+            masters.push((a.to_owned(), ch));
+        }
+        if masters.is_empty() {
+            return Err(ClientError::new(Code::InvalidArgument, "no master address (alluxio.master.rpc.addresses)"));
+        }
         let fs = FileSystem {
             inner: Arc::new(Inner {
                 conf,
-                master,
+                masters,
+                current: Default::default(),
                 workers: Mutex::new(HashMap::new()),
                 worker_list: Mutex::new(None),
                 round_robin: Default::default(),
@@ -154,17 +165,25 @@ impl FileSystem {
 
     /// Exchanges versions with the master: an incompatible peer is a clear error, never a decode failure.
     async fn handshake(&self) -> Result<()> {
-        let mut c = ServiceVersionClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp());
         let deadline = Instant::now() + self.inner.conf.retry_duration.min(Duration::from_secs(10));
+        let mut tried = 0;
         let v = loop {
+            let mut c = ServiceVersionClientServiceClient::with_interceptor(self.master(), self.stamp());
             match c.get_service_version(GetServiceVersionPRequest { client_software_version: VERSION.into(), client_protocol_version: PROTOCOL_VERSION }).await {
                 Ok(v) => break v.into_inner(),
-                Err(e) if is_connect_error(&e) && Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+                // Another master may answer; after a full round, wait a little.
+                Err(e) if is_connect_error(&e) && Instant::now() < deadline => {
+                    self.next_master();
+                    tried += 1;
+                    if tried % self.inner.masters.len() == 0 {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
                 Err(e) if is_connect_error(&e) => {
                     return Err(ClientError::new(
                         Code::Unavailable,
                         format!(
-                            "cannot connect to the Alluxio master at {} (alluxio.master.hostname / alluxio.master.rpc.port): is it running? ({})",
+                            "cannot connect to the Alluxio master at {} (alluxio.master.rpc.addresses, or alluxio.master.hostname and alluxio.master.rpc.port): is it running? ({})",
                             self.inner.conf.master_address,
                             e.message()
                         ),
@@ -190,21 +209,32 @@ impl FileSystem {
         &self.inner.conf
     }
 
+    /// The channel to the master last found answering.
+    fn master(&self) -> Channel {
+        let i = self.inner.current.load(std::sync::atomic::Ordering::Relaxed) % self.inner.masters.len();
+        self.inner.masters[i].1.clone()
+    }
+
+    /// Moves on to the next master address (after a connection failure).
+    fn next_master(&self) {
+        self.inner.current.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn stamp(&self) -> VersionStamp {
         VersionStamp::new(Some(&self.inner.conf.user))
     }
 
     pub(crate) fn fs_client(&self) -> FileSystemMasterClientServiceClient<Svc> {
-        FileSystemMasterClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp())
+        FileSystemMasterClientServiceClient::with_interceptor(self.master(), self.stamp())
             .max_decoding_message_size(256 << 20)
     }
 
     fn meta_client(&self) -> MetaMasterClientServiceClient<Svc> {
-        MetaMasterClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp())
+        MetaMasterClientServiceClient::with_interceptor(self.master(), self.stamp())
     }
 
     fn block_client(&self) -> BlockMasterClientServiceClient<Svc> {
-        BlockMasterClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp())
+        BlockMasterClientServiceClient::with_interceptor(self.master(), self.stamp())
     }
 
     /// A client of the worker at `addr` (one cached channel per worker).
@@ -288,6 +318,7 @@ impl FileSystem {
             match call().await {
                 Ok(v) => return Ok(v),
                 Err(e) if is_connect_error(&e) && Instant::now() + wait < deadline => {
+                    self.next_master();
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(1));
                 }
@@ -590,9 +621,7 @@ impl FileSystem {
 
     /// The no-op RPC (benchmark baseline).
     pub async fn ping(&self) -> Result<()> {
-        ServiceVersionClientServiceClient::with_interceptor(self.inner.master.clone(), self.stamp())
-            .ping(PingPRequest {})
-            .await?;
+        ServiceVersionClientServiceClient::with_interceptor(self.master(), self.stamp()).ping(PingPRequest {}).await?;
         Ok(())
     }
 

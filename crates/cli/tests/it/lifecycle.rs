@@ -111,3 +111,17 @@ fn configuration_is_read_as_alluxio_reads_it() {
     let v = c.ok(&["version"]);
     assert!(v.starts_with("2.") && v.contains("Journal format version"), "{v}");
 }
+
+#[test]
+fn clients_find_the_serving_master_among_rpc_addresses() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start_master();
+    let dead = crate::cluster::free_port();
+    let addrs = format!("-Dalluxio.master.rpc.addresses=127.0.0.1:{dead},localhost:{}", c.master_port);
+    c.ok(&["fs", &addrs, "mkdir", "/via-list"]);
+    assert!(c.ok(&["fs", &addrs, "ls", "/"]).contains("/via-list"));
+    let all_dead = format!("-Dalluxio.master.rpc.addresses=127.0.0.1:{dead},127.0.0.1:{}", crate::cluster::free_port());
+    let (_, err) = c.fails(&["fs", "-Dalluxio.user.rpc.retry.max.duration=1s", &all_dead, "ls", "/"]);
+    assert!(err.contains("alluxio.master.rpc.addresses") && err.contains(&dead.to_string()), "{err}");
+}
