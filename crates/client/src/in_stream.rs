@@ -33,17 +33,6 @@ fn set_rcvlowat(c: &tokio::net::TcpStream, bytes: i32) {
     }
 }
 
-/// A block data request (the worker's `data_server` protocol, version 1).
-fn data_request(block_id: i64, offset: u64, length: u64) -> [u8; 32] {
-    let mut r = [0u8; 32];
-    r[..4].copy_from_slice(b"ALXD");
-    r[4..8].copy_from_slice(&1u32.to_le_bytes());
-    r[8..16].copy_from_slice(&block_id.to_le_bytes());
-    r[16..24].copy_from_slice(&offset.to_le_bytes());
-    r[24..32].copy_from_slice(&length.to_le_bytes());
-    r
-}
-
 enum Source {
     /// A memory-mapped local block; `_lock` keeps the worker's read lock while we read.
     Local {
@@ -403,7 +392,7 @@ impl FileInStream {
             }
         };
         let io = |e: std::io::Error| ClientError::new(Code::Unavailable, format!("block data from {key}: {e}"));
-        conn.write_all(&data_request(block_id, offset, length)).await.map_err(io)?;
+        conn.write_all(&alluxio_proto::data_port::request(block_id, offset, length)).await.map_err(io)?;
         let status = conn.read_u8().await.map_err(io)?;
         if status != 0 {
             let n = conn.read_u32_le().await.map_err(io)? as usize;

@@ -24,5 +24,6 @@ pub mod grpc {
     }
 }
 
+pub mod data_port;
 pub mod status;
 pub mod version;

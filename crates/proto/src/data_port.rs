@@ -1,0 +1,37 @@
+//! The worker's block data port protocol (`alluxio.worker.data.port`), shared by the worker
+//! that serves it and the clients that read from it.
+//!
+//! Request (32 bytes, little-endian): `magic "ALXD" | version u32 | block id i64 | offset u64 |
+//! length u64`. Response: `status u8` (0 = ok) then, if ok, `length u64` and that many bytes;
+//! otherwise `message length u32` and a UTF-8 message.
+
+pub const MAGIC: &[u8; 4] = b"ALXD";
+pub const VERSION: u32 = 1;
+pub const REQUEST_LEN: usize = 32;
+
+/// Encodes a request.
+pub fn request(block_id: i64, offset: u64, length: u64) -> [u8; REQUEST_LEN] {
+    let mut r = [0u8; REQUEST_LEN];
+    r[..4].copy_from_slice(MAGIC);
+    r[4..8].copy_from_slice(&VERSION.to_le_bytes());
+    r[8..16].copy_from_slice(&block_id.to_le_bytes());
+    r[16..24].copy_from_slice(&offset.to_le_bytes());
+    r[24..32].copy_from_slice(&length.to_le_bytes());
+    r
+}
+
+/// Decodes a request: (block id, offset, length), or why it is not one.
+pub fn parse_request(r: &[u8; REQUEST_LEN]) -> Result<(i64, u64, u64), String> {
+    if &r[..4] != MAGIC {
+        return Err("not an alluxio-rs block data request".into());
+    }
+    let v = u32::from_le_bytes(r[4..8].try_into().unwrap_or_default());
+    if v != VERSION {
+        return Err(format!("block data protocol version {v} is not supported (this worker speaks {VERSION})"));
+    }
+    Ok((
+        i64::from_le_bytes(r[8..16].try_into().unwrap_or_default()),
+        u64::from_le_bytes(r[16..24].try_into().unwrap_or_default()),
+        u64::from_le_bytes(r[24..32].try_into().unwrap_or_default()),
+    ))
+}
