@@ -3,13 +3,13 @@
 # Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
 # measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
 #
-#   scripts/bench.sh [metadata] [data] [startup] [cache] [s3]     (default: all five)
+#   scripts/bench.sh [metadata] [data] [startup] [cache] [s3] [ha]     (default: all six)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q -p alluxio-cli
 B=$PWD/target/release/alluxio
-WANT=${*:-metadata data startup cache s3}
+WANT=${*:-metadata data startup cache s3 ha}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
 SHM=/dev/shm/alluxio-bench-$$
 export ALLUXIO_HOME=$WORK
@@ -30,6 +30,7 @@ cleanup() {
   [[ -n "${WEED:-}" ]] && kill "$WEED" 2>/dev/null || true
   [[ -n "${MPID:-}" ]] && kill "$MPID" 2>/dev/null || true
   [[ -n "${WPID:-}" ]] && kill "$WPID" 2>/dev/null || true
+  for p in "${HAPID[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null; done
   sleep 0.3
   rm -rf "$WORK" "$SHM" /dev/shm/alluxio-bench-base-$$ /dev/shm/alluxio-bench-scale-$$
 }
@@ -251,4 +252,63 @@ if [[ " $WANT " == *" s3 "* ]]; then
   echo "through the Alluxio proxy:"; python3 tests/clients/s3_small_ops.py "http://127.0.0.1:$PP/api/v1/s3" any any small 1000
   echo "SeaweedFS directly:"; python3 tests/clients/s3_small_ops.py "http://127.0.0.1:$S3P" benchkey benchsecret small 1000
   kill "$PPID_" "$WEED" "$MPID" "$WPID" 2>/dev/null; wait "$PPID_" "$WEED" "$MPID" "$WPID" 2>/dev/null || true
+fi
+
+if [[ " $WANT " == *" ha "* ]]; then
+  echo; echo "## High availability (embedded journal, masters on this host)"
+  # Journaled creates: one master (UFS journal, then EMBEDDED) and three EMBEDDED masters.
+  creates() { $B bench metadata --clients 16 --seconds 5 "$@" | sed -n 's/^create+complete[^0-9]*\([0-9]*\).*/\1/p'; }
+  single() {
+    rm -rf "$WORK/journal"
+    $B -Dalluxio.master.journal.type="$1" format >/dev/null
+    $B -Dalluxio.master.journal.type="$1" process master >"$WORK/master-$1.log" 2>&1 & MPID=$!
+    until $B fs ls / >/dev/null 2>&1; do sleep 0.1; done
+    creates
+    kill "$MPID"; wait "$MPID" 2>/dev/null || true
+  }
+  c_ufs=$(single UFS); c_emb1=$(single EMBEDDED)
+  declare -a HAPID HARPC
+  JADDR=""; RADDR=""
+  for i in 0 1 2; do
+    HARPC[$i]=$(port); HAJ[$i]=$(port)
+    JADDR+="${JADDR:+,}localhost:${HAJ[$i]}"; RADDR+="${RADDR:+,}localhost:${HARPC[$i]}"
+  done
+  ha_start() {
+    $B -Dalluxio.master.journal.type=EMBEDDED -Dalluxio.master.embedded.journal.addresses="$JADDR" \
+      -Dalluxio.master.rpc.port="${HARPC[$1]}" -Dalluxio.master.web.port=$(port) \
+      -Dalluxio.master.embedded.journal.port="${HAJ[$1]}" -Dalluxio.master.journal.folder="$WORK/ha$1" \
+      process master >>"$WORK/ha$1.log" 2>&1 & HAPID[$1]=$!
+  }
+  for i in 0 1 2; do ha_start $i; done
+  HA="-Dalluxio.master.rpc.addresses=$RADDR"
+  until $B fs $HA ls / >/dev/null 2>&1; do sleep 0.1; done
+  c_ha=$(creates $HA)
+  printf '%-58s %10s\n' "journaled creates (16 clients)" "ops/s"
+  printf '%-58s %10s\n' "one master, UFS journal (alluxio-start.sh local default)" "$c_ufs"
+  printf '%-58s %10s   %sx of UFS\n' "one master, EMBEDDED journal" "$c_emb1" "$(ratio "$c_emb1" "$c_ufs")"
+  printf '%-58s %10s   %sx of one EMBEDDED master\n' "three masters, EMBEDDED journal" "$c_ha" "$(ratio "$c_ha" "$c_emb1")"
+  # Failover: kill -9 the leader, time until a client's create succeeds; 20 times.
+  leader() { $B fs $HA masterInfo | sed -n 's/^Current leader master: .*:\([0-9]*\)$/\1/p'; }
+  base=$(best_of 5 $B fs $HA touch "/fo-base-$RANDOM")
+  times=()
+  for k in $(seq 1 20); do
+    lp=$(leader); li=""
+    for i in 0 1 2; do [[ "${HARPC[$i]}" == "$lp" ]] && li=$i; done
+    kill -9 "${HAPID[$li]}"; wait "${HAPID[$li]}" 2>/dev/null || true
+    t0=$(now); $B fs $HA touch "/fo-$k" >/dev/null; t1=$(now)
+    times+=("$(python3 -c "print(($t1-$t0)/1e9)")")
+    ha_start "$li"
+    # Back to three healthy members before the next kill.
+    until $B fsadmin $HA journal quorum info -domain MASTER 2>/dev/null | grep -q "Quorum size" && \
+      ! $B fsadmin $HA journal quorum info -domain MASTER | grep -q UNAVAILABLE; do sleep 0.2; done
+  done
+  python3 - "$base" "${times[@]}" <<'PY'
+import statistics, sys
+base = float(sys.argv[1]); t = sorted(float(x) for x in sys.argv[2:])
+q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
+print(f"failover, kill -9 of the leader to the first acknowledged create, {len(t)} kills:")
+print(f"  min {t[0]:.2f} s, median {statistics.median(t):.2f} s, p90 {q(0.9):.2f} s, max {t[-1]:.2f} s")
+print(f"  (the same create with no failover, baseline: {base:.3f} s; all: {' '.join(f'{x:.2f}' for x in t)})")
+PY
+  for p in "${HAPID[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true
 fi

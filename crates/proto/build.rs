@@ -8,11 +8,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/block_master.proto",
         "proto/meta_master.proto",
         "proto/block_worker.proto",
+        "proto/raft_journal.proto",
     ];
     tonic_prost_build::configure()
         // Block data moves as `Bytes` so chunks are never copied between the socket and the file.
         .bytes(".alluxio.grpc.block.ReadResponse")
         .bytes(".alluxio.grpc.block.WriteRequest")
+        .bytes(".alluxio.grpc.journal.RaftMessage")
         .compile_protos(&protos, &["proto"])?;
     for p in protos {
         println!("cargo:rerun-if-changed={p}");

@@ -12,7 +12,7 @@ use crate::output;
 const USAGE: &str = "Usage: alluxio fsadmin [generic options]
 \t [backup [directory] [--local] [--allow-leader]]
 \t [getBlockInfo <blockId>]
-\t [journal [checkpoint]]
+\t [journal [checkpoint] [quorum info|remove|elect -domain MASTER [-address <host:port>]]]
 \t [report [category] [category args]]
 \t [ufs --mode <noAccess|readOnly|readWrite> <ufsPath>]";
 
@@ -38,7 +38,8 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
                 }
                 Err(e) => Err(e.message),
             },
-            _ => Err("Usage: alluxio fsadmin journal checkpoint".to_owned()),
+            Some("quorum") => quorum(&fs, &args[2..]).await,
+            _ => Err(JOURNAL_USAGE.to_owned()),
         },
         "backup" => backup(&fs, &args[1..]).await,
         "decommissionWorker" => decommission(&fs, &args[1..]).await,
@@ -52,6 +53,82 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             eprintln!("{m}");
             ExitCode::from(exit::FAILURE)
         }
+    }
+}
+
+const JOURNAL_USAGE: &str = "Usage: alluxio fsadmin journal checkpoint
+       alluxio fsadmin journal quorum info -domain MASTER
+       alluxio fsadmin journal quorum remove -domain MASTER -address <host:port>
+       alluxio fsadmin journal quorum elect -address <host:port>";
+
+/// `journal quorum info|remove|elect`, with Alluxio's `-domain` and `-address` options.
+async fn quorum(fs: &FileSystem, args: &[String]) -> Result<(), String> {
+    let mut domain = None;
+    let mut address = None;
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-domain" => domain = args.get(i + 1).cloned(),
+            "-address" => address = args.get(i + 1).cloned(),
+            o => return Err(format!("Unknown option {o}.\n{JOURNAL_USAGE}")),
+        }
+        i += 2;
+    }
+    let sub = args.first().map(String::as_str).unwrap_or_default();
+    match domain.as_deref() {
+        Some("MASTER") => {}
+        None if sub == "elect" => {}
+        Some("JOB_MASTER") => return Err("-domain JOB_MASTER: this cluster runs no job master".to_owned()),
+        Some(d) => return Err(format!("Invalid -domain {d}: expected MASTER or JOB_MASTER")),
+        None => return Err(format!("Option -domain is required.\n{JOURNAL_USAGE}")),
+    }
+    let need_address =
+        || address.clone().ok_or_else(|| format!("Option -address <host:port> is required.\n{JOURNAL_USAGE}"));
+    match sub {
+        "info" => {
+            let servers = fs.quorum_info().await.map_err(|e| e.message)?;
+            let leader = servers.iter().find(|s| s.is_leader).map(|s| s.server_address.as_str()).unwrap_or("");
+            println!("Journal domain\t: MASTER");
+            println!("Quorum size\t: {}", servers.len());
+            println!("Quorum leader\t: {leader}");
+            println!();
+            println!("{:<11} | {:<8} | SERVER ADDRESS", "STATE", "PRIORITY");
+            let mut rows: Vec<_> = servers.iter().collect();
+            rows.sort_by(|a, b| a.server_address.cmp(&b.server_address));
+            for s in rows {
+                let state = if s.server_state == alluxio_proto::grpc::journal::QuorumServerState::Available as i32 {
+                    "AVAILABLE"
+                } else {
+                    "UNAVAILABLE"
+                };
+                println!("{state:<11} | {:<8} | {}", s.priority, s.server_address);
+            }
+            Ok(())
+        }
+        "remove" => {
+            let a = need_address()?;
+            fs.remove_quorum_server(&a).await.map_err(|e| e.message)?;
+            println!("Removed server at: {a} from quorum: MASTER");
+            Ok(())
+        }
+        "elect" => {
+            let a = need_address()?;
+            fs.transfer_leadership(&a).await.map_err(|e| e.message)?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                if let Ok(servers) = fs.quorum_info().await {
+                    if servers.iter().any(|s| s.is_leader && s.server_address.eq_ignore_ascii_case(&a)) {
+                        println!("Successfully elected {a} as the new leader");
+                        return Ok(());
+                    }
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(format!("{a} did not become the leader within 30 s (is its journal up to date?)"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+        _ => Err(JOURNAL_USAGE.to_owned()),
     }
 }
 
@@ -86,6 +163,11 @@ async fn summary(fs: &FileSystem) -> Result<(), String> {
     let b = fs.block_master_info().await.map_err(|e| e.message)?;
     println!("Alluxio cluster summary: ");
     println!("    Master Address: {}", m.leader_master_address);
+    let standbys: Vec<&str> =
+        m.master_addresses.iter().map(String::as_str).filter(|a| *a != m.leader_master_address).collect();
+    if !standbys.is_empty() {
+        println!("    Standby Masters: {}", standbys.join(", "));
+    }
     println!("    Web Port: {}", m.web_port);
     println!("    Rpc Port: {}", m.rpc_port);
     println!("    Started: {}", output::date(m.start_time_ms));

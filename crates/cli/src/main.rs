@@ -69,15 +69,16 @@ pub fn load_conf(role: Role, defines: &[(String, String)]) -> Result<Arc<Conf>, 
 
 fn init_server_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL")
-        .unwrap_or_else(|_| EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn,opendal=warn"));
+    let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL").unwrap_or_else(|_| {
+        EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn,opendal=warn,openraft=error")
+    });
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(false).init();
 }
 
 fn init_cli_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL")
-        .unwrap_or_else(|_| EnvFilter::new("warn,h2=error,tower=error,hyper=error"));
+        .unwrap_or_else(|_| EnvFilter::new("warn,h2=error,tower=error,hyper=error,openraft=error"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
 }
 
@@ -107,6 +108,13 @@ fn main() -> ExitCode {
     match cmd.as_str() {
         "process" => {
             init_server_logging();
+            // A server outlives the terminal or process group that started it, and a peer that
+            // closed its socket is an error on that connection, never the death of the process.
+            // SAFETY: setting signal dispositions before any thread starts.
+            unsafe {
+                libc::signal(libc::SIGHUP, libc::SIG_IGN);
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            }
             let role = match rest.first().map(String::as_str) {
                 Some("master") => Role::Master,
                 Some("worker") => Role::Worker,

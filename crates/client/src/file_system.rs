@@ -123,10 +123,26 @@ pub struct FileSystem {
 }
 
 fn is_connect_error(e: &tonic::Status) -> bool {
-    e.code() == tonic::Code::Unavailable
-        && (e.message().contains("tcp connect")
+    matches!(e.code(), tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal)
+        && (e.message().contains("http2 error")
+            || e.message().contains("tcp connect")
             || e.message().contains("Connection refused")
-            || e.message().contains("transport error"))
+            || e.message().contains("transport error")
+            || e.message().contains("connection reset")
+            || e.message().contains("Connection reset")
+            || e.message().contains("broken pipe")
+            || e.message().contains("h2 protocol error")
+            || e.message().contains("error reading a body")
+            || e.message().contains("keep-alive")
+            || e.message().contains("timed out"))
+}
+
+/// Errors after which another master may answer: no connection, a standby's refusal, or a
+/// leader that lost leadership before acknowledging (the change may or may not have committed).
+fn is_failover(e: &tonic::Status) -> bool {
+    is_connect_error(e)
+        || alluxio_proto::status::standby_refusal(e).is_some()
+        || (e.code() == tonic::Code::Unavailable && e.message().contains("is not the leader of the embedded journal"))
 }
 
 impl FileSystem {
@@ -141,6 +157,11 @@ impl FileSystem {
             let ch = Channel::from_shared(format!("http://{a}"))
                 .map_err(|e| ClientError::new(Code::InvalidArgument, format!("bad master address {a}: {e}")))?
                 .connect_timeout(Duration::from_secs(5))
+                // A master that stops answering (hung, partitioned) fails calls within seconds,
+                // so they move on to another master instead of waiting forever.
+                .http2_keep_alive_interval(Duration::from_secs(1))
+                .keep_alive_timeout(Duration::from_secs(2))
+                .keep_alive_while_idle(true)
                 .tcp_nodelay(true)
                 .connect_lazy();
             masters.push((a.to_owned(), ch));
@@ -166,19 +187,20 @@ impl FileSystem {
     /// Exchanges versions with the master: an incompatible peer is a clear error, never a decode failure.
     async fn handshake(&self) -> Result<()> {
         let deadline = Instant::now() + self.inner.conf.retry_duration.min(Duration::from_secs(10));
-        let mut tried = 0;
+        let mut tried: usize = 0;
         let v = loop {
             let mut c = ServiceVersionClientServiceClient::with_interceptor(self.master(), self.stamp());
             match c.get_service_version(GetServiceVersionPRequest { client_software_version: VERSION.into(), client_protocol_version: PROTOCOL_VERSION }).await {
                 Ok(v) => break v.into_inner(),
                 // Another master may answer; after a full round, wait a little.
-                Err(e) if is_connect_error(&e) && Instant::now() < deadline => {
-                    self.next_master();
+                Err(e) if is_failover(&e) && Instant::now() < deadline => {
+                    self.follow(&e);
                     tried += 1;
-                    if tried % self.inner.masters.len() == 0 {
+                    if tried.is_multiple_of(self.inner.masters.len()) {
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                 }
+                Err(e) if is_failover(&e) && !is_connect_error(&e) => return Err(e.into()),
                 Err(e) if is_connect_error(&e) => {
                     return Err(ClientError::new(
                         Code::Unavailable,
@@ -218,6 +240,19 @@ impl FileSystem {
     /// Moves on to the next master address (after a connection failure).
     fn next_master(&self) {
         self.inner.current.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// After a failover error: goes to the leader a standby named if it is one of ours,
+    /// else to the next master. Returns whether a leader was named.
+    fn follow(&self, e: &tonic::Status) -> bool {
+        if let Some(Some(leader)) = alluxio_proto::status::standby_refusal(e) {
+            if let Some(i) = self.inner.masters.iter().position(|(a, _)| a.eq_ignore_ascii_case(&leader)) {
+                self.inner.current.store(i, std::sync::atomic::Ordering::Relaxed);
+                return true;
+            }
+        }
+        self.next_master();
+        false
     }
 
     fn stamp(&self) -> VersionStamp {
@@ -305,7 +340,8 @@ impl FileSystem {
         *self.inner.worker_list.lock() = None;
     }
 
-    /// Retries calls that failed before reaching the master (connection refused) for up to
+    /// Retries calls that failed for want of a leading master (connection refused, a standby,
+    /// a failover in progress) on the other masters, for up to
     /// `alluxio.user.rpc.retry.max.duration`.
     async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
     where
@@ -313,18 +349,46 @@ impl FileSystem {
         Fut: std::future::Future<Output = Result<T, tonic::Status>>,
     {
         let deadline = Instant::now() + self.inner.conf.retry_duration;
-        let mut wait = Duration::from_millis(50);
+        let mut wait = Duration::from_millis(20);
+        let mut tried = 0usize;
         loop {
             match call().await {
                 Ok(v) => return Ok(v),
-                Err(e) if is_connect_error(&e) && Instant::now() + wait < deadline => {
-                    self.next_master();
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(1));
+                Err(e) if is_failover(&e) && Instant::now() + wait < deadline => {
+                    tried += 1;
+                    // Straight to a named leader; otherwise pause after each full round.
+                    if !self.follow(&e) && tried.is_multiple_of(self.inner.masters.len()) {
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_millis(250));
+                    }
                 }
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    async fn fs_call<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(FileSystemMasterClientServiceClient<Svc>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        Ok(self.retry(|| call(self.fs_client())).await?.into_inner())
+    }
+
+    async fn meta_call<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(MetaMasterClientServiceClient<Svc>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        Ok(self.retry(|| call(self.meta_client())).await?.into_inner())
+    }
+
+    async fn block_call<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(BlockMasterClientServiceClient<Svc>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        Ok(self.retry(|| call(self.block_client())).await?.into_inner())
     }
 
     // ------------------------------------------------------------------ metadata
@@ -455,73 +519,111 @@ impl FileSystem {
     }
 
     pub async fn delete(&self, path: &AlluxioPath, recursive: bool, alluxio_only: bool) -> Result<()> {
-        let mut c = self.fs_client();
-        c.remove(DeletePRequest {
+        let req = DeletePRequest {
             path: path.to_string(),
             options: Some(DeletePOptions { recursive, alluxio_only, unchecked: false }),
+        };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.remove(req).await }
         })
         .await?;
         Ok(())
     }
 
     pub async fn rename(&self, src: &AlluxioPath, dst: &AlluxioPath) -> Result<()> {
-        self.fs_client().rename(RenamePRequest { path: src.to_string(), dst_path: dst.to_string() }).await?;
+        let req = RenamePRequest { path: src.to_string(), dst_path: dst.to_string() };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.rename(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     pub async fn set_attribute(&self, path: &AlluxioPath, options: SetAttributePOptions) -> Result<()> {
-        self.fs_client().set_attribute(SetAttributePRequest { path: path.to_string(), options: Some(options) }).await?;
+        let req = SetAttributePRequest { path: path.to_string(), options: Some(options) };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.set_attribute(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     pub async fn mount(&self, path: &AlluxioPath, ufs: &str, options: MountPOptions) -> Result<()> {
-        self.fs_client()
-            .mount(MountPRequest { alluxio_path: path.to_string(), ufs_path: ufs.into(), options: Some(options) })
-            .await?;
+        let req = MountPRequest { alluxio_path: path.to_string(), ufs_path: ufs.into(), options: Some(options) };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.mount(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     pub async fn unmount(&self, path: &AlluxioPath) -> Result<()> {
-        self.fs_client().unmount(UnmountPRequest { alluxio_path: path.to_string() }).await?;
+        let req = UnmountPRequest { alluxio_path: path.to_string() };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.unmount(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     pub async fn update_mount(&self, path: &AlluxioPath, options: MountPOptions) -> Result<()> {
-        self.fs_client()
-            .update_mount(UpdateMountPRequest { alluxio_path: path.to_string(), options: Some(options) })
-            .await?;
+        let req = UpdateMountPRequest { alluxio_path: path.to_string(), options: Some(options) };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.update_mount(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     /// `fsadmin ufs --mode`: `mode` is NO_ACCESS, READ_ONLY or READ_WRITE.
     pub async fn update_ufs_mode(&self, ufs_path: &str, mode: &str) -> Result<()> {
-        self.fs_client()
-            .update_ufs_mode(UpdateUfsModePRequest { ufs_path: ufs_path.into(), ufs_mode: mode.into() })
-            .await?;
+        let req = UpdateUfsModePRequest { ufs_path: ufs_path.into(), ufs_mode: mode.into() };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.update_ufs_mode(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     pub async fn mount_table(&self) -> Result<HashMap<String, MountPointInfo>> {
-        Ok(self.fs_client().get_mount_table(GetMountTablePRequest {}).await?.into_inner().mount_points)
+        Ok(self.fs_call(|mut c| async move { c.get_mount_table(GetMountTablePRequest {}).await }).await?.mount_points)
     }
 
     pub async fn free(&self, path: &AlluxioPath, recursive: bool, forced: bool) -> Result<()> {
-        self.fs_client()
-            .free(FreePRequest { path: path.to_string(), options: Some(FreePOptions { recursive, forced }) })
-            .await?;
+        let req = FreePRequest { path: path.to_string(), options: Some(FreePOptions { recursive, forced }) };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.free(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     /// Renews the lease on files being written.
     pub(crate) async fn keep_alive(&self, file_ids: Vec<i64>) -> Result<()> {
-        self.fs_client().keep_alive(KeepAlivePRequest { file_ids }).await?;
+        let req = KeepAlivePRequest { file_ids };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.keep_alive(req).await }
+        })
+        .await?;
         Ok(())
     }
 
     pub async fn persist(&self, path: &AlluxioPath) -> Result<()> {
-        self.fs_client()
-            .schedule_async_persistence(ScheduleAsyncPersistencePRequest { path: path.to_string() })
-            .await?;
+        let req = ScheduleAsyncPersistencePRequest { path: path.to_string() };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.schedule_async_persistence(req).await }
+        })
+        .await?;
         Ok(())
     }
 
@@ -534,20 +636,18 @@ impl FileSystem {
         wt: WritePType,
         xattr: HashMap<String, Vec<u8>>,
     ) -> Result<FileInfo> {
+        let req = CompleteFilePRequest {
+            path: path.to_string(),
+            file_id,
+            options: Some(CompleteFilePOptions { length, ufs_fingerprint: fingerprint, write_type: wt as i32, xattr }),
+        };
         let r = self
-            .fs_client()
-            .complete_file(CompleteFilePRequest {
-                path: path.to_string(),
-                file_id,
-                options: Some(CompleteFilePOptions {
-                    length,
-                    ufs_fingerprint: fingerprint,
-                    write_type: wt as i32,
-                    xattr,
-                }),
+            .fs_call(|mut c| {
+                let req = req.clone();
+                async move { c.complete_file(req).await }
             })
             .await?;
-        r.into_inner().file_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))
+        r.file_info.ok_or_else(|| ClientError::new(Code::Internal, "master sent no file info"))
     }
 
     // ------------------------------------------------------------------ cluster
@@ -564,35 +664,33 @@ impl FileSystem {
 
     pub async fn worker_infos(&self, include_lost: bool) -> Result<Vec<WorkerInfo>> {
         Ok(self
-            .block_client()
-            .get_worker_info_list(GetWorkerInfoListPRequest { include_lost })
+            .block_call(|mut c| async move { c.get_worker_info_list(GetWorkerInfoListPRequest { include_lost }).await })
             .await?
-            .into_inner()
             .worker_infos)
     }
 
     /// Decommissions workers (`host:port`); returns (blocks still only on them, unknown addresses).
     pub async fn decommission_workers(&self, addresses: Vec<String>) -> Result<(i64, Vec<String>)> {
+        let req = alluxio_proto::grpc::block::DecommissionWorkerPRequest { addresses };
         let r = self
-            .block_client()
-            .decommission_worker(alluxio_proto::grpc::block::DecommissionWorkerPRequest { addresses })
-            .await?
-            .into_inner();
+            .block_call(|mut c| {
+                let req = req.clone();
+                async move { c.decommission_worker(req).await }
+            })
+            .await?;
         Ok((r.blocks_left, r.unknown_addresses))
     }
 
     pub async fn block_master_info(&self) -> Result<BlockMasterInfo> {
-        self.block_client()
-            .get_block_master_info(GetBlockMasterInfoPRequest {})
+        self.block_call(|mut c| async move { c.get_block_master_info(GetBlockMasterInfoPRequest {}).await })
             .await?
-            .into_inner()
             .block_master_info
             .ok_or_else(|| ClientError::new(Code::Internal, "master sent no block info"))
     }
 
     /// Asks the master to write a journal checkpoint now; returns (host, sequence).
     pub async fn checkpoint(&self) -> Result<(String, i64)> {
-        let r = self.meta_client().checkpoint(CheckpointPRequest {}).await?.into_inner();
+        let r = self.meta_call(|mut c| async move { c.checkpoint(CheckpointPRequest {}).await }).await?;
         Ok((r.master_hostname, r.sequence_number))
     }
 
@@ -611,12 +709,65 @@ impl FileSystem {
                 run_async: true,
             }),
         };
-        Ok(self.meta_client().backup(req).await?.into_inner())
+        self.meta_call(|mut c| {
+            let req = req.clone();
+            async move { c.backup(req).await }
+        })
+        .await
     }
 
     pub async fn backup_status(&self, backup_id: &str) -> Result<alluxio_proto::grpc::meta::BackupPStatus> {
         let req = alluxio_proto::grpc::meta::BackupStatusPRequest { backup_id: backup_id.to_owned() };
-        Ok(self.meta_client().get_backup_status(req).await?.into_inner())
+        self.meta_call(|mut c| {
+            let req = req.clone();
+            async move { c.get_backup_status(req).await }
+        })
+        .await
+    }
+
+    /// `fsadmin journal quorum info`: (journal address, available, leader) of each member.
+    pub async fn quorum_info(&self) -> Result<Vec<alluxio_proto::grpc::journal::QuorumServerInfo>> {
+        use alluxio_proto::grpc::journal::*;
+        let r = self
+            .retry(|| {
+                let mut c = self.journal_client();
+                async move { c.get_quorum_info(GetQuorumInfoPRequest { domain: JournalDomain::Master as i32 }).await }
+            })
+            .await?;
+        Ok(r.into_inner().server_info)
+    }
+
+    /// `fsadmin journal quorum remove -address <host:port>`.
+    pub async fn remove_quorum_server(&self, address: &str) -> Result<()> {
+        use alluxio_proto::grpc::journal::*;
+        let req = RemoveQuorumServerPRequest { domain: JournalDomain::Master as i32, server_address: address.into() };
+        self.retry(|| {
+            let (mut c, req) = (self.journal_client(), req.clone());
+            async move { c.remove_quorum_server(req).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// `fsadmin journal quorum elect -address <host:port>`.
+    pub async fn transfer_leadership(&self, address: &str) -> Result<()> {
+        use alluxio_proto::grpc::journal::*;
+        let req = TransferLeadershipPRequest { domain: JournalDomain::Master as i32, server_address: address.into() };
+        self.retry(|| {
+            let (mut c, req) = (self.journal_client(), req.clone());
+            async move { c.transfer_leadership(req).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    fn journal_client(
+        &self,
+    ) -> alluxio_proto::grpc::journal::journal_master_client_service_client::JournalMasterClientServiceClient<Svc> {
+        alluxio_proto::grpc::journal::journal_master_client_service_client::JournalMasterClientServiceClient::with_interceptor(
+            self.master(),
+            self.stamp(),
+        )
     }
 
     /// The no-op RPC (benchmark baseline).
@@ -628,10 +779,10 @@ impl FileSystem {
     /// The master's configuration (secrets redacted).
     pub async fn master_configuration(&self) -> Result<Vec<alluxio_proto::grpc::meta::ConfigProperty>> {
         Ok(self
-            .meta_client()
-            .get_configuration(alluxio_proto::grpc::meta::GetConfigurationPRequest {})
+            .meta_call(|mut c| async move {
+                c.get_configuration(alluxio_proto::grpc::meta::GetConfigurationPRequest {}).await
+            })
             .await?
-            .into_inner()
             .properties)
     }
 }

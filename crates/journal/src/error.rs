@@ -42,6 +42,13 @@ pub enum JournalError {
     Closed,
     #[error("{0}")]
     Apply(String),
+    /// The embedded journal's leadership moved; the change may or may not commit.
+    #[error("this master is not the leader of the embedded journal{}; the change was not acknowledged", .0.as_ref().map(|l| format!(" (leader: {l})")).unwrap_or_default())]
+    NotLeader(Option<String>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Precondition(String),
 }
 
 impl HasCode for JournalError {
@@ -52,7 +59,9 @@ impl HasCode for JournalError {
             | JournalError::Foreign { .. }
             | JournalError::UnknownEntry { .. } => Code::FailedPrecondition,
             JournalError::Corrupt { .. } | JournalError::SequenceGap { .. } => Code::DataLoss,
-            JournalError::WriterFailed(_) | JournalError::Closed => Code::Unavailable,
+            JournalError::WriterFailed(_) | JournalError::Closed | JournalError::NotLeader(_) => Code::Unavailable,
+            JournalError::NotFound(_) => Code::NotFound,
+            JournalError::Precondition(_) => Code::FailedPrecondition,
             JournalError::Io { .. } | JournalError::Apply(_) => Code::Internal,
         }
     }

@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod format;
 pub mod layout;
+pub mod raft;
 pub mod recovery;
 pub mod writer;
 
@@ -26,7 +27,7 @@ pub use recovery::{recover, Origin, Recovered};
 pub use writer::{LocalJournal, WriterOptions};
 
 /// A log of metadata changes. Implementations: [`LocalJournal`] (UFS journal on a local
-/// folder), [`NoopJournal`]; the Raft journal comes later behind the same trait.
+/// folder), [`raft::RaftJournal`] (the embedded journal), [`NoopJournal`].
 pub trait Journal: Send + Sync + 'static {
     /// Assigns sequence numbers to `entries` and queues them to be made durable. Callers
     /// call it in the order they applied the entries (under their state lock) and must not

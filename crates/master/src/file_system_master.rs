@@ -84,7 +84,7 @@ fn entry(e: Entry) -> JournalEntry {
 
 /// The file-system master: namespace, mounts, and coordination with the block master.
 pub struct FileSystemMaster {
-    ns: RwLock<Namespace>,
+    ns: Arc<RwLock<Namespace>>,
     journal: Arc<dyn Journal>,
     layout: Option<Layout>,
     pub blocks: Arc<BlockMaster>,
@@ -107,7 +107,7 @@ pub struct FileSystemMaster {
 
 impl FileSystemMaster {
     pub fn new(
-        ns: Namespace,
+        ns: Arc<RwLock<Namespace>>,
         journal: Arc<dyn Journal>,
         layout: Option<Layout>,
         blocks: Arc<BlockMaster>,
@@ -115,7 +115,7 @@ impl FileSystemMaster {
         last_checkpoint: i64,
     ) -> Self {
         FileSystemMaster {
-            ns: RwLock::new(ns),
+            ns,
             journal,
             layout,
             blocks,
@@ -130,6 +130,11 @@ impl FileSystemMaster {
             workers: Default::default(),
             synced: Mutex::new(FxHashMap::default()),
         }
+    }
+
+    /// The namespace itself (the embedded journal's state machine applies to it).
+    pub fn namespace_lock(&self) -> &Arc<RwLock<Namespace>> {
+        &self.ns
     }
 
     /// Read access to the namespace (reports, tests, block checks).
@@ -162,6 +167,11 @@ impl FileSystemMaster {
     /// Waits for durability; on journal failure flags the process to exit.
     async fn durable(&self, ticket: alluxio_journal::Ticket, bug: Option<String>) -> Result<()> {
         if let Err(e) = ticket.wait().await {
+            // Lost leadership: the change may or may not commit; the master restarts as a
+            // standby (see `server`), and the client retries on the new leader.
+            if let alluxio_journal::JournalError::NotLeader(_) = e {
+                return Err(MasterError::Unavailable(e.to_string()));
+            }
             let _ = self.fatal.send(Some(e.to_string()));
             return Err(MasterError::Unavailable(format!("metadata change not journaled: {e}")));
         }
@@ -187,6 +197,28 @@ impl FileSystemMaster {
     }
 
     // ---------------------------------------------------------------- bootstrap
+
+    /// Replaces an empty namespace with `entries` (a backup being restored into the embedded
+    /// journal), journaling them in batches; returns once a quorum holds them all.
+    pub async fn restore_entries(&self, entries: Vec<Entry>) -> Result<()> {
+        let mut tickets = Vec::new();
+        {
+            let mut ns = self.ns.write();
+            if ns.root_id().is_some() {
+                return Err(MasterError::FailedPrecondition("the namespace is not empty".into()));
+            }
+            let mut it = entries.into_iter().peekable();
+            while it.peek().is_some() {
+                let chunk: Vec<Entry> = it.by_ref().take(10_000).collect();
+                let (ticket, _, bug) = self.commit(&mut ns, chunk);
+                tickets.push((ticket, bug));
+            }
+        }
+        for (t, bug) in tickets {
+            self.durable(t, bug).await?;
+        }
+        Ok(())
+    }
 
     /// Creates the root inode, root mount and cluster id when the journal had none.
     pub async fn ensure_root(

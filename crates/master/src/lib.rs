@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod block_master;
+pub mod embedded;
 pub mod error;
 pub mod file_system_master;
 pub mod inode;

@@ -22,6 +22,9 @@ pub mod grpc {
     pub mod meta {
         tonic::include_proto!("alluxio.grpc.meta");
     }
+    pub mod journal {
+        tonic::include_proto!("alluxio.grpc.journal");
+    }
 }
 
 pub mod data_port;

@@ -53,3 +53,28 @@ pub fn code_of(code: tonic::Code) -> Code {
 pub fn to_status<E: HasCode + std::fmt::Display>(err: E) -> tonic::Status {
     tonic::Status::new(to_grpc(err.code()), err.to_string())
 }
+
+/// Metadata key of a standby's refusal that carries the leading master's RPC address.
+pub const LEADER_HINT: &str = "x-alluxio-leader";
+
+/// The refusal a standby master gives to client and worker RPCs: UNAVAILABLE, naming the
+/// leader when known (also as [`LEADER_HINT`] metadata, so callers can go straight there).
+pub fn standby_status(me: &str, leader: Option<&str>) -> tonic::Status {
+    let msg = match leader {
+        Some(l) => format!("{me} is a standby master; the leading master is {l}"),
+        None => format!("{me} is a standby master and no leader is elected yet; retry shortly"),
+    };
+    let mut s = tonic::Status::unavailable(msg);
+    if let Some(v) = leader.and_then(|l| l.parse().ok()) {
+        s.metadata_mut().insert(LEADER_HINT, v);
+    }
+    s
+}
+
+/// Whether `s` is a standby's refusal; with the leader's RPC address when it named one.
+pub fn standby_refusal(s: &tonic::Status) -> Option<Option<String>> {
+    if s.code() != tonic::Code::Unavailable || !s.message().contains("is a standby master") {
+        return None;
+    }
+    Some(s.metadata().get(LEADER_HINT).and_then(|v| v.to_str().ok()).map(str::to_owned))
+}

@@ -16,7 +16,10 @@ pub async fn register(w: &Worker) -> Result<()> {
     let id = client
         .get_worker_id(GetWorkerIdPRequest { worker_net_address: Some(w.address.clone()) })
         .await
-        .map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?
+        .map_err(|s| {
+            w.follow_master(&s);
+            WorkerError::Unavailable(s.message().to_owned())
+        })?
         .into_inner()
         .worker_id;
     w.id.store(id, Ordering::SeqCst);
@@ -35,8 +38,14 @@ pub async fn register(w: &Worker) -> Result<()> {
     };
     // Committed blocks are all in this report.
     w.store.take_unreported();
-    let resp =
-        client.register_worker(req).await.map_err(|s| WorkerError::Unavailable(s.message().to_owned()))?.into_inner();
+    let resp = client
+        .register_worker(req)
+        .await
+        .map_err(|s| {
+            w.follow_master(&s);
+            WorkerError::Unavailable(s.message().to_owned())
+        })?
+        .into_inner();
     w.store.set_protected(&resp.protected_block_ids, true);
     for b in &resp.remove_block_ids {
         w.store.remove(*b);
@@ -110,6 +119,10 @@ pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) {
                 if !warned {
                     tracing::warn!("heartbeat to the master failed: {}; retrying", s.message());
                     warned = true;
+                }
+                // Another master may be leading now: register there.
+                if w.follow_master(&s) {
+                    registered = false;
                 }
             }
         }

@@ -204,11 +204,14 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     for d in store.dirs() {
         tracing::info!("tier {} directory {} with quota {} bytes", d.tier_alias, d.path.display(), d.capacity);
     }
-    let master_addr = format!(
-        "{}:{}",
-        conf.get_str("alluxio.master.hostname").map_err(conf_err)?,
-        conf.get_i64("alluxio.master.rpc.port").map_err(conf_err)?
-    );
+    let master_addr = match conf.get_list("alluxio.master.rpc.addresses").map_err(conf_err)? {
+        l if !l.is_empty() => l.join(","),
+        _ => format!(
+            "{}:{}",
+            conf.get_str("alluxio.master.hostname").map_err(conf_err)?,
+            conf.get_i64("alluxio.master.rpc.port").map_err(conf_err)?
+        ),
+    };
     let address = WorkerNetAddress {
         host: host.clone(),
         rpc_port: rpc_port as i32,

@@ -31,7 +31,9 @@ pub struct Worker {
     pub store: Arc<BlockStore>,
     pub address: WorkerNetAddress,
     pub id: AtomicI64,
-    master: Channel,
+    /// Channels to every master (`alluxio.master.rpc.addresses`); `current` is the one in use.
+    masters: Vec<(String, Channel)>,
+    current: std::sync::atomic::AtomicUsize,
     /// Mounts' under storages, with when their access mode was last asked of the master and
     /// whether that mode allows access (`fsadmin ufs --mode noAccess` stops UFS reads).
     ufs: Mutex<BTreeMap<i64, (UnderFileSystem, std::time::Instant, bool)>>,
@@ -50,16 +52,27 @@ impl Worker {
         master_addr: &str,
         chunk_size: usize,
     ) -> Result<Self> {
-        let master = Channel::from_shared(format!("http://{master_addr}"))
-            .map_err(|e| WorkerError::InvalidArgument(format!("bad master address {master_addr}: {e}")))?
-            .connect_timeout(Duration::from_secs(3))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let mut masters = Vec::new();
+        for a in master_addr.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            let ch = Channel::from_shared(format!("http://{a}"))
+                .map_err(|e| WorkerError::InvalidArgument(format!("bad master address {a}: {e}")))?
+                .connect_timeout(Duration::from_secs(3))
+                .http2_keep_alive_interval(Duration::from_secs(1))
+                .keep_alive_timeout(Duration::from_secs(2))
+                .keep_alive_while_idle(true)
+                .tcp_nodelay(true)
+                .connect_lazy();
+            masters.push((a.to_owned(), ch));
+        }
+        if masters.is_empty() {
+            return Err(WorkerError::InvalidArgument("no master address (alluxio.master.rpc.addresses)".into()));
+        }
         Ok(Worker {
             store,
             address,
             id: AtomicI64::new(0),
-            master,
+            masters,
+            current: Default::default(),
             ufs: Mutex::new(BTreeMap::new()),
             caching: Mutex::new(HashSet::new()),
             peers: Mutex::new(BTreeMap::new()),
@@ -68,8 +81,33 @@ impl Worker {
         })
     }
 
+    fn master(&self) -> Channel {
+        let i = self.current.load(Ordering::Relaxed) % self.masters.len();
+        self.masters[i].1.clone()
+    }
+
+    /// After a failed call to the master: if it was a standby naming the leader, use that
+    /// leader; if the master is unreachable or a standby, try the next one. Returns whether
+    /// the error means "not the leading master" (so the worker must register again).
+    pub fn follow_master(&self, s: &tonic::Status) -> bool {
+        if let Some(hint) = alluxio_proto::status::standby_refusal(s) {
+            match hint.and_then(|l| self.masters.iter().position(|(a, _)| a.eq_ignore_ascii_case(&l))) {
+                Some(i) => self.current.store(i, Ordering::Relaxed),
+                None => {
+                    self.current.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            return true;
+        }
+        if s.code() == tonic::Code::Unavailable && self.masters.len() > 1 {
+            self.current.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
     pub fn master_blocks(&self) -> MasterBlockClient {
-        BlockMasterWorkerServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
+        BlockMasterWorkerServiceClient::with_interceptor(self.master(), VersionStamp::new(None))
             .max_decoding_message_size(256 << 20)
             .max_encoding_message_size(256 << 20)
     }
@@ -96,7 +134,7 @@ impl Worker {
     }
 
     fn master_fs(&self) -> MasterFsClient {
-        FileSystemMasterClientServiceClient::with_interceptor(self.master.clone(), VersionStamp::new(None))
+        FileSystemMasterClientServiceClient::with_interceptor(self.master(), VersionStamp::new(None))
     }
 
     /// The UFS of a mount, asking the master for its URI and options once and for its access

@@ -132,6 +132,18 @@ impl Cluster {
             .unwrap()
     }
 
+    /// Spawns `alluxio <args> process <role>` logging to `<log>.log` (HA masters).
+    pub fn spawn_named(&self, log: &str, role: &str, args: &[String]) -> Child {
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(self.path(&format!("{log}.log"))).unwrap();
+        self.command(Path::new(BIN))
+            .args(args)
+            .args(["process", role])
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap()
+    }
+
     pub fn start_master(&mut self) {
         self.master = Some(self.spawn("master"));
         self.wait_port(self.master_port, "master");

@@ -6,6 +6,7 @@ mod bad_input;
 mod cluster;
 mod data_plane;
 mod durability;
+mod ha;
 mod lifecycle;
 mod proxy;
 mod s3_server;

@@ -18,6 +18,8 @@ pub struct MetaService {
     pub rpc_port: i32,
     pub web_port: i32,
     pub start_time_ms: i64,
+    /// The embedded journal, when masters form a quorum.
+    pub raft: Option<Arc<alluxio_journal::raft::RaftJournal>>,
 }
 
 #[tonic::async_trait]
@@ -34,10 +36,21 @@ impl MetaMasterClientService for MetaService {
             .map(|w| format!("{}:{}", w.address.host, w.address.rpc_port))
             .collect();
         let cluster_id = self.master.namespace().cluster_id.clone();
+        // The leader first, then the standbys (RPC addresses of members whose address is known).
+        let mut master_addresses = vec![self.address.clone()];
+        if let Some(j) = &self.raft {
+            for (journal_address, _, _) in j.quorum() {
+                match j.rpc_address_of(&journal_address) {
+                    Some(a) if a != self.address => master_addresses.push(a),
+                    Some(_) => {}
+                    None => master_addresses.push(journal_address),
+                }
+            }
+        }
         Ok(Response::new(GetMasterInfoPResponse {
             master_info: Some(MasterInfo {
                 leader_master_address: self.address.clone(),
-                master_addresses: vec![self.address.clone()],
+                master_addresses,
                 rpc_port: self.rpc_port,
                 safe_mode: false,
                 start_time_ms: self.start_time_ms,
@@ -55,6 +68,13 @@ impl MetaMasterClientService for MetaService {
     }
 
     async fn checkpoint(&self, _req: Request<CheckpointPRequest>) -> Result<Response<CheckpointPResponse>, Status> {
+        if let Some(j) = &self.raft {
+            let index = j.snapshot_now().await.map_err(alluxio_proto::status::to_status)?;
+            return Ok(Response::new(CheckpointPResponse {
+                master_hostname: self.address.clone(),
+                sequence_number: index as i64,
+            }));
+        }
         let m = self.master.clone();
         let seq = tokio::task::spawn_blocking(move || m.checkpoint_blocking())
             .await

@@ -2,6 +2,7 @@
 
 pub mod block;
 pub mod fs;
+pub mod journal;
 pub mod meta;
 
 use alluxio_common::AlluxioPath;

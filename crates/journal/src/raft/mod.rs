@@ -1,0 +1,616 @@
+//! The embedded journal (`alluxio.master.journal.type=EMBEDDED`): journal entries are the
+//! log of a Raft group of masters (openraft), checkpoints are Raft snapshots.
+//!
+//! Like Alluxio, the leading master applies a change to its namespace first and journals it
+//! in the same critical section ("apply then journal"); the change is acknowledged only once
+//! a quorum holds it. Standbys apply committed entries through the state machine. So that the
+//! two paths never apply one entry twice, a master becomes *primary* only after its state
+//! machine applied the whole log it holds as leader; from then on the state machine skips
+//! entries at or past that index (the master applied them). A primary that loses leadership
+//! may hold changes that will never commit: it must drop its memory and restart from the
+//! log (the master process re-executes itself).
+//!
+//! Layout: `<alluxio.master.journal.folder>/v1/raft/log.redb` (log, vote) and `snapshot`.
+
+// openraft's storage and RPC error types are large; its traits dictate them.
+#[allow(clippy::result_large_err)]
+pub mod log_store;
+#[allow(clippy::result_large_err)]
+pub mod network;
+#[allow(clippy::result_large_err)]
+pub mod state_machine;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alluxio_proto::journal::JournalEntry;
+use openraft::{BasicNode, ChangeMembers, Raft, ServerState};
+use parking_lot::Mutex;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::{Journal, JournalError, Ticket};
+
+openraft::declare_raft_types!(
+    /// openraft's types for the master journal.
+    pub TypeConfig:
+        D = Batch,
+        R = (),
+        NodeId = u64,
+        Node = BasicNode,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = std::io::Cursor<Vec<u8>>,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+/// One Raft entry: the journal entries of one or more metadata changes (group commit),
+/// each length-delimited protobuf.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch(pub bytes::Bytes);
+
+impl Batch {
+    pub fn encode(entries: &[JournalEntry]) -> Self {
+        let mut out = Vec::with_capacity(entries.iter().map(|e| e.encoded_len() + 5).sum());
+        for e in entries {
+            // Encoding into a Vec cannot fail.
+            let _ = e.encode_length_delimited(&mut out);
+        }
+        Batch(out.into())
+    }
+
+    pub fn decode(&self) -> Result<Vec<JournalEntry>, String> {
+        let mut buf = &self.0[..];
+        let mut out = Vec::new();
+        while !buf.is_empty() {
+            let e = JournalEntry::decode_length_delimited(&mut buf).map_err(|e| format!("bad journal batch: {e}"))?;
+            if e.entry.is_none() {
+                return Err(format!(
+                    "journal entry {} is of a kind this alluxio-rs does not know (written by a newer version?)",
+                    e.sequence_number
+                ));
+            }
+            out.push(e);
+        }
+        Ok(out)
+    }
+}
+
+/// The Raft node id of a master: a stable hash of its embedded journal address, so every
+/// master derives the same ids from `alluxio.master.embedded.journal.addresses`.
+pub fn node_id(address: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in address.trim().to_ascii_lowercase().bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h & (i64::MAX as u64)
+}
+
+/// The state the journal replicates (the master's namespace), as the state machine sees it.
+pub trait ReplicatedState: Send + Sync + 'static {
+    /// Applies committed entries, then calls `applied` while still holding the state's lock,
+    /// so nobody sees the state without the matching applied index.
+    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String>;
+    /// Emits the whole state as entries. Takes the state's read lock, calls `quiesce` under it
+    /// (it waits for in-flight changes and records the applied index), then emits.
+    fn snapshot(
+        &self,
+        quiesce: &mut dyn FnMut(),
+        emit: &mut dyn FnMut(JournalEntry) -> Result<(), String>,
+    ) -> Result<(), String>;
+    /// Replaces the whole state with `entries` (a snapshot), calling `applied` under the lock.
+    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), String>;
+}
+
+/// Settings of the embedded journal.
+#[derive(Debug, Clone)]
+pub struct RaftOptions {
+    /// `<alluxio.master.journal.folder>`.
+    pub folder: PathBuf,
+    /// This master's `host:port` in `alluxio.master.embedded.journal.addresses`.
+    pub address: String,
+    /// All of `alluxio.master.embedded.journal.addresses`.
+    pub members: Vec<String>,
+    /// This master's RPC address, told to others so standbys can name the leader.
+    pub rpc_address: String,
+    pub election_timeout_min: Duration,
+    pub election_timeout_max: Duration,
+    pub heartbeat_interval: Duration,
+    /// Snapshot after this many Raft entries (`alluxio.master.journal.checkpoint.period.entries`).
+    pub snapshot_period_entries: u64,
+}
+
+/// What a master is at the moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Not leading; the leader's RPC address when known.
+    Standby { leader: Option<String> },
+    /// Leading, with the whole log applied: serves clients.
+    Primary,
+    /// Was primary and lost leadership: memory may hold uncommitted changes.
+    Demoted,
+    /// The Raft core stopped on an error.
+    Failed(String),
+}
+
+/// The applied index and membership, changed only together with the state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Applied {
+    pub last: Option<openraft::LogId<u64>>,
+    pub membership: openraft::StoredMembership<u64, BasicNode>,
+}
+
+/// A snapshot's metadata and bytes.
+pub(crate) type StoredSnapshot = (openraft::SnapshotMeta<u64, BasicNode>, Vec<u8>);
+
+/// What the state machine, network and journal share.
+pub(crate) struct Shared {
+    pub me: u64,
+    pub opts: RaftOptions,
+    pub state: Arc<dyn ReplicatedState>,
+    pub applied: Mutex<Applied>,
+    /// Entries at or past this index were applied by the master itself (primary); u64::MAX before.
+    pub own_from: AtomicU64,
+    /// Appended batches not yet committed and applied.
+    pub pending: AtomicUsize,
+    /// The newest snapshot: its metadata and bytes.
+    pub snapshot: Mutex<Option<StoredSnapshot>>,
+    /// Last successful RPC to each peer (availability in `quorum info`).
+    pub seen: Mutex<HashMap<u64, Instant>>,
+    /// RPC addresses of peers, learned from their `NodeInfo`.
+    pub rpc_addresses: Mutex<HashMap<u64, String>>,
+}
+
+impl Shared {
+    pub fn dir(&self) -> PathBuf {
+        self.opts.folder.join("v1").join("raft")
+    }
+}
+
+struct Proposal {
+    entries: Vec<JournalEntry>,
+    done: oneshot::Sender<Result<(), JournalError>>,
+}
+
+/// The embedded journal of one master.
+pub struct RaftJournal {
+    pub raft: Raft<TypeConfig>,
+    shared: Arc<Shared>,
+    proposals: mpsc::UnboundedSender<Proposal>,
+    next_sequence: AtomicI64,
+    role: watch::Receiver<Role>,
+}
+
+/// Where the Raft folder of a journal lives.
+pub fn raft_dir(folder: &std::path::Path) -> PathBuf {
+    folder.join("v1").join("raft")
+}
+
+impl RaftJournal {
+    /// Opens the log, loads the newest snapshot into `state`, starts Raft and the role
+    /// watcher. The caller serves [`network::RaftService`] on the journal port and then
+    /// calls [`RaftJournal::bootstrap`].
+    pub async fn start(opts: RaftOptions, state: Arc<dyn ReplicatedState>) -> Result<Arc<Self>, JournalError> {
+        let me = node_id(&opts.address);
+        let dir = raft_dir(&opts.folder);
+        std::fs::create_dir_all(&dir).map_err(crate::error::io("create", &dir))?;
+        let shared = Arc::new(Shared {
+            me,
+            opts: opts.clone(),
+            state,
+            applied: Mutex::new(Applied::default()),
+            own_from: AtomicU64::new(u64::MAX),
+            pending: AtomicUsize::new(0),
+            snapshot: Mutex::new(None),
+            seen: Mutex::new(HashMap::new()),
+            rpc_addresses: Mutex::new(HashMap::new()),
+        });
+        let sh = shared.clone();
+        tokio::task::spawn_blocking(move || state_machine::load_snapshot(&sh))
+            .await
+            .map_err(|e| JournalError::Apply(e.to_string()))??;
+        let log = log_store::LogStore::open(&dir.join("log.redb")).map_err(JournalError::Apply)?;
+        let config = openraft::Config {
+            cluster_name: "alluxio-master".into(),
+            election_timeout_min: opts.election_timeout_min.as_millis() as u64,
+            election_timeout_max: opts.election_timeout_max.as_millis() as u64,
+            heartbeat_interval: opts.heartbeat_interval.as_millis() as u64,
+            install_snapshot_timeout: 10_000,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_period_entries.max(1)),
+            max_in_snapshot_log_to_keep: opts.snapshot_period_entries.min(1000),
+            snapshot_max_chunk_size: 4 << 20,
+            ..Default::default()
+        };
+        let config = Arc::new(config.validate().map_err(|e| JournalError::Apply(format!("Raft settings: {e}")))?);
+        let sm = state_machine::StateMachine { shared: shared.clone() };
+        let net = network::Network { shared: shared.clone() };
+        let raft = Raft::new(me, config, net, log, sm)
+            .await
+            .map_err(|e| JournalError::Apply(format!("cannot start the embedded journal: {e}")))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (role_tx, role_rx) = watch::channel(Role::Standby { leader: None });
+        let next = shared.applied.lock().last.map(|l| l.index as i64 + 1).unwrap_or(0);
+        let j = Arc::new(RaftJournal {
+            raft: raft.clone(),
+            shared: shared.clone(),
+            proposals: tx,
+            next_sequence: AtomicI64::new(next),
+            role: role_rx,
+        });
+        tokio::spawn(propose_loop(raft.clone(), shared.clone(), rx));
+        tokio::spawn(watch_role(raft, shared, role_tx));
+        Ok(j)
+    }
+
+    /// Forms the quorum on first start: if another member already belongs to a formed
+    /// quorum, asks its leader to add this master; otherwise initializes with every
+    /// configured member (all first-time members do the same, which openraft allows).
+    pub async fn bootstrap(&self) -> Result<(), JournalError> {
+        if self.raft.is_initialized().await.map_err(|e| JournalError::Apply(e.to_string()))? {
+            return Ok(());
+        }
+        let others: Vec<String> =
+            self.shared.opts.members.iter().filter(|a| **a != self.shared.opts.address).cloned().collect();
+        // Give peers started together a moment to come up before deciding.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let mut formed = None;
+            for a in &others {
+                if let Ok(info) = network::node_info(a).await {
+                    if info.initialized {
+                        formed = Some(a.clone());
+                        break;
+                    }
+                }
+            }
+            if let Some(peer) = formed {
+                return self.join(&peer).await;
+            }
+            if Instant::now() >= deadline || others.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let members: BTreeMap<u64, BasicNode> =
+            self.shared.opts.members.iter().map(|a| (node_id(a), BasicNode { addr: a.clone() })).collect();
+        tracing::info!(
+            "forming the embedded journal quorum of {} masters: {:?}",
+            members.len(),
+            self.shared.opts.members
+        );
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(()),
+            Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
+            Err(e) => Err(JournalError::Apply(format!("cannot form the embedded journal quorum: {e}"))),
+        }
+    }
+
+    /// Asks the quorum (through `peer`, then its leader) to add this master.
+    async fn join(&self, peer: &str) -> Result<(), JournalError> {
+        let mut target = peer.to_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match network::join(&target, &self.shared.opts.address, &self.shared.opts.rpc_address).await {
+                Ok(()) => {
+                    tracing::info!("joined the embedded journal quorum through {target}");
+                    return Ok(());
+                }
+                Err(network::JoinError::NotLeader(Some(l))) if !l.is_empty() && l != target => target = l,
+                Err(e) if Instant::now() < deadline => {
+                    // Already a member of the configuration the quorum was formed with.
+                    if self.raft.is_initialized().await.unwrap_or(false) {
+                        return Ok(());
+                    }
+                    tracing::info!("waiting to join the embedded journal quorum through {target}: {e}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    target = peer.to_owned();
+                }
+                Err(e) => return Err(JournalError::Apply(format!("cannot join the embedded journal quorum: {e}"))),
+            }
+        }
+    }
+
+    /// Changes of this master's role.
+    pub fn role(&self) -> watch::Receiver<Role> {
+        self.role.clone()
+    }
+
+    pub fn node_id(&self) -> u64 {
+        self.shared.me
+    }
+
+    pub fn address(&self) -> &str {
+        &self.shared.opts.address
+    }
+
+    /// The quorum as this master sees it: (journal address, available, is leader).
+    pub fn quorum(&self) -> Vec<(String, bool, bool)> {
+        let m = self.raft.metrics().borrow().clone();
+        let leader = m.current_leader;
+        let window = self.shared.opts.election_timeout_max * 2;
+        let seen = self.shared.seen.lock().clone();
+        m.membership_config
+            .membership()
+            .nodes()
+            .map(|(id, n)| {
+                let available = *id == self.shared.me || seen.get(id).is_some_and(|t| t.elapsed() < window);
+                (n.addr.clone(), available, leader == Some(*id))
+            })
+            .collect()
+    }
+
+    /// Removes a member; refused when the members left that are available would not form a
+    /// majority of the new quorum.
+    pub async fn remove_member(&self, address: &str) -> Result<(), JournalError> {
+        let id = node_id(address);
+        let q = self.quorum();
+        let Some((_, _, is_leader)) = q.iter().find(|(a, _, _)| node_id(a) == id) else {
+            return Err(JournalError::NotFound(format!(
+                "{address} is not a member of the embedded journal quorum ({})",
+                q.iter().map(|(a, _, _)| a.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        };
+        if *is_leader {
+            return Err(JournalError::Precondition(format!(
+                "{address} is the leading master; move leadership first (alluxio fsadmin journal quorum elect -address <other>)"
+            )));
+        }
+        let left: Vec<_> = q.iter().filter(|(a, _, _)| node_id(a) != id).collect();
+        let available = left.iter().filter(|(_, ok, _)| *ok).count();
+        if available < left.len() / 2 + 1 {
+            return Err(JournalError::Precondition(format!(
+                "removing {address} would leave {} members of which only {available} are available: no majority. \
+                 Bring members back first",
+                left.len()
+            )));
+        }
+        let ids: BTreeSet<u64> = [id].into();
+        let change = self.raft.change_membership(ChangeMembers::RemoveVoters(ids), false);
+        match tokio::time::timeout(Duration::from_secs(20), change).await {
+            Ok(r) => r.map_err(|e| JournalError::Precondition(format!("cannot remove {address}: {e}")))?,
+            Err(_) => {
+                return Err(JournalError::Precondition(format!(
+                    "removing {address} did not commit within 20 s: too few members answer"
+                )))
+            }
+        };
+        tracing::info!("removed {address} from the embedded journal quorum");
+        Ok(())
+    }
+
+    /// Adds a member (a new master asking through `Join`), waiting until it caught up.
+    pub(crate) async fn add_member(&self, address: &str) -> Result<(), String> {
+        let id = node_id(address);
+        let m = self.raft.metrics().borrow().clone();
+        if m.membership_config.membership().voter_ids().any(|v| v == id) {
+            return Ok(());
+        }
+        self.raft.add_learner(id, BasicNode { addr: address.to_owned() }, true).await.map_err(|e| e.to_string())?;
+        let ids: BTreeSet<u64> = [id].into();
+        self.raft.change_membership(ChangeMembers::AddVoterIds(ids), false).await.map_err(|e| e.to_string())?;
+        tracing::info!("added {address} to the embedded journal quorum");
+        Ok(())
+    }
+
+    /// Hands leadership to `address`: this leader stops its heartbeats so the followers'
+    /// leader lease runs out, and asks `address` to start elections until it wins (openraft
+    /// 0.9 has no leadership transfer of its own). On success this master is demoted.
+    pub async fn transfer_leadership(&self, address: &str) -> Result<(), JournalError> {
+        let id = node_id(address);
+        let q = self.quorum();
+        if !q.iter().any(|(a, _, _)| node_id(a) == id) {
+            return Err(JournalError::NotFound(format!("{address} is not a member of the embedded journal quorum")));
+        }
+        if id == self.shared.me {
+            return Ok(());
+        }
+        tracing::info!("handing the embedded journal leadership to {address}");
+        self.raft.runtime_config().heartbeat(false);
+        self.raft.runtime_config().elect(false);
+        let deadline = Instant::now() + self.shared.opts.election_timeout_max * 5;
+        let mut last_err = String::new();
+        while Instant::now() < deadline {
+            if let Err(e) = network::elect(address).await {
+                last_err = e;
+            }
+            tokio::time::sleep(self.shared.opts.election_timeout_min / 4).await;
+            if self.raft.metrics().borrow().current_leader == Some(id) {
+                return Ok(());
+            }
+        }
+        self.raft.runtime_config().heartbeat(true);
+        self.raft.runtime_config().elect(true);
+        Err(JournalError::Precondition(format!(
+            "{address} did not win the election (is its journal up to date? {last_err})"
+        )))
+    }
+
+    /// The embedded journal address of the current leader, if known.
+    pub fn leader_address(&self) -> Option<String> {
+        let m = self.raft.metrics().borrow().clone();
+        let l = m.current_leader?;
+        m.membership_config.membership().get_node(&l).map(|n| n.addr.clone())
+    }
+
+    /// The RPC addresses of the members known so far (leader first is not guaranteed).
+    pub fn rpc_address_of(&self, journal_address: &str) -> Option<String> {
+        let id = node_id(journal_address);
+        if id == self.shared.me {
+            return Some(self.shared.opts.rpc_address.clone());
+        }
+        self.shared.rpc_addresses.lock().get(&id).cloned()
+    }
+
+    /// While primary, learns the RPC address of every member every 2 s (for `masterInfo`
+    /// and the leader hints of standbys).
+    pub fn refresh_members_loop(self: &Arc<Self>) {
+        let j = self.clone();
+        tokio::spawn(async move {
+            while j.shared.own_from.load(Ordering::SeqCst) != u64::MAX {
+                let members: Vec<(u64, String)> = {
+                    let m = j.raft.metrics().borrow().clone();
+                    m.membership_config.membership().nodes().map(|(id, n)| (*id, n.addr.clone())).collect()
+                };
+                for (id, addr) in members {
+                    if id != j.shared.me && !j.shared.rpc_addresses.lock().contains_key(&id) {
+                        if let Ok(info) = network::node_info(&addr).await {
+                            j.shared.rpc_addresses.lock().insert(id, info.rpc_address);
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+    }
+
+    /// Takes a snapshot now (`fsadmin journal checkpoint`).
+    pub async fn snapshot_now(&self) -> Result<u64, JournalError> {
+        let before = self.raft.metrics().borrow().snapshot.map(|l| l.index);
+        self.raft.trigger().snapshot().await.map_err(|e| JournalError::Apply(e.to_string()))?;
+        let mut m = self.raft.metrics();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = m.borrow().snapshot.map(|l| l.index);
+            if s.is_some() && s != before {
+                return Ok(s.unwrap_or(0));
+            }
+            match tokio::time::timeout_at(deadline, m.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return Err(JournalError::Apply("the snapshot did not complete within 60 s".into())),
+            }
+        }
+    }
+
+    /// Stops Raft (on shutdown).
+    pub async fn shutdown(&self) {
+        let _ = self.raft.shutdown().await;
+    }
+}
+
+impl Journal for RaftJournal {
+    fn append(&self, entries: Vec<JournalEntry>) -> Ticket {
+        if self.shared.own_from.load(Ordering::SeqCst) == u64::MAX {
+            return Ticket::ready(Err(JournalError::NotLeader(self.leader_address())));
+        }
+        self.next_sequence.fetch_add(entries.len() as i64, Ordering::SeqCst);
+        self.shared.pending.fetch_add(1, Ordering::SeqCst);
+        let (done, rx) = oneshot::channel();
+        if self.proposals.send(Proposal { entries, done }).is_err() {
+            self.shared.pending.fetch_sub(1, Ordering::SeqCst);
+            return Ticket::ready(Err(JournalError::Closed));
+        }
+        Ticket::pending(rx)
+    }
+    fn next_sequence(&self) -> i64 {
+        self.next_sequence.load(Ordering::SeqCst)
+    }
+    fn kind(&self) -> &'static str {
+        "EMBEDDED"
+    }
+}
+
+/// Turns queued changes into Raft entries in order: whatever queued while the previous
+/// write was being handed over goes into one entry (group commit).
+async fn propose_loop(raft: Raft<TypeConfig>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Proposal>) {
+    const MAX_BATCH_BYTES: usize = 4 << 20;
+    while let Some(first) = rx.recv().await {
+        let mut entries = first.entries;
+        let mut waiters = vec![first.done];
+        let mut size: usize = entries.iter().map(|e| e.encoded_len()).sum();
+        while size < MAX_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(p) => {
+                    size += p.entries.iter().map(|e| e.encoded_len()).sum::<usize>();
+                    entries.extend(p.entries);
+                    waiters.push(p.done);
+                }
+                Err(_) => break,
+            }
+        }
+        let n = waiters.len();
+        let result = raft.client_write_ff(Batch::encode(&entries)).await;
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let outcome = match result {
+                Ok(rx) => match rx.await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(f))) => {
+                        Err(JournalError::NotLeader(f.leader_node.map(|n| n.addr)))
+                    }
+                    Ok(Err(e)) => Err(JournalError::NotLeader(Some(e.to_string()))),
+                    Err(_) => Err(JournalError::NotLeader(None)),
+                },
+                Err(e) => Err(JournalError::WriterFailed(e.to_string())),
+            };
+            shared.pending.fetch_sub(n, Ordering::SeqCst);
+            for w in waiters {
+                let _ = w.send(match &outcome {
+                    Ok(()) => Ok(()),
+                    Err(JournalError::NotLeader(l)) => Err(JournalError::NotLeader(l.clone())),
+                    Err(e) => Err(JournalError::WriterFailed(e.to_string())),
+                });
+            }
+        });
+    }
+}
+
+/// Follows Raft's metrics: becomes primary once leading with the whole log applied, reports
+/// the leader to standbys, and reports demotion.
+async fn watch_role(raft: Raft<TypeConfig>, shared: Arc<Shared>, role: watch::Sender<Role>) {
+    let mut metrics = raft.metrics();
+    let mut looked_up: Option<u64> = None;
+    loop {
+        let m = metrics.borrow_and_update().clone();
+        if let Err(e) = &m.running_state {
+            let _ = role.send(Role::Failed(e.to_string()));
+            return;
+        }
+        let primary = shared.own_from.load(Ordering::SeqCst) != u64::MAX;
+        if primary {
+            if m.state != ServerState::Leader || m.current_leader != Some(shared.me) {
+                tracing::warn!("this master lost the embedded journal leadership (term {})", m.current_term);
+                let _ = role.send(Role::Demoted);
+                return;
+            }
+        } else if m.state == ServerState::Leader
+            && m.current_leader == Some(shared.me)
+            && m.last_applied.map(|l| l.index) == m.last_log_index
+            && m.last_applied.is_some_and(|l| l.leader_id.term == m.current_term)
+        {
+            let from = m.last_log_index.map(|i| i + 1).unwrap_or(0);
+            shared.own_from.store(from, Ordering::SeqCst);
+            tracing::info!("this master is now the leader (term {}); journal index {from} onwards", m.current_term);
+            let _ = role.send(Role::Primary);
+        } else {
+            let leader = m.current_leader.filter(|l| *l != shared.me);
+            let mut rpc = leader.and_then(|l| shared.rpc_addresses.lock().get(&l).cloned());
+            if let (Some(l), None) = (leader, &rpc) {
+                if looked_up != Some(l) {
+                    looked_up = Some(l);
+                    if let Some(n) = m.membership_config.membership().get_node(&l) {
+                        if let Ok(info) = network::node_info(&n.addr).await {
+                            shared.rpc_addresses.lock().insert(l, info.rpc_address.clone());
+                            rpc = Some(info.rpc_address);
+                        }
+                    }
+                }
+            }
+            role.send_if_modified(|r| {
+                let new = Role::Standby { leader: rpc.clone() };
+                if *r != new {
+                    *r = new;
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Raft messages between masters over gRPC (`RaftJournalService` on the embedded journal
+//! port), and the service that answers them.
+//!
+//! openraft's request and response types travel bincode-encoded inside a `RaftMessage`:
+//! they are openraft's to evolve, and all masters of a quorum run the same build.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alluxio_proto::grpc::journal::raft_journal_service_client::RaftJournalServiceClient;
+use alluxio_proto::grpc::journal::raft_journal_service_server::RaftJournalService;
+use alluxio_proto::grpc::journal::*;
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
+};
+use openraft::{AnyError, BasicNode, Raft};
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+use super::{RaftJournal, Shared, TypeConfig};
+
+type RpcErr<E = openraft::error::Infallible> = RPCError<u64, BasicNode, RaftError<u64, E>>;
+
+fn channel(addr: &str, timeout: Duration) -> Result<Channel, Status> {
+    Ok(Channel::from_shared(format!("http://{addr}"))
+        .map_err(|e| Status::invalid_argument(format!("bad embedded journal address {addr}: {e}")))?
+        .connect_timeout(timeout)
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+fn client(addr: &str) -> Result<RaftJournalServiceClient<Channel>, Status> {
+    Ok(RaftJournalServiceClient::new(channel(addr, Duration::from_secs(1))?)
+        .max_decoding_message_size(256 << 20)
+        .max_encoding_message_size(256 << 20))
+}
+
+/// Creates one [`Peer`] per member openraft replicates to.
+pub struct Network {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = Peer;
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> Peer {
+        Peer { target, addr: node.addr.clone(), client: client(&node.addr).ok(), shared: self.shared.clone() }
+    }
+}
+
+/// The connection to one other master.
+pub struct Peer {
+    target: u64,
+    addr: String,
+    client: Option<RaftJournalServiceClient<Channel>>,
+    shared: Arc<Shared>,
+}
+
+impl Peer {
+    async fn call<Req: serde::Serialize, Resp: serde::de::DeserializeOwned, E>(
+        &mut self,
+        kind: u8,
+        req: &Req,
+        ttl: Duration,
+    ) -> Result<Resp, RPCError<u64, BasicNode, RaftError<u64, E>>>
+    where
+        E: std::error::Error + serde::de::DeserializeOwned,
+    {
+        let Some(c) = self.client.as_mut() else {
+            return Err(RPCError::Unreachable(Unreachable::new(&AnyError::error(format!(
+                "bad embedded journal address {}",
+                self.addr
+            )))));
+        };
+        let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let msg = RaftMessage { data: data.into() };
+        let fut = async {
+            match kind {
+                0 => c.append_entries(msg).await,
+                1 => c.vote(msg).await,
+                _ => c.install_snapshot(msg).await,
+            }
+        };
+        let resp = match tokio::time::timeout(ttl, fut).await {
+            Ok(Ok(r)) => r.into_inner(),
+            Ok(Err(s)) => return Err(RPCError::Unreachable(Unreachable::new(&s))),
+            Err(_) => {
+                return Err(RPCError::Unreachable(Unreachable::new(&AnyError::error(format!(
+                    "no answer from {} within {ttl:?}",
+                    self.addr
+                )))))
+            }
+        };
+        self.shared.seen.lock().insert(self.target, Instant::now());
+        let r: Result<Resp, RaftError<u64, E>> =
+            bincode::deserialize(&resp.data).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        r.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for Peer {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<u64>, RpcErr> {
+        self.call(0, &rpc, option.hard_ttl()).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<u64>, RpcErr<InstallSnapshotError>> {
+        self.call(2, &rpc, option.hard_ttl()).await
+    }
+
+    async fn vote(&mut self, rpc: VoteRequest<u64>, option: RPCOption) -> Result<VoteResponse<u64>, RpcErr> {
+        self.call(1, &rpc, option.hard_ttl()).await
+    }
+}
+
+/// `NodeInfo` of the master at `addr` (embedded journal address).
+pub async fn node_info(addr: &str) -> Result<NodeInfoPResponse, Status> {
+    let mut c = client(addr)?;
+    match tokio::time::timeout(Duration::from_secs(2), c.node_info(NodeInfoPRequest {})).await {
+        Ok(r) => Ok(r?.into_inner()),
+        Err(_) => Err(Status::unavailable(format!("no answer from {addr}"))),
+    }
+}
+
+/// Why a join failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("{} is not the leader", .0.as_deref().unwrap_or("the master asked"))]
+    NotLeader(Option<String>),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Asks the master at `addr` to add `me` to the quorum.
+pub async fn join(addr: &str, me: &str, rpc_address: &str) -> Result<(), JoinError> {
+    let mut c = client(addr).map_err(|e| JoinError::Failed(e.message().to_owned()))?;
+    let req = JoinPRequest { journal_address: me.to_owned(), rpc_address: rpc_address.to_owned() };
+    match c.join(req).await {
+        Ok(_) => Ok(()),
+        Err(s) if s.code() == tonic::Code::FailedPrecondition && s.message().starts_with("not the leader") => {
+            let leader = s.message().strip_prefix("not the leader; leader: ").map(str::to_owned);
+            Err(JoinError::NotLeader(leader))
+        }
+        Err(s) => Err(JoinError::Failed(s.message().to_owned())),
+    }
+}
+
+/// Asks the master at `addr` to start an election now.
+pub async fn elect(addr: &str) -> Result<(), String> {
+    let mut c = client(addr).map_err(|e| e.message().to_owned())?;
+    c.elect(ElectPRequest {}).await.map(|_| ()).map_err(|s| s.message().to_owned())
+}
+
+/// Answers other masters on the embedded journal port.
+pub struct RaftService {
+    pub journal: Arc<RaftJournal>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(m: &RaftMessage) -> Result<T, Status> {
+    bincode::deserialize(&m.data).map_err(|e| Status::invalid_argument(format!("bad Raft message: {e}")))
+}
+fn encode<T: serde::Serialize>(v: &T) -> Result<Response<RaftMessage>, Status> {
+    let data = bincode::serialize(v).map_err(|e| Status::internal(e.to_string()))?;
+    Ok(Response::new(RaftMessage { data: data.into() }))
+}
+
+impl RaftService {
+    fn raft(&self) -> &Raft<TypeConfig> {
+        &self.journal.raft
+    }
+}
+
+#[tonic::async_trait]
+impl RaftJournalService for RaftService {
+    async fn append_entries(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        let r = self.raft().append_entries(decode(req.get_ref())?).await;
+        encode(&r)
+    }
+
+    async fn vote(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        let r = self.raft().vote(decode(req.get_ref())?).await;
+        encode(&r)
+    }
+
+    async fn install_snapshot(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        let r = self.raft().install_snapshot(decode(req.get_ref())?).await;
+        encode(&r)
+    }
+
+    async fn node_info(&self, _req: Request<NodeInfoPRequest>) -> Result<Response<NodeInfoPResponse>, Status> {
+        let initialized = self.raft().is_initialized().await.map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(NodeInfoPResponse {
+            initialized,
+            rpc_address: self.journal.shared.opts.rpc_address.clone(),
+            journal_address: self.journal.shared.opts.address.clone(),
+            leader_journal_address: self.journal.leader_address().unwrap_or_default(),
+        }))
+    }
+
+    async fn join(&self, req: Request<JoinPRequest>) -> Result<Response<JoinPResponse>, Status> {
+        let r = req.into_inner();
+        let m = self.raft().metrics().borrow().clone();
+        if m.current_leader != Some(self.journal.shared.me) {
+            let leader = self.journal.leader_address().unwrap_or_default();
+            return Err(Status::failed_precondition(format!("not the leader; leader: {leader}")));
+        }
+        if !r.rpc_address.is_empty() {
+            self.journal.shared.rpc_addresses.lock().insert(super::node_id(&r.journal_address), r.rpc_address);
+        }
+        self.journal.add_member(&r.journal_address).await.map_err(Status::unavailable)?;
+        Ok(Response::new(JoinPResponse { leader_journal_address: self.journal.address().to_owned() }))
+    }
+
+    async fn elect(&self, _req: Request<ElectPRequest>) -> Result<Response<ElectPResponse>, Status> {
+        tracing::info!("asked to take over the embedded journal leadership: starting an election");
+        self.raft().trigger().elect().await.map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(ElectPResponse {}))
+    }
+}

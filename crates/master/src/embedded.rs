@@ -1,0 +1,84 @@
+//! The master's side of the embedded journal: the namespace as Raft's replicated state,
+//! and the checks made before joining a quorum.
+
+use std::sync::Arc;
+
+use alluxio_journal::raft::ReplicatedState;
+use alluxio_proto::journal::JournalEntry;
+use parking_lot::RwLock;
+
+use crate::namespace::Namespace;
+
+/// The namespace seen by the embedded journal's state machine.
+pub struct NamespaceState(pub Arc<RwLock<Namespace>>);
+
+impl ReplicatedState for NamespaceState {
+    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String> {
+        let mut ns = self.0.write();
+        let mut removed = Vec::new();
+        for e in entries {
+            removed.clear();
+            ns.apply(e, &mut removed)?;
+        }
+        applied();
+        Ok(())
+    }
+
+    fn snapshot(
+        &self,
+        quiesce: &mut dyn FnMut(),
+        emit: &mut dyn FnMut(JournalEntry) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let ns = self.0.read();
+        quiesce();
+        ns.snapshot(|e| emit(JournalEntry { sequence_number: 0, entry: Some(e) }))
+    }
+
+    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), String> {
+        let mut fresh = Namespace::new();
+        let mut removed = Vec::new();
+        for e in &entries {
+            removed.clear();
+            fresh.apply(e, &mut removed)?;
+        }
+        let mut ns = self.0.write();
+        *ns = fresh;
+        applied();
+        Ok(())
+    }
+}
+
+/// `alluxio.master.embedded.journal.addresses` must name this master, and every member must
+/// be a `host:port`.
+pub fn check_members(me: &str, members: &[String]) -> Result<(), String> {
+    for m in members {
+        let ok = m.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+        if !ok {
+            return Err(format!(
+                "Invalid value '{m}' in alluxio.master.embedded.journal.addresses: expected host:port"
+            ));
+        }
+    }
+    if !members.iter().any(|m| m.eq_ignore_ascii_case(me)) {
+        return Err(format!(
+            "this master's embedded journal address {me} (alluxio.master.hostname:alluxio.master.embedded.journal.port) \
+             is not in alluxio.master.embedded.journal.addresses ({}); add it there on every master",
+            members.join(",")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_must_include_this_master() {
+        let m = vec!["a:19200".to_owned(), "b:19200".to_owned()];
+        assert!(check_members("a:19200", &m).is_ok());
+        let e = check_members("c:19200", &m).unwrap_err();
+        assert!(e.contains("c:19200") && e.contains("alluxio.master.embedded.journal.addresses"), "{e}");
+        assert!(check_members("a:19200", &["a:19200".into(), "b".into()]).unwrap_err().contains("host:port"));
+    }
+}
