@@ -99,29 +99,34 @@ wait_for_port() {
 }
 
 start_master() {
-  local logs pidf log
+  local logs pidf log name=master
   logs=$(logs_dir)
-  pidf=$logs/master.pid
-  log=$logs/master.log
+  # A master with its own options (a conf/masters line "host -D..."; HA on one host) is named
+  # after its RPC port: several can share a host.
+  if [[ ${#WORKER_OPTS[@]} -gt 0 ]]; then
+    name=master-$(worker_conf alluxio.master.rpc.port)
+  fi
+  pidf=$logs/$name.pid
+  log=$logs/$name.log
   if pid_alive "$pidf"; then
     echo "Master is already running @ $(local_hostname) (pid $(cat "$pidf")); not starting another."
     return 0
   fi
   if [[ -n "$FORMAT" ]]; then
-    "$ALLUXIO" formatJournal || return 1
-  elif [[ "$(get_conf alluxio.master.journal.type)" != "NOOP" ]]; then
+    "$ALLUXIO" "${WORKER_OPTS[@]}" formatJournal || return 1
+  elif [[ "$(worker_conf alluxio.master.journal.type)" != "NOOP" ]]; then
     local folder
-    folder=$(get_conf alluxio.master.journal.folder)
+    folder=$(worker_conf alluxio.master.journal.folder)
     if [[ -f "$folder" ]]; then
       echo "Journal location $folder is a file not a directory. Please remove the file before retrying." >&2
       return 1
     fi
     if [[ ! -e "$folder" ]]; then
       echo "Journal folder $folder does not exist yet: formatting a new journal."
-      "$ALLUXIO" formatJournal >/dev/null || return 1
+      "$ALLUXIO" "${WORKER_OPTS[@]}" formatJournal >/dev/null || return 1
     fi
   fi
-  local extra=()
+  local extra=("${WORKER_OPTS[@]}")
   if [[ -n "$BACKUP" ]]; then
     extra+=("-Dalluxio.master.journal.init.from.backup=$BACKUP")
   fi
@@ -130,11 +135,11 @@ start_master() {
   local pid=$!
   echo "$pid" >"$pidf"
   if [[ -z "$ASYNC" ]]; then
-    wait_for_port master "$pid" "$(get_conf alluxio.master.rpc.port)" "$log" || return 1
+    wait_for_port master "$pid" "$(worker_conf alluxio.master.rpc.port)" "$log" || return 1
   fi
 }
 
-# Configuration of the worker being started (with its own -D options).
+# Configuration of the worker or master being started (with its own -D options).
 worker_conf() {
   "$ALLUXIO" "${WORKER_OPTS[@]}" getConf "$1"
 }

@@ -97,6 +97,19 @@ stop_worker() {
   done
 }
 
+# Stops every master of this host (several when conf/masters gives one host several lines).
+stop_masters() {
+  local logs f found=""
+  logs=$(logs_dir)
+  for f in "$logs"/master.pid "$logs"/master-*.pid; do
+    [[ -f "$f" ]] || continue
+    found=1
+    stop_process "$(basename "$f" .pid)"
+  done
+  [[ -z "$found" ]] && stop_process master
+  return 0
+}
+
 on_hosts() {
   local file=$1 action=$2 rc=0 h done_local=""
   local args=("$action")
@@ -122,9 +135,9 @@ report() {
 }
 
 case "$COMPONENT" in
-  master) stop_process master; report ;;
+  master) stop_masters; report ;;
   worker) stop_worker; report ;;
-  local) stop_worker; stop_process master; report ;;
+  local) stop_worker; stop_masters; report ;;
   masters) on_hosts masters master ;;
   workers) on_hosts workers worker ;;
   all) on_hosts masters proxy; on_hosts workers proxy; on_hosts workers worker; on_hosts masters master ;;

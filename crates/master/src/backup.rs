@@ -60,7 +60,7 @@ impl Backups {
         Some(s)
     }
 
-    fn set(&self, s: BackupPStatus) {
+    pub(crate) fn set(&self, s: BackupPStatus) {
         self.statuses.lock().insert(s.backup_id.clone(), s);
     }
 }

@@ -19,6 +19,7 @@ use alluxio_proto::grpc::file::file_system_master_client_service_server::FileSys
 use alluxio_proto::grpc::journal::journal_master_client_service_server::JournalMasterClientServiceServer;
 use alluxio_proto::grpc::journal::raft_journal_service_server::RaftJournalServiceServer;
 use alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientServiceServer;
+use alluxio_proto::grpc::meta::meta_master_master_service_server::MetaMasterMasterServiceServer;
 use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientServiceServer;
 use alluxio_proto::grpc::WritePType;
 use alluxio_proto::version::check_version;
@@ -268,6 +269,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         web_port: web_port as i32,
         start_time_ms,
         raft: raft.clone(),
+        delegation: conf.get_bool("alluxio.master.backup.delegation.enabled").map_err(conf_err)?,
     });
     let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default").map_err(conf_err)?);
     let fs = FsService { master: master.clone(), default_write_type };
@@ -292,10 +294,16 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         let listener =
             tokio::net::TcpListener::from_std(listener).map_err(|e| MasterError::Unavailable(e.to_string()))?;
         let svc = alluxio_journal::raft::network::RaftService { journal: j.clone() };
+        let delegate = crate::service::meta::BackupDelegate {
+            master: master.clone(),
+            backups: meta.backups.clone(),
+            raft: j.clone(),
+        };
         let mut raft_stop = stop_rx.clone();
         tokio::spawn(async move {
             let r = tonic::transport::Server::builder()
                 .tcp_nodelay(true)
+                .add_service(MetaMasterMasterServiceServer::new(delegate))
                 .add_service(
                     RaftJournalServiceServer::new(svc)
                         .max_decoding_message_size(256 << 20)

@@ -414,3 +414,47 @@ fn backups_move_metadata_between_journal_types_and_into_three_masters() {
     let l = u2.ok(&["fs", "ls", "/a"]);
     assert!(l.contains("/a/f1") && l.contains("/a/f2"), "{l}");
 }
+
+#[test]
+fn start_and_stop_scripts_run_several_masters_from_conf_masters() {
+    let ha = Ha::new(3, &[]);
+    let lines: Vec<String> = (0..3).map(|i| format!("localhost {}", ha.args(i).join(" "))).collect();
+    std::fs::write(ha.c.path("conf/masters"), lines.join("\n") + "\n").unwrap();
+    let o = ha.c.script("alluxio-start.sh", &["masters"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.matches("is in a healthy state").count(), 3, "{out}");
+    ha.c.ok(&["fs", "mkdir", "/scripted"]);
+    let info = ha.c.ok(&["fs", "masterInfo"]);
+    assert_eq!(info.matches("localhost:").count(), 4, "{info}");
+    let o = ha.c.script("alluxio-stop.sh", &["masters"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = ha.c.run(&["fs", "-Dalluxio.user.rpc.retry.max.duration=1s", "ls", "/"]);
+    assert!(!o.status.success(), "masters still answer after alluxio-stop.sh masters");
+}
+
+#[test]
+fn standbys_take_backups_when_delegation_is_enabled() {
+    let mut ha = Ha::new(3, &["alluxio.master.backup.delegation.enabled=true"]);
+    ha.start_all();
+    ha.c.ok(&["fs", "mkdir", "/delegated"]);
+    let leader = ha.leader();
+    let dir = ha.c.path("bkd");
+    let dir = dir.to_str().unwrap();
+    let path = backup_path(&ha.c.ok(&["fsadmin", "backup", dir, "--local"]));
+    assert!(std::path::Path::new(&path).exists(), "{path}");
+    let takers: Vec<usize> = (0..3).filter(|i| ha.log(*i).contains("Successfully backed up journal to")).collect();
+    assert_eq!(takers.len(), 1, "{}", ha.logs());
+    assert_ne!(takers[0], leader, "the leader took the backup itself");
+    // With no standby left, the leader takes it only when allowed to.
+    for i in (0..3).filter(|i| *i != leader) {
+        ha.kill(i);
+    }
+    ha.c.eventually("both standbys to be unavailable", || {
+        ha.c.ok(&["fsadmin", "journal", "quorum", "info", "-domain", "MASTER"]).matches("UNAVAILABLE").count() == 2
+    });
+    let (_, err) = ha.c.fails(&["fsadmin", "backup", dir, "--local"]);
+    assert!(err.contains("--allow-leader"), "{err}");
+    let out = ha.c.ok(&["fsadmin", "backup", dir, "--local", "--allow-leader"]);
+    assert!(out.contains("Successfully backed up journal to"), "{out}");
+}

@@ -429,6 +429,32 @@ impl RaftJournal {
         )))
     }
 
+    /// The index of the last entry applied to the state.
+    pub fn applied_index(&self) -> u64 {
+        self.shared.applied.lock().last.map(|l| l.index).unwrap_or(0)
+    }
+
+    /// Waits until the state holds every entry up to `index` (at most `timeout`).
+    pub async fn wait_applied(&self, index: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.applied_index() < index {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    /// Journal addresses of the standbys that answered recently.
+    pub fn available_standbys(&self) -> Vec<String> {
+        self.quorum()
+            .into_iter()
+            .filter(|(a, ok, leader)| *ok && !*leader && node_id(a) != self.shared.me)
+            .map(|(a, _, _)| a)
+            .collect()
+    }
+
     /// The embedded journal address of the current leader, if known.
     pub fn leader_address(&self) -> Option<String> {
         let m = self.raft.metrics().borrow().clone();

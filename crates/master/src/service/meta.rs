@@ -20,6 +20,74 @@ pub struct MetaService {
     pub start_time_ms: i64,
     /// The embedded journal, when masters form a quorum.
     pub raft: Option<Arc<alluxio_journal::raft::RaftJournal>>,
+    /// `alluxio.master.backup.delegation.enabled`: standbys take backups.
+    pub delegation: bool,
+}
+
+impl MetaService {
+    /// Asks each available standby in turn to take the backup; with none, the leader takes it
+    /// only if the request allows it (`--allow-leader`).
+    async fn delegate_backup(
+        &self,
+        j: &Arc<alluxio_journal::raft::RaftJournal>,
+        o: BackupPOptions,
+    ) -> Result<BackupPStatus, Status> {
+        use alluxio_proto::grpc::meta::meta_master_master_service_client::MetaMasterMasterServiceClient;
+        let index = j.applied_index();
+        let mut tried = Vec::new();
+        for standby in j.available_standbys() {
+            let ch = match tonic::transport::Endpoint::from_shared(format!("http://{standby}")) {
+                Ok(e) => e.connect_timeout(std::time::Duration::from_secs(2)).connect_lazy(),
+                Err(_) => continue,
+            };
+            let req = DelegateBackupPRequest { options: Some(o.clone()), applied_index: index };
+            match MetaMasterMasterServiceClient::new(ch).delegate_backup(req).await {
+                Ok(r) => {
+                    let status = r.into_inner();
+                    tracing::info!("backup taken by standby {standby}: {}", status.backup_uri);
+                    self.backups.set(status.clone());
+                    return Ok(status);
+                }
+                Err(e) => tried.push(format!("{standby}: {}", e.message())),
+            }
+        }
+        if !o.allow_leader {
+            return Err(Status::failed_precondition(format!(
+                "no standby master could take the backup (alluxio.master.backup.delegation.enabled=true{}); \
+                 run `alluxio fsadmin backup --allow-leader` to take it on the leading master",
+                if tried.is_empty() { String::new() } else { format!("; {}", tried.join("; ")) }
+            )));
+        }
+        let request = crate::backup::BackupRequest { directory: o.target_directory, local: o.local_file_system };
+        Ok(crate::backup::start_backup(self.master.clone(), self.backups.clone(), request, !o.run_async).await?)
+    }
+}
+
+/// `MetaMasterMasterService` on a standby: takes a backup for the leader.
+pub struct BackupDelegate {
+    pub master: Arc<FileSystemMaster>,
+    pub backups: Arc<crate::backup::Backups>,
+    pub raft: Arc<alluxio_journal::raft::RaftJournal>,
+}
+
+#[tonic::async_trait]
+impl alluxio_proto::grpc::meta::meta_master_master_service_server::MetaMasterMasterService for BackupDelegate {
+    async fn delegate_backup(&self, req: Request<DelegateBackupPRequest>) -> Result<Response<BackupPStatus>, Status> {
+        let r = req.into_inner();
+        if !self.raft.wait_applied(r.applied_index, std::time::Duration::from_secs(30)).await {
+            return Err(Status::unavailable(format!(
+                "this standby did not catch up to journal index {} within 30 s",
+                r.applied_index
+            )));
+        }
+        let o = r.options.unwrap_or_default();
+        let request = crate::backup::BackupRequest { directory: o.target_directory, local: o.local_file_system };
+        let status = crate::backup::start_backup(self.master.clone(), self.backups.clone(), request, true).await?;
+        if status.backup_state == BackupState::Failed as i32 {
+            return Err(Status::internal(status.error));
+        }
+        Ok(Response::new(status))
+    }
 }
 
 #[tonic::async_trait]
@@ -84,6 +152,9 @@ impl MetaMasterClientService for MetaService {
 
     async fn backup(&self, req: Request<BackupPRequest>) -> Result<Response<BackupPStatus>, Status> {
         let o = req.into_inner().options.unwrap_or_default();
+        if let Some(j) = self.raft.as_ref().filter(|_| self.delegation) {
+            return self.delegate_backup(j, o).await.map(Response::new);
+        }
         let request = crate::backup::BackupRequest { directory: o.target_directory, local: o.local_file_system };
         let status =
             crate::backup::start_backup(self.master.clone(), self.backups.clone(), request, !o.run_async).await?;
