@@ -289,7 +289,9 @@ if [[ " $WANT " == *" ha "* ]]; then
   printf '%-58s %10s   %sx of one EMBEDDED master\n' "three masters, EMBEDDED journal" "$c_ha" "$(ratio "$c_ha" "$c_emb1")"
   # Failover: kill -9 the leader, time until a client's create succeeds; 20 times.
   leader() { $B fs $HA masterInfo | sed -n 's/^Current leader master: .*:\([0-9]*\)$/\1/p'; }
-  base=$(best_of 5 $B fs $HA touch "/fo-base-$RANDOM")
+  BN=0
+  touch_new() { BN=$((BN + 1)); $B fs $HA touch "/fo-base-$BN-$RANDOM"; }
+  base=$(best_of 5 touch_new)
   times=()
   for k in $(seq 1 20); do
     lp=$(leader); li=""

@@ -458,3 +458,30 @@ fn standbys_take_backups_when_delegation_is_enabled() {
     let out = ha.c.ok(&["fsadmin", "backup", dir, "--local", "--allow-leader"]);
     assert!(out.contains("Successfully backed up journal to"), "{out}");
 }
+
+#[test]
+fn a_journal_folder_is_read_only_by_its_own_journal_type() {
+    let mut u = Cluster::new(&[]);
+    u.format();
+    u.start_master();
+    u.ok(&["fs", "mkdir", "/kept"]);
+    u.stop_master();
+    let o = u.run(&["-Dalluxio.master.journal.type=EMBEDDED", "process", "master"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success() && err.contains("holds a UFS journal") && err.contains("fsadmin backup"), "{err}");
+    // Nothing was changed: the UFS master still starts with its namespace.
+    u.start_master();
+    assert!(u.ok(&["fs", "ls", "/"]).contains("/kept"));
+    u.stop_master();
+
+    let e = Cluster::new(&["alluxio.master.journal.type=EMBEDDED"]);
+    let mut e = e;
+    e.start_master();
+    e.ok(&["fs", "mkdir", "/raft"]);
+    e.stop_master();
+    let o = e.run(&["-Dalluxio.master.journal.type=UFS", "process", "master"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success() && err.contains("holds an EMBEDDED journal"), "{err}");
+    e.start_master();
+    assert!(e.ok(&["fs", "ls", "/"]).contains("/raft"));
+}

@@ -81,10 +81,11 @@ props! {
     "alluxio.master.web.hostname" => Some("${alluxio.master.hostname}"), Str;
     "alluxio.master.embedded.journal.port" => Some("19200"), Int;
     "alluxio.master.embedded.journal.addresses" => None, List;
-    // Alluxio waits 10-20 s before electing; Raft here fails over within ~3 s.
-    "alluxio.master.embedded.journal.election.timeout.min" => Some("1s"), Duration;
-    "alluxio.master.embedded.journal.election.timeout.max" => Some("2s"), Duration;
-    "alluxio.master.embedded.journal.heartbeat.interval" => Some("250ms"), Duration;
+    // Alluxio waits 10-20 s before electing. openraft elects after the leader lease (= the
+    // max timeout) plus a random timeout, so these give a new leader 1.5-2 s after a crash.
+    "alluxio.master.embedded.journal.election.timeout.min" => Some("500ms"), Duration;
+    "alluxio.master.embedded.journal.election.timeout.max" => Some("1s"), Duration;
+    "alluxio.master.embedded.journal.heartbeat.interval" => Some("100ms"), Duration;
     "alluxio.master.journal.type" => Some("UFS"), Enum(JOURNAL_TYPES);
     "alluxio.master.journal.folder" => Some("${alluxio.work.dir}/journal"), Str;
     "alluxio.master.journal.checkpoint.period.entries" => Some("2000000"), Int;

@@ -5,6 +5,7 @@
 //! Raft is told the entries are durable. The commit index is saved without fsync: losing
 //! it only means re-learning it from the leader.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{AnyError, LogId, StorageError, StorageIOError, Vote};
+use parking_lot::Mutex;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::TypeConfig;
@@ -30,20 +32,87 @@ fn read_err(e: impl std::fmt::Display) -> Err {
 }
 
 /// The log store handed to openraft; cheap to clone (readers share the database).
+///
+/// Appends return at once: a writer thread commits whatever queued meanwhile in one
+/// transaction (one fsync for many entries: group commit across RPCs) and only then tells
+/// openraft the entries are durable. Until committed, entries are read from `unflushed`.
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<Database>,
+    unflushed: Arc<Mutex<BTreeMap<u64, Entry>>>,
+    writer: std::sync::mpsc::Sender<Write>,
+}
+
+/// Work for the writer thread, done in order.
+enum Write {
+    Append(Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>),
+    /// Deletes `[from, to)` (and records a purge point) after every earlier append.
+    Delete(u64, Option<u64>, Option<LogId<u64>>, tokio::sync::oneshot::Sender<Result<(), Err>>),
 }
 
 impl LogStore {
-    /// Opens (or creates) the log database.
+    /// Opens (or creates) the log database and starts its writer thread.
     pub fn open(path: &Path) -> Result<Self, String> {
         let db = Database::create(path).map_err(|e| format!("cannot open the Raft log {}: {e}", path.display()))?;
         let tx = db.begin_write().map_err(|e| e.to_string())?;
         tx.open_table(LOGS).map_err(|e| e.to_string())?;
         tx.open_table(META).map_err(|e| e.to_string())?;
         tx.commit().map_err(|e| e.to_string())?;
-        Ok(LogStore { db: Arc::new(db) })
+        let (writer, rx) = std::sync::mpsc::channel();
+        let store = LogStore { db: Arc::new(db), unflushed: Arc::default(), writer };
+        let s = store.clone();
+        std::thread::Builder::new()
+            .name("raft-log-writer".into())
+            .spawn(move || s.write_loop(rx))
+            .map_err(|e| format!("cannot start the Raft log writer: {e}"))?;
+        Ok(store)
+    }
+
+    fn write_loop(self, rx: std::sync::mpsc::Receiver<Write>) {
+        while let Ok(first) = rx.recv() {
+            let mut appends = Vec::new();
+            let mut next = Some(first);
+            while let Some(w) = next.take().or_else(|| rx.try_recv().ok()) {
+                match w {
+                    Write::Append(v, cb) => appends.push((v, cb)),
+                    Write::Delete(from, to, purged, done) => {
+                        self.flush(&mut appends);
+                        let _ = done.send(self.delete_range(from, to, purged.as_ref()));
+                    }
+                }
+            }
+            self.flush(&mut appends);
+        }
+    }
+
+    /// Commits queued appends in one transaction, then reports them durable.
+    fn flush(&self, appends: &mut Vec<(Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>)>) {
+        if appends.is_empty() {
+            return;
+        }
+        let r = (|| {
+            let tx = self.db.begin_write().map_err(write_err)?;
+            {
+                let mut t = tx.open_table(LOGS).map_err(write_err)?;
+                for (v, _) in appends.iter() {
+                    for (i, b) in v {
+                        t.insert(*i, b.as_slice()).map_err(write_err)?;
+                    }
+                }
+            }
+            tx.commit().map_err(write_err)
+        })();
+        if r.is_ok() {
+            let mut u = self.unflushed.lock();
+            for (v, _) in appends.iter() {
+                for (i, _) in v {
+                    u.remove(i);
+                }
+            }
+        }
+        for (_, cb) in appends.drain(..) {
+            cb.log_io_completed(r.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string())));
+        }
     }
 
     fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Err> {
@@ -87,19 +156,30 @@ impl LogStore {
             Bound::Excluded(e) => Some(*e),
             Bound::Unbounded => None,
         };
+        if end.is_some_and(|e| e <= start) {
+            return Ok(Vec::new());
+        }
+        // Unflushed first: an entry leaves it only after its commit, so it is in one or the other.
+        let mut found: BTreeMap<u64, Entry> = {
+            let u = self.unflushed.lock();
+            match end {
+                Some(e) => u.range(start..e).map(|(k, v)| (*k, v.clone())).collect(),
+                None => u.range(start..).map(|(k, v)| (*k, v.clone())).collect(),
+            }
+        };
         let tx = self.db.begin_read().map_err(read_err)?;
         let t = tx.open_table(LOGS).map_err(read_err)?;
-        let mut out = Vec::new();
         let iter = match end {
-            Some(e) if e <= start => return Ok(out),
             Some(e) => t.range(start..e).map_err(read_err)?,
             None => t.range(start..).map_err(read_err)?,
         };
         for item in iter {
-            let (_, v) = item.map_err(read_err)?;
-            out.push(bincode::deserialize(v.value()).map_err(read_err)?);
+            let (k, v) = item.map_err(read_err)?;
+            if !found.contains_key(&k.value()) {
+                found.insert(k.value(), bincode::deserialize(v.value()).map_err(read_err)?);
+            }
         }
-        Ok(out)
+        Ok(found.into_values().collect())
     }
 
     /// Blocking: deletes `[from, to)` and records a purge point if given, in one durable commit.
@@ -117,6 +197,20 @@ impl LogStore {
             }
         }
         tx.commit().map_err(write_err)
+    }
+}
+
+impl LogStore {
+    /// Deletes `[from, to)` after every queued append is written.
+    async fn delete(&self, from: u64, to: Option<u64>, purged: Option<LogId<u64>>) -> Result<(), Err> {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(Write::Delete(from, to, purged, done))
+            .map_err(|_| write_err("the Raft log writer stopped"))?;
+        let r = rx.await.map_err(|_| write_err("the Raft log writer stopped"))?;
+        let mut u = self.unflushed.lock();
+        u.retain(|i, _| *i < from || to.is_some_and(|t| *i >= t));
+        r
     }
 }
 
@@ -140,7 +234,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, Err> {
         let purged: Option<LogId<u64>> = self.meta("purged")?;
-        let last = self.last_entry()?.map(|e| e.log_id).or(purged);
+        let pending = self.unflushed.lock().last_key_value().map(|(_, e)| e.log_id);
+        let last = pending.or(self.last_entry()?.map(|e| e.log_id)).or(purged);
         Ok(LogState { last_purged_log_id: purged, last_log_id: last })
     }
 
@@ -174,41 +269,22 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: Send,
     {
         let mut encoded = Vec::new();
-        for e in entries {
-            encoded.push((e.log_id.index, bincode::serialize(&e).map_err(write_err)?));
-        }
-        let s = self.clone();
-        let r = blocking(move || {
-            let tx = s.db.begin_write().map_err(write_err)?;
-            {
-                let mut t = tx.open_table(LOGS).map_err(write_err)?;
-                for (i, b) in &encoded {
-                    t.insert(*i, b.as_slice()).map_err(write_err)?;
-                }
-            }
-            tx.commit().map_err(write_err)
-        })
-        .await;
-        match r {
-            Ok(()) => {
-                callback.log_io_completed(Ok(()));
-                Ok(())
-            }
-            Err(e) => {
-                callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
-                Err(e)
+        {
+            let mut u = self.unflushed.lock();
+            for e in entries {
+                encoded.push((e.log_id.index, bincode::serialize(&e).map_err(write_err)?));
+                u.insert(e.log_id.index, e);
             }
         }
+        self.writer.send(Write::Append(encoded, callback)).map_err(|_| write_err("the Raft log writer stopped"))
     }
 
     async fn truncate(&mut self, log_id: LogId<u64>) -> Result<(), Err> {
         tracing::info!("Raft log: dropping entries from index {} (conflict with the leader)", log_id.index);
-        let s = self.clone();
-        blocking(move || s.delete_range(log_id.index, None, None)).await
+        self.delete(log_id.index, None, None).await
     }
 
     async fn purge(&mut self, log_id: LogId<u64>) -> Result<(), Err> {
-        let s = self.clone();
-        blocking(move || s.delete_range(0, Some(log_id.index + 1), Some(&log_id))).await
+        self.delete(0, Some(log_id.index + 1), Some(log_id)).await
     }
 }
