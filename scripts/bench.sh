@@ -312,5 +312,5 @@ print(f"failover, kill -9 of the leader to the first acknowledged create, {len(t
 print(f"  min {t[0]:.2f} s, median {statistics.median(t):.2f} s, p90 {q(0.9):.2f} s, max {t[-1]:.2f} s")
 print(f"  (the same create with no failover, baseline: {base:.3f} s; all: {' '.join(f'{x:.2f}' for x in t)})")
 PY
-  for p in "${HAPID[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true
+  for p in "${HAPID[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
 fi

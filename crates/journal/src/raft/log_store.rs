@@ -43,6 +43,9 @@ pub struct LogStore {
     writer: std::sync::mpsc::Sender<Write>,
 }
 
+/// Encoded entries (index, bytes) and whom to tell once they are durable.
+type QueuedAppend = (Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>);
+
 /// Work for the writer thread, done in order.
 enum Write {
     Append(Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>),
@@ -86,7 +89,7 @@ impl LogStore {
     }
 
     /// Commits queued appends in one transaction, then reports them durable.
-    fn flush(&self, appends: &mut Vec<(Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>)>) {
+    fn flush(&self, appends: &mut Vec<QueuedAppend>) {
         if appends.is_empty() {
             return;
         }
@@ -175,8 +178,8 @@ impl LogStore {
         };
         for item in iter {
             let (k, v) = item.map_err(read_err)?;
-            if !found.contains_key(&k.value()) {
-                found.insert(k.value(), bincode::deserialize(v.value()).map_err(read_err)?);
+            if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(k.value()) {
+                slot.insert(bincode::deserialize(v.value()).map_err(read_err)?);
             }
         }
         Ok(found.into_values().collect())

@@ -539,11 +539,15 @@ impl Journal for RaftJournal {
     }
 }
 
-/// Turns queued changes into Raft entries in order: whatever queued while the previous
-/// write was being handed over goes into one entry (group commit).
+/// Turns queued changes into Raft entries in order. At most `IN_FLIGHT` entries are being
+/// committed at a time; whatever queues meanwhile goes into the next entry (group commit), so
+/// concurrent changes share Raft round trips and fsyncs instead of queueing one by one.
 async fn propose_loop(raft: Raft<TypeConfig>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Proposal>) {
     const MAX_BATCH_BYTES: usize = 4 << 20;
+    const IN_FLIGHT: usize = 2;
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     while let Some(first) = rx.recv().await {
+        let Ok(slot) = slots.clone().acquire_owned().await else { return };
         let mut entries = first.entries;
         let mut waiters = vec![first.done];
         let mut size: usize = entries.iter().map(|e| e.encoded_len()).sum();
@@ -573,6 +577,7 @@ async fn propose_loop(raft: Raft<TypeConfig>, shared: Arc<Shared>, mut rx: mpsc:
                 Err(e) => Err(JournalError::WriterFailed(e.to_string())),
             };
             shared.pending.fetch_sub(n, Ordering::SeqCst);
+            drop(slot);
             for w in waiters {
                 let _ = w.send(match &outcome {
                     Ok(()) => Ok(()),
