@@ -30,7 +30,7 @@ cleanup() {
   [[ -n "${WEED:-}" ]] && kill "$WEED" 2>/dev/null || true
   [[ -n "${MPID:-}" ]] && kill "$MPID" 2>/dev/null || true
   [[ -n "${WPID:-}" ]] && kill "$WPID" 2>/dev/null || true
-  for p in "${HAPID[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null; done
+  for p in "${HAPID[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done
   sleep 0.3
   rm -rf "$WORK" "$SHM" /dev/shm/alluxio-bench-base-$$ /dev/shm/alluxio-bench-scale-$$
 }
