@@ -544,7 +544,7 @@ impl Journal for RaftJournal {
 /// concurrent changes share Raft round trips and fsyncs instead of queueing one by one.
 async fn propose_loop(raft: Raft<TypeConfig>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Proposal>) {
     const MAX_BATCH_BYTES: usize = 4 << 20;
-    const IN_FLIGHT: usize = 2;
+    const IN_FLIGHT: usize = 1;
     let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     while let Some(first) = rx.recv().await {
         let Ok(slot) = slots.clone().acquire_owned().await else { return };
