@@ -18,6 +18,7 @@ use alluxio_proto::grpc::meta::{
     CheckpointPRequest, GetMasterInfoPRequest, GetServiceVersionPRequest, MasterInfo, PingPRequest,
 };
 use alluxio_proto::grpc::{FileInfo, ReadPType, TtlAction, WorkerNetAddress, WritePType};
+use alluxio_proto::masters::MasterChannels;
 use alluxio_proto::version::VersionStamp;
 use parking_lot::Mutex;
 use tonic::service::interceptor::InterceptedService;
@@ -106,9 +107,8 @@ pub struct CreateFileOptions {
 
 struct Inner {
     conf: ClientConf,
-    /// One channel per address of `master_address`; `current` is the one last found answering.
-    masters: Vec<(String, Channel)>,
-    current: std::sync::atomic::AtomicUsize,
+    /// One channel per address of `master_address`.
+    masters: MasterChannels,
     workers: Mutex<HashMap<String, Channel>>,
     worker_list: Mutex<Option<(Instant, Vec<WorkerInfo>)>>,
     round_robin: std::sync::atomic::AtomicUsize,
@@ -152,28 +152,12 @@ impl FileSystem {
     }
 
     pub async fn connect_with(conf: ClientConf) -> Result<Self> {
-        let mut masters = Vec::new();
-        for a in conf.master_address.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-            let ch = Channel::from_shared(format!("http://{a}"))
-                .map_err(|e| ClientError::new(Code::InvalidArgument, format!("bad master address {a}: {e}")))?
-                .connect_timeout(Duration::from_secs(5))
-                // A master that stops answering (hung, partitioned) fails calls within seconds,
-                // so they move on to another master instead of waiting forever.
-                .http2_keep_alive_interval(Duration::from_secs(1))
-                .keep_alive_timeout(Duration::from_secs(2))
-                .keep_alive_while_idle(true)
-                .tcp_nodelay(true)
-                .connect_lazy();
-            masters.push((a.to_owned(), ch));
-        }
-        if masters.is_empty() {
-            return Err(ClientError::new(Code::InvalidArgument, "no master address (alluxio.master.rpc.addresses)"));
-        }
+        let masters = MasterChannels::new(&conf.master_address, Duration::from_secs(5))
+            .map_err(|e| ClientError::new(Code::InvalidArgument, e))?;
         let fs = FileSystem {
             inner: Arc::new(Inner {
                 conf,
                 masters,
-                current: Default::default(),
                 workers: Mutex::new(HashMap::new()),
                 worker_list: Mutex::new(None),
                 round_robin: Default::default(),
@@ -233,26 +217,13 @@ impl FileSystem {
 
     /// The channel to the master last found answering.
     fn master(&self) -> Channel {
-        let i = self.inner.current.load(std::sync::atomic::Ordering::Relaxed) % self.inner.masters.len();
-        self.inner.masters[i].1.clone()
+        self.inner.masters.current()
     }
 
-    /// Moves on to the next master address (after a connection failure).
-    fn next_master(&self) {
-        self.inner.current.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// After a failover error: goes to the leader a standby named if it is one of ours,
-    /// else to the next master. Returns whether a leader was named.
+    /// After a failover error: to the leader a standby named, else to the next master.
+    /// Returns whether a leader was named.
     fn follow(&self, e: &tonic::Status) -> bool {
-        if let Some(Some(leader)) = alluxio_proto::status::standby_refusal(e) {
-            if let Some(i) = self.inner.masters.iter().position(|(a, _)| a.eq_ignore_ascii_case(&leader)) {
-                self.inner.current.store(i, std::sync::atomic::Ordering::Relaxed);
-                return true;
-            }
-        }
-        self.next_master();
-        false
+        self.inner.masters.follow(e)
     }
 
     fn stamp(&self) -> VersionStamp {

@@ -28,5 +28,6 @@ pub mod grpc {
 }
 
 pub mod data_port;
+pub mod masters;
 pub mod status;
 pub mod version;

@@ -12,6 +12,7 @@ use alluxio_proto::grpc::block::{CommitBlockPRequest, LocationBlockIdListEntry};
 use alluxio_proto::grpc::file::file_system_master_client_service_client::FileSystemMasterClientServiceClient;
 use alluxio_proto::grpc::file::GetUfsInfoPRequest;
 use alluxio_proto::grpc::WorkerNetAddress;
+use alluxio_proto::masters::MasterChannels;
 use alluxio_proto::version::VersionStamp;
 use alluxio_ufs::UnderFileSystem;
 use parking_lot::Mutex;
@@ -31,9 +32,8 @@ pub struct Worker {
     pub store: Arc<BlockStore>,
     pub address: WorkerNetAddress,
     pub id: AtomicI64,
-    /// Channels to every master (`alluxio.master.rpc.addresses`); `current` is the one in use.
-    masters: Vec<(String, Channel)>,
-    current: std::sync::atomic::AtomicUsize,
+    /// Channels to every master (`alluxio.master.rpc.addresses`).
+    masters: MasterChannels,
     /// Mounts' under storages, with when their access mode was last asked of the master and
     /// whether that mode allows access (`fsadmin ufs --mode noAccess` stops UFS reads).
     ufs: Mutex<BTreeMap<i64, (UnderFileSystem, std::time::Instant, bool)>>,
@@ -52,27 +52,12 @@ impl Worker {
         master_addr: &str,
         chunk_size: usize,
     ) -> Result<Self> {
-        let mut masters = Vec::new();
-        for a in master_addr.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-            let ch = Channel::from_shared(format!("http://{a}"))
-                .map_err(|e| WorkerError::InvalidArgument(format!("bad master address {a}: {e}")))?
-                .connect_timeout(Duration::from_secs(3))
-                .http2_keep_alive_interval(Duration::from_secs(1))
-                .keep_alive_timeout(Duration::from_secs(2))
-                .keep_alive_while_idle(true)
-                .tcp_nodelay(true)
-                .connect_lazy();
-            masters.push((a.to_owned(), ch));
-        }
-        if masters.is_empty() {
-            return Err(WorkerError::InvalidArgument("no master address (alluxio.master.rpc.addresses)".into()));
-        }
+        let masters = MasterChannels::new(master_addr, Duration::from_secs(3)).map_err(WorkerError::InvalidArgument)?;
         Ok(Worker {
             store,
             address,
             id: AtomicI64::new(0),
             masters,
-            current: Default::default(),
             ufs: Mutex::new(BTreeMap::new()),
             caching: Mutex::new(HashSet::new()),
             peers: Mutex::new(BTreeMap::new()),
@@ -82,25 +67,20 @@ impl Worker {
     }
 
     fn master(&self) -> Channel {
-        let i = self.current.load(Ordering::Relaxed) % self.masters.len();
-        self.masters[i].1.clone()
+        self.masters.current()
     }
 
-    /// After a failed call to the master: if it was a standby naming the leader, use that
-    /// leader; if the master is unreachable or a standby, try the next one. Returns whether
-    /// the error means "not the leading master" (so the worker must register again).
+    /// After a failed call to the master: if it was a standby, go to the leader it named (or
+    /// the next master); if the master is unreachable and there are others, try the next one.
+    /// Returns whether the error means "not the leading master" (so the worker must register
+    /// again).
     pub fn follow_master(&self, s: &tonic::Status) -> bool {
-        if let Some(hint) = alluxio_proto::status::standby_refusal(s) {
-            match hint.and_then(|l| self.masters.iter().position(|(a, _)| a.eq_ignore_ascii_case(&l))) {
-                Some(i) => self.current.store(i, Ordering::Relaxed),
-                None => {
-                    self.current.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+        if alluxio_proto::status::standby_refusal(s).is_some() {
+            self.masters.follow(s);
             return true;
         }
         if s.code() == tonic::Code::Unavailable && self.masters.len() > 1 {
-            self.current.fetch_add(1, Ordering::Relaxed);
+            self.masters.next();
             return true;
         }
         false
