@@ -236,10 +236,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, Err> {
-        let purged: Option<LogId<u64>> = self.meta("purged")?;
-        let pending = self.unflushed.lock().last_key_value().map(|(_, e)| e.log_id);
-        let last = pending.or(self.last_entry()?.map(|e| e.log_id)).or(purged);
-        Ok(LogState { last_purged_log_id: purged, last_log_id: last })
+        let s = self.clone();
+        blocking(move || {
+            let purged: Option<LogId<u64>> = s.meta("purged")?;
+            let pending = s.unflushed.lock().last_key_value().map(|(_, e)| e.log_id);
+            let last = pending.or(s.last_entry()?.map(|e| e.log_id)).or(purged);
+            Ok(LogState { last_purged_log_id: purged, last_log_id: last })
+        })
+        .await
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -254,7 +258,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, Err> {
-        self.meta("vote")
+        let s = self.clone();
+        blocking(move || s.meta("vote")).await
     }
 
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), Err> {
@@ -263,7 +268,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<u64>>, Err> {
-        Ok(self.meta::<Option<LogId<u64>>>("committed")?.flatten())
+        let s = self.clone();
+        Ok(blocking(move || s.meta::<Option<LogId<u64>>>("committed")).await?.flatten())
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), Err>
