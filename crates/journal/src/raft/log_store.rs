@@ -2,8 +2,9 @@
 //!
 //! redb gives crash-safe transactions (a torn commit is rolled back at open), so the log
 //! never holds half an entry; every `append` and `save_vote` commits with fsync before
-//! Raft is told the entries are durable. The commit index is saved without fsync: losing
-//! it only means re-learning it from the leader.
+//! Raft is told the entries are durable. The commit index is only a hint for the next start
+//! (losing it means re-learning it from the leader), so it rides along in the writer's next
+//! transaction instead of costing one of its own while Raft's core waits.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -51,6 +52,9 @@ enum Write {
     Append(Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>),
     /// Deletes `[from, to)` (and records a purge point) after every earlier append.
     Delete(u64, Option<u64>, Option<LogId<u64>>, tokio::sync::oneshot::Sender<Result<(), Err>>),
+    /// The commit index, saved with the next transaction. Every entry it covers was appended
+    /// before it was queued, so it never lands in the file ahead of the entries.
+    Committed(Option<LogId<u64>>),
 }
 
 impl LogStore {
@@ -74,23 +78,31 @@ impl LogStore {
     fn write_loop(self, rx: std::sync::mpsc::Receiver<Write>) {
         while let Ok(first) = rx.recv() {
             let mut appends = Vec::new();
+            let mut committed = None;
             let mut next = Some(first);
             while let Some(w) = next.take().or_else(|| rx.try_recv().ok()) {
                 match w {
                     Write::Append(v, cb) => appends.push((v, cb)),
+                    Write::Committed(c) => committed = Some(c),
                     Write::Delete(from, to, purged, done) => {
-                        self.flush(&mut appends);
+                        self.flush(&mut appends, committed.take());
                         let _ = done.send(self.delete_range(from, to, purged.as_ref()));
                     }
                 }
             }
-            self.flush(&mut appends);
+            self.flush(&mut appends, committed);
         }
     }
 
-    /// Commits queued appends in one transaction, then reports them durable.
-    fn flush(&self, appends: &mut Vec<QueuedAppend>) {
+    /// Commits queued appends (and the commit index, if it moved) in one transaction, then
+    /// reports the appends durable. A commit index alone is written without fsync.
+    fn flush(&self, appends: &mut Vec<QueuedAppend>, committed: Option<Option<LogId<u64>>>) {
         if appends.is_empty() {
+            if let Some(c) = committed {
+                if let Err(e) = self.put_meta("committed", &c, false) {
+                    tracing::warn!("cannot save the Raft commit index: {e}");
+                }
+            }
             return;
         }
         let r = (|| {
@@ -102,6 +114,10 @@ impl LogStore {
                         t.insert(*i, b.as_slice()).map_err(write_err)?;
                     }
                 }
+            }
+            if let Some(c) = committed {
+                let bytes = bincode::serialize(&c).map_err(write_err)?;
+                tx.open_table(META).map_err(write_err)?.insert("committed", bytes.as_slice()).map_err(write_err)?;
             }
             tx.commit().map_err(write_err)
         })();
@@ -147,18 +163,21 @@ impl LogStore {
         Ok(last)
     }
 
+    /// The entries in a bounded `range` if every one of them is still in `unflushed`.
+    fn unflushed_range(&self, range: impl RangeBounds<u64>) -> Option<Vec<Entry>> {
+        let (start, end) = bounds(&range);
+        let end = end?;
+        if end <= start {
+            return Some(Vec::new());
+        }
+        let u = self.unflushed.lock();
+        let found: Vec<Entry> = u.range(start..end).map(|(_, e)| e.clone()).collect();
+        (found.len() as u64 == end - start).then_some(found)
+    }
+
     /// Blocking: the entries in `range`, in order.
     fn read_range(&self, range: impl RangeBounds<u64>) -> Result<Vec<Entry>, Err> {
-        let start = match range.start_bound() {
-            Bound::Included(s) => *s,
-            Bound::Excluded(s) => s + 1,
-            Bound::Unbounded => 0,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(e) => Some(e + 1),
-            Bound::Excluded(e) => Some(*e),
-            Bound::Unbounded => None,
-        };
+        let (start, end) = bounds(&range);
         if end.is_some_and(|e| e <= start) {
             return Ok(Vec::new());
         }
@@ -217,6 +236,21 @@ impl LogStore {
     }
 }
 
+/// `range` as `[start, end)`; `end` is `None` when unbounded.
+fn bounds(range: &impl RangeBounds<u64>) -> (u64, Option<u64>) {
+    let start = match range.start_bound() {
+        Bound::Included(s) => *s,
+        Bound::Excluded(s) => s + 1,
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(e) => Some(e + 1),
+        Bound::Excluded(e) => Some(*e),
+        Bound::Unbounded => None,
+    };
+    (start, end)
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Err> + Send + 'static) -> Result<T, Err> {
     tokio::task::spawn_blocking(f).await.map_err(write_err)?
 }
@@ -226,8 +260,12 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, Err> {
-        let s = self.clone();
         let r = (range.start_bound().cloned(), range.end_bound().cloned());
+        // Replication asks for entries just appended: serve them from memory when all are there.
+        if let Some(found) = self.unflushed_range(r) {
+            return Ok(found);
+        }
+        let s = self.clone();
         blocking(move || s.read_range(r)).await
     }
 }
@@ -263,8 +301,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), Err> {
-        let s = self.clone();
-        blocking(move || s.put_meta("committed", &committed, false)).await
+        self.writer.send(Write::Committed(committed)).map_err(|_| write_err("the Raft log writer stopped"))
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<u64>>, Err> {

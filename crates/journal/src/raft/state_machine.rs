@@ -189,7 +189,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let entries: Vec<_> = entries.into_iter().collect();
         let n = entries.len();
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
+        // The leader's own entries are already in its namespace: recording them takes no
+        // lock worth a trip to a blocking thread, which would delay the answer to the client.
+        let own_from = shared.own_from.load(Ordering::SeqCst);
+        let to_namespace =
+            entries.iter().any(|e| matches!(e.payload, EntryPayload::Normal(_)) && e.log_id.index < own_from);
+        let apply_all = move || {
             for e in entries {
                 let own_from = shared.own_from.load(Ordering::SeqCst);
                 match e.payload {
@@ -208,9 +213,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 }
             }
             Ok::<_, Err>(())
-        })
-        .await
-        .map_err(sm_err)??;
+        };
+        if to_namespace {
+            tokio::task::spawn_blocking(apply_all).await.map_err(sm_err)??;
+        } else {
+            apply_all()?;
+        }
         Ok(vec![(); n])
     }
 
