@@ -14,7 +14,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Block data moves as `Bytes` so chunks are never copied between the socket and the file.
         .bytes(".alluxio.grpc.block.ReadResponse")
         .bytes(".alluxio.grpc.block.WriteRequest")
-        .bytes(".alluxio.grpc.journal.RaftMessage")
         .compile_protos(&protos, &["proto"])?;
     for p in protos {
         println!("cargo:rerun-if-changed={p}");

@@ -300,21 +300,16 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             raft: j.clone(),
         };
         let mut raft_stop = stop_rx.clone();
+        // Raft's own messages are answered on their connections; gRPC gets the others.
+        let grpc = alluxio_journal::raft::wire::split_incoming(listener, j.clone(), stop_rx.clone());
         tokio::spawn(async move {
             let r = tonic::transport::Server::builder()
                 .tcp_nodelay(true)
                 .add_service(MetaMasterMasterServiceServer::new(delegate))
-                .add_service(
-                    RaftJournalServiceServer::new(svc)
-                        .max_decoding_message_size(256 << 20)
-                        .max_encoding_message_size(256 << 20),
-                )
-                .serve_with_incoming_shutdown(
-                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-                    async move {
-                        let _ = raft_stop.changed().await;
-                    },
-                )
+                .add_service(RaftJournalServiceServer::new(svc))
+                .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(grpc), async move {
+                    let _ = raft_stop.changed().await;
+                })
                 .await;
             if let Err(e) = r {
                 tracing::error!("embedded journal server failed: {e}");

@@ -19,6 +19,7 @@ pub mod log_store;
 pub mod network;
 #[allow(clippy::result_large_err)]
 pub mod state_machine;
+pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;

@@ -1,8 +1,6 @@
-//! Raft messages between masters over gRPC (`RaftJournalService` on the embedded journal
-//! port), and the service that answers them.
-//!
-//! openraft's request and response types travel bincode-encoded inside a `RaftMessage`:
-//! they are openraft's to evolve, and all masters of a quorum run the same build.
+//! Masters talking to each other on the embedded journal port: openraft's messages over
+//! [`wire`] connections, and the gRPC `RaftJournalService` for the rarer questions (who are
+//! you, let me join, start an election).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +18,7 @@ use openraft::{AnyError, BasicNode, Raft};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::{RaftJournal, Shared, TypeConfig};
+use super::{wire, RaftJournal, Shared, TypeConfig};
 
 type RpcErr<E = openraft::error::Infallible> = RPCError<u64, BasicNode, RaftError<u64, E>>;
 
@@ -33,9 +31,7 @@ fn channel(addr: &str, timeout: Duration) -> Result<Channel, Status> {
 }
 
 fn client(addr: &str) -> Result<RaftJournalServiceClient<Channel>, Status> {
-    Ok(RaftJournalServiceClient::new(channel(addr, Duration::from_secs(1))?)
-        .max_decoding_message_size(256 << 20)
-        .max_encoding_message_size(256 << 20))
+    Ok(RaftJournalServiceClient::new(channel(addr, Duration::from_secs(1))?))
 }
 
 /// Creates one [`Peer`] per member openraft replicates to.
@@ -46,56 +42,56 @@ pub struct Network {
 impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = Peer;
     async fn new_client(&mut self, target: u64, node: &BasicNode) -> Peer {
-        Peer { target, addr: node.addr.clone(), client: client(&node.addr).ok(), shared: self.shared.clone() }
+        Peer { target, addr: node.addr.clone(), conn: None, shared: self.shared.clone() }
     }
 }
 
-/// The connection to one other master.
+/// The connection to one other master, opened on first use and again after any failure.
 pub struct Peer {
     target: u64,
     addr: String,
-    client: Option<RaftJournalServiceClient<Channel>>,
+    conn: Option<wire::Connection>,
     shared: Arc<Shared>,
+}
+
+fn unreachable<E: std::error::Error>(e: impl std::fmt::Display) -> RPCError<u64, BasicNode, RaftError<u64, E>> {
+    RPCError::Unreachable(Unreachable::new(&AnyError::error(e.to_string())))
 }
 
 impl Peer {
     async fn call<Req: serde::Serialize, Resp: serde::de::DeserializeOwned, E>(
         &mut self,
-        kind: u8,
+        kind: wire::Kind,
         req: &Req,
         ttl: Duration,
     ) -> Result<Resp, RPCError<u64, BasicNode, RaftError<u64, E>>>
     where
         E: std::error::Error + serde::de::DeserializeOwned,
     {
-        let Some(c) = self.client.as_mut() else {
-            return Err(RPCError::Unreachable(Unreachable::new(&AnyError::error(format!(
-                "bad embedded journal address {}",
-                self.addr
-            )))));
-        };
         let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        let msg = RaftMessage { data: data.into() };
-        let fut = async {
-            match kind {
-                0 => c.append_entries(msg).await,
-                1 => c.vote(msg).await,
-                _ => c.install_snapshot(msg).await,
+        let (addr, conn) = (&self.addr, &mut self.conn);
+        let exchange = async {
+            if conn.is_none() {
+                *conn = Some(wire::Connection::open(addr).await?);
             }
+            let c = conn.as_mut().expect("just opened");
+            let body = c.call(kind, &data).await?;
+            Ok::<_, std::io::Error>(bincode::deserialize::<Result<Resp, RaftError<u64, E>>>(body))
         };
-        let resp = match tokio::time::timeout(ttl, fut).await {
-            Ok(Ok(r)) => r.into_inner(),
-            Ok(Err(s)) => return Err(RPCError::Unreachable(Unreachable::new(&s))),
+        let decoded = match tokio::time::timeout(ttl, exchange).await {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                self.conn = None;
+                return Err(unreachable(format!("{}: {e}", self.addr)));
+            }
             Err(_) => {
-                return Err(RPCError::Unreachable(Unreachable::new(&AnyError::error(format!(
-                    "no answer from {} within {ttl:?}",
-                    self.addr
-                )))))
+                // The answer may still arrive: the connection cannot be reused.
+                self.conn = None;
+                return Err(unreachable(format!("no answer from {} within {ttl:?}", self.addr)));
             }
         };
         self.shared.seen.lock().insert(self.target, Instant::now());
-        let r: Result<Resp, RaftError<u64, E>> =
-            bincode::deserialize(&resp.data).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let r = decoded.map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         r.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }
 }
@@ -106,7 +102,7 @@ impl RaftNetwork<TypeConfig> for Peer {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RpcErr> {
-        self.call(0, &rpc, option.hard_ttl()).await
+        self.call(wire::Kind::AppendEntries, &rpc, option.hard_ttl()).await
     }
 
     async fn install_snapshot(
@@ -114,11 +110,11 @@ impl RaftNetwork<TypeConfig> for Peer {
         rpc: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<u64>, RpcErr<InstallSnapshotError>> {
-        self.call(2, &rpc, option.hard_ttl()).await
+        self.call(wire::Kind::InstallSnapshot, &rpc, option.hard_ttl()).await
     }
 
     async fn vote(&mut self, rpc: VoteRequest<u64>, option: RPCOption) -> Result<VoteResponse<u64>, RpcErr> {
-        self.call(1, &rpc, option.hard_ttl()).await
+        self.call(wire::Kind::Vote, &rpc, option.hard_ttl()).await
     }
 }
 
@@ -165,14 +161,6 @@ pub struct RaftService {
     pub journal: Arc<RaftJournal>,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(m: &RaftMessage) -> Result<T, Status> {
-    bincode::deserialize(&m.data).map_err(|e| Status::invalid_argument(format!("bad Raft message: {e}")))
-}
-fn encode<T: serde::Serialize>(v: &T) -> Result<Response<RaftMessage>, Status> {
-    let data = bincode::serialize(v).map_err(|e| Status::internal(e.to_string()))?;
-    Ok(Response::new(RaftMessage { data: data.into() }))
-}
-
 impl RaftService {
     fn raft(&self) -> &Raft<TypeConfig> {
         &self.journal.raft
@@ -181,21 +169,6 @@ impl RaftService {
 
 #[tonic::async_trait]
 impl RaftJournalService for RaftService {
-    async fn append_entries(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        let r = self.raft().append_entries(decode(req.get_ref())?).await;
-        encode(&r)
-    }
-
-    async fn vote(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        let r = self.raft().vote(decode(req.get_ref())?).await;
-        encode(&r)
-    }
-
-    async fn install_snapshot(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        let r = self.raft().install_snapshot(decode(req.get_ref())?).await;
-        encode(&r)
-    }
-
     async fn node_info(&self, _req: Request<NodeInfoPRequest>) -> Result<Response<NodeInfoPResponse>, Status> {
         let initialized = self.raft().is_initialized().await.map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(NodeInfoPResponse {
