@@ -4,7 +4,7 @@
 //! never holds half an entry; every `append` and `save_vote` commits with fsync before
 //! Raft is told the entries are durable. The commit index is only a hint for the next start
 //! (losing it means re-learning it from the leader), so it rides along in the writer's next
-//! transaction instead of costing one of its own while Raft's core waits.
+//! append instead of costing a transaction of its own.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{AnyError, LogId, StorageError, StorageIOError, Vote};
 use parking_lot::Mutex;
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::TypeConfig;
 
@@ -76,35 +76,33 @@ impl LogStore {
     }
 
     fn write_loop(self, rx: std::sync::mpsc::Receiver<Write>) {
+        // Held until the next append's transaction: written on its own it would cost a whole
+        // redb commit per batch on every follower, for a value that is only a hint.
+        let mut committed = None;
         while let Ok(first) = rx.recv() {
             let mut appends = Vec::new();
-            let mut committed = None;
             let mut next = Some(first);
             while let Some(w) = next.take().or_else(|| rx.try_recv().ok()) {
                 match w {
                     Write::Append(v, cb) => appends.push((v, cb)),
                     Write::Committed(c) => committed = Some(c),
                     Write::Delete(from, to, purged, done) => {
-                        self.flush(&mut appends, committed.take());
+                        self.flush(&mut appends, &mut committed);
                         let _ = done.send(self.delete_range(from, to, purged.as_ref()));
                     }
                 }
             }
-            self.flush(&mut appends, committed);
+            self.flush(&mut appends, &mut committed);
         }
     }
 
-    /// Commits queued appends (and the commit index, if it moved) in one transaction, then
-    /// reports the appends durable. A commit index alone is written without fsync.
-    fn flush(&self, appends: &mut Vec<QueuedAppend>, committed: Option<Option<LogId<u64>>>) {
+    /// Commits queued appends, and the commit index if it moved, in one transaction, then
+    /// reports the appends durable.
+    fn flush(&self, appends: &mut Vec<QueuedAppend>, committed: &mut Option<Option<LogId<u64>>>) {
         if appends.is_empty() {
-            if let Some(c) = committed {
-                if let Err(e) = self.put_meta("committed", &c, false) {
-                    tracing::warn!("cannot save the Raft commit index: {e}");
-                }
-            }
             return;
         }
+        let committed = committed.take();
         let r = (|| {
             let tx = self.db.begin_write().map_err(write_err)?;
             {
@@ -143,12 +141,9 @@ impl LogStore {
         }
     }
 
-    fn put_meta<T: serde::Serialize>(&self, key: &str, v: &T, durable: bool) -> Result<(), Err> {
+    fn put_meta<T: serde::Serialize>(&self, key: &str, v: &T) -> Result<(), Err> {
         let bytes = bincode::serialize(v).map_err(write_err)?;
-        let mut tx = self.db.begin_write().map_err(write_err)?;
-        if !durable {
-            tx.set_durability(Durability::None).map_err(write_err)?;
-        }
+        let tx = self.db.begin_write().map_err(write_err)?;
         tx.open_table(META).map_err(write_err)?.insert(key, bytes.as_slice()).map_err(write_err)?;
         tx.commit().map_err(write_err)
     }
@@ -290,7 +285,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), Err> {
         let (s, v) = (self.clone(), *vote);
-        blocking(move || s.put_meta("vote", &v, true))
+        blocking(move || s.put_meta("vote", &v))
             .await
             .map_err(|e| StorageIOError::write_vote(AnyError::error(e.to_string())).into())
     }
