@@ -1,10 +1,10 @@
-//! The Raft log on disk: one redb database in `<journal folder>/raft/log.redb`.
+//! The Raft log handed to openraft: the files of [`segments`](super::segments), a writer
+//! thread, and the entries not yet durable.
 //!
-//! redb gives crash-safe transactions (a torn commit is rolled back at open), so the log
-//! never holds half an entry; every `append` and `save_vote` commits with fsync before
-//! Raft is told the entries are durable. The commit index is only a hint for the next start
-//! (losing it means re-learning it from the leader), so it rides along in the writer's next
-//! append instead of costing a transaction of its own.
+//! Every append is fsynced before Raft is told the entries are durable; the writer thread
+//! writes whatever queued meanwhile in one `write` + `fdatasync` (group commit across RPCs).
+//! The commit index is not saved: it is a hint that a restarted member re-learns from the
+//! leader, and saving it cost a write per batch on every follower.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -15,12 +15,9 @@ use std::sync::Arc;
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{AnyError, LogId, StorageError, StorageIOError, Vote};
 use parking_lot::Mutex;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
+use super::segments::{self, Segments};
 use super::TypeConfig;
-
-const LOGS: TableDefinition<u64, &[u8]> = TableDefinition::new("logs");
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 type Entry = openraft::Entry<TypeConfig>;
 type Err = StorageError<u64>;
@@ -32,41 +29,42 @@ fn read_err(e: impl std::fmt::Display) -> Err {
     StorageIOError::read_logs(AnyError::error(e.to_string())).into()
 }
 
-/// The log store handed to openraft; cheap to clone (readers share the database).
+/// The log store handed to openraft; cheap to clone.
 ///
-/// Appends return at once: a writer thread commits whatever queued meanwhile in one
-/// transaction (one fsync for many entries: group commit across RPCs) and only then tells
-/// openraft the entries are durable. Until committed, entries are read from `unflushed`.
+/// Appends return at once: a writer thread writes whatever queued meanwhile with one fsync
+/// and only then tells openraft the entries are durable. Until then they are read from
+/// `unflushed`.
 #[derive(Clone)]
 pub struct LogStore {
-    db: Arc<Database>,
+    segments: Arc<Mutex<Segments>>,
     unflushed: Arc<Mutex<BTreeMap<u64, Entry>>>,
     writer: std::sync::mpsc::Sender<Write>,
 }
 
-/// Encoded entries (index, bytes) and whom to tell once they are durable.
-type QueuedAppend = (Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>);
-
 /// Work for the writer thread, done in order.
 enum Write {
-    Append(Vec<(u64, Vec<u8>)>, LogFlushed<TypeConfig>),
-    /// Deletes `[from, to)` (and records a purge point) after every earlier append.
-    Delete(u64, Option<u64>, Option<LogId<u64>>, tokio::sync::oneshot::Sender<Result<(), Err>>),
-    /// The commit index, saved with the next transaction. Every entry it covers was appended
-    /// before it was queued, so it never lands in the file ahead of the entries.
-    Committed(Option<LogId<u64>>),
+    Append(Vec<Entry>, LogFlushed<TypeConfig>),
+    /// Deletes entries from this index on, after every earlier append.
+    Truncate(u64, tokio::sync::oneshot::Sender<Result<(), Err>>),
+    /// Records a purge point and deletes what it covers, after every earlier append.
+    Purge(LogId<u64>, tokio::sync::oneshot::Sender<Result<(), Err>>),
 }
 
 impl LogStore {
-    /// Opens (or creates) the log database and starts its writer thread.
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let db = Database::create(path).map_err(|e| format!("cannot open the Raft log {}: {e}", path.display()))?;
-        let tx = db.begin_write().map_err(|e| e.to_string())?;
-        tx.open_table(LOGS).map_err(|e| e.to_string())?;
-        tx.open_table(META).map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
+    /// Opens (or creates) the log in `dir` and starts its writer thread. Blocking.
+    pub fn open(dir: &Path) -> Result<Self, String> {
+        let old = dir.parent().map(|p| p.join("log.redb"));
+        if let Some(old) = old.filter(|o| o.exists()) {
+            return Err(format!(
+                "{} is a Raft log written by an earlier alluxio-rs build, which this build does not read. Take a \
+                 backup with that build (alluxio fsadmin backup), then alluxio format and alluxio-start.sh -i \
+                 <backup> masters",
+                old.display()
+            ));
+        }
+        let segments = Segments::open(dir)?;
         let (writer, rx) = std::sync::mpsc::channel();
-        let store = LogStore { db: Arc::new(db), unflushed: Arc::default(), writer };
+        let store = LogStore { segments: Arc::new(Mutex::new(segments)), unflushed: Arc::default(), writer };
         let s = store.clone();
         std::thread::Builder::new()
             .name("raft-log-writer".into())
@@ -76,86 +74,58 @@ impl LogStore {
     }
 
     fn write_loop(self, rx: std::sync::mpsc::Receiver<Write>) {
-        // Held until the next append's transaction: written on its own it would cost a whole
-        // redb commit per batch on every follower, for a value that is only a hint.
-        let mut committed = None;
         while let Ok(first) = rx.recv() {
             let mut appends = Vec::new();
             let mut next = Some(first);
             while let Some(w) = next.take().or_else(|| rx.try_recv().ok()) {
                 match w {
                     Write::Append(v, cb) => appends.push((v, cb)),
-                    Write::Committed(c) => committed = Some(c),
-                    Write::Delete(from, to, purged, done) => {
-                        self.flush(&mut appends, &mut committed);
-                        let _ = done.send(self.delete_range(from, to, purged.as_ref()));
+                    Write::Truncate(since, done) => {
+                        self.flush(&mut appends);
+                        let _ = done.send(self.segments.lock().truncate(since).map_err(write_err));
+                    }
+                    Write::Purge(upto, done) => {
+                        self.flush(&mut appends);
+                        let _ = done.send(self.segments.lock().purge(upto).map_err(write_err));
                     }
                 }
             }
-            self.flush(&mut appends, &mut committed);
+            self.flush(&mut appends);
         }
     }
 
-    /// Commits queued appends, and the commit index if it moved, in one transaction, then
-    /// reports the appends durable.
-    fn flush(&self, appends: &mut Vec<QueuedAppend>, committed: &mut Option<Option<LogId<u64>>>) {
-        if appends.is_empty() {
+    /// Writes queued appends with one fsync, then reports them durable.
+    fn flush(&self, appends: &mut Vec<(Vec<Entry>, LogFlushed<TypeConfig>)>) {
+        let Some(first) = appends.iter().flat_map(|(v, _)| v.first()).next().map(|e| e.log_id.index) else {
+            for (_, cb) in appends.drain(..) {
+                cb.log_io_completed(Ok(()));
+            }
             return;
-        }
-        let committed = committed.take();
+        };
         let r = (|| {
-            let tx = self.db.begin_write().map_err(write_err)?;
-            {
-                let mut t = tx.open_table(LOGS).map_err(write_err)?;
-                for (v, _) in appends.iter() {
-                    for (i, b) in v {
-                        t.insert(*i, b.as_slice()).map_err(write_err)?;
-                    }
-                }
+            let (mut records, mut sizes, mut last) = (Vec::new(), Vec::new(), None);
+            for e in appends.iter().flat_map(|(v, _)| v) {
+                let before = records.len();
+                segments::encode_record(e, &mut records)?;
+                sizes.push((records.len() - before) as u64);
+                last = Some(e.log_id);
             }
-            if let Some(c) = committed {
-                let bytes = bincode::serialize(&c).map_err(write_err)?;
-                tx.open_table(META).map_err(write_err)?.insert("committed", bytes.as_slice()).map_err(write_err)?;
-            }
-            tx.commit().map_err(write_err)
+            let last = last.expect("at least one entry");
+            // Only this thread changes the segments; readers wait for the lock meanwhile,
+            // which is fine: they want the entries being written anyway.
+            self.segments.lock().append(first, &records, &sizes, last)
         })();
         if r.is_ok() {
             let mut u = self.unflushed.lock();
             for (v, _) in appends.iter() {
-                for (i, _) in v {
-                    u.remove(i);
+                for e in v {
+                    u.remove(&e.log_id.index);
                 }
             }
         }
         for (_, cb) in appends.drain(..) {
-            cb.log_io_completed(r.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string())));
+            cb.log_io_completed(r.clone().map_err(std::io::Error::other));
         }
-    }
-
-    fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Err> {
-        let tx = self.db.begin_read().map_err(read_err)?;
-        let t = tx.open_table(META).map_err(read_err)?;
-        match t.get(key).map_err(read_err)? {
-            Some(v) => Ok(Some(bincode::deserialize(v.value()).map_err(read_err)?)),
-            None => Ok(None),
-        }
-    }
-
-    fn put_meta<T: serde::Serialize>(&self, key: &str, v: &T) -> Result<(), Err> {
-        let bytes = bincode::serialize(v).map_err(write_err)?;
-        let tx = self.db.begin_write().map_err(write_err)?;
-        tx.open_table(META).map_err(write_err)?.insert(key, bytes.as_slice()).map_err(write_err)?;
-        tx.commit().map_err(write_err)
-    }
-
-    fn last_entry(&self) -> Result<Option<Entry>, Err> {
-        let tx = self.db.begin_read().map_err(read_err)?;
-        let t = tx.open_table(LOGS).map_err(read_err)?;
-        let last = match t.last().map_err(read_err)? {
-            Some((_, v)) => Some(bincode::deserialize(v.value()).map_err(read_err)?),
-            None => None,
-        };
-        Ok(last)
     }
 
     /// The entries in a bounded `range` if every one of them is still in `unflushed`.
@@ -176,7 +146,7 @@ impl LogStore {
         if end.is_some_and(|e| e <= start) {
             return Ok(Vec::new());
         }
-        // Unflushed first: an entry leaves it only after its commit, so it is in one or the other.
+        // Unflushed first: an entry leaves it only after it is on disk, so it is in one or the other.
         let mut found: BTreeMap<u64, Entry> = {
             let u = self.unflushed.lock();
             match end {
@@ -184,50 +154,24 @@ impl LogStore {
                 None => u.range(start..).map(|(k, v)| (*k, v.clone())).collect(),
             }
         };
-        let tx = self.db.begin_read().map_err(read_err)?;
-        let t = tx.open_table(LOGS).map_err(read_err)?;
-        let iter = match end {
-            Some(e) => t.range(start..e).map_err(read_err)?,
-            None => t.range(start..).map_err(read_err)?,
+        let places: Vec<_> = {
+            let s = self.segments.lock();
+            let stop = end.unwrap_or(u64::MAX).min(s.list.last().map(|l| l.end()).unwrap_or(0));
+            (start..stop).filter(|i| !found.contains_key(i)).filter_map(|i| s.locate(i).map(|p| (i, p))).collect()
         };
-        for item in iter {
-            let (k, v) = item.map_err(read_err)?;
-            if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(k.value()) {
-                slot.insert(bincode::deserialize(v.value()).map_err(read_err)?);
-            }
+        for (i, (file, at, len)) in places {
+            found.insert(i, segments::read_at(&file, at, len).map_err(read_err)?);
         }
         Ok(found.into_values().collect())
-    }
-
-    /// Blocking: deletes `[from, to)` and records a purge point if given, in one durable commit.
-    fn delete_range(&self, from: u64, to: Option<u64>, purged: Option<&LogId<u64>>) -> Result<(), Err> {
-        let tx = self.db.begin_write().map_err(write_err)?;
-        {
-            let mut t = tx.open_table(LOGS).map_err(write_err)?;
-            match to {
-                Some(to) => t.retain_in(from..to, |_, _| false).map_err(write_err)?,
-                None => t.retain_in(from.., |_, _| false).map_err(write_err)?,
-            }
-            if let Some(p) = purged {
-                let bytes = bincode::serialize(p).map_err(write_err)?;
-                tx.open_table(META).map_err(write_err)?.insert("purged", bytes.as_slice()).map_err(write_err)?;
-            }
-        }
-        tx.commit().map_err(write_err)
     }
 }
 
 impl LogStore {
-    /// Deletes `[from, to)` after every queued append is written.
-    async fn delete(&self, from: u64, to: Option<u64>, purged: Option<LogId<u64>>) -> Result<(), Err> {
+    /// Sends `w` (built around a reply channel) to the writer thread and waits for its reply.
+    async fn ask(&self, w: impl FnOnce(tokio::sync::oneshot::Sender<Result<(), Err>>) -> Write) -> Result<(), Err> {
         let (done, rx) = tokio::sync::oneshot::channel();
-        self.writer
-            .send(Write::Delete(from, to, purged, done))
-            .map_err(|_| write_err("the Raft log writer stopped"))?;
-        let r = rx.await.map_err(|_| write_err("the Raft log writer stopped"))?;
-        let mut u = self.unflushed.lock();
-        u.retain(|i, _| *i < from || to.is_some_and(|t| *i >= t));
-        r
+        self.writer.send(w(done)).map_err(|_| write_err("the Raft log writer stopped"))?;
+        rx.await.map_err(|_| write_err("the Raft log writer stopped"))?
     }
 }
 
@@ -269,14 +213,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, Err> {
-        let s = self.clone();
-        blocking(move || {
-            let purged: Option<LogId<u64>> = s.meta("purged")?;
-            let pending = s.unflushed.lock().last_key_value().map(|(_, e)| e.log_id);
-            let last = pending.or(s.last_entry()?.map(|e| e.log_id)).or(purged);
-            Ok(LogState { last_purged_log_id: purged, last_log_id: last })
-        })
-        .await
+        let (purged, last) = {
+            let s = self.segments.lock();
+            (s.purged, s.last)
+        };
+        let pending = self.unflushed.lock().last_key_value().map(|(_, e)| e.log_id);
+        Ok(LogState { last_purged_log_id: purged, last_log_id: pending.or(last).or(purged) })
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -284,24 +226,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), Err> {
-        let (s, v) = (self.clone(), *vote);
-        blocking(move || s.put_meta("vote", &v))
+        let (dir, v) = (self.segments.lock().dir.clone(), *vote);
+        blocking(move || segments::save_vote(&dir, &v).map_err(write_err))
             .await
             .map_err(|e| StorageIOError::write_vote(AnyError::error(e.to_string())).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, Err> {
-        let s = self.clone();
-        blocking(move || s.meta("vote")).await
-    }
-
-    async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), Err> {
-        self.writer.send(Write::Committed(committed)).map_err(|_| write_err("the Raft log writer stopped"))
-    }
-
-    async fn read_committed(&mut self) -> Result<Option<LogId<u64>>, Err> {
-        let s = self.clone();
-        Ok(blocking(move || s.meta::<Option<LogId<u64>>>("committed")).await?.flatten())
+        let dir = self.segments.lock().dir.clone();
+        blocking(move || segments::read_vote(&dir).map_err(read_err)).await
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), Err>
@@ -309,23 +242,26 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
-        let mut encoded = Vec::new();
+        let entries: Vec<Entry> = entries.into_iter().collect();
         {
             let mut u = self.unflushed.lock();
-            for e in entries {
-                encoded.push((e.log_id.index, bincode::serialize(&e).map_err(write_err)?));
-                u.insert(e.log_id.index, e);
+            for e in &entries {
+                u.insert(e.log_id.index, e.clone());
             }
         }
-        self.writer.send(Write::Append(encoded, callback)).map_err(|_| write_err("the Raft log writer stopped"))
+        self.writer.send(Write::Append(entries, callback)).map_err(|_| write_err("the Raft log writer stopped"))
     }
 
     async fn truncate(&mut self, log_id: LogId<u64>) -> Result<(), Err> {
         tracing::info!("Raft log: dropping entries from index {} (conflict with the leader)", log_id.index);
-        self.delete(log_id.index, None, None).await
+        let r = self.ask(|done| Write::Truncate(log_id.index, done)).await;
+        self.unflushed.lock().retain(|i, _| *i < log_id.index);
+        r
     }
 
     async fn purge(&mut self, log_id: LogId<u64>) -> Result<(), Err> {
-        self.delete(0, Some(log_id.index + 1), Some(log_id)).await
+        let r = self.ask(|done| Write::Purge(log_id, done)).await;
+        self.unflushed.lock().retain(|i, _| *i > log_id.index);
+        r
     }
 }

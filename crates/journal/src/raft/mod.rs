@@ -10,13 +10,15 @@
 //! may hold changes that will never commit: it must drop its memory and restart from the
 //! log (the master process re-executes itself).
 //!
-//! Layout: `<alluxio.master.journal.folder>/v1/raft/log.redb` (log, vote) and `snapshot`.
+//! Layout: `<alluxio.master.journal.folder>/v1/raft/`: `log/` (segments, vote, purge point;
+//! see [`segments`]) and `snapshot`.
 
 // openraft's storage and RPC error types are large; its traits dictate them.
 #[allow(clippy::result_large_err)]
 pub mod log_store;
 #[allow(clippy::result_large_err)]
 pub mod network;
+pub mod segments;
 #[allow(clippy::result_large_err)]
 pub mod state_machine;
 pub mod wire;
@@ -214,7 +216,11 @@ impl RaftJournal {
         tokio::task::spawn_blocking(move || state_machine::load_snapshot(&sh))
             .await
             .map_err(|e| JournalError::Apply(e.to_string()))??;
-        let log = log_store::LogStore::open(&dir.join("log.redb")).map_err(JournalError::Apply)?;
+        let log_dir = dir.join("log");
+        let log = tokio::task::spawn_blocking(move || log_store::LogStore::open(&log_dir))
+            .await
+            .map_err(|e| JournalError::Apply(e.to_string()))?
+            .map_err(JournalError::Apply)?;
         let config = openraft::Config {
             cluster_name: "alluxio-master".into(),
             election_timeout_min: opts.election_timeout_min.as_millis() as u64,
