@@ -33,12 +33,58 @@ fn read_err(e: impl std::fmt::Display) -> Err {
 ///
 /// Appends return at once: a writer thread writes whatever queued meanwhile with one fsync
 /// and only then tells openraft the entries are durable. Until then they are read from
-/// `unflushed`.
+/// `recent`, which also keeps the newest durable entries: replication reads each entry
+/// right after it is written, and a trip to a blocking thread for it cost the leader more
+/// than the read.
 #[derive(Clone)]
 pub struct LogStore {
     segments: Arc<Mutex<Segments>>,
-    unflushed: Arc<Mutex<BTreeMap<u64, Entry>>>,
+    recent: Arc<Mutex<Recent>>,
     writer: std::sync::mpsc::Sender<Write>,
+}
+
+/// The newest entries in memory: every entry not yet durable, plus durable ones up to a bound.
+#[derive(Default)]
+struct Recent {
+    entries: BTreeMap<u64, Entry>,
+    bytes: usize,
+}
+
+impl Recent {
+    const MAX_ENTRIES: usize = 1024;
+    const MAX_BYTES: usize = 32 << 20;
+
+    fn size(e: &Entry) -> usize {
+        match &e.payload {
+            openraft::EntryPayload::Normal(b) => b.0.len() + 64,
+            _ => 256,
+        }
+    }
+
+    fn insert(&mut self, e: Entry) {
+        self.bytes += Self::size(&e);
+        if let Some(old) = self.entries.insert(e.log_id.index, e) {
+            self.bytes -= Self::size(&old);
+        }
+    }
+
+    /// Marks entries up to `index` durable and drops the oldest durable ones over the bounds.
+    fn durable(&mut self, index: u64) {
+        while self.entries.len() > Self::MAX_ENTRIES || self.bytes > Self::MAX_BYTES {
+            match self.entries.first_key_value() {
+                Some((&i, _)) if i <= index => {
+                    let (_, e) = self.entries.pop_first().expect("just seen");
+                    self.bytes -= Self::size(&e);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(u64) -> bool) {
+        self.entries.retain(|i, _| keep(*i));
+        self.bytes = self.entries.values().map(Self::size).sum();
+    }
 }
 
 /// Work for the writer thread, done in order.
@@ -64,7 +110,7 @@ impl LogStore {
         }
         let segments = Segments::open(dir)?;
         let (writer, rx) = std::sync::mpsc::channel();
-        let store = LogStore { segments: Arc::new(Mutex::new(segments)), unflushed: Arc::default(), writer };
+        let store = LogStore { segments: Arc::new(Mutex::new(segments)), recent: Arc::default(), writer };
         let s = store.clone();
         std::thread::Builder::new()
             .name("raft-log-writer".into())
@@ -116,11 +162,8 @@ impl LogStore {
             self.segments.lock().append(first, &records, &sizes, last)
         })();
         if r.is_ok() {
-            let mut u = self.unflushed.lock();
-            for (v, _) in appends.iter() {
-                for e in v {
-                    u.remove(&e.log_id.index);
-                }
+            if let Some(last) = appends.iter().flat_map(|(v, _)| v.last()).last() {
+                self.recent.lock().durable(last.log_id.index);
             }
         }
         for (_, cb) in appends.drain(..) {
@@ -128,15 +171,15 @@ impl LogStore {
         }
     }
 
-    /// The entries in a bounded `range` if every one of them is still in `unflushed`.
-    fn unflushed_range(&self, range: impl RangeBounds<u64>) -> Option<Vec<Entry>> {
+    /// The entries in a bounded `range` if every one of them is in `recent`.
+    fn recent_range(&self, range: impl RangeBounds<u64>) -> Option<Vec<Entry>> {
         let (start, end) = bounds(&range);
         let end = end?;
         if end <= start {
             return Some(Vec::new());
         }
-        let u = self.unflushed.lock();
-        let found: Vec<Entry> = u.range(start..end).map(|(_, e)| e.clone()).collect();
+        let r = self.recent.lock();
+        let found: Vec<Entry> = r.entries.range(start..end).map(|(_, e)| e.clone()).collect();
         (found.len() as u64 == end - start).then_some(found)
     }
 
@@ -146,12 +189,12 @@ impl LogStore {
         if end.is_some_and(|e| e <= start) {
             return Ok(Vec::new());
         }
-        // Unflushed first: an entry leaves it only after it is on disk, so it is in one or the other.
+        // Memory first: an entry leaves it only after it is on disk, so it is in one or the other.
         let mut found: BTreeMap<u64, Entry> = {
-            let u = self.unflushed.lock();
+            let r = self.recent.lock();
             match end {
-                Some(e) => u.range(start..e).map(|(k, v)| (*k, v.clone())).collect(),
-                None => u.range(start..).map(|(k, v)| (*k, v.clone())).collect(),
+                Some(e) => r.entries.range(start..e).map(|(k, v)| (*k, v.clone())).collect(),
+                None => r.entries.range(start..).map(|(k, v)| (*k, v.clone())).collect(),
             }
         };
         let places: Vec<_> = {
@@ -201,7 +244,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
     ) -> Result<Vec<Entry>, Err> {
         let r = (range.start_bound().cloned(), range.end_bound().cloned());
         // Replication asks for entries just appended: serve them from memory when all are there.
-        if let Some(found) = self.unflushed_range(r) {
+        if let Some(found) = self.recent_range(r) {
             return Ok(found);
         }
         let s = self.clone();
@@ -217,7 +260,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             let s = self.segments.lock();
             (s.purged, s.last)
         };
-        let pending = self.unflushed.lock().last_key_value().map(|(_, e)| e.log_id);
+        let pending = self.recent.lock().entries.last_key_value().map(|(_, e)| e.log_id);
         Ok(LogState { last_purged_log_id: purged, last_log_id: pending.or(last).or(purged) })
     }
 
@@ -244,9 +287,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
         {
-            let mut u = self.unflushed.lock();
+            let mut r = self.recent.lock();
             for e in &entries {
-                u.insert(e.log_id.index, e.clone());
+                r.insert(e.clone());
             }
         }
         self.writer.send(Write::Append(entries, callback)).map_err(|_| write_err("the Raft log writer stopped"))
@@ -255,13 +298,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate(&mut self, log_id: LogId<u64>) -> Result<(), Err> {
         tracing::info!("Raft log: dropping entries from index {} (conflict with the leader)", log_id.index);
         let r = self.ask(|done| Write::Truncate(log_id.index, done)).await;
-        self.unflushed.lock().retain(|i, _| *i < log_id.index);
+        self.recent.lock().retain(|i| i < log_id.index);
         r
     }
 
     async fn purge(&mut self, log_id: LogId<u64>) -> Result<(), Err> {
         let r = self.ask(|done| Write::Purge(log_id, done)).await;
-        self.unflushed.lock().retain(|i, _| *i > log_id.index);
+        self.recent.lock().retain(|i| i > log_id.index);
         r
     }
 }
