@@ -14,14 +14,12 @@ pub struct NamespaceState(pub Arc<RwLock<Namespace>>);
 
 impl ReplicatedState for NamespaceState {
     fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String> {
-        let mut ns = self.0.write();
-        let mut removed = Vec::new();
-        for e in entries {
-            removed.clear();
-            ns.apply(e, &mut removed)?;
-        }
-        applied();
-        Ok(())
+        apply_locked(&mut self.0.write(), entries, applied)
+    }
+
+    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), String>> {
+        let mut ns = self.0.try_write()?;
+        Some(apply_locked(&mut ns, entries, applied))
     }
 
     fn snapshot(
@@ -46,6 +44,16 @@ impl ReplicatedState for NamespaceState {
         applied();
         Ok(())
     }
+}
+
+fn apply_locked(ns: &mut Namespace, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String> {
+    let mut removed = Vec::new();
+    for e in entries {
+        removed.clear();
+        ns.apply(e, &mut removed)?;
+    }
+    applied();
+    Ok(())
 }
 
 /// `alluxio.master.embedded.journal.addresses` must name this master, and every member must

@@ -98,6 +98,9 @@ pub trait ReplicatedState: Send + Sync + 'static {
     /// Applies committed entries, then calls `applied` while still holding the state's lock,
     /// so nobody sees the state without the matching applied index.
     fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String>;
+    /// [`ReplicatedState::apply`] if the state's lock can be taken without waiting; `None`
+    /// (nothing applied) otherwise. Lets small batches be applied on an async task.
+    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), String>>;
     /// Emits the whole state as entries. Takes the state's read lock, calls `quiesce` under it
     /// (it waits for in-flight changes and records the applied index), then emits.
     fn snapshot(

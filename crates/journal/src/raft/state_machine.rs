@@ -173,6 +173,41 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     }
 }
 
+/// Committed batches up to this size are applied without leaving the state machine's task.
+const INLINE_APPLY_BYTES: usize = 256 << 10;
+
+/// Applies one committed entry. With `inline`, a batch for the namespace is applied only if
+/// its lock is free at once; otherwise the entry comes back, to be applied on a blocking thread.
+fn apply_entry(
+    shared: &Shared,
+    e: openraft::Entry<TypeConfig>,
+    inline: bool,
+) -> Result<Option<openraft::Entry<TypeConfig>>, Err> {
+    let own_from = shared.own_from.load(Ordering::SeqCst);
+    match &e.payload {
+        EntryPayload::Normal(batch) if e.log_id.index < own_from => {
+            let je = batch.decode().map_err(sm_err)?;
+            let mut applied = || shared.applied.lock().last = Some(e.log_id);
+            let r = if inline {
+                match shared.state.try_apply(&je, &mut applied) {
+                    Some(r) => r,
+                    None => return Ok(Some(e)),
+                }
+            } else {
+                shared.state.apply(&je, &mut applied)
+            };
+            r.map_err(|why| sm_err(format!("journal index {} cannot be applied: {why}", e.log_id.index)))?;
+        }
+        EntryPayload::Membership(m) => {
+            let mut a = shared.applied.lock();
+            a.last = Some(e.log_id);
+            a.membership = StoredMembership::new(Some(e.log_id), m.clone());
+        }
+        _ => shared.applied.lock().last = Some(e.log_id),
+    }
+    Ok(None)
+}
+
 impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = StateMachine;
 
@@ -189,35 +224,35 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let entries: Vec<_> = entries.into_iter().collect();
         let n = entries.len();
         let shared = self.shared.clone();
-        // The leader's own entries are already in its namespace: recording them takes no
-        // lock worth a trip to a blocking thread, which would delay the answer to the client.
+        // Small batches are applied here when the namespace lock is free (it is, but while a
+        // snapshot is being written): a trip to a blocking thread per batch cost standbys more
+        // than the apply. The leader's own entries only record the applied index.
         let own_from = shared.own_from.load(Ordering::SeqCst);
-        let to_namespace =
-            entries.iter().any(|e| matches!(e.payload, EntryPayload::Normal(_)) && e.log_id.index < own_from);
-        let apply_all = move || {
-            for e in entries {
-                let own_from = shared.own_from.load(Ordering::SeqCst);
-                match e.payload {
-                    EntryPayload::Normal(batch) if e.log_id.index < own_from => {
-                        let je = batch.decode().map_err(sm_err)?;
-                        shared.state.apply(&je, &mut || shared.applied.lock().last = Some(e.log_id)).map_err(
-                            |why| sm_err(format!("journal index {} cannot be applied: {why}", e.log_id.index)),
-                        )?;
-                    }
-                    EntryPayload::Membership(m) => {
-                        let mut a = shared.applied.lock();
-                        a.last = Some(e.log_id);
-                        a.membership = StoredMembership::new(Some(e.log_id), m);
-                    }
-                    _ => shared.applied.lock().last = Some(e.log_id),
+        let bytes: usize = entries
+            .iter()
+            .filter(|e| e.log_id.index < own_from)
+            .map(|e| match &e.payload {
+                EntryPayload::Normal(b) => b.0.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut rest = entries.into_iter();
+        let mut blocked = None;
+        if bytes <= INLINE_APPLY_BYTES {
+            for e in rest.by_ref() {
+                if let Some(e) = apply_entry(&shared, e, true)? {
+                    blocked = Some(e);
+                    break;
                 }
             }
-            Ok::<_, Err>(())
-        };
-        if to_namespace {
-            tokio::task::spawn_blocking(apply_all).await.map_err(sm_err)??;
-        } else {
-            apply_all()?;
+        }
+        let rest: Vec<_> = blocked.into_iter().chain(rest).collect();
+        if !rest.is_empty() {
+            tokio::task::spawn_blocking(move || {
+                rest.into_iter().try_for_each(|e| apply_entry(&shared, e, false).map(|_| ()))
+            })
+            .await
+            .map_err(sm_err)??;
         }
         Ok(vec![(); n])
     }
