@@ -330,6 +330,11 @@ impl Segments {
         if whole > 0 {
             sync_dir(&self.dir)?;
         }
+        // A snapshot installed from the leader can purge past the end of this log: the log
+        // then ends at the purge point.
+        if let Some(p) = self.purged.filter(|p| self.last.is_none_or(|l| l.index < p.index)) {
+            self.last = Some(p);
+        }
         Ok(())
     }
 
@@ -444,7 +449,10 @@ mod tests {
         assert_eq!(read_vote(dir.path()).unwrap(), Some(Vote::new(3, 1)));
         s.purge(entry(6, vec![]).log_id).unwrap();
         assert!(s.list.is_empty(), "the only segment was wholly purged");
-        write(&mut s, 7, 8);
+        // Past the end of the log, as when a snapshot from the leader is installed.
+        s.purge(entry(8, vec![]).log_id).unwrap();
+        assert_eq!(s.last.map(|l| l.index), Some(8));
+        write(&mut s, 9, 10);
         drop(s);
         // A torn tail: half of a record at the end of the last segment.
         let seg = std::fs::read_dir(dir.path())
@@ -455,8 +463,8 @@ mod tests {
         let f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
         f.write_all_at(&[9, 0, 0, 0, 1, 2], std::fs::metadata(&seg).unwrap().len()).unwrap();
         let s = Segments::open(dir.path()).unwrap();
-        assert_eq!(s.last.map(|l| l.index), Some(7));
-        assert_eq!(s.purged.map(|l| l.index), Some(6));
+        assert_eq!(s.last.map(|l| l.index), Some(9));
+        assert_eq!(s.purged.map(|l| l.index), Some(8));
         assert_eq!(std::fs::metadata(&seg).unwrap().len(), s.list[0].len, "the torn bytes were cut");
     }
 }
