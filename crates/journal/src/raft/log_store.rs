@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
@@ -38,7 +38,10 @@ fn read_err(e: impl std::fmt::Display) -> Err {
 /// than the read.
 #[derive(Clone)]
 pub struct LogStore {
+    /// Held by the writer thread through each write and fsync: async code never locks it.
     segments: Arc<Mutex<Segments>>,
+    /// The log directory (vote file), outside the lock for that reason.
+    dir: Arc<PathBuf>,
     recent: Arc<Mutex<Recent>>,
     writer: std::sync::mpsc::Sender<Write>,
 }
@@ -110,7 +113,12 @@ impl LogStore {
         }
         let segments = Segments::open(dir)?;
         let (writer, rx) = std::sync::mpsc::channel();
-        let store = LogStore { segments: Arc::new(Mutex::new(segments)), recent: Arc::default(), writer };
+        let store = LogStore {
+            segments: Arc::new(Mutex::new(segments)),
+            dir: Arc::new(dir.to_path_buf()),
+            recent: Arc::default(),
+            writer,
+        };
         let s = store.clone();
         std::thread::Builder::new()
             .name("raft-log-writer".into())
@@ -256,10 +264,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, Err> {
-        let (purged, last) = {
-            let s = self.segments.lock();
-            (s.purged, s.last)
-        };
+        let s = self.segments.clone();
+        let (purged, last) = blocking(move || {
+            let s = s.lock();
+            Ok((s.purged, s.last))
+        })
+        .await?;
         let pending = self.recent.lock().entries.last_key_value().map(|(_, e)| e.log_id);
         Ok(LogState { last_purged_log_id: purged, last_log_id: pending.or(last).or(purged) })
     }
@@ -269,14 +279,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), Err> {
-        let (dir, v) = (self.segments.lock().dir.clone(), *vote);
+        let (dir, v) = (self.dir.clone(), *vote);
         blocking(move || segments::save_vote(&dir, &v).map_err(write_err))
             .await
             .map_err(|e| StorageIOError::write_vote(AnyError::error(e.to_string())).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, Err> {
-        let dir = self.segments.lock().dir.clone();
+        let dir = self.dir.clone();
         blocking(move || segments::read_vote(&dir).map_err(read_err)).await
     }
 
