@@ -8,7 +8,7 @@ use alluxio_common::Conf;
 use alluxio_journal::{Layout, Origin};
 
 const USAGE: &str = "Usage: alluxio readJournal [-start <n>] [-end <n>] [-inputDir <journal folder>] [-inputFile <backup.gz>] [-outputDir <dir>]
-Writes the journal of a stopped master (default: alluxio.master.journal.folder), or a backup, as text
+Writes the journal (UFS or EMBEDDED) of a stopped master (default: alluxio.master.journal.folder), or a backup, as text
 into <outputDir> (default: journal_dump-<epochMs>). Entries with sequence numbers in [start, end) only.";
 
 pub fn run(conf: &Conf, args: &[String]) -> ExitCode {
@@ -59,26 +59,32 @@ fn dump_journal(folder: &str, out: &std::path::Path, start: i64, end: i64) -> Re
     let mut log = std::io::BufWriter::new(std::fs::File::create(out.join("log.txt")).map_err(|e| e.to_string())?);
     let (mut ncp, mut nlog) = (0u64, 0u64);
     let mut write_err = None;
-    alluxio_journal::recovery::read_only(
-        &layout,
-        |origin, _, e| {
-            let r = match origin {
-                Origin::Checkpoint => {
-                    ncp += 1;
-                    writeln!(cp, "{:?}", e.entry)
-                }
-                Origin::Log if e.sequence_number >= start && e.sequence_number < end => {
-                    nlog += 1;
-                    writeln!(log, "{} {:?}", e.sequence_number, e.entry)
-                }
-                Origin::Log => Ok(()),
-            };
-            if let Err(err) = r {
-                write_err = Some(err.to_string());
+    let folder_path = std::path::Path::new(folder);
+    // Which journal type wrote the folder: an embedded journal keeps everything under v1/raft.
+    let read_only = |visit: &mut dyn FnMut(Origin, &std::path::Path, alluxio_proto::journal::JournalEntry)| {
+        let note = |n: String| eprintln!("note: {n}");
+        if alluxio_journal::raft::raft_dir(folder_path).is_dir() {
+            alluxio_journal::raft::dump::read_only(folder_path, visit, note)
+        } else {
+            alluxio_journal::recovery::read_only(&layout, visit, note)
+        }
+    };
+    read_only(&mut |origin, _, e| {
+        let r = match origin {
+            Origin::Checkpoint => {
+                ncp += 1;
+                writeln!(cp, "{:?}", e.entry)
             }
-        },
-        |note| eprintln!("note: {note}"),
-    )
+            Origin::Log if e.sequence_number >= start && e.sequence_number < end => {
+                nlog += 1;
+                writeln!(log, "{} {:?}", e.sequence_number, e.entry)
+            }
+            Origin::Log => Ok(()),
+        };
+        if let Err(err) = r {
+            write_err = Some(err.to_string());
+        }
+    })
     .map_err(|e| e.to_string())?;
     if let Some(e) = write_err {
         return Err(e);

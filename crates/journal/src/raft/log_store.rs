@@ -6,6 +6,10 @@
 //! The commit index is not saved: it is a hint that a restarted member re-learns from the
 //! leader, and saving it cost a write per batch on every follower.
 
+// openraft's `StorageError` is the error type its storage traits demand; boxing it here would
+// only add an allocation to every error path.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};

@@ -15,6 +15,7 @@
 
 // openraft's storage and RPC error types are large; its traits dictate them.
 #[allow(clippy::result_large_err)]
+pub mod dump;
 pub mod log_store;
 #[allow(clippy::result_large_err)]
 pub mod network;

@@ -41,6 +41,9 @@ pub struct Scan {
     pub valid_len: u64,
     /// Why the bytes after `valid_len` are not a record, if there are any.
     pub damage: Option<String>,
+    /// The damage is followed by a whole record of the next index: a crash leaves damage only
+    /// at the end, so this is corruption of entries already acknowledged, not a torn write.
+    pub corrupt: bool,
 }
 
 /// The segment header.
@@ -113,7 +116,37 @@ pub fn scan(bytes: &[u8], first: u64) -> Result<Scan, String> {
         at += 8 + len;
         scan.valid_len = at as u64;
     }
+    if scan.damage.is_some() {
+        let next = first + scan.offsets.len() as u64 + 1;
+        scan.corrupt = whole_record_after(bytes, scan.valid_len as usize + 1, next);
+    }
     Ok(scan)
+}
+
+/// Whether a record holding index `index` starts anywhere in `bytes[from..]` (searching at
+/// most 16 MiB, more than any one record a master writes in a group). Only called on damage.
+fn whole_record_after(bytes: &[u8], from: usize, index: u64) -> bool {
+    let stop = bytes.len().min(from.saturating_add(16 << 20));
+    (from..stop).any(|at| {
+        let Some(head) = bytes.get(at..at + 8) else { return false };
+        let len = u32::from_le_bytes(head[..4].try_into().unwrap_or_default()) as usize;
+        let crc = u32::from_le_bytes(head[4..].try_into().unwrap_or_default());
+        let Some(payload) = bytes.get(at + 8..(at + 8).saturating_add(len)) else { return false };
+        len > 0 && crc32c::crc32c(payload) == crc && decode_payload(payload).is_ok_and(|e| e.log_id.index == index)
+    })
+}
+
+/// The entries of a segment's bytes, decoded, with the [`Scan`] that found them (read-only:
+/// for dumping a stopped master's log).
+pub fn entries(bytes: &[u8], first: u64) -> Result<(Vec<Entry>, Scan), String> {
+    let scan = scan(bytes, first)?;
+    let mut out = Vec::with_capacity(scan.offsets.len());
+    for &at in &scan.offsets {
+        let at = at as usize;
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default()) as usize;
+        out.push(decode_payload(&bytes[at + 8..at + 8 + len])?);
+    }
+    Ok((out, scan))
 }
 
 /// One segment file.
@@ -213,6 +246,14 @@ impl Segments {
             if let Some(why) = &scan.damage {
                 if i + 1 < count {
                     return Err(format!("{}: {why} (not the last segment, so not a torn write)", path.display()));
+                }
+                if scan.corrupt {
+                    return Err(format!(
+                        "{}: {why}, and whole records follow it, so this is corruption, not a torn write; \
+                         restore the newest backup (alluxio-start.sh -i <backup>) or, with other masters \
+                         running, remove this master's journal folder so it catches up from them",
+                        path.display()
+                    ));
                 }
                 tracing::warn!(
                     "Raft log: cutting a torn tail off {} at byte {} ({why}); the entries before it are intact",
@@ -401,6 +442,7 @@ mod tests {
             prop_assert!(whole.damage.is_none());
             let at = HEADER as usize + cut.index(full.len() - HEADER as usize);
             let s = scan(&full[..at], 100).unwrap();
+            prop_assert!(!s.corrupt, "a tear is never corruption");
             let kept = whole.offsets.iter().skip(1).chain([&(full.len() as u64)]).filter(|end| **end <= at as u64).count();
             prop_assert_eq!(s.offsets.len(), kept);
             prop_assert_eq!(s.last.map(|l| l.index), (kept > 0).then(|| 100 + kept as u64 - 1));
@@ -414,11 +456,15 @@ mod tests {
             bit in 0u8..8,
         ) {
             let mut bytes = segment(0, &payloads);
+            let last_record = scan(&bytes, 0).unwrap().offsets.last().copied().unwrap_or_default() as usize;
             let at = HEADER as usize + pos.index(bytes.len() - HEADER as usize);
             bytes[at] ^= 1 << bit;
             let s = scan(&bytes, 0).unwrap();
             prop_assert!(s.damage.is_some());
             prop_assert!(s.valid_len as usize <= at);
+            // In the last record it may be a tear; anywhere earlier the intact records after it
+            // show that it is corruption.
+            prop_assert_eq!(s.corrupt, at < last_record);
         }
     }
 
@@ -466,5 +512,15 @@ mod tests {
         assert_eq!(s.last.map(|l| l.index), Some(9));
         assert_eq!(s.purged.map(|l| l.index), Some(8));
         assert_eq!(std::fs::metadata(&seg).unwrap().len(), s.list[0].len, "the torn bytes were cut");
+        let mut s = s;
+        write(&mut s, 10, 12);
+        drop(s);
+        // A flipped byte in a record that whole records follow: corruption, refused, nothing cut.
+        let mut bytes = std::fs::read(&seg).unwrap();
+        bytes[HEADER as usize + 10] ^= 0x40;
+        std::fs::write(&seg, &bytes).unwrap();
+        let err = Segments::open(dir.path()).err().unwrap();
+        assert!(err.contains("corruption, not a torn write") && err.contains(&seg.display().to_string()), "{err}");
+        assert_eq!(std::fs::read(&seg).unwrap(), bytes, "nothing was cut");
     }
 }
