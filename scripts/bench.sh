@@ -284,8 +284,8 @@ if [[ " $WANT " == *" ha "* ]]; then
   until $B fs $HA ls / >/dev/null 2>&1; do sleep 0.1; done
   c_ha=$(creates $HA)
   printf '%-58s %10s\n' "journaled creates (16 clients)" "ops/s"
-  printf '%-58s %10s\n' "one master, UFS journal (alluxio-start.sh local default)" "$c_ufs"
-  printf '%-58s %10s   %sx of UFS\n' "one master, EMBEDDED journal" "$c_emb1" "$(ratio "$c_emb1" "$c_ufs")"
+  printf '%-58s %10s\n' "one master, UFS journal" "$c_ufs"
+  printf '%-58s %10s   %sx of UFS\n' "one master, EMBEDDED journal (the default)" "$c_emb1" "$(ratio "$c_emb1" "$c_ufs")"
   printf '%-58s %10s   %sx of one EMBEDDED master\n' "three masters, EMBEDDED journal" "$c_ha" "$(ratio "$c_ha" "$c_emb1")"
   # Failover: kill -9 the leader, time until a client's create succeeds; 20 times.
   leader() { $B fs $HA masterInfo | sed -n 's/^Current leader master: .*:\([0-9]*\)$/\1/p'; }

@@ -135,8 +135,27 @@ fn backup_format_and_restore_follow_the_upgrading_page() {
 }
 
 #[test]
-fn a_bad_backup_restores_nothing_and_the_retry_works() {
-    let mut c = Cluster::new(&[]);
+fn a_bad_backup_restores_nothing_and_the_retry_works_on_the_ufs_journal() {
+    bad_backup_then_good("UFS");
+}
+
+#[test]
+fn a_bad_backup_restores_nothing_and_the_retry_works_on_the_embedded_journal() {
+    bad_backup_then_good("EMBEDDED");
+}
+
+/// Whether the (stopped) journal holds no metadata: no UFS checkpoint or log file, and no
+/// entry that `readJournal` finds in either journal type.
+fn journal_is_empty(c: &Cluster, journal_type: &str) -> bool {
+    let count = |d: &str| std::fs::read_dir(c.path(d)).map(|r| r.count()).unwrap_or(0);
+    let dump = c.path("empty-check");
+    let out = c.ok(&["readJournal", "-outputDir", dump.to_str().unwrap()]);
+    (journal_type != "UFS" || count("journal/v1/checkpoints") + count("journal/v1/logs") == 0)
+        && out.starts_with("Dumped 0 checkpoint entries and 0 log entries")
+}
+
+fn bad_backup_then_good(journal_type: &str) {
+    let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
     c.format();
     c.start_master();
     c.ok(&["fs", "mkdir", "/a/b"]);
@@ -157,8 +176,7 @@ fn a_bad_backup_restores_nothing_and_the_retry_works() {
         assert!(!o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&bad.display().to_string()) && err.contains("backup"), "{err}");
-        assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 0);
-        assert!(std::fs::read_dir(c.path("journal/v1/logs")).unwrap().count() == 0);
+        assert!(journal_is_empty(&c, journal_type), "{} restored something", bad.display());
     }
     // Altered, trailer-less and future-version backups are refused too, each saying why.
     for (what, bytes, expect) in corrupted_variants(&bytes) {
@@ -169,7 +187,7 @@ fn a_bad_backup_restores_nothing_and_the_retry_works() {
         assert!(!o.status.success(), "{what} was accepted");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&path.display().to_string()) && err.contains(expect), "{what}: {err}");
-        assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 0, "{what} left a checkpoint");
+        assert!(journal_is_empty(&c, journal_type), "{what} restored something");
     }
     // The good one restores into the same (still empty) journal.
     let define = format!("-Dalluxio.master.journal.init.from.backup={good}");
@@ -290,7 +308,8 @@ fn every_released_format_version_still_loads() {
     for v in versions {
         let expected = std::fs::read_to_string(v.join("expected-ls.txt")).unwrap();
         // The journal folder, as that version left it.
-        let mut c = Cluster::new(&[]);
+        // Every released version wrote a UFS journal.
+        let mut c = Cluster::new(&["alluxio.master.journal.type=UFS"]);
         copy_dir(&v.join("journal"), &c.path("journal"));
         c.start_master();
         assert_eq!(fixture_listing(&c), expected, "journal of {}", v.display());
@@ -313,9 +332,11 @@ fn every_released_format_version_still_loads() {
         assert!(out.contains("Dumped"), "{out}");
         assert!(std::fs::read_to_string(dump.join("backup.txt")).unwrap().contains("InodeFile"));
         c.stop_master();
+        // (The default EMBEDDED journal holds the restored namespace in its Raft log.)
         let out = c.ok(&["readJournal", "-outputDir", dump.to_str().unwrap()]);
         assert!(out.contains("checkpoint entries"), "{out}");
-        assert!(std::fs::read_to_string(dump.join("checkpoint.txt")).unwrap().contains("CACHE_THROUGH.txt"));
+        let text = ["checkpoint.txt", "log.txt"].map(|f| std::fs::read_to_string(dump.join(f)).unwrap()).concat();
+        assert!(text.contains("CACHE_THROUGH.txt"), "{out}");
     }
 }
 

@@ -44,9 +44,11 @@ impl Cluster {
         let home = tempfile::tempdir().unwrap();
         let shm = PathBuf::from(format!("/dev/shm/alluxio-it-{}-{}", std::process::id(), free_port()));
         let (mp, mw, wp, ww, pp) = (free_port(), free_port(), free_port(), free_port(), free_port());
+        let jp = free_port();
         std::fs::create_dir_all(home.path().join("conf")).unwrap();
         let mut props = format!(
             "alluxio.master.hostname=localhost\nalluxio.master.rpc.port={mp}\nalluxio.master.web.port={mw}\n\
+             alluxio.master.embedded.journal.port={jp}\n\
              alluxio.worker.rpc.port={wp}\nalluxio.worker.web.port={ww}\nalluxio.proxy.web.port={pp}\n\
              alluxio.worker.tieredstore.level0.dirs.path={}\nalluxio.worker.ramdisk.size=256MB\n\
              alluxio.master.persistence.scheduler.interval=100ms\nalluxio.master.persistence.initial.interval=100ms\n",

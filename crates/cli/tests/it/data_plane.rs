@@ -307,7 +307,8 @@ fn a_decommissioned_worker_is_drained_of_unpersisted_data() {
 
 #[test]
 fn a_worker_with_many_cached_blocks_registers_them_all() {
-    let mut c = Cluster::new(&["alluxio.worker.ramdisk.size=128MB"]);
+    // `bench worker-scale` writes its namespace as a UFS journal.
+    let mut c = Cluster::new(&["alluxio.worker.ramdisk.size=128MB", "alluxio.master.journal.type=UFS"]);
     let out = c.ok(&[
         "bench",
         "worker-scale",

@@ -1,5 +1,5 @@
-//! Acknowledged metadata survives `kill -9` of the master, before and after a checkpoint,
-//! and a torn journal tail is cut with a log line.
+//! Acknowledged metadata survives `kill -9` of the master, before and after a checkpoint, on
+//! both journal types, and a torn journal tail is cut with a log line.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,8 +80,17 @@ fn check(acked: &BTreeSet<String>, in_flight: &BTreeSet<String>, found: &BTreeSe
 }
 
 #[test]
-fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint() {
-    let mut c = Cluster::new(&[]);
+fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint_on_the_ufs_journal() {
+    creates_survive_kill_9("UFS");
+}
+
+#[test]
+fn acknowledged_creates_survive_kill_9_before_and_after_a_snapshot_on_the_embedded_journal() {
+    creates_survive_kill_9("EMBEDDED");
+}
+
+fn creates_survive_kill_9(journal_type: &str) {
+    let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
     c.format();
     c.start_master();
     c.ok(&["fs", "mkdir", "/k1", "/k2"]);
@@ -96,17 +105,24 @@ fn acknowledged_creates_survive_kill_9_before_and_after_a_checkpoint() {
     // Checkpoint, more creates, kill again: the restart loads the checkpoint then the log.
     let out = c.ok(&["fsadmin", "journal", "checkpoint"]);
     assert!(out.contains("Successfully took a checkpoint on master"), "{out}");
-    assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 1);
+    let (checkpoint, loaded) = match journal_type {
+        "UFS" => {
+            assert_eq!(std::fs::read_dir(c.path("journal/v1/checkpoints")).unwrap().count(), 1);
+            ("journal/v1/checkpoints", "checkpoint entries")
+        }
+        _ => ("journal/v1/raft/snapshot", "embedded journal: loaded snapshot"),
+    };
+    assert!(c.path(checkpoint).exists(), "no {checkpoint}");
     let (acked2, flight2) = create_until_killed(&mut c, "/k2");
     c.start_master();
     check(&acked1, &flight1, &names_under(&c, "/k1"));
     check(&acked2, &flight2, &names_under(&c, "/k2"));
-    assert!(c.log("master").contains("checkpoint entries"), "{}", c.log("master"));
+    assert!(c.log("master").contains(loaded), "{}", c.log("master"));
 }
 
 #[test]
 fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
-    let mut c = Cluster::new(&[]);
+    let mut c = Cluster::new(&["alluxio.master.journal.type=UFS"]);
     c.format();
     c.start_master();
     c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
@@ -133,6 +149,46 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("is corrupt at byte offset") && err.contains(&seg.display().to_string()), "{err}");
+}
+
+#[test]
+fn a_torn_raft_log_tail_is_cut_and_corruption_stops_the_start() {
+    let mut c = Cluster::new(&["alluxio.master.journal.type=EMBEDDED"]);
+    c.format();
+    c.start_master();
+    c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
+    c.kill_master();
+    let logs = c.path("journal/v1/raft/log");
+    let segment = || {
+        std::fs::read_dir(&logs)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("log-"))
+            .max()
+            .unwrap()
+    };
+    let seg = segment();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    // Half a record: a length that runs past the end of the file.
+    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 9, 9]);
+    std::fs::write(&seg, &bytes).unwrap();
+    c.start_master();
+    assert_eq!(c.ok(&["fs", "ls", "/"]).lines().count(), 3);
+    assert!(c.log("master").contains("cutting a torn tail"), "{}", c.log("master"));
+    c.kill_master();
+
+    // A flipped byte in the first record, with whole records after it, is corruption: the
+    // master refuses to start and cuts nothing.
+    let seg = segment();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    bytes[30] ^= 0xff;
+    std::fs::write(&seg, &bytes).unwrap();
+    let o = c.run(&["process", "master"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("corruption, not a torn write") && err.contains(&seg.display().to_string()), "{err}");
+    assert_eq!(std::fs::read(&seg).unwrap(), bytes, "the log was changed");
 }
 
 #[test]

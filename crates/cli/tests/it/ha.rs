@@ -379,7 +379,7 @@ fn backup_path(out: &str) -> String {
 #[test]
 fn backups_move_metadata_between_journal_types_and_into_three_masters() {
     // UFS journal, one master.
-    let mut u = Cluster::new(&[]);
+    let mut u = Cluster::new(&["alluxio.master.journal.type=UFS"]);
     u.format();
     u.start_master();
     u.ok(&["fs", "mkdir", "/a"]);
@@ -408,11 +408,12 @@ fn backups_move_metadata_between_journal_types_and_into_three_masters() {
 
     // And back to a UFS journal.
     let init2 = format!("alluxio.master.journal.init.from.backup={b2}");
-    let mut u2 = Cluster::new(&[init2.as_str()]);
+    let mut u2 = Cluster::new(&[init2.as_str(), "alluxio.master.journal.type=UFS"]);
     u2.format();
     u2.start_master();
     let l = u2.ok(&["fs", "ls", "/a"]);
     assert!(l.contains("/a/f1") && l.contains("/a/f2"), "{l}");
+    assert!(u2.path("journal/v1/checkpoints").read_dir().unwrap().count() == 1, "not restored into a UFS journal");
 }
 
 #[test]
@@ -461,7 +462,7 @@ fn standbys_take_backups_when_delegation_is_enabled() {
 
 #[test]
 fn a_journal_folder_is_read_only_by_its_own_journal_type() {
-    let mut u = Cluster::new(&[]);
+    let mut u = Cluster::new(&["alluxio.master.journal.type=UFS"]);
     u.format();
     u.start_master();
     u.ok(&["fs", "mkdir", "/kept"]);

@@ -86,7 +86,7 @@ props! {
     "alluxio.master.embedded.journal.election.timeout.min" => Some("500ms"), Duration;
     "alluxio.master.embedded.journal.election.timeout.max" => Some("1s"), Duration;
     "alluxio.master.embedded.journal.heartbeat.interval" => Some("100ms"), Duration;
-    "alluxio.master.journal.type" => Some("UFS"), Enum(JOURNAL_TYPES);
+    "alluxio.master.journal.type" => Some("EMBEDDED"), Enum(JOURNAL_TYPES);
     "alluxio.master.journal.folder" => Some("${alluxio.work.dir}/journal"), Str;
     "alluxio.master.journal.checkpoint.period.entries" => Some("2000000"), Int;
     "alluxio.master.journal.log.size.bytes.max" => Some("10MB"), Bytes;
