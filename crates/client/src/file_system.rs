@@ -122,8 +122,13 @@ pub struct FileSystem {
     inner: Arc<Inner>,
 }
 
+/// A failure of the connection itself, not an answer: tonic builds those from a transport error
+/// it keeps as the source. A status the master sent never has a source, so a master's message
+/// that quotes a connection error (an unreachable UFS, say) is not retried as one.
 fn is_connect_error(e: &tonic::Status) -> bool {
+    use std::error::Error;
     matches!(e.code(), tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal)
+        && e.source().is_some()
         && (e.message().contains("http2 error")
             || e.message().contains("tcp connect")
             || e.message().contains("Connection refused")

@@ -21,7 +21,7 @@ use alluxio_proto::grpc::file::{MountPointInfo, SetAttributePOptions};
 use alluxio_proto::grpc::{BlockInfo, BlockLocation, FileBlockInfo, FileInfo, TtlAction, WritePType};
 use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::*;
-use alluxio_ufs::{is_temp_name, UfsStatus, UnderFileSystem};
+use alluxio_ufs::{is_temp_name, UfsError, UfsStatus, UnderFileSystem};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
@@ -1460,7 +1460,7 @@ impl FileSystemMaster {
         let root = match ufs.stat("").await {
             Ok(Some(st)) if st.is_dir => st,
             Ok(Some(_)) => return Err(MasterError::InvalidArgument(format!("Ufs path {ufs_uri} is not a directory"))),
-            Ok(None) => return Err(MasterError::NotFound { path: format!("Ufs path {ufs_uri}") }),
+            Ok(None) => return Err(UfsError::NotFound { path: ufs_uri.to_owned() }.into()),
             Err(e) => return Err(MasterError::Unavailable(format!("Ufs path {ufs_uri} is not accessible: {e}"))),
         };
         let uri = ufs.uri().to_owned();

@@ -1,5 +1,6 @@
-//! Under file systems: the storage Alluxio mounts — local directories, S3 (`s3://`, `s3a://`)
-//! and WebHDFS (`webhdfs://`) — all as OpenDAL services behind one type.
+//! Under file systems: the storage Alluxio mounts — local directories, S3 (`s3://`, `s3a://`),
+//! HDFS (`hdfs://`, the pure-Rust native client) and WebHDFS (`webhdfs://`) — all as OpenDAL
+//! services behind one type.
 //!
 //! An [`UnderFileSystem`] is opened from a mount's UFS URI and options and works on paths
 //! relative to that URI. Every operation is async and runs on OpenDAL; the local file system
@@ -202,8 +203,25 @@ impl UnderFileSystem {
                 let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
                 Ok(UnderFileSystem { uri: format!("webhdfs://{host}/{path}"), kind: "webhdfs", op, local_root: None })
             }
+            "hdfs" => {
+                let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
+                let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+                if host.is_empty() {
+                    return Err(invalid("no namenode: expected hdfs://<namenode>:<port>/<path>"));
+                }
+                let path = path.trim_matches('/');
+                // The pure-Rust client speaks Hadoop RPC to the namenode (port 8020 or 9000 as a
+                // rule) and the data transfer protocol to datanodes: no JVM, no libhdfs. It acts
+                // as HADOOP_USER_NAME, or the user running the process.
+                let b = opendal::services::HdfsNative::default()
+                    .name_node(&format!("hdfs://{host}"))
+                    .root(&format!("/{path}"))
+                    .enable_append(false);
+                let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
+                Ok(UnderFileSystem { uri: format!("hdfs://{host}/{path}"), kind: "hdfs", op, local_root: None })
+            }
             s => Err(invalid(&format!(
-                "unsupported scheme {s}:// (supported: local paths, file://, s3://, s3a://, webhdfs://, memory://)"
+                "unsupported scheme {s}:// (supported: local paths, file://, s3://, s3a://, hdfs://, webhdfs://, memory://)"
             ))),
         }
     }
@@ -249,6 +267,9 @@ impl UnderFileSystem {
     /// Status of a path; `None` when it does not exist.
     pub async fn stat(&self, rel: &str) -> Result<Option<UfsStatus>, UfsError> {
         let p = Self::file_path(rel);
+        if p.is_empty() && self.local_root.is_none() {
+            return self.stat_remote_root().await;
+        }
         let target = if p.is_empty() { "/".to_owned() } else { p.clone() };
         match self.op.stat(&target).await {
             Ok(m) => Ok(Some(self.status_of(rel_name(&p), &p, &m).await)),
@@ -277,6 +298,33 @@ impl UnderFileSystem {
                 Ok(None)
             }
             Err(e) => Err(map_err("stat", &self.full_path(rel), e)),
+        }
+    }
+
+    /// The root of a remote UFS. OpenDAL answers a stat of its root without asking the
+    /// service, so a missing bucket, an unreachable namenode or a wrong path would pass
+    /// for a directory: listing one entry makes the service answer.
+    async fn stat_remote_root(&self) -> Result<Option<UfsStatus>, UfsError> {
+        use futures::TryStreamExt;
+        let probe = async {
+            let mut l = self.op.lister_with("/").limit(1).await?;
+            l.try_next().await
+        };
+        match probe.await {
+            Ok(_) => Ok(Some(UfsStatus {
+                name: String::new(),
+                is_dir: true,
+                length: 0,
+                mtime_ms: 0,
+                owner: None,
+                group: None,
+                mode: None,
+                content_hash: String::new(),
+            })),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            // OpenDAL reports S3's NoSuchBucket as a configuration error.
+            Err(e) if e.to_string().contains("NoSuchBucket") => Ok(None),
+            Err(e) => Err(map_err("stat", &self.full_path(""), e)),
         }
     }
 
@@ -686,6 +734,24 @@ mod tests {
         ufs.delete_dir("c").await.unwrap();
         assert!(ufs.stat("c").await.unwrap().is_none());
         assert!(ufs.stat("").await.unwrap().unwrap().is_dir);
+    }
+
+    #[tokio::test]
+    async fn hdfs_uris_name_the_namenode_and_an_unreachable_one_is_unavailable() {
+        let none = BTreeMap::new();
+        let err = UnderFileSystem::open("hdfs:///data", &none).unwrap_err();
+        assert!(err.to_string().contains("no namenode") && err.code() == Code::InvalidArgument, "{err}");
+        // A port nothing listens on: the client must give up with UNAVAILABLE naming the path.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let ufs = UnderFileSystem::open(&format!("hdfs://127.0.0.1:{port}/data/"), &none).unwrap();
+        assert_eq!(ufs.uri(), format!("hdfs://127.0.0.1:{port}/data"));
+        let started = std::time::Instant::now();
+        let err = ufs.stat("").await.unwrap_err();
+        assert_eq!(err.code(), Code::Unavailable, "the root of an unreachable HDFS is not a directory: {err}");
+        let err = ufs.stat("x").await.unwrap_err();
+        assert_eq!(err.code(), Code::Unavailable, "{err}");
+        assert!(err.to_string().contains(&format!("hdfs://127.0.0.1:{port}/data/x")), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
     }
 
     #[tokio::test]

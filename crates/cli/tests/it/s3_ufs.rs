@@ -119,5 +119,15 @@ fn an_s3_bucket_mounts_reads_through_caches_and_takes_writes() {
     assert!(err.contains("s3://"), "{err}");
     let (_, err) = c.fails(&["fs", "mount", "--option", "s3a.accessKeyId=x", "/bad", "s3://ufs/x"]);
     assert!(err.contains("s3a.secretKey"), "{err}");
+    // A bucket the server does not have, and an HDFS namenode nobody runs.
+    let mut missing = vec!["fs", "mount"];
+    missing.extend(opts.iter().map(String::as_str));
+    missing.extend(["/bad", "s3://no-such-bucket/x"]);
+    let started = std::time::Instant::now();
+    let (_, err) = c.fails(&missing);
+    assert!(err.contains("UFS path s3://no-such-bucket/x does not exist"), "{err}");
+    let (_, err) = c.fails(&["fs", "mount", "/bad", "hdfs://127.0.0.1:1/x"]);
+    assert!(err.contains("hdfs://127.0.0.1:1/x") && err.contains("is not accessible"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "bad mounts took {:?}", started.elapsed());
     assert!(!c.ok(&["fs", "ls", "/"]).contains("/bad"));
 }
