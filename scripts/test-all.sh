@@ -45,3 +45,11 @@ fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked "$@"
+
+# Every fuzz target (the decoders of bytes from disk or the network) for a short while; run
+# scripts/fuzz.sh with more seconds to fuzz for real. libFuzzer is C++.
+if ! need c++ && need apt-get; then
+  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++ >/dev/null
+fi
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"

@@ -1,6 +1,6 @@
 //! The decoders of bytes read from disk never panic, whatever the bytes, and never accept a
-//! damaged backup. (Stable Rust has no cargo-fuzz; these properties run the same decoders on
-//! arbitrary and mutated inputs in every test run.)
+//! damaged backup. (The coverage-guided fuzz targets in `fuzz/` explore the same decoders
+//! further; these properties check targeted mutations in every test run.)
 
 use std::path::Path;
 

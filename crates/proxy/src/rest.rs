@@ -371,7 +371,7 @@ fn stream_body(input: FileInStream) -> Body {
 }
 
 /// The Alluxio path of a REST URL segment: percent-decoded, repeated slashes collapsed.
-fn alluxio_path(raw: &str) -> Result<AlluxioPath, RestError> {
+pub fn alluxio_path(raw: &str) -> Result<AlluxioPath, RestError> {
     let decoded = percent_decode(raw);
     let joined: Vec<&str> = decoded.split('/').filter(|c| !c.is_empty()).collect();
     let p = format!("/{}", joined.join("/"));
@@ -398,7 +398,8 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn query_param(query: &str, name: &str) -> Option<String> {
+/// The percent-decoded value of `name` in a URL query string.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| percent_decode(v))
 }
 

@@ -82,7 +82,7 @@ fn bucket_path(bucket: &str) -> S3Result<AlluxioPath> {
 }
 
 /// `/bucket/key` for a key; refuses keys Alluxio cannot hold as a path below the bucket.
-fn object_path(bucket: &str, key: &str) -> S3Result<AlluxioPath> {
+pub fn object_path(bucket: &str, key: &str) -> S3Result<AlluxioPath> {
     let trimmed = key.strip_suffix('/').unwrap_or(key);
     if trimmed.is_empty()
         || trimmed.split('/').any(|c| c.is_empty() || c == "." || c == "..")
@@ -132,7 +132,7 @@ fn url_encode(s: &str) -> String {
 }
 
 /// `k=v&k2=v2` (the `x-amz-tagging` header) as tags.
-fn parse_tagging(s: &str) -> S3Result<Vec<Tag>> {
+pub fn parse_tagging(s: &str) -> S3Result<Vec<Tag>> {
     let mut tags = Vec::new();
     for kv in s.split('&').filter(|kv| !kv.is_empty()) {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -1002,7 +1002,8 @@ fn base64_encode(b: &[u8]) -> String {
     out
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+/// Standard base64 (continuation tokens); `None` for anything else.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let s = s.trim_end_matches('=');
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let mut acc = 0u32;

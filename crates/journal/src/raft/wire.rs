@@ -21,7 +21,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
-use super::RaftJournal;
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+
+use super::{RaftJournal, TypeConfig};
 
 /// The first bytes of every Raft connection.
 pub const MAGIC: &[u8; 8] = b"ALXRAFT1";
@@ -84,6 +86,26 @@ pub fn decode_request(body: &[u8]) -> Result<(Kind, &[u8]), FrameError> {
         other => return Err(FrameError::UnknownKind(other)),
     };
     Ok((kind, payload))
+}
+
+/// A decoded request from a peer.
+#[derive(Debug)]
+pub enum Request {
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    Vote(VoteRequest<u64>),
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+}
+
+/// Decodes a request frame's body (what [`decode_request`] split off). Bytes from the network:
+/// any input gives a request or an error, never a panic or an allocation larger than the frame
+/// allows.
+pub fn decode_payload(kind: Kind, payload: &[u8]) -> Result<Request, String> {
+    let bad = |e: bincode::Error| format!("bad Raft {kind:?} request: {e}");
+    Ok(match kind {
+        Kind::AppendEntries => Request::AppendEntries(bincode::deserialize(payload).map_err(bad)?),
+        Kind::Vote => Request::Vote(bincode::deserialize(payload).map_err(bad)?),
+        Kind::InstallSnapshot => Request::InstallSnapshot(bincode::deserialize(payload).map_err(bad)?),
+    })
 }
 
 /// Reads one frame's body into `buf`. `Ok(false)` on a clean end of stream before a header.
@@ -205,15 +227,10 @@ async fn serve(journal: Arc<RaftJournal>, stream: TcpStream) -> std::io::Result<
     while read_frame(&mut rd, &mut buf).await? {
         let (kind, payload) = decode_request(&buf).map_err(std::io::Error::other)?;
         let raft = &journal.raft;
-        let bad = |e: bincode::Error| std::io::Error::other(format!("bad Raft {kind:?} request: {e}"));
-        let resp = match kind {
-            Kind::AppendEntries => {
-                bincode::serialize(&raft.append_entries(bincode::deserialize(payload).map_err(bad)?).await)
-            }
-            Kind::Vote => bincode::serialize(&raft.vote(bincode::deserialize(payload).map_err(bad)?).await),
-            Kind::InstallSnapshot => {
-                bincode::serialize(&raft.install_snapshot(bincode::deserialize(payload).map_err(bad)?).await)
-            }
+        let resp = match decode_payload(kind, payload).map_err(std::io::Error::other)? {
+            Request::AppendEntries(r) => bincode::serialize(&raft.append_entries(r).await),
+            Request::Vote(r) => bincode::serialize(&raft.vote(r).await),
+            Request::InstallSnapshot(r) => bincode::serialize(&raft.install_snapshot(r).await),
         }
         .map_err(std::io::Error::other)?;
         wr.write_all(&encode_response(&resp)).await?;
