@@ -52,4 +52,4 @@ if ! need c++ && need apt-get; then
   SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++ >/dev/null
 fi
-scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
