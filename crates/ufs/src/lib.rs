@@ -70,6 +70,20 @@ pub struct UfsStatus {
 }
 
 impl UfsStatus {
+    /// A directory the UFS knows nothing more about (an object-store prefix, a remote root).
+    fn dir(name: String) -> Self {
+        UfsStatus {
+            name,
+            is_dir: true,
+            length: 0,
+            mtime_ms: 0,
+            owner: None,
+            group: None,
+            mode: None,
+            content_hash: String::new(),
+        }
+    }
+
     /// Alluxio's UFS fingerprint string for this status.
     pub fn fingerprint(&self, ufs_type: &str) -> String {
         format!(
@@ -108,6 +122,15 @@ fn map_err(op: &'static str, path: &str, e: opendal::Error) -> UfsError {
         ErrorKind::PermissionDenied => UfsError::PermissionDenied { path: path.into(), message: e.to_string() },
         _ => UfsError::Io { op, path: path.into(), message: e.to_string() },
     }
+}
+
+const NO_NAMENODE: &str = "no namenode: expected <scheme>://<namenode>:<port>/<path>";
+
+/// The namenode and the path (without outer slashes) of an `hdfs://` or `webhdfs://` URI.
+fn namenode_and_path(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    (!host.is_empty()).then(|| (host, path.trim_matches('/')))
 }
 
 /// The first of `keys` set in `options`.
@@ -186,12 +209,7 @@ impl UnderFileSystem {
                 Ok(UnderFileSystem { uri, kind: "s3", op, local_root: None })
             }
             "webhdfs" => {
-                let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
-                let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-                if host.is_empty() {
-                    return Err(invalid("no host: expected webhdfs://<namenode>:<port>/<path>"));
-                }
-                let path = path.trim_matches('/');
+                let (host, path) = namenode_and_path(uri).ok_or_else(|| invalid(NO_NAMENODE))?;
                 let mut b =
                     opendal::services::Webhdfs::default().endpoint(&format!("http://{host}")).root(&format!("/{path}"));
                 if let Some(user) = option(options, &["alluxio.underfs.hdfs.user", "user.name"]) {
@@ -204,12 +222,7 @@ impl UnderFileSystem {
                 Ok(UnderFileSystem { uri: format!("webhdfs://{host}/{path}"), kind: "webhdfs", op, local_root: None })
             }
             "hdfs" => {
-                let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
-                let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-                if host.is_empty() {
-                    return Err(invalid("no namenode: expected hdfs://<namenode>:<port>/<path>"));
-                }
-                let path = path.trim_matches('/');
+                let (host, path) = namenode_and_path(uri).ok_or_else(|| invalid(NO_NAMENODE))?;
                 // The pure-Rust client speaks Hadoop RPC to the namenode (port 8020 or 9000 as a
                 // rule) and the data transfer protocol to datanodes: no JVM, no libhdfs. It acts
                 // as HADOOP_USER_NAME, or the user running the process.
@@ -283,16 +296,7 @@ impl UnderFileSystem {
                     }
                     // No marker object: a prefix with objects below is still a directory.
                     if self.is_prefix(&p).await? {
-                        return Ok(Some(UfsStatus {
-                            name: rel_name(&p),
-                            is_dir: true,
-                            length: 0,
-                            mtime_ms: 0,
-                            owner: None,
-                            group: None,
-                            mode: None,
-                            content_hash: String::new(),
-                        }));
+                        return Ok(Some(UfsStatus::dir(rel_name(&p))));
                     }
                 }
                 Ok(None)
@@ -311,16 +315,7 @@ impl UnderFileSystem {
             l.try_next().await
         };
         match probe.await {
-            Ok(_) => Ok(Some(UfsStatus {
-                name: String::new(),
-                is_dir: true,
-                length: 0,
-                mtime_ms: 0,
-                owner: None,
-                group: None,
-                mode: None,
-                content_hash: String::new(),
-            })),
+            Ok(_) => Ok(Some(UfsStatus::dir(String::new()))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             // OpenDAL reports S3's NoSuchBucket as a configuration error.
             Err(e) if e.to_string().contains("NoSuchBucket") => Ok(None),

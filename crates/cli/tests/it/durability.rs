@@ -2,6 +2,7 @@
 //! both journal types, and a torn journal tail is cut with a log line.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -120,27 +121,40 @@ fn creates_survive_kill_9(journal_type: &str) {
     assert!(c.log("master").contains(loaded), "{}", c.log("master"));
 }
 
-#[test]
-fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
-    let mut c = Cluster::new(&["alluxio.master.journal.type=UFS"]);
+fn files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect()
+}
+
+/// Three directories, a `kill -9`, then half a record appended to the newest segment under
+/// `logs` (what a crash mid-append leaves): the restart cuts it with a log line and keeps all
+/// three. Returns the cluster (master stopped) and the segment's bytes before the tear.
+fn torn_tail_is_cut(journal_type: &str, logs: &str, newest: impl Fn(&Path) -> PathBuf) -> (Cluster, Vec<u8>) {
+    let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
     c.format();
     c.start_master();
     c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
     c.kill_master();
-    let logs = c.path("journal/v1/logs");
-    let seg = std::fs::read_dir(&logs).unwrap().flatten().map(|e| e.path()).max().unwrap();
+    let seg = newest(&c.path(logs));
     let mut bytes = std::fs::read(&seg).unwrap();
     let intact = bytes.clone();
-    // A record header claiming more bytes than follow: what a crash mid-append leaves.
+    // A record header claiming more bytes than follow.
     bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 9, 9]);
     std::fs::write(&seg, &bytes).unwrap();
     c.start_master();
     assert_eq!(c.ok(&["fs", "ls", "/"]).lines().count(), 3);
     assert!(c.log("master").contains("cutting a torn tail"), "{}", c.log("master"));
     c.kill_master();
+    (c, intact)
+}
+
+#[test]
+fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
+    let logs = "journal/v1/logs";
+    let (c, intact) = torn_tail_is_cut("UFS", logs, |d| files(d).into_iter().max().unwrap());
+    let logs = c.path(logs);
 
     // Damage in the middle of a segment is not a torn tail: the master refuses to start.
-    let seg = std::fs::read_dir(&logs).unwrap().flatten().map(|e| e.path()).min().unwrap();
+    let seg = files(&logs).into_iter().min().unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     assert!(bytes.len() > 60 && intact.len() > 60);
     bytes[50] ^= 0xff;
@@ -153,34 +167,14 @@ fn a_torn_journal_tail_is_cut_and_corruption_stops_the_start() {
 
 #[test]
 fn a_torn_raft_log_tail_is_cut_and_corruption_stops_the_start() {
-    let mut c = Cluster::new(&["alluxio.master.journal.type=EMBEDDED"]);
-    c.format();
-    c.start_master();
-    c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
-    c.kill_master();
-    let logs = c.path("journal/v1/raft/log");
-    let segment = || {
-        std::fs::read_dir(&logs)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("log-"))
-            .max()
-            .unwrap()
+    let newest = |d: &Path| {
+        files(d).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("log-")).max().unwrap()
     };
-    let seg = segment();
-    let mut bytes = std::fs::read(&seg).unwrap();
-    // Half a record: a length that runs past the end of the file.
-    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 9, 9]);
-    std::fs::write(&seg, &bytes).unwrap();
-    c.start_master();
-    assert_eq!(c.ok(&["fs", "ls", "/"]).lines().count(), 3);
-    assert!(c.log("master").contains("cutting a torn tail"), "{}", c.log("master"));
-    c.kill_master();
+    let (c, _) = torn_tail_is_cut("EMBEDDED", "journal/v1/raft/log", newest);
 
     // A flipped byte in the first record, with whole records after it, is corruption: the
     // master refuses to start and cuts nothing.
-    let seg = segment();
+    let seg = newest(&c.path("journal/v1/raft/log"));
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[30] ^= 0xff;
     std::fs::write(&seg, &bytes).unwrap();
