@@ -98,6 +98,14 @@ wait_for_port() {
   return 1
 }
 
+# Whether the root mount is a local directory that does not exist yet (nothing was ever stored).
+new_local_root_ufs() {
+  local root
+  root=$(worker_conf alluxio.master.mount.table.root.ufs)
+  root=${root#file://}
+  [[ "$root" != *://* && ! -e "$root" ]]
+}
+
 start_master() {
   local logs pidf log name=master
   logs=$(logs_dir)
@@ -121,8 +129,12 @@ start_master() {
       echo "Journal location $folder is a file not a directory. Please remove the file before retrying." >&2
       return 1
     fi
-    if [[ ! -e "$folder" ]]; then
-      echo "Journal folder $folder does not exist yet: formatting a new journal."
+    # A missing journal is a wrong path or a lost disk as often as a new install, so only the
+    # first start of a brand-new setup (the root UFS a local directory that does not exist yet,
+    # which the first master start creates: the rule of `alluxio format -s`) formats it.
+    # Otherwise the master refuses to start and says to run `alluxio format`.
+    if [[ ! -e "$folder" ]] && new_local_root_ufs; then
+      echo "Journal folder $folder and the root under storage do not exist yet: formatting a new journal."
       "$ALLUXIO" "${WORKER_OPTS[@]}" formatJournal >/dev/null || return 1
     fi
   fi

@@ -43,6 +43,8 @@ fn format_worker(conf: &Conf) -> Result<(), String> {
     for d in &dirs {
         println!("Formatting Data path for tier {}:{}", d.tier_level, d.path.display());
         if d.path.is_dir() {
+            // Refused while a worker runs on it; held until the directory is gone.
+            let _lock = alluxio_common::lock::DirLock::acquire(&d.path, "formatWorker").map_err(|e| e.to_string())?;
             std::fs::remove_dir_all(&d.path).map_err(|e| format!("cannot delete {}: {e}", d.path.display()))?;
         } else if d.path.exists() {
             std::fs::remove_file(&d.path).map_err(|e| format!("cannot delete {}: {e}", d.path.display()))?;

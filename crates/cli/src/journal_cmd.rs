@@ -1,4 +1,5 @@
 //! `alluxio readJournal`: a stopped master's journal, or a backup, as readable text.
+//! `alluxio repairJournal`: the operator's explicit cut of a damaged journal.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -110,4 +111,57 @@ fn dump_backup(file: &str, out: &std::path::Path) -> Result<String, String> {
         info.header.host,
         out.join("backup.txt").display()
     ))
+}
+
+const REPAIR_USAGE: &str =
+    "Usage: alluxio repairJournal -file <log segment> -offset <byte offset> [-inputDir <journal folder>]
+Cuts a damaged log segment of a stopped master's journal (UFS or EMBEDDED; default folder:
+alluxio.master.journal.folder) at the byte offset the master named when it refused to start. The changes
+recorded from there on are lost: the cut bytes and every later segment are moved to <journal>/v1/damaged-<epochMs>/.";
+
+/// `alluxio repairJournal -file <f> -offset <n>`.
+pub fn repair(conf: &Conf, args: &[String]) -> ExitCode {
+    let (mut file, mut offset, mut input_dir) = (None, None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let ok = match a.as_str() {
+            "-file" => it.next().map(|v| file = Some(PathBuf::from(v))).is_some(),
+            "-offset" => it.next().and_then(|v| v.parse::<u64>().ok()).map(|v| offset = Some(v)).is_some(),
+            "-inputDir" => it.next().map(|v| input_dir = Some(v.clone())).is_some(),
+            "-h" | "--help" => {
+                println!("{REPAIR_USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ => false,
+        };
+        if !ok {
+            eprintln!("Invalid argument {a}\n{REPAIR_USAGE}");
+            return ExitCode::from(1);
+        }
+    }
+    let (Some(file), Some(offset)) = (file, offset) else {
+        eprintln!("{REPAIR_USAGE}");
+        return ExitCode::from(1);
+    };
+    let folder = input_dir.unwrap_or_else(|| conf.get_str("alluxio.master.journal.folder").unwrap_or_default());
+    let r = alluxio_journal::repair::cut(&Layout::new(&folder), &file, offset)
+        .map(|c| {
+            format!(
+                "Cut {} at byte {offset}: {} bytes{} moved to {}; the changes recorded there are lost.{}",
+                file.display(),
+                c.bytes,
+                match c.later_segments {
+                    0 => String::new(),
+                    n => format!(" and {n} later segment(s)"),
+                },
+                c.aside.display(),
+                match c.kept_as {
+                    Some(k) if k != file => format!(" The segment is now {}.", k.display()),
+                    Some(_) => String::new(),
+                    None => " Nothing was left of the segment; it was moved there too.".into(),
+                }
+            )
+        })
+        .map_err(|e| e.to_string());
+    crate::exit::report(r, crate::exit::FAILURE)
 }

@@ -30,6 +30,7 @@ COMMAND is one of:
   fsadmin       \t Command line tool for use by Alluxio filesystem admins.
   getConf [key] \t Look up a configuration key, or print all configuration.
   readJournal   \t Read an Alluxio journal file from stdin and write a human-readable version of it to stdout.
+  repairJournal \t Cut a damaged journal of a stopped master at the offset it named (the changes after it are lost).
   validateConf  \t Validate Alluxio conf and exit.
   version       \t Print Alluxio version and exit.
   process       \t Run a server in the foreground: process master | worker | proxy
@@ -176,6 +177,10 @@ fn main() -> ExitCode {
         },
         "readJournal" => match load_conf(Role::Master, &defines) {
             Ok(conf) => journal_cmd::run(&conf, &rest),
+            Err(code) => code,
+        },
+        "repairJournal" => match load_conf(Role::Master, &defines) {
+            Ok(conf) => journal_cmd::repair(&conf, &rest),
             Err(code) => code,
         },
         "validateConf" => match Conf::load(Role::Client, &defines) {

@@ -414,11 +414,25 @@ impl FileOutStream {
     /// Finishes the file: commits the last block, closes the UFS file, completes on the master.
     pub async fn close(mut self) -> Result<FileInfo> {
         let r = self.close_inner().await;
-        if r.is_err() {
+        if let Err(e) = &r {
+            // The completion may have committed with its answer lost (the master restarted or
+            // failed over): a file the master reports complete is never aborted.
+            if let Some(info) = self.completed_on_master().await {
+                tracing::info!("{}: the master completed it although the answer failed ({e})", self.path);
+                self.done = true;
+                self.lease.abort();
+                return Ok(info);
+            }
             self.abort().await;
         }
         self.done = true;
         r
+    }
+
+    /// This file as the master has it, when it is completed with this stream's length.
+    async fn completed_on_master(&self) -> Option<FileInfo> {
+        let info = self.fs.get_status(&self.path).await.ok()?;
+        (info.file_id == self.info.file_id && info.completed && info.length == self.pos as i64).then_some(info)
     }
 
     async fn close_inner(&mut self) -> Result<FileInfo> {
@@ -468,7 +482,7 @@ impl FileOutStream {
                 let _ = w.remove_block(RemoveBlockRequest { block_id: b }).await;
             }
         }
-        let _ = self.fs.delete(&self.path, false, true).await;
+        delete_if_ours(&self.fs, &self.path, self.info.file_id).await;
     }
 }
 
@@ -480,11 +494,19 @@ impl Drop for FileOutStream {
         }
         self.block = None;
         self.ufs = None;
-        let (fs, path) = (self.fs.clone(), self.path.clone());
+        let (fs, path, id) = (self.fs.clone(), self.path.clone(), self.info.file_id);
         if let Ok(h) = tokio::runtime::Handle::try_current() {
-            h.spawn(async move {
-                let _ = fs.delete(&path, false, true).await;
-            });
+            h.spawn(async move { delete_if_ours(&fs, &path, id).await });
+        }
+    }
+}
+
+/// Deletes the abandoned file at `path` if it is still this stream's file and incomplete: never
+/// a completed file, nor another writer's file created at the same path since.
+async fn delete_if_ours(fs: &FileSystem, path: &AlluxioPath, file_id: i64) {
+    if let Ok(info) = fs.get_status(path).await {
+        if info.file_id == file_id && !info.completed {
+            let _ = fs.delete(path, false, true).await;
         }
     }
 }

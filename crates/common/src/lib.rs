@@ -6,6 +6,7 @@
 
 pub mod conf;
 pub mod id;
+pub mod lock;
 pub mod mode;
 pub mod net;
 pub mod path;

@@ -14,12 +14,17 @@ then start it with `alluxio-start.sh -i <backup> all` (see the Upgrading page)";
 pub enum JournalError {
     #[error("journal I/O error: cannot {op} {path}: {source}")]
     Io { op: &'static str, path: PathBuf, source: std::io::Error },
-    #[error("Journal {folder} has not been formatted! Run `alluxio format` (or `alluxio formatJournal`) before starting the master")]
+    #[error(
+        "Journal {folder} has not been formatted! Run `alluxio format` (or `alluxio formatJournal`) before \
+         starting the master. If this master ran before, its journal is elsewhere: check \
+         alluxio.master.journal.folder (a missing mount or a typo); formatting an empty journal starts an \
+         empty file system"
+    )]
     Unformatted { folder: PathBuf },
     #[error(
-        "journal file {file} is corrupt at byte offset {offset}: {reason}. The master will not start on a \
-             damaged journal; restore the latest backup into a formatted journal (`alluxio format`, then \
-             `alluxio-start.sh -i <backup> all`), or move the file aside if you accept losing its entries"
+        "journal file {} is corrupt at byte offset {offset}: {reason}. A crash does not leave this, so the \
+         master will not start on it and nothing was changed. {}",
+        .file.display(), repair_advice(.file, *.offset)
     )]
     Corrupt { file: PathBuf, offset: u64, reason: String },
     #[error(
@@ -49,6 +54,9 @@ pub enum JournalError {
     NotFound(String),
     #[error("{0}")]
     Precondition(String),
+    /// Another process holds the journal folder.
+    #[error(transparent)]
+    Locked(#[from] alluxio_common::lock::LockError),
 }
 
 impl HasCode for JournalError {
@@ -62,9 +70,27 @@ impl HasCode for JournalError {
             JournalError::WriterFailed(_) | JournalError::Closed | JournalError::NotLeader(_) => Code::Unavailable,
             JournalError::NotFound(_) => Code::NotFound,
             JournalError::Precondition(_) => Code::FailedPrecondition,
+            JournalError::Locked(e) => e.code(),
             JournalError::Io { .. } | JournalError::Apply(_) => Code::Internal,
         }
     }
+}
+
+/// What an operator can do about damage in `file` (a log segment can be cut there; a
+/// checkpoint or snapshot only replaced from a backup).
+fn repair_advice(file: &std::path::Path, offset: u64) -> String {
+    let restore = "Restore the latest backup into a formatted journal (`alluxio format`, then `alluxio-start.sh -i \
+                   <backup> all`)";
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let is_log = name.starts_with("log-") || file.parent().is_some_and(|p| p.ends_with("logs"));
+    if !is_log {
+        return format!("{restore}.");
+    }
+    format!(
+        "{restore}, or cut the journal at the damage, losing every change recorded from there on: `alluxio \
+         repairJournal -file {} -offset {offset}`",
+        file.display()
+    )
 }
 
 pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> JournalError {

@@ -2,8 +2,8 @@
 //!
 //! A file starts with a 32-byte header:
 //! `magic "ALXRSJNL" (8) | format version u32 | kind u32 | start sequence u64 | reserved u32 | CRC32C of the
-//! previous 28 bytes u32`, all little-endian. Records follow, each
-//! `payload length u32 | CRC32C of payload u32 | payload`, the payload an encoded `JournalEntry`.
+//! previous 28 bytes u32`, all little-endian. Records follow in the journal's one framing
+//! ([`crate::frame`]), each payload an encoded `JournalEntry`.
 //! The header's version is what the upgrade checks read: a file whose version this build
 //! does not read is refused, never half-decoded.
 
@@ -14,10 +14,11 @@ use alluxio_proto::journal::JournalEntry;
 use prost::Message;
 
 use crate::error::JournalError;
+use crate::frame::{self, Tail};
 
 pub const MAGIC: &[u8; 8] = b"ALXRSJNL";
 pub const HEADER_LEN: usize = 32;
-pub const RECORD_HEADER_LEN: usize = 8;
+pub const RECORD_HEADER_LEN: usize = frame::HEADER;
 /// A record longer than this is treated as garbage, not allocated.
 pub const MAX_RECORD_LEN: u32 = 256 << 20;
 
@@ -78,70 +79,43 @@ pub fn decode_header(file: &Path, bytes: &[u8]) -> Result<Header, JournalError> 
 
 /// Appends one framed record holding `entry` to `out`.
 pub fn encode_record(entry: &JournalEntry, out: &mut Vec<u8>) {
-    let len = entry.encoded_len();
-    out.reserve(RECORD_HEADER_LEN + len);
-    let start = out.len();
-    out.extend_from_slice(&(len as u32).to_le_bytes());
-    out.extend_from_slice(&[0u8; 4]);
-    // Encoding into a Vec with reserved room cannot fail.
-    let _ = entry.encode(out);
-    let crc = crc32c::crc32c(&out[start + RECORD_HEADER_LEN..]);
-    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    out.reserve(RECORD_HEADER_LEN + entry.encoded_len());
+    // Encoding into a Vec cannot fail.
+    let _ = frame::encode_with(out, |o| entry.encode(o));
 }
 
 /// Why reading stopped before the end of a file's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Damage {
-    /// The bytes from `offset` to the end are an incomplete or garbled last record: what a
-    /// crash in the middle of a write leaves. Safe to cut.
+    /// The bytes from `offset` to the end are what a crash in the middle of an append leaves
+    /// ([`frame::classify`]). Safe to cut from the segment being written, and only there.
     TornTail { offset: u64, reason: String },
-    /// A bad record followed by more data: real corruption.
+    /// Damage to acknowledged entries.
     Corrupt { offset: u64, reason: String },
 }
 
 /// Walks the records of `data` (a whole file, header included), calling `visit` with each
-/// record's offset and decoded entry. Stops at the first damaged record and reports it.
+/// record's offset and decoded entry. Stops at the first bad record and classifies the rest.
 pub fn read_records(
     file: &Path,
     data: &[u8],
     mut visit: impl FnMut(u64, JournalEntry) -> Result<(), JournalError>,
 ) -> Result<Option<Damage>, JournalError> {
     let mut off = HEADER_LEN;
+    let mut last_seq = None;
     while off < data.len() {
-        let rest = &data[off..];
-        if rest.len() < RECORD_HEADER_LEN {
-            return Ok(Some(Damage::TornTail { offset: off as u64, reason: "incomplete record header".into() }));
-        }
-        let len = u32::from_le_bytes(rest[..4].try_into().unwrap_or_default());
-        let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap_or_default());
-        if len == 0 && crc == 0 && rest.iter().all(|&b| b == 0) {
-            return Ok(Some(Damage::TornTail { offset: off as u64, reason: "zero-filled tail".into() }));
-        }
-        if len > MAX_RECORD_LEN {
-            return Ok(Some(classify(off, rest, format!("record length {len} is implausible"))));
-        }
-        let end = RECORD_HEADER_LEN + len as usize;
-        if end > rest.len() {
-            return Ok(Some(Damage::TornTail {
-                offset: off as u64,
-                reason: format!("record of {len} bytes runs past the end of the file"),
+        let decoded = frame::record(data, off, MAX_RECORD_LEN as usize)
+            .and_then(|(payload, end)| JournalEntry::decode(payload).ok().map(|e| (e, end)));
+        let Some((entry, end)) = decoded else {
+            let next = last_seq.map(|s: i64| s + 2);
+            let is_next = |p: &[u8]| {
+                JournalEntry::decode(p).is_ok_and(|e| e.entry.is_some() && next.is_none_or(|n| e.sequence_number == n))
+            };
+            return Ok(Some(match frame::classify(data, off, MAX_RECORD_LEN as usize, is_next) {
+                Tail::Torn(reason) => Damage::TornTail { offset: off as u64, reason },
+                Tail::Damaged(reason) => Damage::Corrupt { offset: off as u64, reason },
             }));
-        }
-        let payload = &rest[RECORD_HEADER_LEN..end];
-        if crc32c::crc32c(payload) != crc {
-            // A bad checksum on the very last record is a torn write; anywhere else it is corruption.
-            let reason = "record checksum mismatch".to_owned();
-            return Ok(Some(if end == rest.len() {
-                Damage::TornTail { offset: off as u64, reason }
-            } else {
-                Damage::Corrupt { offset: off as u64, reason }
-            }));
-        }
-        let entry = JournalEntry::decode(payload).map_err(|e| JournalError::Corrupt {
-            file: file.into(),
-            offset: off as u64,
-            reason: format!("record passes its checksum but does not decode: {e}"),
-        })?;
+        };
         if entry.entry.is_none() {
             return Err(JournalError::UnknownEntry {
                 file: file.into(),
@@ -149,20 +123,11 @@ pub fn read_records(
                 sequence: entry.sequence_number,
             });
         }
+        last_seq = Some(entry.sequence_number);
         visit(off as u64, entry)?;
-        off += end;
+        off = end;
     }
     Ok(None)
-}
-
-fn classify(off: usize, rest: &[u8], reason: String) -> Damage {
-    // A garbled length with nothing plausible after it is a torn tail when what follows is
-    // too short to hold a whole record anyway.
-    if rest.len() < 64 {
-        Damage::TornTail { offset: off as u64, reason }
-    } else {
-        Damage::Corrupt { offset: off as u64, reason }
-    }
 }
 
 #[cfg(test)]

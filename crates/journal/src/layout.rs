@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <folder>/_format_<epochMs>              present once formatted
+//! <folder>/.alluxio.lock                  held by the one process using the folder
 //! <folder>/v1/logs/0x<start>-0x<end>      completed log segment: entries start..end (end exclusive)
 //! <folder>/v1/logs/0x<start>-0x7fffffffffffffff   the segment being written
 //! <folder>/v1/checkpoints/0x0-0x<end>     full state covering every entry < end
@@ -10,6 +11,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use alluxio_common::lock::{DirLock, LOCK_FILE};
 
 use crate::error::{io, JournalError};
 
@@ -99,10 +102,27 @@ impl Layout {
         Ok(())
     }
 
-    /// Wipes the folder and marks it formatted. Never touches anything outside it.
+    /// Locks the folder for this process's master (or a command rewriting it); a second
+    /// process is refused naming the holder. The folder must exist.
+    pub fn lock(&self, what: &str) -> Result<DirLock, JournalError> {
+        Ok(DirLock::acquire(&self.folder, what)?)
+    }
+
+    /// Wipes the folder (creating it if needed) and marks it formatted, unless a running master
+    /// holds it. Never touches anything outside it.
     pub fn format(&self) -> Result<(), JournalError> {
+        fs::create_dir_all(&self.folder).map_err(io("create", &self.folder))?;
+        let lock = self.lock("format")?;
+        self.format_locked(&lock)
+    }
+
+    /// [`Layout::format`] by the holder of the folder's lock.
+    pub fn format_locked(&self, _lock: &DirLock) -> Result<(), JournalError> {
         if self.folder.exists() {
             for e in fs::read_dir(&self.folder).map_err(io("list", &self.folder))?.flatten() {
+                if e.file_name() == LOCK_FILE {
+                    continue;
+                }
                 let p = e.path();
                 let r = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
                 r.map_err(io("delete", &p))?;
@@ -198,5 +218,21 @@ mod tests {
         l.check_foreign().unwrap();
         fs::create_dir_all(l.folder.join("FileSystemMaster/v1")).unwrap();
         assert!(l.check_foreign().unwrap_err().to_string().contains("Alluxio (Java)"));
+    }
+
+    #[test]
+    fn a_locked_folder_cannot_be_formatted_or_locked_again() {
+        let d = tempfile::tempdir().unwrap();
+        let l = Layout::new(d.path().join("j"));
+        l.format().unwrap();
+        let held = l.lock("master").unwrap();
+        let err = l.format().unwrap_err().to_string();
+        assert!(err.contains("master, pid") && err.contains("in use"), "{err}");
+        assert!(l.lock("master").is_err());
+        // The holder may format; the lock file survives it.
+        l.format_locked(&held).unwrap();
+        assert!(l.folder.join(LOCK_FILE).exists() && l.is_formatted());
+        drop(held);
+        l.format().unwrap();
     }
 }

@@ -13,9 +13,11 @@ pub mod backup;
 pub mod checkpoint;
 pub mod error;
 pub mod format;
+pub mod frame;
 pub mod layout;
 pub mod raft;
 pub mod recovery;
+pub mod repair;
 pub mod writer;
 
 use alluxio_proto::journal::JournalEntry;

@@ -7,7 +7,7 @@ use alluxio_proto::journal::{journal_entry::Entry, JournalEntry};
 
 use crate::error::{io, JournalError};
 use crate::format::{decode_header, read_records, Damage, FileKind, HEADER_LEN};
-use crate::layout::{range_name, sync_dir, Layout};
+use crate::layout::{range_name, sync_dir, Layout, SegmentFile};
 
 /// What recovery found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,32 +51,32 @@ pub fn recover(
     let segments = layout.segments()?;
     let last_index = segments.len().saturating_sub(1);
     for (i, seg) in segments.iter().enumerate() {
-        let is_last = i == last_index;
+        // Only the segment being written when the master stopped can hold a torn append: a
+        // completed segment was fsynced before the rename that gave it its range.
+        let live = seg.in_progress() && i == last_index;
+        if seg.in_progress() && !live {
+            return Err(corrupt(seg, 0, "a segment still being written, but not the newest one".into()));
+        }
         if !seg.in_progress() && seg.end <= next {
             continue;
         }
         let data = fs::read(&seg.path).map_err(io("read", &seg.path))?;
-        if data.len() < HEADER_LEN && is_last {
-            tracing::warn!(
-                "journal segment {} has no complete header (crash while creating it); removing it",
-                seg.path.display()
-            );
-            fs::remove_file(&seg.path).map_err(io("delete", &seg.path))?;
-            continue;
+        if data.len() < HEADER_LEN {
+            // A new segment gets its header before it is renamed into place, so this is damage.
+            return Err(corrupt(seg, 0, format!("only {} bytes, shorter than a segment header", data.len())));
         }
         let header = decode_header(&seg.path, &data)?;
         if header.kind != FileKind::Log || header.start_sequence != seg.start {
-            return Err(JournalError::Corrupt {
-                file: seg.path.clone(),
-                offset: 0,
-                reason: format!(
-                    "header says {:?} from {}, name says log from {}",
-                    header.kind, header.start_sequence, seg.start
-                ),
-            });
+            let why = format!(
+                "header says {:?} from {}, name says log from {}",
+                header.kind, header.start_sequence, seg.start
+            );
+            return Err(corrupt(seg, 0, why));
         }
+        let mut last_seen = seg.start - 1;
         let damage = read_records(&seg.path, &data, |_, entry| {
             let seq = entry.sequence_number;
+            last_seen = seq;
             if seq < next {
                 return Ok(());
             }
@@ -90,7 +90,7 @@ pub fn recover(
         })?;
         match damage {
             None => {}
-            Some(Damage::TornTail { offset, reason }) if is_last => {
+            Some(Damage::TornTail { offset, reason }) if live => {
                 tracing::warn!(
                     "journal segment {}: cutting a torn tail at byte offset {offset} ({reason}); \
                      the entries before it are intact",
@@ -101,8 +101,15 @@ pub fn recover(
                 rec.cut_tail = Some((seg.path.display().to_string(), offset));
             }
             Some(Damage::TornTail { offset, reason }) | Some(Damage::Corrupt { offset, reason }) => {
-                return Err(JournalError::Corrupt { file: seg.path.clone(), offset, reason });
+                return Err(corrupt(seg, offset, reason));
             }
+        }
+        if !seg.in_progress() && last_seen != seg.end - 1 {
+            let why = format!(
+                "its name says it holds entries up to {}, but it ends after entry {last_seen} (truncated)",
+                seg.end - 1
+            );
+            return Err(corrupt(seg, data.len() as u64, why));
         }
     }
     // Finish in-progress segments so the new writer starts a fresh one.
@@ -118,6 +125,10 @@ pub fn recover(
     }
     rec.next_sequence = next;
     Ok(rec)
+}
+
+fn corrupt(seg: &SegmentFile, offset: u64, reason: String) -> JournalError {
+    JournalError::Corrupt { file: seg.path.clone(), offset, reason }
 }
 
 /// Reads a checkpoint file into `apply`; returns its entry count. A checkpoint is written

@@ -66,10 +66,14 @@ impl Segment {
         let dir = layout.logs_dir();
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join(range_name(start, IN_PROGRESS_END));
+        // The header is written and synced under a temporary name first, so a segment under
+        // its real name always has one: a short segment is damage, never a crash.
+        let tmp = dir.join(format!(".{}.tmp", range_name(start, IN_PROGRESS_END)));
         let mut file =
-            OpenOptions::new().create(true).truncate(true).write(true).open(&path).map_err(io("create", &path))?;
-        file.write_all(&encode_header(FileKind::Log, start)).map_err(io("write", &path))?;
-        file.sync_all().map_err(io("sync", &path))?;
+            OpenOptions::new().create(true).truncate(true).write(true).open(&tmp).map_err(io("create", &tmp))?;
+        file.write_all(&encode_header(FileKind::Log, start)).map_err(io("write", &tmp))?;
+        file.sync_all().map_err(io("sync", &tmp))?;
+        fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;
         sync_dir(&dir)?;
         Ok(Segment { file, path, start, next: start, bytes: HEADER_LEN as u64 })
     }

@@ -98,18 +98,31 @@ fn corruption_in_the_middle_names_file_and_offset() {
     assert!(msg.contains(&seg.path.display().to_string()) && msg.contains("offset"), "{msg}");
 }
 
+/// The newest segment, renamed back to the in-progress name it had while being written (as a
+/// `kill -9` leaves it).
+fn as_if_crashed(l: &Layout) -> std::path::PathBuf {
+    let seg = l.segments().unwrap().pop().unwrap();
+    let live =
+        l.logs_dir().join(alluxio_journal::layout::range_name(seg.start, alluxio_journal::layout::IN_PROGRESS_END));
+    std::fs::rename(&seg.path, &live).unwrap();
+    live
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    /// A crash can cut the segment being written anywhere after its header (written before the
+    /// segment got its name): recovery yields a prefix and the writer continues after it.
     #[test]
-    fn a_cut_journal_recovers_a_prefix(n in 1usize..40, cut_frac in 0.0f64..1.0) {
+    fn a_torn_live_segment_recovers_a_prefix(n in 1usize..40, cut_frac in 0.0f64..1.0) {
         let d = tempfile::tempdir().unwrap();
         let l = Layout::new(d.path().join("journal"));
         l.format().unwrap();
         write(&l, 0, 0..n, 1 << 20);
-        let seg = l.segments().unwrap().pop().unwrap();
-        let len = std::fs::metadata(&seg.path).unwrap().len();
-        let cut = (len as f64 * cut_frac) as u64;
-        std::fs::OpenOptions::new().write(true).open(&seg.path).unwrap().set_len(cut).unwrap();
+        let live = as_if_crashed(&l);
+        let len = std::fs::metadata(&live).unwrap().len();
+        let header = alluxio_journal::format::HEADER_LEN as u64;
+        let cut = header + ((len - header) as f64 * cut_frac) as u64;
+        std::fs::OpenOptions::new().write(true).open(&live).unwrap().set_len(cut).unwrap();
         let (seen, rec) = replay(&l);
         let expected: Vec<String> = (0..seen.len()).map(|t| tag_of(&entry(t))).collect();
         prop_assert_eq!(&seen, &expected);
@@ -119,5 +132,23 @@ proptest! {
         write(&l, rec.next_sequence, k..k + 3, 1 << 20);
         let (again, _) = replay(&l);
         prop_assert_eq!(again.len(), k + 3);
+    }
+
+    /// A completed segment was fsynced before its rename: a shorter one is damage, refused
+    /// naming it, and left as it is.
+    #[test]
+    fn a_truncated_completed_segment_is_refused(n in 1usize..40, cut_frac in 0.0f64..1.0) {
+        let d = tempfile::tempdir().unwrap();
+        let l = Layout::new(d.path().join("journal"));
+        l.format().unwrap();
+        write(&l, 0, 0..n, 1 << 20);
+        let seg = l.segments().unwrap().pop().unwrap();
+        let len = std::fs::metadata(&seg.path).unwrap().len();
+        let cut = (len as f64 * cut_frac) as u64;
+        std::fs::OpenOptions::new().write(true).open(&seg.path).unwrap().set_len(cut).unwrap();
+        let e = recover(&l, |_, _| Ok(())).unwrap_err();
+        prop_assert!(matches!(e, JournalError::Corrupt { .. }), "{}", e);
+        prop_assert!(e.to_string().contains(&seg.path.display().to_string()));
+        prop_assert_eq!(std::fs::metadata(&seg.path).unwrap().len(), cut);
     }
 }

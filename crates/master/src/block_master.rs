@@ -47,6 +47,20 @@ fn address_key(a: &WorkerNetAddress) -> String {
     format!("{}:{}", a.host, a.rpc_port)
 }
 
+/// Marks `w` lost and forgets where its blocks are.
+fn lose(w: &mut WorkerRecord, locations: &mut FxHashMap<i64, Vec<i64>>) {
+    w.lost = true;
+    for b in w.blocks.keys() {
+        if let Some(l) = locations.get_mut(b) {
+            l.retain(|x| *x != w.id);
+            if l.is_empty() {
+                locations.remove(b);
+            }
+        }
+    }
+    w.blocks.clear();
+}
+
 /// Commands for a worker, returned by a heartbeat.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WorkerCommands {
@@ -300,20 +314,21 @@ impl BlockMaster {
         let mut lost = Vec::new();
         for w in workers.values_mut() {
             if w.registered && !w.lost && w.last_contact.elapsed() > self.worker_timeout {
-                w.lost = true;
-                for b in w.blocks.keys() {
-                    if let Some(l) = locations.get_mut(b) {
-                        l.retain(|x| *x != w.id);
-                        if l.is_empty() {
-                            locations.remove(b);
-                        }
-                    }
-                }
-                w.blocks.clear();
+                lose(w, locations);
                 lost.push(w.address.clone());
             }
         }
         lost
+    }
+
+    /// A worker that said it is stopping: lost at once (no data goes there, its copies are not
+    /// offered to readers); it registers again when it comes back. Returns its address.
+    pub fn mark_lost(&self, id: i64) -> Option<WorkerNetAddress> {
+        let mut s = self.state.lock();
+        let State { workers, locations, .. } = &mut *s;
+        let w = workers.get_mut(&id).filter(|w| w.registered && !w.lost)?;
+        lose(w, locations);
+        Some(w.address.clone())
     }
 
     /// Marks workers (by `host:port`) decommissioned; returns the addresses it does not know.

@@ -1067,7 +1067,7 @@ impl FileSystemMaster {
             WritePType::AsyncThrough => PersistenceState::ToBePersisted,
             _ => PersistenceState::NotPersisted,
         };
-        let mut id = 0;
+        let (mut id, mut retried) = (0, false);
         self.journaled(|ns| {
             let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
             let f =
@@ -1075,12 +1075,18 @@ impl FileSystemMaster {
             if file_id != 0 && n.id != file_id {
                 return Err(MasterError::NotFound { path: format!("{path} (file id {file_id})") });
             }
+            id = n.id;
             if f.completed {
+                // The same writer retrying a completion whose answer it never got (a master
+                // restart or failover after the commit): done, and nothing to change.
+                if file_id == n.id && f.length == length {
+                    retried = true;
+                    return Ok(Vec::new());
+                }
                 return Err(MasterError::FailedPrecondition(format!("File {path} has already been completed.")));
             }
-            id = n.id;
             let t = now_ms();
-            Ok(vec![
+            let mut entries = vec![
                 Entry::UpdateInodeFile(UpdateInodeFileEntry {
                     id: n.id,
                     length: Some(length),
@@ -1095,9 +1101,17 @@ impl FileSystemMaster {
                     xattr: xattr.clone(),
                     ..Default::default()
                 }),
-            ])
+            ];
+            if state == PersistenceState::Persisted {
+                entries.extend(persisted_ancestors(ns, n.id));
+            }
+            Ok(entries)
         })
         .await?;
+        if retried {
+            // The first completion may still be on its way to disk: answer once it is there.
+            self.durable(self.journal.append(Vec::new()), None).await?;
+        }
         self.leases.lock().remove(&id);
         let ns = self.ns.read();
         let n = ns.get(id).ok_or_else(|| MasterError::not_found(path))?;
@@ -1118,7 +1132,10 @@ impl FileSystemMaster {
             let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
             Self::check_delete(&ns, n, path, recursive)?;
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
-            if !alluxio_only && n.is_persisted() {
+            // A directory created implicitly (never marked persisted) still exists in the UFS
+            // once a file below it was persisted: deleting it must reach the UFS too.
+            let in_ufs = n.is_persisted() || (recursive && n.is_dir() && ns.has_persisted_descendant(n));
+            if !alluxio_only && in_ufs {
                 Self::check_writable(&ns, &m, path)?;
                 Some((ufs, rel, n.is_dir()))
             } else {
@@ -1204,7 +1221,8 @@ impl FileSystemMaster {
                     "Renaming {src} to {dst} is a mount point across mount points, which is not supported"
                 )));
             }
-            if n.is_persisted() {
+            // As for deletes: an implicit directory holding persisted files exists in the UFS.
+            if n.is_persisted() || (n.is_dir() && ns.has_persisted_descendant(n)) {
                 Self::check_writable(&ns, &m1, src)?;
                 Some((ufs, rel_src, rel_dst))
             } else {
@@ -1217,14 +1235,19 @@ impl FileSystemMaster {
         let r = self
             .journaled(|ns| {
                 let (n, new_parent) = Self::check_rename(ns, src, dst)?;
-                Ok(vec![Entry::Rename(RenameEntry {
+                let mut entries = vec![Entry::Rename(RenameEntry {
                     id: n.id,
                     new_parent_id: new_parent,
                     new_name: dst.name().into(),
                     path: src.to_string(),
                     new_path: dst.to_string(),
                     op_time_ms: now_ms(),
-                })])
+                })];
+                if ufs_op.is_some() {
+                    // The UFS rename created the destination's directories.
+                    entries.extend(persisted_dirs(ns, new_parent));
+                }
+                Ok(entries)
             })
             .await;
         if r.is_err() {
@@ -1313,10 +1336,14 @@ impl FileSystemMaster {
                         pin_changes.push((t.block_ids(), protect));
                     }
                 }
-                if o.persisted == Some(true) && !t.is_persisted() && t.file().is_some() {
+                let persists = o.persisted == Some(true) && !t.is_persisted() && t.file().is_some();
+                if persists {
                     u.persistence_state = Some(PersistenceState::Persisted.as_str().into());
                 }
                 entries.push(Entry::UpdateInode(u));
+                if persists {
+                    entries.extend(persisted_ancestors(ns, t.id));
+                }
             }
             Ok(entries)
         })
@@ -1715,12 +1742,14 @@ impl FileSystemMaster {
                         plan.path
                     )));
                 }
-                Ok(vec![Entry::UpdateInode(UpdateInodeEntry {
+                let mut entries = vec![Entry::UpdateInode(UpdateInodeEntry {
                     id: plan.file_id,
                     persistence_state: Some(PersistenceState::Persisted.as_str().into()),
                     ufs_fingerprint: Some(fingerprint.clone()),
                     ..Default::default()
-                })])
+                })];
+                entries.extend(persisted_ancestors(ns, plan.file_id));
+                Ok(entries)
             })
             .await;
         match r {
@@ -1849,6 +1878,26 @@ fn uri_prefix(a: &str, b: &str) -> bool {
     let a = a.trim_end_matches('/');
     let b = b.trim_end_matches('/');
     b == a || (b.starts_with(a) && b.as_bytes().get(a.len()) == Some(&b'/'))
+}
+
+/// Entries marking the ancestors of a file that was just persisted as persisted (the UFS
+/// created them as directories to hold it), so deletes and renames of them reach the UFS.
+fn persisted_ancestors(ns: &Namespace, id: i64) -> impl Iterator<Item = Entry> {
+    ns.unpersisted_ancestors(id).into_iter().map(mark_persisted)
+}
+
+/// [`persisted_ancestors`] of something placed in directory `dir`: `dir` and its ancestors.
+fn persisted_dirs(ns: &Namespace, dir: i64) -> impl Iterator<Item = Entry> {
+    let own = ns.get(dir).filter(|d| !d.is_persisted() && d.parent_id != crate::inode::NO_PARENT).map(|d| d.id);
+    own.into_iter().chain(ns.unpersisted_ancestors(dir)).map(mark_persisted)
+}
+
+fn mark_persisted(id: i64) -> Entry {
+    Entry::UpdateInode(UpdateInodeEntry {
+        id,
+        persistence_state: Some(PersistenceState::Persisted.as_str().into()),
+        ..Default::default()
+    })
 }
 
 fn new_cluster_id() -> String {

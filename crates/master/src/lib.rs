@@ -15,6 +15,7 @@ pub mod mount_table;
 pub mod namespace;
 pub mod persistence;
 pub mod policies;
+pub mod registration;
 pub mod server;
 pub mod service;
 pub mod web;

@@ -145,6 +145,32 @@ impl Namespace {
         dir.dir().into_iter().flat_map(|d| d.children.values()).filter_map(|id| self.inodes.get(id))
     }
 
+    /// Whether anything below `dir` is persisted (its UFS directory then exists and holds data).
+    pub fn has_persisted_descendant(&self, dir: &Inode) -> bool {
+        let mut stack: Vec<&Inode> = self.children(dir).collect();
+        while let Some(n) = stack.pop() {
+            if n.is_persisted() {
+                return true;
+            }
+            stack.extend(self.children(n));
+        }
+        false
+    }
+
+    /// The ancestors of `id` (below the root) not marked persisted, nearest first: once `id`
+    /// is persisted, the UFS holds every one of them as a directory.
+    pub fn unpersisted_ancestors(&self, id: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut cur = self.inodes.get(&id).and_then(|n| self.inodes.get(&n.parent_id));
+        while let Some(n) = cur.filter(|n| n.parent_id != NO_PARENT) {
+            if !n.is_persisted() {
+                out.push(n.id);
+            }
+            cur = self.inodes.get(&n.parent_id);
+        }
+        out
+    }
+
     /// Every inode below `id` (inclusive), parents before children.
     pub fn subtree(&self, id: i64) -> Vec<&Inode> {
         let mut out = Vec::new();

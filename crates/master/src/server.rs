@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use alluxio_common::conf::Conf;
+use alluxio_common::lock::DirLock;
 use alluxio_common::{mode, net};
 use alluxio_journal::raft::{RaftJournal, RaftOptions, Role};
 use alluxio_journal::{recover, Journal, Layout, LocalJournal, NoopJournal, WriterOptions};
@@ -95,6 +96,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let mut last_checkpoint = 0;
     let mut raft: Option<Arc<RaftJournal>> = None;
     let mut raft_listener = None;
+    // Held for the process's life: one master per journal folder.
+    let mut journal_lock = None;
     let (journal, layout): (Arc<dyn Journal>, Option<Layout>) = match journal_type.as_str() {
         "UFS" => {
             let masters = conf.get_list("alluxio.master.embedded.journal.addresses").map_err(conf_err)?;
@@ -107,6 +110,11 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
                 )));
             }
             let layout = Layout::new(&folder);
+            layout.check_foreign()?;
+            if !layout.is_formatted() {
+                return Err(alluxio_journal::JournalError::Unformatted { folder: layout.folder.clone() }.into());
+            }
+            journal_lock = Some(layout.lock("master")?);
             if dir_has_entries(&alluxio_journal::raft::raft_dir(layout.folder.as_path())) {
                 return Err(MasterError::FailedPrecondition(format!(
                     "the journal folder {folder} holds an EMBEDDED journal but alluxio.master.journal.type=UFS. \
@@ -161,7 +169,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
             (Arc::new(j), Some(layout))
         }
         "EMBEDDED" => {
-            let (j, listener) = start_embedded(&conf, &host, &address, &folder, ns.clone()).await?;
+            let (j, listener, lock) = start_embedded(&conf, &host, &address, &folder, ns.clone()).await?;
+            journal_lock = Some(lock);
             raft = Some(j.clone());
             raft_listener = Some(listener);
             (j, None)
@@ -360,23 +369,27 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     }
     result.map_err(|e| MasterError::Unavailable(format!("RPC server failed: {e}")))?;
     tracing::info!("Alluxio master stopped");
+    drop(journal_lock);
     Ok(())
 }
 
+/// Whether `dir` holds anything but a lock file.
 fn dir_has_entries(dir: &std::path::Path) -> bool {
-    std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false)
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().any(|e| e.file_name() != alluxio_common::lock::LOCK_FILE))
+        .unwrap_or(false)
 }
 
-/// Opens the embedded journal: checks the quorum settings, formats a journal folder that does
-/// not exist yet (as Alluxio does), refuses a folder holding a UFS journal, binds the
-/// journal port and starts Raft.
+/// Opens the embedded journal: checks the quorum settings, refuses a folder that was never
+/// formatted (unless this is a new member of a quorum that already runs) or holds a UFS
+/// journal, locks it, binds the journal port and starts Raft.
 async fn start_embedded(
     conf: &Conf,
     host: &str,
     rpc_address: &str,
     folder: &str,
     ns: Arc<parking_lot::RwLock<Namespace>>,
-) -> Result<(Arc<RaftJournal>, std::net::TcpListener), MasterError> {
+) -> Result<(Arc<RaftJournal>, std::net::TcpListener, DirLock), MasterError> {
     let port = conf.get_i64("alluxio.master.embedded.journal.port").map_err(conf_err)?;
     let me = format!("{host}:{port}");
     let mut members = conf.get_list("alluxio.master.embedded.journal.addresses").map_err(conf_err)?;
@@ -386,13 +399,28 @@ async fn start_embedded(
     crate::embedded::check_members(&me, &members).map_err(MasterError::InvalidArgument)?;
     let layout = Layout::new(folder);
     layout.check_foreign()?;
-    if !layout.is_formatted() {
+    let lock = if layout.is_formatted() {
+        layout.lock("master")?
+    } else {
+        // A missing folder is a wrong path or a lost disk as often as a new master: only a
+        // running quorum that this master can join makes an empty journal safe.
+        let unformatted = || alluxio_journal::JournalError::Unformatted { folder: layout.folder.clone() };
         if dir_has_entries(&layout.folder) {
-            return Err(alluxio_journal::JournalError::Unformatted { folder: layout.folder.clone() }.into());
+            return Err(unformatted().into());
         }
-        tracing::info!("formatting the new embedded journal folder {folder}");
-        layout.format()?;
-    }
+        let wait = std::time::Duration::from_secs(3);
+        let Some(peer) = alluxio_journal::raft::formed_quorum_member(&me, &members, wait).await else {
+            return Err(unformatted().into());
+        };
+        tracing::info!(
+            "the embedded journal quorum runs ({peer} belongs to it): formatting the new member's journal folder {folder}"
+        );
+        std::fs::create_dir_all(&layout.folder)
+            .map_err(|e| MasterError::Unavailable(format!("cannot create the journal folder {folder}: {e}")))?;
+        let lock = layout.lock("master")?;
+        layout.format_locked(&lock)?;
+        lock
+    };
     if !layout.is_empty()? {
         return Err(MasterError::FailedPrecondition(format!(
             "the journal folder {folder} holds a UFS journal but alluxio.master.journal.type=EMBEDDED. Start with \
@@ -429,7 +457,7 @@ async fn start_embedded(
         )));
     }
     let j = RaftJournal::start(opts, Arc::new(crate::embedded::NamespaceState(ns))).await?;
-    Ok((j, listener))
+    Ok((j, listener, lock))
 }
 
 /// `alluxio-start.sh -i <backup> masters` with the embedded journal: the first leader of a

@@ -20,7 +20,12 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use alluxio_common::lock::{DirLock, LOCK_FILE};
+
 use crate::error::{io, Result, WorkerError};
+
+/// The file in each storage directory naming the cluster its blocks belong to.
+pub const CLUSTER_ID_FILE: &str = ".cluster_id";
 
 /// One storage directory of a tier.
 #[derive(Debug, Clone)]
@@ -133,6 +138,8 @@ struct State {
 /// The worker's blocks across all tiers.
 pub struct BlockStore {
     dirs: Vec<StorageDir>,
+    /// One per directory, held for the store's life: one worker per tier directory.
+    _locks: Vec<DirLock>,
     levels: usize,
     policies: Policies,
     state: Mutex<State>,
@@ -198,8 +205,13 @@ impl BlockStore {
             ..Default::default()
         };
         let mut report = ScanReport::default();
-        for (i, d) in dirs.iter().enumerate() {
+        let mut locks = Vec::with_capacity(dirs.len());
+        for d in &dirs {
             std::fs::create_dir_all(&d.path).map_err(io("create", &d.path))?;
+            // Before anything is cleaned: another worker's live writes are in there.
+            locks.push(DirLock::acquire(&d.path, "worker")?);
+        }
+        for (i, d) in dirs.iter().enumerate() {
             let tmp = d.path.join(".tmp_blocks");
             if tmp.exists() {
                 std::fs::remove_dir_all(&tmp).map_err(io("clean", &tmp))?;
@@ -207,7 +219,7 @@ impl BlockStore {
             std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
             for e in std::fs::read_dir(&d.path).map_err(io("list", &d.path))?.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name == ".tmp_blocks" {
+                if name == ".tmp_blocks" || name == LOCK_FILE || name == CLUSTER_ID_FILE {
                     continue;
                 }
                 let ft = e.file_type().map_err(io("stat", &e.path()))?;
@@ -252,7 +264,7 @@ impl BlockStore {
                 );
             }
         }
-        Ok((Arc::new(BlockStore { dirs, levels, policies, state: Mutex::new(state) }), report))
+        Ok((Arc::new(BlockStore { dirs, _locks: locks, levels, policies, state: Mutex::new(state) }), report))
     }
 
     pub fn dirs(&self) -> &[StorageDir] {

@@ -22,6 +22,11 @@ pub enum WorkerError {
     Ufs(#[from] alluxio_ufs::UfsError),
     #[error("{0}")]
     Internal(String),
+    /// Another worker holds a tier directory.
+    #[error(transparent)]
+    Locked(#[from] alluxio_common::lock::LockError),
+    #[error("{0}")]
+    FailedPrecondition(String),
 }
 
 impl HasCode for WorkerError {
@@ -35,6 +40,8 @@ impl HasCode for WorkerError {
             WorkerError::PermissionDenied(_) => Code::PermissionDenied,
             WorkerError::Io { .. } | WorkerError::Internal(_) => Code::Internal,
             WorkerError::Ufs(e) => e.code(),
+            WorkerError::Locked(e) => e.code(),
+            WorkerError::FailedPrecondition(_) => Code::FailedPrecondition,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! service is [`service::BlockWorkerService`]; [`master_sync`] registers and heartbeats.
 
 pub mod block_store;
+pub mod cluster_id;
 pub mod data_server;
 pub mod error;
 pub mod master_sync;

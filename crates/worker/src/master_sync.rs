@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alluxio_common::version::VERSION;
-use alluxio_proto::grpc::block::{BlockHeartbeatPRequest, CommandType, GetWorkerIdPRequest, RegisterWorkerPRequest};
+use alluxio_proto::grpc::block::{
+    BlockHeartbeatPRequest, CommandType, GetWorkerIdPRequest, RegisterWorkerPRequest, WorkerLeavingPRequest,
+};
 
 use crate::error::{Result, WorkerError};
 use crate::worker::Worker;
@@ -27,6 +29,10 @@ pub async fn register(w: &Worker) -> Result<()> {
     let report =
         tokio::task::spawn_blocking(move || store.report()).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
     let count: usize = report.iter().map(|(_, v)| v.len()).sum();
+    let dirs = w.store.dirs().to_vec();
+    let recorded = tokio::task::spawn_blocking(move || crate::cluster_id::recorded(&dirs))
+        .await
+        .map_err(|e| WorkerError::Internal(e.to_string()))??;
     let req = RegisterWorkerPRequest {
         worker_id: id,
         storage_tiers: w.store.tiers(),
@@ -35,6 +41,7 @@ pub async fn register(w: &Worker) -> Result<()> {
         current_blocks: Worker::block_lists(report),
         address: Some(w.address.clone()),
         version: VERSION.into(),
+        cluster_id: recorded.clone().unwrap_or_default(),
     };
     // Committed blocks are all in this report.
     w.store.take_unreported();
@@ -42,10 +49,20 @@ pub async fn register(w: &Worker) -> Result<()> {
         .register_worker(req)
         .await
         .map_err(|s| {
+            if s.code() == tonic::Code::FailedPrecondition {
+                // The master cannot vouch for this worker's blocks: stop rather than lose them.
+                return WorkerError::FailedPrecondition(s.message().to_owned());
+            }
             w.follow_master(&s);
             WorkerError::Unavailable(s.message().to_owned())
         })?
         .into_inner();
+    if !resp.cluster_id.is_empty() && recorded.as_deref() != Some(resp.cluster_id.as_str()) {
+        let (dirs, id) = (w.store.dirs().to_vec(), resp.cluster_id.clone());
+        tokio::task::spawn_blocking(move || crate::cluster_id::record(&dirs, &id))
+            .await
+            .map_err(|e| WorkerError::Internal(e.to_string()))??;
+    }
     w.store.set_protected(&resp.protected_block_ids, true);
     for b in &resp.remove_block_ids {
         w.store.remove(*b);
@@ -58,8 +75,9 @@ pub async fn register(w: &Worker) -> Result<()> {
     Ok(())
 }
 
-/// Heartbeats forever; re-registers when the master asks (e.g. after it restarted).
-pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) {
+/// Heartbeats until the master refuses this worker (returned); re-registers when the master
+/// asks (e.g. after it restarted).
+pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) -> WorkerError {
     let mut registered = false;
     let mut removed_pending: Vec<i64> = Vec::new();
     let mut added_pending: Vec<i64> = Vec::new();
@@ -75,6 +93,7 @@ pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) {
                     removed_pending.clear();
                     added_pending.clear();
                 }
+                Err(e @ WorkerError::FailedPrecondition(_)) => return e,
                 Err(e) => {
                     if !warned {
                         tracing::warn!("cannot register with the master yet ({e}); retrying every {interval:?}");
@@ -126,5 +145,19 @@ pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) {
                 }
             }
         }
+    }
+}
+
+/// Tells the master this worker is stopping, so clients stop sending it data at once (best
+/// effort: a master that does not answer within a second finds out by the heartbeat timeout).
+pub async fn leave(w: &Worker) {
+    let id = w.id.load(Ordering::SeqCst);
+    if id == 0 {
+        return;
+    }
+    let mut client = w.master_blocks();
+    let call = client.worker_leaving(WorkerLeavingPRequest { worker_id: id });
+    if let Ok(Err(s)) = tokio::time::timeout(Duration::from_secs(1), call).await {
+        tracing::warn!("could not tell the master this worker is stopping: {}", s.message());
     }
 }

@@ -250,7 +250,19 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
             .map_err(|e| WorkerError::Internal(e.to_string()))?;
     }
     let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
-    tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
+    let refused = tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
+    let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<WorkerError>();
+    let fatal = Arc::new(parking_lot::Mutex::new(None));
+    {
+        let fatal = fatal.clone();
+        tokio::spawn(async move {
+            if let Ok(e) = refused.await {
+                tracing::error!("the master refused this worker: {e}");
+                *fatal.lock() = Some(e.to_string());
+                let _ = fatal_tx.send(e);
+            }
+        });
+    }
 
     let web = crate::web::router(worker.clone());
     let web_listener =
@@ -276,20 +288,27 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         .add_service(InterceptedService::new(svc, check_version))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),
-            shutdown_signal(),
+            shutdown_signal(worker.clone(), fatal_rx),
         )
         .await
         .map_err(|e| WorkerError::Unavailable(format!("RPC server failed: {e}")))?;
+    if let Some(why) = fatal.lock().take() {
+        return Err(WorkerError::FailedPrecondition(why));
+    }
     tracing::info!("Alluxio worker stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM/SIGINT (after telling the master this worker leaves) or when the master
+/// refused the worker.
+async fn shutdown_signal(worker: Arc<Worker>, refused: tokio::sync::oneshot::Receiver<WorkerError>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
         _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+        r = refused => if r.is_ok() { return },
     }
+    crate::master_sync::leave(&worker).await;
 }

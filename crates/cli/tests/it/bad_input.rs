@@ -89,13 +89,16 @@ fn bad_configuration_is_refused_with_the_key_named() {
 
 #[test]
 fn an_unformatted_journal_or_a_busy_port_stops_the_master_with_a_clear_message() {
-    // An EMBEDDED master formats an empty folder itself (that is how a new member joins), so
-    // the refusal of an unformatted folder is the UFS journal's.
+    // Both journal types refuse an unformatted folder (only a new member of a running quorum
+    // may start on one: ha::quorum_members_are_removed_and_added).
+    for journal_type in ["EMBEDDED", "UFS"] {
+        let c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
+        let o = c.run(&["process", "master"]);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("has not been formatted") && err.contains("alluxio format"), "{err}");
+    }
     let c = Cluster::new(&["alluxio.master.journal.type=UFS"]);
-    let o = c.run(&["process", "master"]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("has not been formatted") && err.contains("alluxio format"), "{err}");
 
     c.format();
     let busy = std::net::TcpListener::bind(("0.0.0.0", c.master_port)).unwrap();

@@ -205,6 +205,27 @@ impl Cluster {
         }
     }
 
+    pub fn master_pid(&self) -> u32 {
+        self.master.as_ref().expect("master running").id()
+    }
+
+    pub fn worker_pid(&self) -> u32 {
+        self.worker.as_ref().expect("worker running").id()
+    }
+
+    /// Waits up to `secs` for the worker to exit by itself; its exit status.
+    pub fn worker_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Some(status) = self.worker.as_mut()?.try_wait().unwrap() {
+                self.worker = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     pub fn kill_worker(&mut self) {
         if let Some(mut c) = self.worker.take() {
             c.kill().unwrap();

@@ -228,3 +228,98 @@ fn a_crashed_writer_leaves_no_half_file() {
     // The path is free again.
     c.ok(&["fs", "touch", "/crash"]);
 }
+
+/// Offset of the last record of a journal file whose records start at `header`.
+fn last_record(bytes: &[u8], header: usize) -> usize {
+    let (mut at, mut last) = (header, header);
+    while at + 8 <= bytes.len() {
+        last = at;
+        at += 8 + u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    }
+    last
+}
+
+/// The `alluxio repairJournal ...` command a refusal names, as arguments.
+fn repair_command(err: &str) -> Vec<String> {
+    let cmd = err.split("`alluxio repairJournal ").nth(1).unwrap_or_else(|| panic!("no repair command in: {err}"));
+    let cmd = cmd.split('`').next().unwrap();
+    let mut args = vec!["repairJournal".to_owned()];
+    args.extend(cmd.split_whitespace().map(str::to_owned));
+    args
+}
+
+#[test]
+fn damage_in_the_last_record_is_refused_and_repair_journal_cuts_it_on_request() {
+    for (journal_type, logs, header) in [("UFS", "journal/v1/logs", 32), ("EMBEDDED", "journal/v1/raft/log", 12)] {
+        let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
+        c.format();
+        c.start_master();
+        c.ok(&["fs", "mkdir", "/a", "/b"]);
+        c.ok(&["fs", "chmod", "700", "/b"]);
+        c.kill_master();
+        let seg = files(&c.path(logs))
+            .into_iter()
+            .filter(|p| ["0x", "log-"].iter().any(|k| p.file_name().unwrap().to_string_lossy().starts_with(k)))
+            .max()
+            .unwrap();
+        let mut bytes = std::fs::read(&seg).unwrap();
+        // A flipped byte inside the last record (chmod): its whole length is there, so a crash
+        // did not leave it. Before, the master cut it and the acknowledged chmod was gone.
+        let last = last_record(&bytes, header);
+        let mid = last + 8 + (bytes.len() - last - 8) / 2;
+        bytes[mid] ^= 0x20;
+        std::fs::write(&seg, &bytes).unwrap();
+        let o = c.run(&["process", "master"]);
+        assert!(!o.status.success(), "{journal_type}: the master started on a damaged journal");
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(err.contains(&seg.display().to_string()), "{journal_type}: {err}");
+        assert_eq!(std::fs::read(&seg).unwrap(), bytes, "{journal_type}: the refusal changed the journal");
+
+        // The operator accepts losing the chmod: the repair command the refusal named cuts it.
+        let args = repair_command(&err);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = c.ok(&refs);
+        assert!(out.contains("the changes recorded there are lost"), "{out}");
+        c.start_master();
+        let ls = c.ok(&["fs", "ls", "/"]);
+        let b = ls.lines().find(|l| l.split_whitespace().last() == Some("/b"));
+        let b = b.unwrap_or_else(|| panic!("{journal_type}: no /b in {ls}"));
+        assert!(b.starts_with("drwxr-xr-x"), "{journal_type}: the cut chmod is still there: {b}");
+        assert!(ls.lines().any(|l| l.split_whitespace().last() == Some("/a")), "{journal_type}: {ls}");
+    }
+}
+
+#[test]
+fn a_truncated_completed_segment_and_an_emptied_raft_segment_are_refused() {
+    // UFS: a completed segment (named with its range, fsynced before the rename) cut short.
+    let mut c = Cluster::new(&["alluxio.master.journal.type=UFS"]);
+    c.format();
+    c.start_master();
+    c.ok(&["fs", "mkdir", "/a", "/b", "/c"]);
+    c.stop_master();
+    let seg = files(&c.path("journal/v1/logs")).into_iter().max().unwrap();
+    let len = std::fs::metadata(&seg).unwrap().len();
+    let last = last_record(&std::fs::read(&seg).unwrap(), 32) as u64;
+    std::fs::OpenOptions::new().write(true).open(&seg).unwrap().set_len(last).unwrap();
+    let o = c.run(&["process", "master"]);
+    assert!(!o.status.success(), "the master started on a truncated segment ({len} -> {last} bytes)");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&seg.display().to_string()) && err.contains("truncated"), "{err}");
+
+    // EMBEDDED: the only Raft segment truncated to nothing. Before, the master deleted it,
+    // started, and never elected a leader.
+    let mut c = Cluster::new(&["alluxio.master.journal.type=EMBEDDED"]);
+    c.format();
+    c.start_master();
+    c.ok(&["fs", "mkdir", "/a"]);
+    c.stop_master();
+    let logs = c.path("journal/v1/raft/log");
+    let seg = files(&logs).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("log-")).max();
+    let seg = seg.unwrap();
+    std::fs::write(&seg, b"").unwrap();
+    let o = c.run(&["process", "master"]);
+    assert!(!o.status.success(), "the master started on an emptied Raft log");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&seg.display().to_string()) && err.contains("shorter than a segment header"), "{err}");
+    assert!(seg.exists(), "the segment was deleted");
+}

@@ -36,7 +36,15 @@ impl Ha {
         ];
         lines.extend(extra.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        Ha { c: Cluster::new(&refs), masters }
+        let ha = Ha { c: Cluster::new(&refs), masters };
+        // As an operator sets up a new quorum: `alluxio formatJournal` on every master.
+        for i in 0..n {
+            let mut args = ha.args(i);
+            args.push("formatJournal".into());
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            ha.c.ok(&refs);
+        }
+        ha
     }
 
     fn args(&self, i: usize) -> Vec<String> {
@@ -333,7 +341,8 @@ fn quorum_members_are_removed_and_added() {
     let (_, err) = ha.c.fails(&["fsadmin", "journal", "quorum", "remove", "-domain", "MASTER", "-address", &a]);
     assert!(err.contains("no majority"), "{err}");
     ha.start(other);
-    // A new master joins the running quorum.
+    // A new master joins the running quorum: the one case where a master starts on a journal
+    // folder that was never formatted.
     let d = dead[0];
     let _ = std::fs::remove_dir_all(ha.c.path(&format!("journal{d}")));
     ha.start(d);
@@ -475,8 +484,8 @@ fn a_journal_folder_is_read_only_by_its_own_journal_type() {
     assert!(u.ok(&["fs", "ls", "/"]).contains("/kept"));
     u.stop_master();
 
-    let e = Cluster::new(&["alluxio.master.journal.type=EMBEDDED"]);
-    let mut e = e;
+    let mut e = Cluster::new(&["alluxio.master.journal.type=EMBEDDED"]);
+    e.format();
     e.start_master();
     e.ok(&["fs", "mkdir", "/raft"]);
     e.stop_master();

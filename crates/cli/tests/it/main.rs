@@ -5,6 +5,7 @@ mod backup;
 mod bad_input;
 mod cluster;
 mod data_plane;
+mod data_safety;
 mod durability;
 mod ha;
 mod lifecycle;

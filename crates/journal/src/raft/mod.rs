@@ -197,6 +197,24 @@ pub fn raft_dir(folder: &std::path::Path) -> PathBuf {
     folder.join("v1").join("raft")
 }
 
+/// A member of `members` (other than `me`) that belongs to an already formed quorum, asking
+/// each for up to `wait`; `None` when none answers that it does.
+pub async fn formed_quorum_member(me: &str, members: &[String], wait: Duration) -> Option<String> {
+    let others: Vec<&String> = members.iter().filter(|a| *a != me).collect();
+    let deadline = Instant::now() + wait;
+    loop {
+        for a in &others {
+            if network::node_info(a).await.is_ok_and(|info| info.initialized) {
+                return Some((*a).clone());
+            }
+        }
+        if Instant::now() >= deadline || others.is_empty() {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 impl RaftJournal {
     /// Opens the log, loads the newest snapshot into `state`, starts Raft and the role
     /// watcher. The caller serves [`network::RaftService`] on the journal port and then
@@ -264,27 +282,10 @@ impl RaftJournal {
         if self.raft.is_initialized().await.map_err(|e| JournalError::Apply(e.to_string()))? {
             return Ok(());
         }
-        let others: Vec<String> =
-            self.shared.opts.members.iter().filter(|a| **a != self.shared.opts.address).cloned().collect();
         // Give peers started together a moment to come up before deciding.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let mut formed = None;
-            for a in &others {
-                if let Ok(info) = network::node_info(a).await {
-                    if info.initialized {
-                        formed = Some(a.clone());
-                        break;
-                    }
-                }
-            }
-            if let Some(peer) = formed {
-                return self.join(&peer).await;
-            }
-            if Instant::now() >= deadline || others.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        let opts = &self.shared.opts;
+        if let Some(peer) = formed_quorum_member(&opts.address, &opts.members, Duration::from_secs(2)).await {
+            return self.join(&peer).await;
         }
         let members: BTreeMap<u64, BasicNode> =
             self.shared.opts.members.iter().map(|a| (node_id(a), BasicNode { addr: a.clone() })).collect();

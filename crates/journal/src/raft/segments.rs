@@ -18,6 +18,7 @@ use std::sync::Arc;
 use openraft::{LogId, Vote};
 
 use super::TypeConfig;
+use crate::frame::{self, Tail};
 
 type Entry = openraft::Entry<TypeConfig>;
 
@@ -41,8 +42,8 @@ pub struct Scan {
     pub valid_len: u64,
     /// Why the bytes after `valid_len` are not a record, if there are any.
     pub damage: Option<String>,
-    /// The damage is followed by a whole record of the next index: a crash leaves damage only
-    /// at the end, so this is corruption of entries already acknowledged, not a torn write.
+    /// The damage is not what a torn append leaves ([`frame::classify`]): corruption of
+    /// entries already acknowledged.
     pub corrupt: bool,
 }
 
@@ -56,11 +57,7 @@ pub fn header() -> [u8; HEADER as usize] {
 
 /// Appends one record for `entry` to `out`.
 pub fn encode_record(entry: &Entry, out: &mut Vec<u8>) -> Result<(), String> {
-    let payload = bincode::serialize(entry).map_err(|e| e.to_string())?;
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(())
+    frame::encode_with(out, |o| bincode::serialize_into(o, entry)).map_err(|e| e.to_string())
 }
 
 fn decode_payload(payload: &[u8]) -> Result<Entry, String> {
@@ -84,56 +81,25 @@ pub fn scan(bytes: &[u8], first: u64) -> Result<Scan, String> {
     let mut at = HEADER as usize;
     while at < bytes.len() {
         let expected = first + scan.offsets.len() as u64;
-        let damage = |why: String| Some(format!("record at byte {at} (index {expected}): {why}"));
-        if bytes.len() - at < 8 {
-            scan.damage = damage("torn header".into());
-            break;
-        }
-        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default()) as usize;
-        let crc = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap_or_default());
-        if len > MAX_RECORD || bytes.len() - at - 8 < len {
-            scan.damage = damage(format!("length {len} runs past the end"));
-            break;
-        }
-        let payload = &bytes[at + 8..at + 8 + len];
-        if crc32c::crc32c(payload) != crc {
-            scan.damage = damage("checksum mismatch".into());
-            break;
-        }
-        let entry = match decode_payload(payload) {
-            Ok(e) => e,
-            Err(why) => {
-                scan.damage = damage(why);
-                break;
+        let decoded = frame::record(bytes, at, MAX_RECORD).map(|(p, end)| (decode_payload(p), end));
+        let tail = match decoded {
+            Some((Ok(entry), end)) if entry.log_id.index == expected => {
+                scan.offsets.push(at as u64);
+                scan.last = Some(entry.log_id);
+                at = end;
+                scan.valid_len = at as u64;
+                continue;
             }
+            Some((Ok(entry), _)) => Tail::Damaged(format!("holds index {}", entry.log_id.index)),
+            _ => frame::classify(bytes, at, MAX_RECORD, |p| {
+                decode_payload(p).is_ok_and(|e| e.log_id.index == expected + 1)
+            }),
         };
-        if entry.log_id.index != expected {
-            scan.damage = damage(format!("holds index {}", entry.log_id.index));
-            break;
-        }
-        scan.offsets.push(at as u64);
-        scan.last = Some(entry.log_id);
-        at += 8 + len;
-        scan.valid_len = at as u64;
-    }
-    if scan.damage.is_some() {
-        let next = first + scan.offsets.len() as u64 + 1;
-        scan.corrupt = whole_record_after(bytes, scan.valid_len as usize + 1, next);
+        scan.damage = Some(format!("record at byte {at} (index {expected}): {}", tail.reason()));
+        scan.corrupt = matches!(tail, Tail::Damaged(_));
+        break;
     }
     Ok(scan)
-}
-
-/// Whether a record holding index `index` starts anywhere in `bytes[from..]` (searching at
-/// most 16 MiB, more than any one record a master writes in a group). Only called on damage.
-fn whole_record_after(bytes: &[u8], from: usize, index: u64) -> bool {
-    let stop = bytes.len().min(from.saturating_add(16 << 20));
-    (from..stop).any(|at| {
-        let Some(head) = bytes.get(at..at + 8) else { return false };
-        let len = u32::from_le_bytes(head[..4].try_into().unwrap_or_default()) as usize;
-        let crc = u32::from_le_bytes(head[4..].try_into().unwrap_or_default());
-        let Some(payload) = bytes.get(at + 8..(at + 8).saturating_add(len)) else { return false };
-        len > 0 && crc32c::crc32c(payload) == crc && decode_payload(payload).is_ok_and(|e| e.log_id.index == index)
-    })
 }
 
 /// The entries of a segment's bytes, decoded, with the [`Scan`] that found them (read-only:
@@ -176,6 +142,19 @@ pub struct Segments {
 
 fn io(op: &str, path: &Path, e: std::io::Error) -> String {
     format!("cannot {op} {}: {e}", path.display())
+}
+
+/// The refusal to start on a damaged segment: what was found and what the operator can do.
+fn damaged(path: &Path, offset: u64, why: &str) -> String {
+    format!(
+        "{}: {why}. This is corruption, not a torn write: the master will not start on it and nothing was \
+         changed. Restore the newest backup (`alluxio format`, then `alluxio-start.sh -i <backup> all`); or, \
+         with the other masters of a quorum running, stop this one, run `alluxio formatJournal` with its \
+         options and start it again, and it catches up from them; or cut the log at the damage, losing every \
+         change from there on: `alluxio repairJournal -file {} -offset {offset}`",
+        path.display(),
+        path.display()
+    )
 }
 
 fn segment_path(dir: &Path, first: u64) -> PathBuf {
@@ -223,6 +202,12 @@ impl Segments {
         for d in std::fs::read_dir(dir).map_err(|e| io("list", dir, e))? {
             let name = d.map_err(|e| io("list", dir, e))?.file_name();
             let name = name.to_string_lossy();
+            if name.starts_with(".log-") && name.ends_with(".tmp") {
+                // A segment whose creation a crash interrupted: it never held an entry.
+                let tmp = dir.join(&*name);
+                std::fs::remove_file(&tmp).map_err(|e| io("delete", &tmp, e))?;
+                continue;
+            }
             if let Some(n) = name.strip_prefix("log-") {
                 let first = n.parse::<u64>().map_err(|_| format!("unexpected file {name} in {}", dir.display()))?;
                 firsts.push(first);
@@ -234,26 +219,21 @@ impl Segments {
         for (i, first) in firsts.into_iter().enumerate() {
             let path = segment_path(dir, first);
             let bytes = std::fs::read(&path).map_err(|e| io("read", &path, e))?;
-            if i + 1 == count && bytes.len() < HEADER as usize {
-                // A crash while the segment was being created, before its header was synced.
-                tracing::warn!("Raft log: removing {}, left half-created by a crash", path.display());
-                std::fs::remove_file(&path).map_err(|e| io("delete", &path, e))?;
-                continue;
+            if bytes.len() < HEADER as usize {
+                // A segment gets its header under a temporary name before it is renamed into
+                // place, so a short one is damage, not a crash while creating it.
+                let why = format!("only {} bytes, shorter than a segment header", bytes.len());
+                return Err(damaged(&path, 0, &why));
             }
             let scan = scan(&bytes, first).map_err(|why| format!("{}: {why}", path.display()))?;
             let file =
                 std::fs::OpenOptions::new().read(true).write(true).open(&path).map_err(|e| io("open", &path, e))?;
             if let Some(why) = &scan.damage {
                 if i + 1 < count {
-                    return Err(format!("{}: {why} (not the last segment, so not a torn write)", path.display()));
+                    return Err(damaged(&path, scan.valid_len, &format!("{why} (not the last segment)")));
                 }
                 if scan.corrupt {
-                    return Err(format!(
-                        "{}: {why}, and whole records follow it, so this is corruption, not a torn write; \
-                         restore the newest backup (alluxio-start.sh -i <backup>) or, with other masters \
-                         running, remove this master's journal folder so it catches up from them",
-                        path.display()
-                    ));
+                    return Err(damaged(&path, scan.valid_len, why));
                 }
                 tracing::warn!(
                     "Raft log: cutting a torn tail off {} at byte {} ({why}); the entries before it are intact",
@@ -307,14 +287,18 @@ impl Segments {
                 s.file.sync_all().map_err(|e| io("sync", &s.path, e))?;
             }
             let path = segment_path(&self.dir, first);
+            // Header first, under a temporary name: a segment under its real name is never short.
+            let tmp = self.dir.join(format!(".log-{first:020}.tmp"));
             let file = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
-                .create_new(true)
-                .open(&path)
-                .map_err(|e| io("create", &path, e))?;
-            file.write_all_at(&header(), 0).map_err(|e| io("write", &path, e))?;
-            file.sync_all().map_err(|e| io("sync", &path, e))?;
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+                .map_err(|e| io("create", &tmp, e))?;
+            file.write_all_at(&header(), 0).map_err(|e| io("write", &tmp, e))?;
+            file.sync_all().map_err(|e| io("sync", &tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| io("rename", &tmp, e))?;
             sync_dir(&self.dir)?;
             self.list.push(Segment { first, offsets: Vec::new(), len: HEADER, file: Arc::new(file), path });
         }
@@ -462,9 +446,8 @@ mod tests {
             let s = scan(&bytes, 0).unwrap();
             prop_assert!(s.damage.is_some());
             prop_assert!(s.valid_len as usize <= at);
-            // In the last record it may be a tear; anywhere earlier the intact records after it
-            // show that it is corruption.
-            prop_assert_eq!(s.corrupt, at < last_record);
+            // In the last record too: its whole length is there, so it is not a tear.
+            prop_assert!(s.corrupt, "a flip at {} (last record at {}) read as a tear", at, last_record);
         }
     }
 
@@ -521,6 +504,7 @@ mod tests {
         std::fs::write(&seg, &bytes).unwrap();
         let err = Segments::open(dir.path()).err().unwrap();
         assert!(err.contains("corruption, not a torn write") && err.contains(&seg.display().to_string()), "{err}");
+        assert!(err.contains("alluxio repairJournal -file"), "{err}");
         assert_eq!(std::fs::read(&seg).unwrap(), bytes, "nothing was cut");
     }
 }

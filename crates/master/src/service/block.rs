@@ -8,6 +8,7 @@ use alluxio_proto::grpc::{BlockInfo, BlockLocation};
 use tonic::{Request, Response, Status};
 
 use crate::file_system_master::FileSystemMaster;
+use crate::registration::{self, MasterSide, WorkerSide};
 
 /// `BlockMasterWorkerService` and `BlockMasterClientService`.
 pub struct BlockService {
@@ -58,6 +59,23 @@ impl BlockMasterWorkerService for BlockService {
         keep.extend(keep_lists);
         remove.extend(rm);
         protected.extend(prot);
+        let block_count = keep.iter().map(|(_, ids)| ids.len()).sum::<usize>() + remove.len();
+        let worker_address = format!("{}:{}", address.host, address.rpc_port);
+        let cluster_id = {
+            let ns = self.master.namespace();
+            let m = MasterSide {
+                cluster_id: &ns.cluster_id,
+                container_reserved: ns.ids.container_reserved,
+                has_files: ns.inode_count() > 1,
+                durable: self.master.journal().kind() != "NOOP",
+            };
+            let w = WorkerSide { address: &worker_address, cluster_id: &r.cluster_id, block_count, unknown: &remove };
+            if let Err(refusal) = registration::check(m, w) {
+                tracing::error!("{refusal}");
+                return Err(Status::failed_precondition(refusal));
+            }
+            ns.cluster_id.clone()
+        };
         if !remove.is_empty() {
             tracing::info!(
                 "worker {}:{} reported {} blocks of no file; it will delete them",
@@ -80,7 +98,11 @@ impl BlockMasterWorkerService for BlockService {
                 r.worker_id
             )));
         }
-        Ok(Response::new(RegisterWorkerPResponse { protected_block_ids: protected, remove_block_ids: remove }))
+        Ok(Response::new(RegisterWorkerPResponse {
+            protected_block_ids: protected,
+            remove_block_ids: remove,
+            cluster_id,
+        }))
     }
 
     async fn block_heartbeat(
@@ -104,6 +126,17 @@ impl BlockMasterWorkerService for BlockService {
                 unprotect_block_ids: c.unprotect,
             },
         }))
+    }
+
+    async fn worker_leaving(
+        &self,
+        req: Request<WorkerLeavingPRequest>,
+    ) -> Result<Response<WorkerLeavingPResponse>, Status> {
+        let id = req.into_inner().worker_id;
+        if let Some(address) = self.master.blocks.mark_lost(id) {
+            tracing::info!("worker {}:{} is stopping: no new data goes there", address.host, address.rpc_port);
+        }
+        Ok(Response::new(WorkerLeavingPResponse {}))
     }
 
     async fn commit_block(&self, req: Request<CommitBlockPRequest>) -> Result<Response<CommitBlockPResponse>, Status> {

@@ -1,0 +1,219 @@
+//! Acknowledged data survives an operator's slip, a duplicate process and a wrong journal:
+//! each scenario was a way to lose data before it was fixed.
+
+use std::path::Path;
+
+use crate::cluster::{data, free_port, Cluster};
+
+/// Writes `len` random bytes to `path` as MUST_CACHE (only the worker has them).
+fn must_cache(c: &Cluster, path: &str, len: usize, seed: u64) -> Vec<u8> {
+    let bytes = data(len, seed);
+    let src = c.path(&format!("src-{seed}"));
+    std::fs::write(&src, &bytes).unwrap();
+    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "copyFromLocal", src.to_str().unwrap(), path]);
+    bytes
+}
+
+fn cat(c: &Cluster, path: &str) -> Vec<u8> {
+    let o = c.run(&["fs", "cat", path]);
+    assert!(o.status.success(), "fs cat {path}: {}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
+fn output(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn block_files(tier: &Path) -> usize {
+    std::fs::read_dir(tier.join("alluxioworker"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<i64>().is_ok())
+        .count()
+}
+
+#[test]
+fn a_missing_journal_folder_is_refused_on_both_journal_types_and_both_start_paths() {
+    for journal_type in ["UFS", "EMBEDDED"] {
+        let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
+        c.format();
+        c.start();
+        let bytes = must_cache(&c, "/mc", 100_000, 1);
+        c.stop_master();
+        // A wrong mount or a typo: the folder the master is configured with is not there.
+        std::fs::rename(c.path("journal"), c.path("journal.away")).unwrap();
+
+        let o = c.run(&["process", "master"]);
+        assert!(!o.status.success(), "{journal_type}: the master started on a missing journal");
+        let err = output(&o);
+        assert!(err.contains("has not been formatted") && err.contains("alluxio format"), "{journal_type}: {err}");
+        assert!(!c.path("journal").exists(), "{journal_type}: the master created the journal folder");
+
+        let o = c.script("alluxio-start.sh", &["master"]);
+        assert!(!o.status.success(), "{journal_type}: alluxio-start.sh master started on a missing journal");
+        assert!(output(&o).contains("has not been formatted"), "{journal_type}: {}", output(&o));
+        assert!(!c.path("journal").exists(), "{journal_type}: alluxio-start.sh formatted the journal");
+
+        // With the folder back, nothing was lost: the worker still has the only copy.
+        std::fs::rename(c.path("journal.away"), c.path("journal")).unwrap();
+        c.start_master();
+        c.wait_workers(1);
+        assert_eq!(cat(&c, "/mc"), bytes, "{journal_type}");
+    }
+}
+
+#[test]
+fn a_worker_with_another_clusters_blocks_is_refused_not_wiped() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let bytes = must_cache(&c, "/mc", 100_000, 2);
+    let old_id = std::fs::read_to_string(c.shm.join("alluxioworker/.cluster_id")).unwrap();
+    assert!(!old_id.is_empty());
+    c.stop_master();
+    // The operator formats the journal by mistake; the worker still runs with the old blocks.
+    c.ok(&["formatJournal"]);
+    c.start_master();
+    let status = c.worker_exit(30).expect("the refused worker should stop");
+    assert!(!status.success());
+    let log = c.log("worker");
+    assert!(log.contains(&format!("cluster {old_id}")) && log.contains("formatWorker"), "{log}");
+    let new_id = log.split("journal belongs to cluster ").nth(1).unwrap().split(':').next().unwrap();
+    assert_ne!(new_id, old_id);
+    assert!(c.log("master").contains(&format!("cluster {new_id}")), "{}", c.log("master"));
+    assert_eq!(block_files(&c.shm), 1, "the worker's block was deleted");
+
+    // Back on the right journal... (here: restored by hand from a backup is not possible, so
+    // the operator chooses to discard the worker's cache) and the worker joins the new cluster.
+    c.ok(&["formatWorker"]);
+    c.start_worker();
+    assert_eq!(block_files(&c.shm), 0);
+    assert_eq!(std::fs::read_to_string(c.shm.join("alluxioworker/.cluster_id")).unwrap(), new_id);
+    drop(bytes);
+}
+
+#[test]
+fn a_second_process_on_a_journal_or_tier_directory_is_refused_naming_the_holder() {
+    for journal_type in ["UFS", "EMBEDDED"] {
+        let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal_type}")]);
+        c.format();
+        c.start();
+        c.ok(&["fs", "mkdir", "/d"]);
+        let (mp, wp, jp) = (free_port(), free_port(), free_port());
+        let o = c.run(&[
+            &format!("-Dalluxio.master.rpc.port={mp}"),
+            &format!("-Dalluxio.master.web.port={wp}"),
+            &format!("-Dalluxio.master.embedded.journal.port={jp}"),
+            "process",
+            "master",
+        ]);
+        assert!(!o.status.success(), "{journal_type}: a second master ran on the same journal");
+        let holder = format!("master, pid {}", c.master_pid());
+        assert!(output(&o).contains(&holder) && output(&o).contains("in use"), "{journal_type}: {}", output(&o));
+        // Formatting under a running master is refused too, and changes nothing.
+        let o = c.run(&["formatJournal"]);
+        assert!(!o.status.success() && output(&o).contains(&holder), "{journal_type}: {}", output(&o));
+        c.ok(&["fs", "ls", "/d"]);
+
+        // A second worker on the same tier directory: refused before it touches the first one's
+        // blocks being written.
+        let writing = c.shm.join("alluxioworker/.tmp_blocks/live-write");
+        std::fs::write(&writing, b"half a block").unwrap();
+        let (rp, wp2, dp) = (free_port(), free_port(), free_port());
+        let o = c.run(&[
+            &format!("-Dalluxio.worker.rpc.port={rp}"),
+            &format!("-Dalluxio.worker.web.port={wp2}"),
+            &format!("-Dalluxio.worker.data.port={dp}"),
+            "process",
+            "worker",
+        ]);
+        assert!(!o.status.success(), "{journal_type}: a second worker ran on the same tier directory");
+        let holder = format!("worker, pid {}", c.worker_pid());
+        assert!(output(&o).contains(&holder), "{journal_type}: {}", output(&o));
+        assert!(writing.exists(), "{journal_type}: the second worker cleaned the first one's temporary blocks");
+        let o = c.run(&["formatWorker"]);
+        assert!(!o.status.success() && output(&o).contains(&holder), "{journal_type}: {}", output(&o));
+        c.ok(&["fsadmin", "report"]).contains("Live Workers: 1").then_some(()).expect("one worker");
+    }
+}
+
+#[test]
+fn a_retried_completion_succeeds_after_a_master_restart_and_never_deletes_the_file() {
+    use alluxio_proto::grpc::file::file_system_master_client_service_client::FileSystemMasterClientServiceClient;
+    use alluxio_proto::grpc::file::{CompleteFilePOptions, CompleteFilePRequest, GetStatusPRequest};
+    use alluxio_proto::grpc::WritePType;
+    use alluxio_proto::version::VersionStamp;
+
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let bytes = must_cache(&c, "/f", 5000, 3);
+    // The master restarts after the completion committed; the writer never got the answer and
+    // sends the same CompleteFile again (what the client's retry does).
+    c.kill_master();
+    c.start_master();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = format!("localhost:{}", c.master_port);
+    rt.block_on(async {
+        let ch = alluxio_proto::masters::MasterChannels::new(&addr, std::time::Duration::from_secs(3)).unwrap();
+        let mut fs = FileSystemMasterClientServiceClient::with_interceptor(ch.current(), VersionStamp::new(None));
+        let status = fs.get_status(GetStatusPRequest { path: "/f".into(), options: None }).await.unwrap();
+        let id = status.into_inner().file_info.unwrap().file_id;
+        let complete = |length: i64| CompleteFilePRequest {
+            path: "/f".into(),
+            file_id: id,
+            options: Some(CompleteFilePOptions {
+                length,
+                write_type: WritePType::MustCache as i32,
+                ..Default::default()
+            }),
+        };
+        let again = fs.complete_file(complete(5000)).await.expect("the same writer's retried completion succeeds");
+        assert_eq!(again.into_inner().file_info.unwrap().length, 5000);
+        // A different length is not a retry: refused, and the file is untouched.
+        let err = fs.complete_file(complete(4000)).await.unwrap_err();
+        assert!(err.message().contains("already been completed"), "{}", err.message());
+    });
+    c.wait_workers(1);
+    assert_eq!(cat(&c, "/f"), bytes);
+}
+
+#[test]
+fn rm_and_mv_of_an_implicit_directory_reach_the_persisted_files_below_it() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let src = c.path("src");
+    std::fs::write(&src, data(10_000, 4)).unwrap();
+    let src = src.to_str().unwrap();
+    for (wt, dir) in [("MUST_CACHE", "/d"), ("MUST_CACHE", "/m")] {
+        // The first write creates the directory implicitly, NOT_PERSISTED.
+        c.ok(&[
+            "fs",
+            &format!("-Dalluxio.user.file.writetype.default={wt}"),
+            "copyFromLocal",
+            src,
+            &format!("{dir}/mc"),
+        ]);
+        c.ok(&[
+            "fs",
+            "-Dalluxio.user.file.writetype.default=ASYNC_THROUGH",
+            "copyFromLocal",
+            src,
+            &format!("{dir}/at"),
+        ]);
+    }
+    let ufs = c.path("underFSStorage");
+    c.eventually("both files to be persisted", || ufs.join("d/at").exists() && ufs.join("m/at").exists());
+    c.eventually("the PERSISTED state", || !c.ok(&["fs", "ls", "-R", "/"]).contains("TO_BE_PERSISTED"));
+
+    let out = c.ok(&["fs", "rm", "-R", "/d"]);
+    assert!(out.contains("removed"), "{out}");
+    assert!(!ufs.join("d").exists(), "rm -R left the persisted file in the UFS");
+    c.ok(&["fs", "mv", "/m", "/moved"]);
+    assert!(ufs.join("moved/at").exists() && !ufs.join("m").exists(), "mv left the persisted file behind");
+    // A metadata sync finds nothing to bring back.
+    let ls = c.ok(&["fs", "-Dalluxio.user.file.metadata.sync.interval=0", "ls", "-R", "/"]);
+    assert!(!ls.contains("/d") && !ls.contains(" /m/"), "{ls}");
+    assert!(ls.contains("/moved/at"), "{ls}");
+}
