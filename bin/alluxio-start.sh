@@ -147,8 +147,30 @@ start_master() {
   local pid=$!
   echo "$pid" >"$pidf"
   if [[ -z "$ASYNC" ]]; then
+    if [[ -n "$BACKUP" ]]; then
+      wait_for_restore "$pid" "$log" || return 1
+    fi
     wait_for_port master "$pid" "$(worker_conf alluxio.master.rpc.port)" "$log" || return 1
   fi
+}
+
+# A master restoring a backup (-i) opens its port before the restore is over: "[ OK ]" only once
+# the backup was applied (or found not to apply), "[ FAILED ]" when the master exits instead.
+wait_for_restore() {
+  local pid=$1 log=$2 i
+  for ((i = 0; i < 6000; i++)); do
+    if grep -qE "Restored [0-9]+ entries from backup|so the backup .* was not applied" "$log" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo -e "--- [ FAILED ] The master @ $(local_hostname) exited while restoring $BACKUP. Last log lines ($log):" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "--- [ FAILED ] The master @ $(local_hostname) did not finish restoring $BACKUP in 10 minutes; see $log" >&2
+  return 1
 }
 
 # Configuration of the worker or master being started (with its own -D options).

@@ -114,6 +114,16 @@ struct Inner {
     round_robin: std::sync::atomic::AtomicUsize,
     /// Idle connections to workers' block data ports.
     data_conns: Mutex<HashMap<String, Vec<tokio::net::TcpStream>>>,
+    /// Workers (`host:rpc port`) that could not be reached, and when: no data is sent to them
+    /// for [`FAILED_WORKER_PAUSE`].
+    failed_workers: Mutex<HashMap<String, Instant>>,
+}
+
+/// How long a worker that could not be reached is left out of writes.
+const FAILED_WORKER_PAUSE: Duration = Duration::from_secs(30);
+
+fn worker_key(a: &WorkerNetAddress) -> String {
+    format!("{}:{}", a.host, a.rpc_port)
 }
 
 /// A connection to an Alluxio cluster. Cheap to clone.
@@ -167,6 +177,7 @@ impl FileSystem {
                 worker_list: Mutex::new(None),
                 round_robin: Default::default(),
                 data_conns: Mutex::new(HashMap::new()),
+                failed_workers: Mutex::new(HashMap::new()),
             }),
         };
         fs.handshake().await?;
@@ -280,18 +291,52 @@ impl FileSystem {
         self.inner.conf.local_hosts.iter().any(|h| h == &addr.host)
     }
 
-    /// Live workers (cached for a few seconds).
+    /// Live workers to write to (cached for a few seconds), leaving out those this client
+    /// could not reach lately unless no other is left.
     pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
-        if let Some((t, l)) = self.inner.worker_list.lock().as_ref() {
-            if t.elapsed() < Duration::from_secs(5) && !l.is_empty() {
-                return Ok(l.clone());
+        let cached = self
+            .inner
+            .worker_list
+            .lock()
+            .as_ref()
+            .and_then(|(t, l)| (t.elapsed() < Duration::from_secs(5) && !l.is_empty()).then(|| l.clone()));
+        let all = match cached {
+            Some(l) => l,
+            None => {
+                // Decommissioned workers take no new data.
+                let l: Vec<WorkerInfo> =
+                    self.worker_infos(false).await?.into_iter().filter(|w| w.state != "Decommissioned").collect();
+                *self.inner.worker_list.lock() = Some((Instant::now(), l.clone()));
+                l
             }
-        }
-        // Decommissioned workers take no new data.
-        let l: Vec<WorkerInfo> =
-            self.worker_infos(false).await?.into_iter().filter(|w| w.state != "Decommissioned").collect();
-        *self.inner.worker_list.lock() = Some((Instant::now(), l.clone()));
-        Ok(l)
+        };
+        let mut failed = self.inner.failed_workers.lock();
+        failed.retain(|_, t| t.elapsed() < FAILED_WORKER_PAUSE);
+        let reachable: Vec<WorkerInfo> = all
+            .iter()
+            .filter(|w| w.address.as_ref().is_none_or(|a| !failed.contains_key(&worker_key(a))))
+            .cloned()
+            .collect();
+        Ok(if reachable.is_empty() { all } else { reachable })
+    }
+
+    /// A worker this client could not reach: left out of writes for a while, and the worker
+    /// list is asked again (the master may know it is gone).
+    pub(crate) fn worker_failed(&self, a: &WorkerNetAddress) {
+        tracing::info!("worker {}:{} cannot be reached; writing elsewhere", a.host, a.rpc_port);
+        self.inner.failed_workers.lock().insert(worker_key(a), Instant::now());
+        self.forget_workers();
+    }
+
+    /// Whether the master is in safe mode: it started lately and workers may still be
+    /// registering, so a missing worker or block location is worth waiting for.
+    pub(crate) async fn master_in_safe_mode(&self) -> bool {
+        self.master_info().await.is_ok_and(|m| m.safe_mode)
+    }
+
+    /// The time by which an operation waiting for workers gives up.
+    pub(crate) fn retry_deadline(&self) -> Instant {
+        Instant::now() + self.inner.conf.retry_duration
     }
 
     /// The next position of the round-robin write policy.

@@ -106,7 +106,7 @@ impl FileInStream {
         let mut attempts = 0;
         loop {
             if self.reader.is_none() {
-                self.reader = Some(self.open_block().await?);
+                self.reader = Some(self.open_block_waiting().await?);
             }
             let r = self.reader.as_mut().expect("just opened");
             let got: Result<Bytes> = match &mut r.source {
@@ -235,6 +235,25 @@ impl FileInStream {
         self.fs.forget_workers();
         self.refreshed = true;
         Ok(())
+    }
+
+    /// [`Self::open_block`], waiting (within the RPC retry budget) while the master is in safe
+    /// mode: right after it started, the workers holding the block may not have registered yet.
+    async fn open_block_waiting(&mut self) -> Result<BlockReader> {
+        let mut deadline = None;
+        loop {
+            match self.open_block().await {
+                Err(e) if e.code == Code::Unavailable => {
+                    let d = *deadline.get_or_insert_with(|| self.fs.retry_deadline());
+                    if std::time::Instant::now() >= d || !self.fs.master_in_safe_mode().await {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    self.refresh().await?;
+                }
+                r => return r,
+            }
+        }
     }
 
     async fn open_block(&mut self) -> Result<BlockReader> {

@@ -141,7 +141,16 @@ impl FileOutStream {
                 return Ok(w.clone());
             }
         }
-        let workers = self.fs.workers().await?;
+        let mut workers = self.fs.workers().await?;
+        // Right after a master (re)start workers are still registering: wait for one.
+        if workers.is_empty() && self.fs.master_in_safe_mode().await {
+            let deadline = self.fs.retry_deadline();
+            while workers.is_empty() && std::time::Instant::now() < deadline && self.fs.master_in_safe_mode().await {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                self.fs.forget_workers();
+                workers = self.fs.workers().await?;
+            }
+        }
         let mut sorted: Vec<_> = workers.iter().filter(|w| w.address.is_some()).collect();
         sorted.sort_by_key(|w| w.address.as_ref().map(|a| (a.host.clone(), a.rpc_port)));
         let free = |w: &&alluxio_proto::grpc::block::WorkerInfo| w.capacity_bytes - w.used_bytes;
@@ -265,6 +274,38 @@ impl FileOutStream {
             self.block = Some(BlockWriter::Remote { tx, call, written: 0 });
         }
         Ok(())
+    }
+
+    /// Opens the next block and writes its first part. A worker that cannot be reached (it
+    /// stopped or died) before anything of the block reached it is left out, and the block goes
+    /// to another worker, unless blocks of this file already committed there would be lost with
+    /// it anyway or a UFS stream runs through it.
+    async fn start_block(&mut self, first: Bytes) -> Result<()> {
+        let mut attempts = 0;
+        loop {
+            let r = match self.open_block().await {
+                Ok(()) => self.write_block_part(first.clone()).await,
+                Err(e) => Err(e),
+            };
+            let e = match r {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let Some(w) = self.worker.clone() else { return Err(e) };
+            let this_block = alluxio_common::id::block_id(self.info.file_id, (self.pos / self.block_size) as i64);
+            let on_w =
+                |(a, b): &(WorkerNetAddress, i64)| a.host == w.host && a.rpc_port == w.rpc_port && *b != this_block;
+            let movable = e.code == Code::Unavailable && self.ufs.is_none() && !self.committed.iter().any(on_w);
+            attempts += 1;
+            if !movable || attempts > 3 {
+                return Err(e);
+            }
+            self.fs.worker_failed(&w);
+            // finish_block listed the failed block as committed on the unreachable worker.
+            self.committed.retain(|(_, b)| *b != this_block);
+            self.block = None;
+            self.worker = None;
+        }
     }
 
     async fn write_block_part(&mut self, part: Bytes) -> Result<()> {
@@ -394,14 +435,42 @@ impl FileOutStream {
             if self.block.as_ref().is_some_and(|b| b.written() >= self.block_size) {
                 self.finish_block().await?;
             }
-            if self.block.is_none() {
-                self.open_block().await?;
-            }
+            let opening = self.block.is_none();
             let room = self.block_size - self.block.as_ref().map(BlockWriter::written).unwrap_or(0);
             let part = data.split_to((room as usize).min(data.len()));
             let n = part.len() as u64;
-            self.write_block_part(part).await?;
+            if opening {
+                self.start_block(part).await?;
+            } else {
+                self.write_block_part(part).await?;
+            }
             self.pos += n;
+        }
+        Ok(())
+    }
+
+    /// Gives back the worker space reserved for the open block beyond what was written (the
+    /// writer is idle, e.g. a REST stream nobody writes to); the next write reserves again.
+    pub async fn release_unused(&mut self) -> Result<()> {
+        match self.block.as_mut() {
+            Some(BlockWriter::Local { id, tx, replies, reserved, written, .. }) => {
+                tx.send(CreateLocalBlockRequest { block_id: *id, release_unused: true, ..Default::default() })
+                    .await
+                    .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                replies
+                    .message()
+                    .await
+                    .map_err(|s| stream_err("cannot release reserved space", s))?
+                    .ok_or_else(|| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+                *reserved = *written;
+            }
+            Some(BlockWriter::Remote { tx, .. }) => {
+                let cmd = WriteRequestCommand { release_unused: true, ..Default::default() };
+                tx.send(WriteRequest { value: Some(write_request::Value::Command(cmd)) })
+                    .await
+                    .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
+            }
+            None => {}
         }
         Ok(())
     }

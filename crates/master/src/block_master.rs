@@ -80,11 +80,32 @@ struct State {
 pub struct BlockMaster {
     state: Mutex<State>,
     worker_timeout: Duration,
+    /// `alluxio.master.worker.connect.wait.time`: how long after this master starts serving
+    /// workers are still expected to register (safe mode).
+    connect_wait: Duration,
+    serving_since: Mutex<Option<Instant>>,
 }
 
 impl BlockMaster {
-    pub fn new(worker_timeout: Duration) -> Self {
-        BlockMaster { state: Mutex::new(State::default()), worker_timeout }
+    pub fn new(worker_timeout: Duration, connect_wait: Duration) -> Self {
+        BlockMaster {
+            state: Mutex::new(State::default()),
+            worker_timeout,
+            connect_wait,
+            serving_since: Mutex::new(None),
+        }
+    }
+
+    /// This master starts serving clients: workers have `connect_wait` to register.
+    pub fn start_serving(&self) {
+        *self.serving_since.lock() = Some(Instant::now());
+    }
+
+    /// Safe mode: block locations may still be missing because workers have not registered yet
+    /// (after a master start or failover), so "not cached anywhere" is not yet the truth.
+    /// Clients wait instead of failing.
+    pub fn in_safe_mode(&self) -> bool {
+        self.serving_since.lock().is_none_or(|t| t.elapsed() < self.connect_wait)
     }
 
     /// The id of the worker at `address`: its old id if it was seen before, else a new one.

@@ -54,6 +54,10 @@ pub struct FsOptions {
     pub lease_timeout: std::time::Duration,
 }
 
+/// The smallest block size a file may have (as HDFS's `dfs.namenode.fs-limits.min-block-size`):
+/// smaller blocks turn one file into thousands of block files and RPCs.
+pub const MIN_BLOCK_SIZE: i64 = 1 << 20;
+
 /// Who is asking (SIMPLE authentication: the name the client asserts).
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -926,8 +930,12 @@ impl FileSystemMaster {
             )));
         }
         let write_type = opts.write_type.unwrap_or(WritePType::AsyncThrough);
-        if opts.block_size < 0 {
-            return Err(MasterError::InvalidArgument(format!("Invalid block size {} for {path}", opts.block_size)));
+        if opts.block_size < 0 || (opts.block_size > 0 && opts.block_size < MIN_BLOCK_SIZE) {
+            return Err(MasterError::InvalidArgument(format!(
+                "Invalid block size {} for {path}: a block is at least {MIN_BLOCK_SIZE} bytes (1MB; \
+                 alluxio.user.block.size.bytes.default, or blockSizeBytes of the request)",
+                opts.block_size
+            )));
         }
         let persist = persists(write_type);
         self.load_metadata_opt(path, !persist).await?;
@@ -1040,6 +1048,7 @@ impl FileSystemMaster {
                 (Ok(removed), Some(p)) => {
                     tracing::info!("deleted incomplete file {p}: its writer stopped renewing its lease (crashed?)");
                     self.drop_blocks_of(&removed);
+                    self.remove_abandoned_temp_files(&p).await;
                     removed_paths.push(p);
                 }
                 (Ok(_), None) => {}
@@ -1163,7 +1172,27 @@ impl FileSystemMaster {
             })
             .await?;
         self.drop_blocks_of(&removed);
+        if removed.first().is_some_and(|n| n.file().is_some_and(|f| !f.completed)) {
+            self.remove_abandoned_temp_files(path).await;
+        }
         Ok(())
+    }
+
+    /// After the incomplete file at `path` was deleted (its writer gave up or its lease
+    /// expired): the UFS temporary files its writers left (a worker killed in the middle of a
+    /// write) are deleted too. Best effort; a failure is logged.
+    async fn remove_abandoned_temp_files(&self, path: &AlluxioPath) {
+        let deleted_at = now_ms();
+        let target = {
+            let ns = self.ns.read();
+            self.resolve_ufs(&ns, path).ok().map(|(_, ufs, rel)| (ufs, rel))
+        };
+        let Some((ufs, rel)) = target else { return };
+        match ufs.remove_temp_files_of(&rel, deleted_at).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} temporary UFS file(s) left by writers of {path}"),
+            Err(e) => tracing::warn!("cannot remove the temporary UFS files of {path}: {e}"),
+        }
     }
 
     fn check_delete(ns: &Namespace, n: &Inode, path: &AlluxioPath, recursive: bool) -> Result<()> {
@@ -1286,6 +1315,14 @@ impl FileSystemMaster {
 
     /// `setAttribute`: owner, group, mode, pin, TTL, persisted flag, replication.
     pub async fn set_attribute(&self, path: &AlluxioPath, o: &SetAttributePOptions, caller: &Caller) -> Result<()> {
+        for (what, name) in [("owner", &o.owner), ("group", &o.group)] {
+            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Err(MasterError::InvalidArgument(format!(
+                    "Invalid {what} '{}' for {path}: a {what} name cannot be empty",
+                    name.as_deref().unwrap_or_default()
+                )));
+            }
+        }
         self.load_metadata(path).await?;
         if (o.owner.is_some() || o.group.is_some()) && self.opts.permission_check && !self.is_super(caller) {
             let n_owner = self.ns.read().find(path).map(|n| n.owner.to_string());

@@ -210,7 +210,10 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled").map_err(conf_err)?,
         lease_timeout: conf.get_duration("alluxio.master.file.writer.lease.timeout").map_err(conf_err)?,
     };
-    let blocks = Arc::new(BlockMaster::new(conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?));
+    let blocks = Arc::new(BlockMaster::new(
+        conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?,
+        conf.get_duration("alluxio.master.worker.connect.wait.time").map_err(conf_err)?,
+    ));
     let master = Arc::new(FileSystemMaster::new(ns, journal.clone(), layout, blocks.clone(), opts, last_checkpoint));
     let backups = Arc::new(crate::backup::Backups::new(
         host.clone(),
@@ -511,6 +514,7 @@ async fn start_primary(
     backups: &Arc<crate::backup::Backups>,
     daily_backup_time: Option<String>,
 ) -> Result<(), MasterError> {
+    master.blocks.start_serving();
     let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
     let root_opts: BTreeMap<String, String> =
         conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();

@@ -79,42 +79,89 @@ enum Stream {
 struct Entry {
     stream: Stream,
     used: Instant,
+    /// The worker space reserved beyond what was written was given back (idle).
+    released: bool,
 }
 
 /// The proxy's REST state: one client and the open streams.
 pub struct Rest {
     fs: FileSystem,
     streams: Mutex<HashMap<i32, Entry>>,
+    /// Streams taken out for giving back their reserved space; requests for them wait.
+    releasing: Mutex<std::collections::HashSet<i32>>,
     next_id: AtomicI32,
     started: Instant,
     started_ms: i64,
     stream_timeout: Duration,
+    /// A write stream idle this long gives back the worker space reserved for its open block.
+    release_after: Duration,
     conf: Vec<(String, String)>,
 }
 
 impl Rest {
-    pub fn new(fs: FileSystem, stream_timeout: Duration, conf: Vec<(String, String)>) -> Arc<Self> {
+    pub fn new(
+        fs: FileSystem,
+        stream_timeout: Duration,
+        release_after: Duration,
+        conf: Vec<(String, String)>,
+    ) -> Arc<Self> {
         let started_ms = chrono::Utc::now().timestamp_millis();
         let rest = Arc::new(Rest {
             fs,
             streams: Mutex::new(HashMap::new()),
+            releasing: Mutex::new(Default::default()),
             next_id: AtomicI32::new(1),
             started: Instant::now(),
             started_ms,
             stream_timeout,
+            release_after,
             conf,
         });
         let weak = Arc::downgrade(&rest);
+        let every = stream_timeout.min(release_after).clamp(Duration::from_millis(100), Duration::from_secs(60)) / 2;
         tokio::spawn(async move {
-            let mut tick =
-                tokio::time::interval(stream_timeout.clamp(Duration::from_millis(100), Duration::from_secs(60)));
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let Some(r) = weak.upgrade() else { return };
                 r.expire_streams().await;
+                r.release_idle().await;
             }
         });
         rest
+    }
+
+    /// Write streams idle for `release_after` give back the worker space reserved for their
+    /// open block (up to 16 MB each), so abandoned streams do not hold it until they expire.
+    async fn release_idle(&self) {
+        let idle: Vec<(i32, Entry)> = {
+            let mut s = self.streams.lock();
+            let ids: Vec<i32> = s
+                .iter()
+                .filter(|(_, e)| {
+                    !e.released && matches!(e.stream, Stream::Out(_)) && e.used.elapsed() > self.release_after
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            self.releasing.lock().extend(ids.iter().copied());
+            ids.into_iter().filter_map(|id| s.remove(&id).map(|e| (id, e))).collect()
+        };
+        for (id, mut e) in idle {
+            if let Stream::Out(o) = &mut e.stream {
+                if let Err(err) = o.release_unused().await {
+                    tracing::warn!("cannot release the space reserved for idle stream {id}: {err}");
+                }
+            }
+            e.released = true;
+            self.streams.lock().insert(id, e);
+            self.releasing.lock().remove(&id);
+        }
+    }
+
+    /// Open REST streams, and how many of them are idle writers holding no reserved space.
+    pub fn stream_counts(&self) -> (usize, usize) {
+        let s = self.streams.lock();
+        (s.len(), s.values().filter(|e| e.released).count())
     }
 
     async fn expire_streams(&self) {
@@ -134,11 +181,15 @@ impl Rest {
 
     fn add(&self, stream: Stream) -> i32 {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        self.streams.lock().insert(id, Entry { stream, used: Instant::now() });
+        self.streams.lock().insert(id, Entry { stream, used: Instant::now(), released: false });
         id
     }
 
-    fn take(&self, id: i32) -> Result<Stream, RestError> {
+    async fn take(&self, id: i32) -> Result<Stream, RestError> {
+        // A stream giving back its reserved space is out of the map for a moment.
+        while self.releasing.lock().contains(&id) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         self.streams
             .lock()
             .remove(&id)
@@ -147,7 +198,7 @@ impl Rest {
     }
 
     fn put_back(&self, id: i32, stream: Stream) {
-        self.streams.lock().insert(id, Entry { stream, used: Instant::now() });
+        self.streams.lock().insert(id, Entry { stream, used: Instant::now(), released: false });
     }
 
     /// Serves one REST request (`uri` below `/api/v1`).
@@ -182,6 +233,8 @@ impl Rest {
             "startTimeMs": self.started_ms,
             "uptimeMs": self.started.elapsed().as_millis() as i64,
             "version": alluxio_common::version::VERSION,
+            "openStreams": self.stream_counts().0,
+            "idleStreamsHoldingNoSpace": self.stream_counts().1,
         }))
     }
 
@@ -312,7 +365,7 @@ impl Rest {
         let id: i32 = id.parse().map_err(|_| RestError::new(Code::InvalidArgument, format!("bad stream id {id}")))?;
         match action {
             "write" => {
-                let Stream::Out(mut out) = self.take(id)? else {
+                let Stream::Out(mut out) = self.take(id).await? else {
                     return Err(RestError::new(Code::InvalidArgument, format!("stream {id} is not open for writing")));
                 };
                 let mut written = 0u64;
@@ -334,7 +387,7 @@ impl Rest {
                 self.put_back(id, Stream::Out(out));
                 ok_json(json!(written))
             }
-            "read" => match self.take(id)? {
+            "read" => match self.take(id).await? {
                 Stream::In(input) => {
                     self.put_back(id, Stream::Consumed);
                     let mut r = stream_body(input).into_response();
@@ -347,7 +400,7 @@ impl Rest {
                 }
             },
             "close" => {
-                if let Stream::Out(out) = self.take(id)? {
+                if let Stream::Out(out) = self.take(id).await? {
                     out.close().await?;
                 }
                 ok_empty()

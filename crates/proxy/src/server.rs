@@ -114,7 +114,12 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
         by_user: Default::default(),
     });
     let shown: Vec<(String, String)> = conf.all().into_iter().filter_map(|(k, v, _)| v.map(|v| (k, v))).collect();
-    let rest = Rest::new(fs, conf.get_duration("alluxio.proxy.stream.cache.timeout")?, shown);
+    let rest = Rest::new(
+        fs,
+        conf.get_duration("alluxio.proxy.stream.cache.timeout")?,
+        conf.get_duration("alluxio.proxy.stream.idle.release.time")?,
+        shown,
+    );
 
     let app = axum::Router::new().fallback(dispatch).with_state(Proxy { rest, s3 });
     tracing::info!("Alluxio proxy serving REST API v1 and S3 ({S3_PREFIX}) on {host}:{port}");

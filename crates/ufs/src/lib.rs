@@ -407,6 +407,36 @@ impl UnderFileSystem {
         self.op.delete(&Self::file_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
     }
 
+    /// Deletes the temporary files a writer of `rel` left behind (a worker killed in the middle
+    /// of a write never renames or deletes its `<name>.alluxio.0x<hex>.tmp`), those last written
+    /// before `before_ms` only: a new writer of the same path may have started since. Returns
+    /// how many were deleted. Object stores write in place and have none.
+    pub async fn remove_temp_files_of(&self, rel: &str, before_ms: i64) -> Result<usize, UfsError> {
+        if self.is_object_store() {
+            return Ok(0);
+        }
+        let file = Self::file_path(rel);
+        let (parent, name) = match file.rsplit_once('/') {
+            Some((p, n)) => (p.to_owned(), n.to_owned()),
+            None => (String::new(), file.clone()),
+        };
+        let prefix = format!("{name}.alluxio.0x");
+        let mut n = 0;
+        let entries = match self.list(&parent).await {
+            Ok(e) => e,
+            Err(UfsError::NotFound { .. }) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        for e in entries {
+            if !e.is_dir && is_temp_name(&e.name) && e.name.starts_with(&prefix) && e.mtime_ms <= before_ms {
+                let path = if parent.is_empty() { e.name.clone() } else { format!("{parent}/{}", e.name) };
+                self.delete_file(&path).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Deletes a directory and everything below it.
     pub async fn delete_dir(&self, rel: &str) -> Result<(), UfsError> {
         if rel.trim_matches('/').is_empty() {

@@ -532,6 +532,18 @@ impl BlockStore {
         Ok(path)
     }
 
+    /// Gives back the space reserved for a block being written beyond its first `keep` bytes
+    /// (an idle writer); returns the bytes released. Later writes reserve again.
+    pub fn release_unused(&self, id: i64, keep: u64) -> u64 {
+        let mut s = self.state.lock();
+        let Some(t) = s.temps.get_mut(&id) else { return 0 };
+        let freed = t.reserved.saturating_sub(keep);
+        t.reserved -= freed;
+        let dir = t.dir;
+        s.used[dir] -= freed;
+        freed
+    }
+
     /// Reserves `more` bytes for a block being written (in its directory). Blocking.
     pub fn reserve(&self, id: i64, more: u64) -> Result<()> {
         for _ in 0..8 {

@@ -324,6 +324,13 @@ impl BlockWorker for BlockWorkerService {
                     }
                     break;
                 }
+                if m.release_unused {
+                    // The client writes the file itself: what it holds is what it wrote.
+                    let keep = tokio::task::block_in_place(|| std::fs::metadata(&path_s).map(|m| m.len()).unwrap_or(0));
+                    w.store.release_unused(id, keep);
+                    let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
+                    continue;
+                }
                 if m.space_to_reserve > 0 {
                     let reply = match tokio::task::block_in_place(|| w.store.reserve(id, m.space_to_reserve as u64)) {
                         Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
@@ -520,6 +527,10 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
                     return Err(abort(&w, Status::internal(format!("cannot write block {id}: {e}"))));
                 }
                 written += n;
+            }
+            Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.release_unused => {
+                w.store.release_unused(id, written);
+                reserved = written;
             }
             Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
                 drop(file);

@@ -217,3 +217,175 @@ fn rm_and_mv_of_an_implicit_directory_reach_the_persisted_files_below_it() {
     assert!(!ls.contains("/d") && !ls.contains(" /m/"), "{ls}");
     assert!(ls.contains("/moved/at"), "{ls}");
 }
+
+/// Block id → hosts holding it, from `fs stat`.
+fn block_hosts(c: &Cluster, path: &str) -> Vec<String> {
+    let stat = c.ok(&["fs", "stat", path]);
+    stat.lines()
+        .filter(|l| l.starts_with("BlockInfo{"))
+        .flat_map(|b| b.split("host=").skip(1).map(|h| h.split(',').next().unwrap().to_owned()).collect::<Vec<_>>())
+        .collect()
+}
+
+/// Writes `len` bytes MUST_CACHE through a long-lived in-process client.
+fn write_with(rt: &tokio::runtime::Runtime, fs: &alluxio_client::FileSystem, path: &str, len: usize) {
+    use alluxio_client::{CreateFileOptions, WritePType};
+    rt.block_on(async {
+        let p = alluxio_common::AlluxioPath::parse(path).unwrap();
+        let o = CreateFileOptions { write_type: Some(WritePType::MustCache), ..Default::default() };
+        let mut out = fs.create_file(&p, o).await.unwrap();
+        out.write(bytes::Bytes::from(data(len, 9))).await.unwrap();
+        out.close().await.unwrap_or_else(|e| panic!("writing {path}: {e}"));
+    });
+}
+
+#[test]
+fn writes_go_to_a_live_worker_at_once_when_a_worker_stops_or_dies() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    c.add_worker("127.0.0.2", &[]);
+    let third = c.add_worker("127.0.0.3", &[]);
+    c.wait_workers(3);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fs = rt.block_on(alluxio_client::FileSystem::connect(&c.client_conf())).unwrap();
+    write_with(&rt, &fs, "/before", 1000);
+    assert_eq!(block_hosts(&c, "/before"), ["localhost"], "LocalFirst writes to the local worker");
+
+    // SIGTERM: the worker tells the master, which stops offering it at once (the timeout of a
+    // silent worker is 5 minutes).
+    c.stop_worker();
+    c.wait_workers(2);
+    must_cache(&c, "/new-client", 1000, 5);
+    assert_ne!(block_hosts(&c, "/new-client"), ["localhost"]);
+    // A client holding the old worker list finds the local worker gone and writes elsewhere.
+    write_with(&rt, &fs, "/old-client", 1000);
+    assert_ne!(block_hosts(&c, "/old-client"), ["localhost"]);
+
+    // kill -9: the master does not know yet, but clients that fail to reach it go elsewhere.
+    c.kill_added_worker(third);
+    for i in 0..4 {
+        write_with(&rt, &fs, &format!("/after-kill-{i}"), 1000);
+        let hosts = block_hosts(&c, &format!("/after-kill-{i}"));
+        assert_eq!(hosts, ["127.0.0.2"], "{i}");
+    }
+}
+
+#[test]
+fn right_after_a_master_restart_clients_wait_for_workers_instead_of_failing() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let bytes = must_cache(&c, "/mc", 50_000, 6);
+    c.kill_master();
+    c.start_master();
+    // The worker has not re-registered yet: its heartbeat comes within a second.
+    assert_eq!(cat(&c, "/mc"), bytes, "a read right after the restart failed");
+    c.kill_master();
+    c.start_master();
+    must_cache(&c, "/written-right-after", 1000, 7);
+}
+
+/// The cluster's used worker space in bytes, from `fsadmin report`.
+fn used_bytes(c: &Cluster) -> f64 {
+    let report = c.ok(&["fsadmin", "report"]);
+    let v = report.lines().find_map(|l| l.trim().strip_prefix("Used Capacity: ")).expect("Used Capacity line");
+    let split = v.find(|ch: char| ch.is_ascii_alphabetic()).unwrap_or(v.len());
+    let n: f64 = v[..split].parse().unwrap();
+    n * match &v[split..] {
+        "KB" => 1024.0,
+        "MB" => 1048576.0,
+        "GB" => 1073741824.0,
+        _ => 1.0,
+    }
+}
+
+#[test]
+fn small_leaks_are_closed_idle_streams_temp_files_bad_restores_tiny_blocks_and_blank_owners() {
+    use crate::proxy::{http, start_with_proxy};
+    let mut c = start_with_proxy(&["alluxio.proxy.stream.idle.release.time=4s"]);
+    // An abandoned REST write stream gives its reserved worker space back soon.
+    let (status, id) =
+        http(c.proxy_port, "POST", "/api/v1/paths//idle/create-file", &[], br#"{"writeType":"MUST_CACHE"}"#);
+    assert_eq!(status, 200, "{id}");
+    let write = format!("/api/v1/streams/{}/write", id.trim());
+    assert_eq!(http(c.proxy_port, "POST", &write, &[], &data(1000, 1)).0, 200);
+    // (Workers report their usage every second.)
+    c.eventually("the open block's reserved space", || used_bytes(&c) >= 8.0 * 1048576.0);
+    c.eventually("the idle stream to give its space back", || used_bytes(&c) < 1048576.0);
+    let (_, info) = http(c.proxy_port, "GET", "/api/v1/proxy/info", &[], b"");
+    assert!(info.contains("\"idleStreamsHoldingNoSpace\":1"), "{info}");
+    // It still works: more bytes, then close.
+    assert_eq!(http(c.proxy_port, "POST", &write, &[], &data(500, 2)).0, 200);
+    assert_eq!(http(c.proxy_port, "POST", &format!("/api/v1/streams/{}/close", id.trim()), &[], b"").0, 200);
+    let mut expected = data(1000, 1);
+    expected.extend(data(500, 2));
+    assert_eq!(cat(&c, "/idle"), expected);
+
+    // A block size below the minimum is refused, naming the property; nothing is created.
+    let src = c.path("small");
+    std::fs::write(&src, data(20_000, 3)).unwrap();
+    let (_, err) =
+        c.fails(&["fs", "-Dalluxio.user.block.size.bytes.default=1B", "copyFromLocal", src.to_str().unwrap(), "/tiny"]);
+    assert!(err.contains("alluxio.user.block.size.bytes.default") && err.contains("Invalid block size"), "{err}");
+    assert!(!c.run(&["fs", "stat", "/tiny"]).status.success(), "/tiny was created");
+
+    // An empty owner or group is refused; the owner stays.
+    c.ok(&["fs", "touch", "/owned"]);
+    let before = c.ok(&["fs", "stat", "/owned"]);
+    for body in [r#"{"owner":""}"#, r#"{"group":" "}"#] {
+        let (status, err) = http(c.proxy_port, "POST", "/api/v1/paths//owned/set-attribute", &[], body.as_bytes());
+        assert_eq!(status, 500, "{body}: {err}");
+        assert!(err.contains("INVALID_ARGUMENT") && err.contains("cannot be empty"), "{err}");
+    }
+    assert_eq!(c.ok(&["fs", "stat", "/owned"]), before);
+    c.fails(&["fs", "chown", "", "/owned"]);
+    assert_eq!(c.ok(&["fs", "stat", "/owned"]), before);
+
+    // alluxio-start.sh -i <bad backup> says FAILED, never OK.
+    c.stop_master();
+    c.ok(&["formatJournal"]);
+    let bad = c.path("bad-backup.gz");
+    std::fs::write(&bad, b"not a backup").unwrap();
+    let o = c.script("alluxio-start.sh", &["-i", bad.to_str().unwrap(), "master"]);
+    let out = output(&o);
+    assert!(!o.status.success() && out.contains("[ FAILED ]") && !out.contains("[ OK ]"), "{out}");
+}
+
+#[test]
+fn a_worker_killed_in_a_through_write_leaves_no_temporary_file_in_the_ufs() {
+    use std::io::Write;
+    let mut c = Cluster::new(&["alluxio.master.file.writer.lease.timeout=1sec"]);
+    c.format();
+    c.start();
+    let fifo = c.path("fifo");
+    let cfifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: creating a named pipe at a path we own.
+    assert_eq!(unsafe { libc::mkfifo(cfifo.as_ptr(), 0o600) }, 0);
+    let mut writer = std::process::Command::new(crate::cluster::BIN)
+        .args(["fs", "-Dalluxio.user.file.writetype.default=THROUGH", "copyFromLocal", fifo.to_str().unwrap(), "/t"])
+        .env("ALLUXIO_HOME", c.home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    pipe.write_all(&data(2 << 20, 4)).unwrap();
+    let ufs = c.path("underFSStorage");
+    let temps = || -> Vec<String> {
+        std::fs::read_dir(&ufs)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".alluxio.0x"))
+            .collect()
+    };
+    c.eventually("the temporary UFS file", || !temps().is_empty());
+    c.kill_worker();
+    let _ = pipe.write_all(&data(1 << 20, 5));
+    drop(pipe);
+    assert!(!writer.wait().unwrap().success(), "the write succeeded without its worker");
+    c.eventually(&format!("the temporary UFS file to be removed ({:?})", temps()), || temps().is_empty());
+    assert!(!c.run(&["fs", "stat", "/t"]).status.success());
+    assert!(c.log("master").contains("temporary UFS file"), "{}", c.log("master"));
+}

@@ -9,7 +9,7 @@ mod data_safety;
 mod durability;
 mod ha;
 mod lifecycle;
-mod proxy;
+pub(crate) mod proxy;
 mod s3_server;
 mod s3_ufs;
 mod ufs_and_worker;

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::cluster::{data, repo, Cluster};
 use crate::s3_server::aws_cli;
 
-fn start_with_proxy(extra: &[&str]) -> Cluster {
+pub(crate) fn start_with_proxy(extra: &[&str]) -> Cluster {
     let mut c = Cluster::new(extra);
     c.format();
     c.start();
@@ -29,7 +29,7 @@ fn python(script: &str, args: &[&str]) -> String {
 }
 
 /// One raw HTTP/1.1 request; returns (status code, body).
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+pub(crate) fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",

@@ -120,7 +120,7 @@ impl MetaMasterClientService for MetaService {
                 leader_master_address: self.address.clone(),
                 master_addresses,
                 rpc_port: self.rpc_port,
-                safe_mode: false,
+                safe_mode: self.master.blocks.in_safe_mode(),
                 start_time_ms: self.start_time_ms,
                 up_time_ms: alluxio_common::now_ms() - self.start_time_ms,
                 version: VERSION.into(),
