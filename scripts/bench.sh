@@ -3,13 +3,13 @@
 # Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
 # measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
 #
-#   scripts/bench.sh [metadata] [data] [startup] [cache] [s3] [ha]     (default: all six)
+#   scripts/bench.sh [metadata] [data] [startup] [cache] [checksums] [s3] [ha]     (default: all)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q -p alluxio-cli
 B=$PWD/target/release/alluxio
-WANT=${*:-metadata data startup cache s3 ha}
+WANT=${*:-metadata data startup cache checksums s3 ha}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
 SHM=/dev/shm/alluxio-bench-$$
 export ALLUXIO_HOME=$WORK
@@ -203,6 +203,32 @@ if [[ " $WANT " == *" cache "* ]]; then
   echo "slowest fs stat (whole CLI process) before the worker started: ${base_worst} ms; while it registered: $(cat "$WORK/probe-worst") ms"
   kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
   rm -rf "$T"
+fi
+
+if [[ " $WANT " == *" checksums "* ]]; then
+  start_cluster
+  echo; echo "## Block checksums (issue 13): cached reads verifying (ONCE, the default) against not (NEVER)"
+  SRC=$WORK/src.bin
+  [[ -f "$SRC" ]] || head -c $((1 << 30)) /dev/urandom >"$SRC"
+  $B fs -Dalluxio.user.file.writetype.default=MUST_CACHE copyFromLocal "$SRC" /big >/dev/null
+  gibs() { sed -n 's/.* = \([0-9.]*\) GiB\/s$/\1/p' | head -1; }
+  declare -A SC RE
+  # The worker restarts in each mode, twice, interleaved; the best of each mode counts.
+  for round in 1 2; do
+    for mode in ONCE NEVER; do
+      kill "$WPID"; wait "$WPID" 2>/dev/null || true
+      $B -Dalluxio.worker.block.checksum.verify=$mode process worker >>"$WORK/worker.log" 2>&1 & WPID=$!
+      until $B fs ls /big 2>/dev/null | grep -q "100%"; do sleep 0.1; done
+      sc=$($B bench read --path /big --runs 5 | gibs)
+      re=$($B bench read --path /big --runs 5 --remote | gibs)
+      echo "round $round, $mode: short-circuit $sc GiB/s, remote $re GiB/s"
+      SC[$mode]=$(python3 -c "print(max(${SC[$mode]:-0}, $sc))")
+      RE[$mode]=$(python3 -c "print(max(${RE[$mode]:-0}, $re))")
+    done
+  done
+  echo "short-circuit read, checksums ONCE / NEVER: ${SC[ONCE]} / ${SC[NEVER]} GiB/s = $(ratio "${SC[ONCE]}" "${SC[NEVER]}")x"
+  echo "remote read (every read verified), ONCE / NEVER: ${RE[ONCE]} / ${RE[NEVER]} GiB/s = $(ratio "${RE[ONCE]}" "${RE[NEVER]}")x"
+  kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
 fi
 
 if [[ " $WANT " == *" s3 "* ]]; then

@@ -471,6 +471,7 @@ fn eviction(args: &[String]) -> Result<(), String> {
         })
         .collect();
     let data = vec![1u8; block as usize];
+    let crcs = alluxio_common::checksum::of(&data);
     let started = Instant::now();
     let mut hits = 0usize;
     for id in &trace {
@@ -480,7 +481,8 @@ fn eviction(args: &[String]) -> Result<(), String> {
         } else {
             let p = store.create_temp(*id, 0, block, false).map_err(|e| e.to_string())?;
             std::fs::write(&p, &data).map_err(|e| e.to_string())?;
-            store.commit(*id, block).map_err(|e| e.to_string())?;
+            let c = alluxio_worker::block_store::Crcs::Computed(crcs.clone());
+            store.commit(*id, block, c).map_err(|e| e.to_string())?;
         }
     }
     let secs = started.elapsed().as_secs_f64();

@@ -2,7 +2,9 @@
 //! `alluxio-stop.sh -c` and `alluxio-start.sh -c`.
 //!
 //! Layout (Alluxio's): `<dir>/<ramdisk path>/alluxioworker/<blockId>`, plus a manifest
-//! `<dir>/<ramdisk path>/alluxioworker.manifest` of `<blockId> <length> <crc32c>` lines written
+//! `<dir>/<ramdisk path>/alluxioworker.manifest` of `<blockId> <length> <crc32c> <chunk crc32c,...>`
+//! lines (the chunk checksums of `alluxio_common::checksum`; a block that fails the ones it was
+//! written with is not saved, and a restored block gets them back) written
 //! last, so a partial save is recognisable. Files are not fsynced one by one (that would make a
 //! save several times slower than `cp -r`): a clean reboot writes them out, and after a crash the
 //! restore's checksums catch whatever did not reach the disk. A restore checks each block against
@@ -13,7 +15,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use alluxio_common::Conf;
+use alluxio_common::{checksum, Conf};
 
 const MANIFEST: &str = "alluxioworker.manifest";
 
@@ -28,16 +30,26 @@ fn saved_dir(cache: &Path, tier_dir: &Path) -> PathBuf {
     cache.join(tier_dir.strip_prefix("/").unwrap_or(tier_dir))
 }
 
-/// (length, CRC32C) of a file.
-fn crc_of(path: &Path, buf: &mut [u8]) -> std::io::Result<(u64, u32)> {
+/// What a saved block's bytes must be: length, CRC32C and the chunk checksums.
+struct Sums {
+    len: u64,
+    crc: u32,
+    chunks: Vec<u32>,
+}
+
+/// The length and checksums of a file, read in chunk-sized pieces.
+fn sums_of(path: &Path, buf: &mut [u8]) -> std::io::Result<Sums> {
     let mut r = std::fs::File::open(path)?;
-    let (mut len, mut crc) = (0u64, 0u32);
+    let mut chunks = checksum::Builder::default();
+    let mut whole = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi);
+    let mut len = 0u64;
     loop {
         let n = r.read(buf)?;
         if n == 0 {
-            return Ok((len, crc));
+            return Ok(Sums { len, crc: whole.finalize() as u32, chunks: chunks.finish() });
         }
-        crc = crc32c::crc32c_append(crc, &buf[..n]);
+        chunks.update(&buf[..n]);
+        whole.update(&buf[..n]);
         len += n as u64;
     }
 }
@@ -80,10 +92,21 @@ fn save(conf: &Conf, cache: &Path) -> Result<String, String> {
                     continue;
                 }
                 // The kernel copies (copy_file_range), the checksum comes from the source in RAM.
-                let (len, crc) = std::fs::copy(e.path(), dst.join(&name))
-                    .and_then(|_| crc_of(&e.path(), &mut buf))
+                let sums = std::fs::copy(e.path(), dst.join(&name))
+                    .and_then(|_| sums_of(&e.path(), &mut buf))
                     .map_err(|err| format!("cannot save block {name} to {}: {err}", dst.display()))?;
-                manifest.push_str(&format!("{name} {len} {crc:08x}\n"));
+                // A block that no longer matches the checksums it was written with is not saved.
+                let sidecar = alluxio_worker::block_store::sidecar(&e.path());
+                if let Ok(recorded) = std::fs::read(&sidecar).map(|b| checksum::decode(&b)) {
+                    if recorded.as_ref() != Ok(&sums.chunks) {
+                        let _ = std::fs::remove_file(dst.join(&name));
+                        eprintln!("block {name} in {} fails its checksum: not saved", tier_dir.display());
+                        continue;
+                    }
+                }
+                let (len, crc) = (sums.len, sums.crc);
+                let chunks: Vec<String> = sums.chunks.iter().map(|c| format!("{c:08x}")).collect();
+                manifest.push_str(&format!("{name} {len} {crc:08x} {}\n", chunks.join(",")));
                 n += 1;
                 bytes += len;
             }
@@ -124,9 +147,18 @@ fn restore(conf: &Conf, cache: &Path) -> Result<String, String> {
             ) else {
                 return Err(format!("malformed line in the manifest of {}: {line}", src.display()));
             };
+            // Chunk checksums (saves before block checksums have none: the worker computes them).
+            let chunks: Option<Vec<u32>> = f.next().map(|v| {
+                v.split(',').filter(|c| !c.is_empty()).filter_map(|c| u32::from_str_radix(c, 16).ok()).collect()
+            });
             let dst = tier_dir.join(name);
             match copy_with_crc(&src.join(name), &dst, &mut buf) {
                 Ok((l, c)) if l == len && c == crc => {
+                    if let Some(chunks) = chunks.filter(|c| c.len() == checksum::chunk_count(len)) {
+                        let sidecar = alluxio_worker::block_store::sidecar(&dst);
+                        std::fs::write(&sidecar, checksum::encode(&chunks))
+                            .map_err(|e| format!("cannot write {}: {e}", sidecar.display()))?;
+                    }
                     n += 1;
                     bytes += l;
                 }

@@ -284,7 +284,7 @@ impl FileInStream {
                             source: Source::Local { data, _lock: lock },
                         });
                     }
-                    Err(e) => last_err = Some(e),
+                    Err(e) => keep_worst(&mut last_err, e),
                 }
             }
         }
@@ -318,7 +318,7 @@ impl FileInStream {
                     }
                     return Ok(BlockReader { index, pos: self.pos, end, source });
                 }
-                Err(e) => last_err = Some(e),
+                Err(e) => keep_worst(&mut last_err, e),
             }
         }
         // 3. Through a worker from the UFS.
@@ -344,7 +344,7 @@ impl FileInStream {
                 };
                 match self.open_remote(a, req).await {
                     Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
-                    Err(e) => last_err = Some(e),
+                    Err(e) => keep_worst(&mut last_err, e),
                 }
             }
             if candidates.is_empty() {
@@ -354,11 +354,16 @@ impl FileInStream {
                 ));
             }
         }
+        if let Some(e) = last_err.as_mut().filter(|e| e.code == Code::DataLoss) {
+            // Corrupt, and no other copy: say which file it is.
+            e.message = format!("cannot read {}: {}", self.info.path, e.message);
+        }
         Err(last_err.unwrap_or_else(|| {
             ClientError::new(
                 Code::Unavailable,
                 format!(
-                    "Block {block_id} of {} is not cached on any live worker and the file is not persisted ({}): its data is lost",
+                    "Block {block_id} of {} is not cached on any live worker and the file is not persisted ({}): unless a \
+                     worker holding it comes back, its data is lost",
                     self.info.path, self.info.persistence_state
                 ),
             )
@@ -418,8 +423,7 @@ impl FileInStream {
             let mut msg = vec![0u8; n.min(1 << 16)];
             conn.read_exact(&mut msg).await.map_err(io)?;
             let msg = String::from_utf8_lossy(&msg).into_owned();
-            let code = if msg.contains("not found") { Code::NotFound } else { Code::Unavailable };
-            return Err(ClientError::new(code, msg));
+            return Err(ClientError::new(alluxio_proto::data_port::refusal_code(status), msg));
         }
         let len = conn.read_u64_le().await.map_err(io)?;
         Ok(Source::Data { conn: Some(conn), key, left: len, buf: bytes::BytesMut::new() })
@@ -462,5 +466,13 @@ impl FileInStream {
         // Surface an immediate error (block gone, UFS unreadable) here so the next source is tried.
         let first = stream.message().await?.map(|m| m.chunk).unwrap_or_default();
         Ok(Source::Remote { stream: Box::new(stream), pending: first })
+    }
+}
+
+/// Remembers a source's failure; a corrupt copy (DATA_LOSS) is what the reader hears about
+/// when no source works, not a later "not found".
+fn keep_worst(last: &mut Option<ClientError>, e: ClientError) {
+    if last.as_ref().is_none_or(|l| l.code != Code::DataLoss) {
+        *last = Some(e);
     }
 }

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use alluxio_common::checksum;
 use alluxio_common::status::Code;
 use alluxio_common::AlluxioPath;
 use alluxio_proto::grpc::block::*;
@@ -30,6 +31,9 @@ enum BlockWriter {
         file: Option<std::fs::File>,
         reserved: u64,
         written: u64,
+        /// Chunk checksums of what was written, sent with the commit (boxed: a CRC digest is
+        /// large).
+        crcs: Box<checksum::Builder>,
     },
     Remote {
         tx: mpsc::Sender<WriteRequest>,
@@ -254,6 +258,7 @@ impl FileOutStream {
                 file: Some(file),
                 reserved: reserve,
                 written: 0,
+                crcs: Box::default(),
             });
         } else {
             let (tx, rx) = mpsc::channel::<WriteRequest>(8);
@@ -312,7 +317,7 @@ impl FileOutStream {
         let path = self.path.clone();
         let block_size = self.block_size;
         match self.block.as_mut() {
-            Some(BlockWriter::Local { id, tx, replies, file, reserved, written }) => {
+            Some(BlockWriter::Local { id, tx, replies, file, reserved, written, crcs }) => {
                 let n = part.len() as u64;
                 if *written + n > *reserved {
                     let more = (*written + n - *reserved).max(RESERVE_STEP).min(block_size - *reserved);
@@ -332,13 +337,16 @@ impl FileOutStream {
                     *reserved += more;
                 }
                 let mut f = file.take().ok_or_else(|| ClientError::new(Code::Internal, "block file closed"))?;
-                let (f, r) = tokio::task::spawn_blocking(move || {
+                let mut c = std::mem::take(crcs);
+                let (f, c, r) = tokio::task::spawn_blocking(move || {
                     let r = f.write_all(&part);
-                    (f, r)
+                    c.update(&part);
+                    (f, c, r)
                 })
                 .await
                 .map_err(|e| ClientError::new(Code::Internal, e.to_string()))?;
                 *file = Some(f);
+                *crcs = c;
                 r.map_err(|e| ClientError::new(Code::Internal, format!("cannot write block {id} of {path}: {e}")))?;
                 *written += n;
             }
@@ -374,9 +382,9 @@ impl FileOutStream {
         }
         match self.block.take() {
             None => Ok(()),
-            Some(BlockWriter::Local { tx, mut replies, file, .. }) => {
+            Some(BlockWriter::Local { tx, mut replies, file, crcs, .. }) => {
                 drop(file);
-                tx.send(CreateLocalBlockRequest { commit: true, ..Default::default() })
+                tx.send(CreateLocalBlockRequest { commit: true, chunk_crcs: (*crcs).finish(), ..Default::default() })
                     .await
                     .map_err(|_| ClientError::new(Code::Unavailable, "the worker closed the block stream"))?;
                 replies

@@ -4,6 +4,7 @@
 //! **Architecture invariant:** this crate does no network I/O and depends on no async
 //! runtime or RPC library; it only reads configuration files and the environment.
 
+pub mod checksum;
 pub mod conf;
 pub mod id;
 pub mod lock;

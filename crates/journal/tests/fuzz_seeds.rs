@@ -102,6 +102,12 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     ));
 
     out.push(("data_port", "request".into(), alluxio_proto::data_port::request(1 << 24, 4096, 1 << 20).to_vec()));
+    let block: Vec<u8> = (0..(3 << 20) + 5).map(|i| i as u8).collect();
+    out.push((
+        "block_checksums",
+        "four-chunks".into(),
+        alluxio_common::checksum::encode(&alluxio_common::checksum::of(&block)),
+    ));
     for (i, p) in ["/", "/a/b/c.txt", "/dir with space/ü", "/a/./b/../c", "//x///y/"].iter().enumerate() {
         out.push(("alluxio_path", format!("path{i}"), p.as_bytes().to_vec()));
     }
@@ -144,6 +150,9 @@ fn every_fuzz_seed_decodes_cleanly() {
             "data_port" => {
                 let r = bytes[..].try_into().unwrap();
                 assert_eq!(alluxio_proto::data_port::parse_request(r).unwrap(), (1 << 24, 4096, 1 << 20));
+            }
+            "block_checksums" => {
+                assert_eq!(alluxio_common::checksum::decode(&bytes).unwrap().len(), 4, "{what}");
             }
             "alluxio_path" => {
                 alluxio_common::AlluxioPath::parse(std::str::from_utf8(&bytes).unwrap()).unwrap();

@@ -3,7 +3,30 @@
 //!
 //! Request (32 bytes, little-endian): `magic "ALXD" | version u32 | block id i64 | offset u64 |
 //! length u64`. Response: `status u8` (0 = ok) then, if ok, `length u64` and that many bytes;
-//! otherwise `message length u32` and a UTF-8 message.
+//! otherwise `message length u32` and a UTF-8 message, the status naming the error's code
+//! ([`refusal_status`]; 1, from older workers, is UNAVAILABLE).
+
+use alluxio_common::status::Code;
+
+/// The status byte of a refusal with `code`.
+pub fn refusal_status(code: Code) -> u8 {
+    match code {
+        Code::NotFound => 5,
+        Code::InvalidArgument => 3,
+        Code::DataLoss => 15,
+        _ => 14,
+    }
+}
+
+/// The code of a refusal's status byte.
+pub fn refusal_code(status: u8) -> Code {
+    match status {
+        5 => Code::NotFound,
+        3 => Code::InvalidArgument,
+        15 => Code::DataLoss,
+        _ => Code::Unavailable,
+    }
+}
 
 pub const MAGIC: &[u8; 4] = b"ALXD";
 pub const VERSION: u32 = 1;

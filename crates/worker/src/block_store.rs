@@ -4,8 +4,9 @@
 //! blocks to upper tiers, and read locks that keep a block in place while someone reads it.
 //!
 //! Layout of each storage directory: `<dir>/alluxioworker/<blockId>` for committed blocks,
-//! `<dir>/alluxioworker/.tmp_blocks/<blockId hex>-<nonce>` for blocks being written or moved.
-//! The store keeps no metadata of its own on disk: a restart rescans the directories.
+//! `<dir>/alluxioworker/<blockId>.crc` for their chunk checksums (`alluxio_common::checksum`,
+//! written before the block is renamed into place), `<dir>/alluxioworker/.tmp_blocks/<blockId
+//! hex>-<nonce>` for blocks being written or moved. A restart rescans the directories.
 //!
 //! **Invariants:** a block that is protected (pinned, or the only copy of data not yet
 //! persisted) or read-locked is never evicted or moved; `used` of a directory counts committed
@@ -20,9 +21,20 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use alluxio_common::checksum;
 use alluxio_common::lock::{DirLock, LOCK_FILE};
 
 use crate::error::{io, Result, WorkerError};
+
+/// The chunk checksums a committed block arrives with.
+pub enum Crcs {
+    /// Computed by the worker from the bytes it wrote.
+    Computed(Vec<u32>),
+    /// Sent by a client that wrote the block file itself: checked at the first read.
+    Claimed(Vec<u32>),
+    /// Unknown: computed from the file at commit.
+    None,
+}
 
 /// The file in each storage directory naming the cluster its blocks belong to.
 pub const CLUSTER_ID_FILE: &str = ".cluster_id";
@@ -107,6 +119,10 @@ struct BlockMeta {
     moving: bool,
     /// Placed on the media its file is pinned to: the promoter leaves it there.
     placed: bool,
+    /// Its bytes matched its checksums since this worker started.
+    verified: bool,
+    /// Its chunk checksums, once read from the sidecar.
+    crcs: Option<Arc<[u32]>>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +159,8 @@ pub struct BlockStore {
     levels: usize,
     policies: Policies,
     state: Mutex<State>,
+    /// Blocks dropped for failing their checksums, and why (the newest 1024).
+    corrupt: Mutex<std::collections::VecDeque<(i64, String)>>,
 }
 
 /// A committed block, locked against eviction and moves while the guard lives.
@@ -172,11 +190,19 @@ fn block_path(dir: &Path, id: i64) -> PathBuf {
     dir.join(id.to_string())
 }
 
+/// The chunk checksums of the block file at `block`.
+pub fn sidecar(block: &Path) -> PathBuf {
+    block.with_extension("crc")
+}
+
+/// Deletes block files and their checksum sidecars.
 fn delete_files(files: Vec<PathBuf>) {
     for f in files {
-        if let Err(e) = std::fs::remove_file(&f) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!("cannot delete block file {}: {e}", f.display());
+        for p in [sidecar(&f), f] {
+            if let Err(e) = std::fs::remove_file(&p) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("cannot delete block file {}: {e}", p.display());
+                }
             }
         }
     }
@@ -212,6 +238,7 @@ impl BlockStore {
             locks.push(DirLock::acquire(&d.path, "worker")?);
         }
         for (i, d) in dirs.iter().enumerate() {
+            let mut sidecars = Vec::new();
             let tmp = d.path.join(".tmp_blocks");
             if tmp.exists() {
                 std::fs::remove_dir_all(&tmp).map_err(io("clean", &tmp))?;
@@ -233,17 +260,24 @@ impl BlockStore {
                             key: Key(state.clock as f64),
                             crf: 1.0,
                             last: state.clock,
-                            protected: false,
+                            // Until the master says which blocks are the only copies of
+                            // unpersisted data, none may be evicted.
+                            protected: true,
                             readers: 0,
                             placed: false,
                             pending_delete: false,
                             moving: false,
+                            verified: false,
+                            crcs: None,
                         };
                         state.order[i].insert((meta.key, id));
                         state.blocks.insert(id, meta);
                         state.used[i] += len;
                         report.blocks += 1;
                         report.bytes += len;
+                    }
+                    _ if ft.is_file() && name.strip_suffix(".crc").is_some_and(|b| b.parse::<i64>().is_ok()) => {
+                        sidecars.push(e.path());
                     }
                     _ => {
                         // Non-block files, and a second copy of a block (a crash during a move).
@@ -252,6 +286,15 @@ impl BlockStore {
                         r.map_err(io("delete stray file", &p))?;
                         report.removed_files += 1;
                     }
+                }
+            }
+            // Checksums of blocks that are not here (a crash between writing one and renaming its
+            // block into place, or a second copy of a block) go.
+            for c in sidecars {
+                let id = c.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse::<i64>().ok());
+                if id.is_none_or(|id| state.blocks.get(&id).is_none_or(|b| b.dir != i)) {
+                    std::fs::remove_file(&c).map_err(io("delete stray file", &c))?;
+                    report.removed_files += 1;
                 }
             }
             if state.used[i] > d.capacity {
@@ -264,7 +307,8 @@ impl BlockStore {
                 );
             }
         }
-        Ok((Arc::new(BlockStore { dirs, _locks: locks, levels, policies, state: Mutex::new(state) }), report))
+        let corrupt = Mutex::new(Default::default());
+        Ok((Arc::new(BlockStore { dirs, _locks: locks, levels, policies, state: Mutex::new(state), corrupt }), report))
     }
 
     pub fn dirs(&self) -> &[StorageDir] {
@@ -441,7 +485,13 @@ impl BlockStore {
         let src = block_path(&self.dirs[m.from].path, m.id);
         let tmp = self.dirs[to].path.join(".tmp_blocks").join(format!("move-{:x}-{:08x}", m.id, rand::random::<u32>()));
         let dst = block_path(&self.dirs[to].path, m.id);
-        if let Err(e) = std::fs::copy(&src, &tmp).and_then(|_| std::fs::rename(&tmp, &dst)) {
+        // The checksums first: a block is never in place without them.
+        let copied = match std::fs::copy(sidecar(&src), sidecar(&dst)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => std::fs::copy(&src, &tmp).and_then(|_| std::fs::rename(&tmp, &dst)),
+        };
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(sidecar(&dst));
             tracing::warn!("cannot move block {} to {}: {e}", m.id, self.dirs[to].path.display());
             let _ = std::fs::remove_file(&tmp);
             return false;
@@ -453,7 +503,7 @@ impl BlockStore {
                 b.moving = false;
             }
             drop(s);
-            let _ = std::fs::remove_file(&dst);
+            delete_files(vec![dst]);
             return false;
         }
         let b = s.blocks.get_mut(&m.id).expect("checked");
@@ -571,9 +621,11 @@ impl BlockStore {
         Err(self.exhausted(&s, id, more, level))
     }
 
-    /// Publishes a written block of `length` bytes (blocking: renames the file).
-    /// Returns its tier alias and that tier's used bytes.
-    pub fn commit(&self, id: i64, length: u64) -> Result<(String, i64)> {
+    /// Publishes a written block of `length` bytes (blocking: writes its checksums, renames the
+    /// file). `crcs` are its chunk checksums: `Computed` by the worker from the bytes it wrote,
+    /// `Claimed` by a client that wrote the file itself (checked at the first read), or `None`
+    /// (computed here from the file). Returns its tier alias and that tier's used bytes.
+    pub fn commit(&self, id: i64, length: u64, crcs: Crcs) -> Result<(String, i64)> {
         let t = self.state.lock().temps.get(&id).cloned().ok_or(WorkerError::BlockNotFound(id))?;
         if length > t.reserved {
             // The writer wrote past its reservation: take the difference now (may evict).
@@ -581,9 +633,22 @@ impl BlockStore {
         }
         let dir = &self.dirs[t.dir];
         let dst = block_path(&dir.path, id);
-        if let Err(e) = std::fs::rename(&t.path, &dst) {
+        let (crcs, verified) = match crcs {
+            Crcs::Computed(c) if c.len() == checksum::chunk_count(length) => (c, true),
+            Crcs::Claimed(c) if c.len() == checksum::chunk_count(length) => (c, false),
+            _ => match std::fs::read(&t.path) {
+                Ok(data) => (checksum::of(&data), true),
+                Err(e) => {
+                    self.abort(id);
+                    return Err(io("read block file", &t.path)(e));
+                }
+            },
+        };
+        let written = std::fs::write(sidecar(&dst), checksum::encode(&crcs)).map_err(io("write checksums of", &dst));
+        if let Err(e) = written.and_then(|_| std::fs::rename(&t.path, &dst).map_err(io("commit block file", &t.path))) {
             self.abort(id);
-            return Err(io("commit block file", &t.path)(e));
+            let _ = std::fs::remove_file(sidecar(&dst));
+            return Err(e);
         }
         let mut s = self.state.lock();
         let Some(t) = s.temps.remove(&id) else { return Err(WorkerError::BlockNotFound(id)) };
@@ -602,11 +667,18 @@ impl BlockStore {
             pending_delete: false,
             moving: false,
             placed: false,
+            verified,
+            crcs: Some(crcs.into()),
         };
         self.touch(&mut meta, clock);
         s.order[t.dir].insert((meta.key, id));
         s.blocks.insert(id, meta);
         s.unreported.push(id);
+        // Removed and cached again before the next heartbeat: it is here, do not report it gone.
+        s.removed.retain(|r| *r != id);
+        drop(s);
+        self.corrupt.lock().retain(|(b, _)| *b != id);
+        let s = self.state.lock();
         let used = self.tier_used(&s, &dir.tier_alias);
         Ok((dir.tier_alias.clone(), used))
     }
@@ -698,6 +770,66 @@ impl BlockStore {
             self.forget(&mut s, id)
         };
         delete_files(file.into_iter().collect());
+    }
+
+    /// Drops a block that failed its checksum, remembering why for readers who still ask for it.
+    pub fn drop_corrupt(&self, id: i64, why: String) {
+        {
+            let mut c = self.corrupt.lock();
+            if c.len() >= 1024 {
+                c.pop_front();
+            }
+            c.push_back((id, why));
+        }
+        self.remove(id);
+    }
+
+    /// Why a block is gone, when it was dropped for failing its checksum.
+    pub fn corrupt_reason(&self, id: i64) -> Option<String> {
+        self.corrupt.lock().iter().rev().find(|(b, _)| *b == id).map(|(_, why)| why.clone())
+    }
+
+    /// Whether a block's bytes matched its checksums since this worker started.
+    pub fn is_verified(&self, id: i64) -> bool {
+        self.state.lock().blocks.get(&id).is_some_and(|b| b.verified)
+    }
+
+    pub fn mark_verified(&self, id: i64) {
+        if let Some(b) = self.state.lock().blocks.get_mut(&id) {
+            b.verified = true;
+        }
+    }
+
+    /// The chunk checksums of a locked block: from memory, else from its sidecar (blocking), else
+    /// (a block written before checksums) `None`.
+    pub fn checksums(&self, lock: &BlockReadLock) -> Result<Option<Arc<[u32]>>> {
+        if let Some(c) = self.state.lock().blocks.get(&lock.block_id).and_then(|b| b.crcs.clone()) {
+            return Ok(Some(c));
+        }
+        let path = sidecar(&lock.path);
+        let crcs: Arc<[u32]> = match std::fs::read(&path) {
+            Ok(bytes) => checksum::decode(&bytes)
+                .map_err(|why| WorkerError::DataLoss(format!("{}: {why}", path.display())))?
+                .into(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("read", &path)(e)),
+        };
+        self.remember_checksums(lock.block_id, crcs.clone());
+        Ok(Some(crcs))
+    }
+
+    /// Records checksums computed for a block that had none (written before checksums).
+    pub fn adopt_checksums(&self, lock: &BlockReadLock, crcs: Vec<u32>) -> Result<()> {
+        let path = sidecar(&lock.path);
+        std::fs::write(&path, checksum::encode(&crcs)).map_err(io("write", &path))?;
+        self.remember_checksums(lock.block_id, crcs.into());
+        Ok(())
+    }
+
+    fn remember_checksums(&self, id: i64, crcs: Arc<[u32]>) {
+        if let Some(b) = self.state.lock().blocks.get_mut(&id) {
+            b.crcs = Some(crcs);
+        }
     }
 
     /// Moves a block to the top tier (CACHE_PROMOTE), evicting there as needed. Blocking.
@@ -814,6 +946,21 @@ impl BlockStore {
     }
 
     /// Sets or clears eviction protection of blocks (also for blocks not here yet).
+    /// After registration: of the `reported` blocks, exactly `protected` stay protected (blocks
+    /// found at start-up are protected until then; blocks written since keep their own flag).
+    pub fn reset_protection(&self, reported: &[i64], protected: &[i64]) {
+        let keep: FxHashSet<i64> = protected.iter().copied().collect();
+        let mut s = self.state.lock();
+        for id in reported {
+            if let Some(b) = s.blocks.get_mut(id) {
+                b.protected = keep.contains(id);
+                b.placed &= b.protected;
+            }
+        }
+        drop(s);
+        self.set_protected(protected, true);
+    }
+
     pub fn set_protected(&self, ids: &[i64], protected: bool) {
         let mut s = self.state.lock();
         for id in ids {
@@ -882,7 +1029,7 @@ mod tests {
     fn put(s: &BlockStore, id: i64, len: u64, protected: bool) -> Result<()> {
         let p = s.create_temp(id, 0, len, protected)?;
         std::fs::write(&p, vec![(id % 251) as u8; len as usize]).unwrap();
-        s.commit(id, len).map(|_| ())
+        s.commit(id, len, Crcs::None).map(|_| ())
     }
 
     #[test]
@@ -940,6 +1087,21 @@ mod tests {
         assert_eq!(report.removed_files, 1);
         assert!(s.has_block(42) && !s.has_block(43));
         assert!(!tmp.exists());
+    }
+
+    #[test]
+    fn blocks_found_at_start_are_never_evicted_before_the_master_says_which_are_safe() {
+        let (d, s) = store(100);
+        put(&s, 1, 60, false).unwrap();
+        drop(s);
+        let (s, _) = BlockStore::open(vec![dir(d.path(), "mem", "MEM", 0, 100)]).unwrap();
+        // Block 1 may be the only copy of unpersisted data: a new block cannot evict it yet.
+        assert!(put(&s, 2, 60, false).is_err());
+        assert!(s.has_block(1));
+        // The master says it is persisted (not in the protected list): now it can go.
+        s.reset_protection(&[1], &[]);
+        put(&s, 2, 60, false).unwrap();
+        assert!(!s.has_block(1) && s.has_block(2));
     }
 
     #[test]

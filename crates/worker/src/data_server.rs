@@ -10,10 +10,15 @@ use std::sync::Arc;
 
 pub use alluxio_proto::data_port::{parse_request, request, MAGIC, REQUEST_LEN};
 
+use alluxio_common::{Code, HasCode};
+
+use alluxio_common::checksum;
+
+use crate::block_check::{self, VerifyMode};
 use crate::worker::Worker;
 
-fn refuse(s: &mut TcpStream, msg: &str) -> std::io::Result<()> {
-    let mut out = vec![1u8];
+fn refuse(s: &mut TcpStream, code: Code, msg: &str) -> std::io::Result<()> {
+    let mut out = vec![alluxio_proto::data_port::refusal_status(code)];
     out.extend_from_slice(&(msg.len() as u32).to_le_bytes());
     out.extend_from_slice(msg.as_bytes());
     s.write_all(&out)
@@ -47,21 +52,22 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
         }
         let (id, offset, length) = match parse_request(&req) {
             Ok(r) => r,
-            Err(msg) => return refuse(&mut s, &msg),
+            Err(msg) => return refuse(&mut s, Code::InvalidArgument, &msg),
         };
         let Some(lock) = worker.store.lock(id) else {
-            refuse(&mut s, &format!("Block {id} not found on this worker"))?;
+            let e = block_check::missing(&worker.store, id);
+            refuse(&mut s, e.code(), &e.to_string())?;
             continue;
         };
         if offset > lock.length {
-            refuse(&mut s, &format!("offset {offset} is past the end of block {id} ({} bytes)", lock.length))?;
+            let msg = format!("offset {offset} is past the end of block {id} ({} bytes)", lock.length);
+            refuse(&mut s, Code::InvalidArgument, &msg)?;
             continue;
         }
         let n = length.min(lock.length - offset);
         let f = std::fs::File::open(&lock.path)?;
         let mut head = [0u8; 9];
         head[1..9].copy_from_slice(&n.to_le_bytes());
-        s.write_all(&head)?;
         // Writing from a mapping of the block: one copy, into the socket (on loopback this beats
         // sendfile, whose spliced pages cost more to hand over than copying them).
         // SAFETY: committed block files are never modified or truncated, only unlinked, and the
@@ -75,7 +81,32 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
                 format!("block {id} is shorter than expected"),
             ));
         }
-        s.write_all(&map[start..end])?;
+        let block = &map[..(lock.length as usize).min(map.len())];
+        let crcs = match worker.verify {
+            VerifyMode::Never => None,
+            _ => match block_check::checksums_for(&worker.store, &lock, block) {
+                Ok(c) => c,
+                Err(e) => {
+                    refuse(&mut s, e.code(), &e.to_string())?;
+                    continue;
+                }
+            },
+        };
+        s.write_all(&head)?;
+        // Every remote read checks each chunk just before sending it (it is then still in the
+        // CPU's cache for the copy into the socket). A bad chunk drops the block and ends the
+        // connection: the client never got a wrong byte, and its retry hears DATA_LOSS.
+        let mut at = start;
+        while at < end {
+            let next = ((at / checksum::CHUNK + 1) * checksum::CHUNK).min(end);
+            if let Some(crcs) = &crcs {
+                if let Err(e) = block_check::check(&worker.store, &lock, block, crcs, at..next) {
+                    return Err(std::io::Error::other(e.to_string()));
+                }
+            }
+            s.write_all(&map[at..next])?;
+            at = next;
+        }
         drop(lock);
     }
 }

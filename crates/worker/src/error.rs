@@ -27,6 +27,9 @@ pub enum WorkerError {
     Locked(#[from] alluxio_common::lock::LockError),
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A block failed its checksum.
+    #[error("{0}")]
+    DataLoss(String),
 }
 
 impl HasCode for WorkerError {
@@ -42,6 +45,7 @@ impl HasCode for WorkerError {
             WorkerError::Ufs(e) => e.code(),
             WorkerError::Locked(e) => e.code(),
             WorkerError::FailedPrecondition(_) => Code::FailedPrecondition,
+            WorkerError::DataLoss(_) => Code::DataLoss,
         }
     }
 }

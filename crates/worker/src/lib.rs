@@ -4,6 +4,7 @@
 //! Entry point: [`server::run`]. Blocks live in [`block_store::BlockStore`]; the gRPC
 //! service is [`service::BlockWorkerService`]; [`master_sync`] registers and heartbeats.
 
+pub mod block_check;
 pub mod block_store;
 pub mod cluster_id;
 pub mod data_server;

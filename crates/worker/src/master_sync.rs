@@ -29,6 +29,7 @@ pub async fn register(w: &Worker) -> Result<()> {
     let report =
         tokio::task::spawn_blocking(move || store.report()).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
     let count: usize = report.iter().map(|(_, v)| v.len()).sum();
+    let reported: Vec<i64> = report.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     let dirs = w.store.dirs().to_vec();
     let recorded = tokio::task::spawn_blocking(move || crate::cluster_id::recorded(&dirs))
         .await
@@ -63,7 +64,7 @@ pub async fn register(w: &Worker) -> Result<()> {
             .await
             .map_err(|e| WorkerError::Internal(e.to_string()))??;
     }
-    w.store.set_protected(&resp.protected_block_ids, true);
+    w.store.reset_protection(&reported, &resp.protected_block_ids);
     for b in &resp.remove_block_ids {
         w.store.remove(*b);
     }

@@ -220,7 +220,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         domain_socket_path: String::new(),
     };
     let chunk = conf.get_bytes("alluxio.user.network.reader.chunk.size.bytes").map_err(conf_err)?.max(4096) as usize;
-    let worker = Arc::new(Worker::new(store, address, &master_addr, chunk)?);
+    let mode = conf.get_enum("alluxio.worker.block.checksum.verify").map_err(conf_err)?;
+    let verify = crate::block_check::VerifyMode::parse(&mode).unwrap_or(crate::block_check::VerifyMode::Once);
+    let worker = Arc::new(Worker::new(store, address, &master_addr, chunk, verify)?);
     if conf.get_bool("alluxio.worker.management.tier.promote.enabled").map_err(conf_err)?
         && worker.store.tiers().len() > 1
     {

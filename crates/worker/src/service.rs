@@ -13,7 +13,10 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::block_store::BlockReadLock;
+use alluxio_common::checksum;
+
+use crate::block_check::{self, VerifyMode};
+use crate::block_store::{BlockReadLock, Crcs};
 use crate::error::WorkerError;
 use crate::worker::{relative_to, Worker};
 
@@ -155,6 +158,7 @@ async fn tee_from_ufs(
         }
     };
     let mut client_gone = tx.is_none();
+    let mut crcs = checksum::Builder::default();
     let mut chunks = match ufs.read_chunks(rel, file_offset, block_len, chunk).await {
         Ok(s) => s,
         Err(e) => {
@@ -176,6 +180,7 @@ async fn tee_from_ufs(
         };
         if let Some(f) = file.as_mut() {
             let data = b.clone();
+            crcs.update(&data);
             // Small sequential writes to tmpfs/disk page cache: cheap enough inline.
             if let Err(e) = tokio::task::block_in_place(|| f.write_all(&data)) {
                 tracing::warn!("cannot cache block {block_id}: {e}");
@@ -196,7 +201,8 @@ async fn tee_from_ufs(
     }
     if file.take().is_some() {
         let store = w.store.clone();
-        let (tier, used) = tokio::task::spawn_blocking(move || store.commit(block_id, block_len))
+        let crcs = Crcs::Computed(crcs.finish());
+        let (tier, used) = tokio::task::spawn_blocking(move || store.commit(block_id, block_len, crcs))
             .await
             .map_err(|e| WorkerError::Internal(e.to_string()))??;
         let _ = w.commit_to_master(block_id, block_len, &tier, used).await;
@@ -225,11 +231,15 @@ impl BlockWorker for BlockWorkerService {
                 .into());
             }
             let len = if r.length <= 0 { lock.length - offset } else { (r.length as u64).min(lock.length - offset) };
+            if self.worker.verify != VerifyMode::Never {
+                let range = offset as usize..(offset + len) as usize;
+                tokio::task::block_in_place(|| block_check::verify_file(&self.worker.store, &lock, range))?;
+            }
             return Ok(Response::new(stream_file(lock, offset, len, chunk)));
         }
         match r.open_ufs_block_options.clone() {
             Some(u) if !u.ufs_path.is_empty() => Ok(Response::new(self.read_ufs(r, u).await?)),
-            _ => Err(WorkerError::BlockNotFound(r.block_id).into()),
+            _ => Err(block_check::missing(&self.worker.store, r.block_id).into()),
         }
     }
 
@@ -260,7 +270,16 @@ impl BlockWorker for BlockWorkerService {
             let store = self.worker.store.clone();
             let _ = tokio::task::spawn_blocking(move || store.promote(first.block_id)).await;
         }
-        let lock = self.worker.store.lock(first.block_id).ok_or(WorkerError::BlockNotFound(first.block_id))?;
+        let lock = self
+            .worker
+            .store
+            .lock(first.block_id)
+            .ok_or_else(|| block_check::missing(&self.worker.store, first.block_id))?;
+        // The client reads the file itself: check it before handing it out (once per worker
+        // start, or every time).
+        if self.worker.verify.check_local_open(self.worker.store.is_verified(first.block_id)) {
+            tokio::task::block_in_place(|| block_check::verify_whole(&self.worker.store, &lock))?;
+        }
         let (tx, rx) = mpsc::channel(1);
         let _ = tx
             .send(Ok(OpenLocalBlockResponse { path: lock.path.display().to_string(), length: lock.length as i64 }))
@@ -301,9 +320,11 @@ impl BlockWorker for BlockWorkerService {
                 if m.commit {
                     let p = path.clone();
                     let store = w.store.clone();
+                    let claimed = m.chunk_crcs;
                     let r = tokio::task::spawn_blocking(move || {
                         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                        store.commit(id, len).map(|t| (t, len))
+                        let crcs = if claimed.is_empty() { Crcs::None } else { Crcs::Claimed(claimed) };
+                        store.commit(id, len, crcs).map(|t| (t, len))
                     })
                     .await;
                     match r {
@@ -414,6 +435,12 @@ impl BlockWorker for BlockWorkerService {
                 )))
             })?);
         }
+        // Corrupt cached bytes must never become the under storage's copy.
+        if w.verify != VerifyMode::Never {
+            for lock in &locks {
+                tokio::task::block_in_place(|| block_check::verify_whole(&w.store, lock))?;
+            }
+        }
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
         for (lock, len) in locks.iter().zip(&r.block_lengths) {
             let path = lock.path.clone();
@@ -501,6 +528,7 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
         tokio::task::block_in_place(|| w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected))?;
     let mut reserved = initial;
     let mut written = 0u64;
+    let mut crcs = checksum::Builder::default();
     let mut file = match std::fs::File::create(&path) {
         Ok(f) => f,
         Err(e) => {
@@ -526,6 +554,7 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
                 if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
                     return Err(abort(&w, Status::internal(format!("cannot write block {id}: {e}"))));
                 }
+                crcs.update(&b);
                 written += n;
             }
             Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.release_unused => {
@@ -535,7 +564,8 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
             Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
                 drop(file);
                 let store = w.store.clone();
-                let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
+                let crcs = Crcs::Computed(std::mem::take(&mut crcs).finish());
+                let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written, crcs))
                     .await
                     .map_err(|e| Status::internal(e.to_string()))??;
                 w.commit_to_master(id, written, &tier, used).await?;
@@ -576,21 +606,23 @@ async fn copy_from_peer(
         })?
         .into_inner();
     let path = tokio::task::block_in_place(|| w.store.create_temp(id, 0, len, false))?;
-    let result: Result<u64, WorkerError> = async {
+    let result: Result<(u64, Vec<u32>), WorkerError> = async {
         let mut f = std::fs::File::create(&path)
             .map_err(|e| WorkerError::Internal(format!("cannot create {}: {e}", path.display())))?;
         let mut written = 0u64;
+        let mut crcs = checksum::Builder::default();
         while let Some(m) = stream.message().await.map_err(|s| WorkerError::Unavailable(s.message().to_owned()))? {
             tokio::task::block_in_place(|| f.write_all(&m.chunk))
                 .map_err(|e| WorkerError::Internal(format!("cannot write block {id}: {e}")))?;
+            crcs.update(&m.chunk);
             written += m.chunk.len() as u64;
         }
-        Ok(written)
+        Ok((written, crcs.finish()))
     }
     .await;
-    let written = match result {
-        Ok(n) if n == len => n,
-        Ok(n) => {
+    let (written, crcs) = match result {
+        Ok((n, crcs)) if n == len => (n, crcs),
+        Ok((n, _)) => {
             w.store.abort(id);
             return Err(WorkerError::Unavailable(format!("block {id} from the peer had {n} bytes, expected {len}")));
         }
@@ -600,7 +632,7 @@ async fn copy_from_peer(
         }
     };
     let store = w.store.clone();
-    let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written))
+    let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written, Crcs::Computed(crcs)))
         .await
         .map_err(|e| WorkerError::Internal(e.to_string()))??;
     w.commit_to_master(id, written, &tier, used).await

@@ -43,6 +43,8 @@ pub struct Worker {
     peers: Mutex<BTreeMap<String, Channel>>,
     pub chunk_size: usize,
     pub start_time_ms: i64,
+    /// When blocks are checked against their checksums.
+    pub verify: crate::block_check::VerifyMode,
 }
 
 impl Worker {
@@ -51,6 +53,7 @@ impl Worker {
         address: WorkerNetAddress,
         master_addr: &str,
         chunk_size: usize,
+        verify: crate::block_check::VerifyMode,
     ) -> Result<Self> {
         let masters = MasterChannels::new(master_addr, Duration::from_secs(3)).map_err(WorkerError::InvalidArgument)?;
         Ok(Worker {
@@ -63,6 +66,7 @@ impl Worker {
             peers: Mutex::new(BTreeMap::new()),
             chunk_size,
             start_time_ms: alluxio_common::now_ms(),
+            verify,
         })
     }
 

@@ -38,7 +38,38 @@ pub struct Cluster {
     extra: Vec<(u16, Child, PathBuf)>,
 }
 
+/// What clients need of a cluster, apart from its processes: usable from other threads while
+/// the test kills and restarts the servers.
+#[derive(Clone)]
+pub struct Client {
+    pub home: PathBuf,
+    pub proxy_port: u16,
+}
+
+impl Client {
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.home.join(rel)
+    }
+
+    /// Runs `alluxio <args>`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(BIN);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ALLUXIO_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("ALLUXIO_HOME", &self.home).env_remove("RUST_BACKTRACE");
+        c.args(args).stdin(Stdio::null()).output().unwrap()
+    }
+}
+
 impl Cluster {
+    /// A client handle for other threads.
+    pub fn client(&self) -> Client {
+        Client { home: self.home.path().to_path_buf(), proxy_port: self.proxy_port }
+    }
+
     /// A configured, not yet formatted cluster. `extra` lines go into alluxio-site.properties.
     pub fn new(extra: &[&str]) -> Cluster {
         let home = tempfile::tempdir().unwrap();
@@ -152,9 +183,13 @@ impl Cluster {
     }
 
     pub fn start_worker(&mut self) {
+        let registered = |c: &Cluster| c.log("worker").matches("registered with the master").count();
+        let before = registered(self);
         self.worker = Some(self.spawn("worker"));
         self.wait_port(self.worker_port, "worker");
         self.wait_workers(1);
+        // A restarted worker's blocks are known to the master only once this process registered.
+        self.eventually("the worker to register", || registered(self) > before);
     }
 
     /// Starts another worker announcing `host` (127.0.0.x addresses other than 127.0.0.1 look

@@ -389,3 +389,72 @@ fn a_worker_killed_in_a_through_write_leaves_no_temporary_file_in_the_ufs() {
     assert!(!c.run(&["fs", "stat", "/t"]).status.success());
     assert!(c.log("master").contains("temporary UFS file"), "{}", c.log("master"));
 }
+
+/// Flips one byte in the middle of every cached block file of `path`.
+fn corrupt_blocks(c: &Cluster, path: &str) -> usize {
+    let stat = c.ok(&["fs", "stat", path]);
+    let ids: Vec<String> = stat
+        .lines()
+        .filter(|l| l.starts_with("BlockInfo{"))
+        .map(|b| b.split("id=").nth(1).unwrap().split(',').next().unwrap().to_owned())
+        .collect();
+    for id in &ids {
+        let f = c.shm.join("alluxioworker").join(id);
+        let mut bytes = std::fs::read(&f).unwrap_or_else(|e| panic!("block file {}: {e}", f.display()));
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x5a;
+        std::fs::write(&f, &bytes).unwrap();
+    }
+    ids.len()
+}
+
+/// How many blocks of `path` some worker caches.
+fn cached_blocks(c: &Cluster, path: &str) -> usize {
+    c.ok(&["fs", "stat", path]).lines().filter(|l| l.starts_with("BlockInfo{") && l.contains("host=")).count()
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_corrupt_cached_block_is_never_served_and_is_dropped() {
+    let mut c = Cluster::new(&["alluxio.user.block.size.bytes.default=2MB"]);
+    c.format();
+    c.start();
+    let src = c.path("p");
+    let persisted = data(3 << 20, 11);
+    std::fs::write(&src, &persisted).unwrap();
+    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=CACHE_THROUGH", "copyFromLocal", src.to_str().unwrap(), "/p"]);
+    let unpersisted = must_cache(&c, "/u", 100_000, 12);
+
+    // Short-circuit reads (the first open after the write checks the block): the persisted file
+    // comes from the UFS, the unpersisted one fails naming block and file; both blocks are dropped.
+    assert_eq!(corrupt_blocks(&c, "/p"), 2);
+    assert_eq!(corrupt_blocks(&c, "/u"), 1);
+    assert_eq!(cat(&c, "/p"), persisted, "corrupt bytes were served");
+    let o = c.run(&["fs", "cat", "/u"]);
+    assert!(!o.status.success() && o.stdout.is_empty(), "corrupt bytes of /u were served");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/u") && err.contains("fails its checksum") && err.contains("Block "), "{err}");
+    let dest = c.path("u-copy");
+    assert!(!c.run(&["fs", "copyToLocal", "/u", dest.to_str().unwrap()]).status.success());
+    assert!(c.log("worker").contains("fails its checksum"), "{}", c.log("worker"));
+    drop(unpersisted);
+
+    // The persisted file was cached again from the UFS; now over the network (data port).
+    c.eventually("/p to be cached again", || cached_blocks(&c, "/p") == 2);
+    assert_eq!(corrupt_blocks(&c, "/p"), 2);
+    let o = c.run(&["fs", "-Dalluxio.user.short.circuit.enabled=false", "cat", "/p"]);
+    assert!(o.status.success() && o.stdout == persisted, "remote read: {}", String::from_utf8_lossy(&o.stderr));
+    let sum = c.ok(&["fs", "checksum", "/p"]);
+    assert!(sum.contains(&md5_hex(&persisted)), "{sum}");
+
+    // After a worker restart every block is checked again at its first short-circuit open.
+    c.eventually("/p to be cached again", || cached_blocks(&c, "/p") == 2);
+    c.stop_worker();
+    assert_eq!(corrupt_blocks(&c, "/p"), 2);
+    c.start_worker();
+    assert_eq!(cat(&c, "/p"), persisted, "a block corrupted while the worker was down was served");
+}

@@ -184,6 +184,8 @@ props! {
     "alluxio.proxy.web.bind.host" => Some("0.0.0.0"), Str;
     "alluxio.proxy.web.hostname" => Some("localhost"), Str;
     "alluxio.proxy.stream.cache.timeout" => Some("1hour"), Duration;
+    // alluxio-rs: when cached blocks are checked against their checksums.
+    "alluxio.worker.block.checksum.verify" => Some("ONCE"), Enum(&["ONCE", "EVERY_READ", "NEVER"]);
     // alluxio-rs: an idle REST write stream gives back its block's reserved worker space.
     "alluxio.proxy.stream.idle.release.time" => Some("10sec"), Duration;
     "alluxio.proxy.s3.complete.multipart.upload.min.part.size" => Some("5MB"), Bytes;

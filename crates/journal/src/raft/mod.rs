@@ -26,7 +26,7 @@ pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -162,8 +162,10 @@ pub(crate) struct Shared {
     pub applied: Mutex<Applied>,
     /// Entries at or past this index were applied by the master itself (primary); u64::MAX before.
     pub own_from: AtomicU64,
-    /// Appended batches not yet committed and applied.
-    pub pending: AtomicUsize,
+    /// The queue of changes to propose (set once Raft runs): a snapshot puts a barrier in it.
+    pub proposals: std::sync::OnceLock<mpsc::UnboundedSender<Proposal>>,
+    /// A change this master applied failed to commit: its namespace is no longer the log's.
+    pub lost_changes: std::sync::atomic::AtomicBool,
     /// The newest snapshot: its metadata and bytes.
     pub snapshot: Mutex<Option<StoredSnapshot>>,
     /// Last successful RPC to each peer (availability in `quorum info`).
@@ -178,9 +180,14 @@ impl Shared {
     }
 }
 
-struct Proposal {
-    entries: Vec<JournalEntry>,
-    done: oneshot::Sender<Result<(), JournalError>>,
+/// What the proposal queue carries, in the order the master applied its changes.
+pub(crate) enum Proposal {
+    /// The journal entries of applied changes, and who waits for them to commit.
+    Changes { entries: Vec<JournalEntry>, done: oneshot::Sender<Result<(), JournalError>> },
+    /// Answered with the applied state once every change queued before it is committed and
+    /// applied (a snapshot of the leader's namespace covers exactly those), or `None` when a
+    /// change this leader applied failed to commit (its namespace holds changes Raft lost).
+    Barrier(oneshot::Sender<Option<Applied>>),
 }
 
 /// The embedded journal of one master.
@@ -229,7 +236,8 @@ impl RaftJournal {
             state,
             applied: Mutex::new(Applied::default()),
             own_from: AtomicU64::new(u64::MAX),
-            pending: AtomicUsize::new(0),
+            proposals: std::sync::OnceLock::new(),
+            lost_changes: Default::default(),
             snapshot: Mutex::new(None),
             seen: Mutex::new(HashMap::new()),
             rpc_addresses: Mutex::new(HashMap::new()),
@@ -261,6 +269,7 @@ impl RaftJournal {
             .await
             .map_err(|e| JournalError::Apply(format!("cannot start the embedded journal: {e}")))?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let _ = shared.proposals.set(tx.clone());
         let (role_tx, role_rx) = watch::channel(Role::Standby { leader: None });
         let next = shared.applied.lock().last.map(|l| l.index as i64 + 1).unwrap_or(0);
         let j = Arc::new(RaftJournal {
@@ -535,10 +544,8 @@ impl Journal for RaftJournal {
             return Ticket::ready(Err(JournalError::NotLeader(self.leader_address())));
         }
         self.next_sequence.fetch_add(entries.len() as i64, Ordering::SeqCst);
-        self.shared.pending.fetch_add(1, Ordering::SeqCst);
         let (done, rx) = oneshot::channel();
-        if self.proposals.send(Proposal { entries, done }).is_err() {
-            self.shared.pending.fetch_sub(1, Ordering::SeqCst);
+        if self.proposals.send(Proposal::Changes { entries, done }).is_err() {
             return Ticket::ready(Err(JournalError::Closed));
         }
         Ticket::pending(rx)
@@ -558,22 +565,43 @@ async fn propose_loop(raft: Raft<TypeConfig>, shared: Arc<Shared>, mut rx: mpsc:
     const MAX_BATCH_BYTES: usize = 4 << 20;
     const IN_FLIGHT: usize = 1;
     let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
-    while let Some(first) = rx.recv().await {
+    let mut next = None;
+    loop {
+        let first = match next.take() {
+            Some(p) => p,
+            None => match rx.recv().await {
+                Some(p) => p,
+                None => return,
+            },
+        };
         let Ok(slot) = slots.clone().acquire_owned().await else { return };
-        let mut entries = first.entries;
-        let mut waiters = vec![first.done];
+        let (mut entries, mut waiters) = match first {
+            Proposal::Changes { entries, done } => (entries, vec![done]),
+            Proposal::Barrier(answer) => {
+                // Every change before the barrier is committed and applied: the slots are free.
+                let Ok(all) = slots.clone().acquire_many_owned(IN_FLIGHT as u32 - 1).await else { return };
+                let lost = shared.lost_changes.load(Ordering::SeqCst);
+                let _ = answer.send((!lost).then(|| shared.applied.lock().clone()));
+                drop((slot, all));
+                continue;
+            }
+        };
         let mut size: usize = entries.iter().map(|e| e.encoded_len()).sum();
         while size < MAX_BATCH_BYTES {
             match rx.try_recv() {
-                Ok(p) => {
-                    size += p.entries.iter().map(|e| e.encoded_len()).sum::<usize>();
-                    entries.extend(p.entries);
-                    waiters.push(p.done);
+                Ok(Proposal::Changes { entries: more, done }) => {
+                    size += more.iter().map(|e| e.encoded_len()).sum::<usize>();
+                    entries.extend(more);
+                    waiters.push(done);
+                }
+                Ok(barrier) => {
+                    // A batch never spans a barrier.
+                    next = Some(barrier);
+                    break;
                 }
                 Err(_) => break,
             }
         }
-        let n = waiters.len();
         let result = raft.client_write_ff(Batch::encode(&entries)).await;
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -588,7 +616,9 @@ async fn propose_loop(raft: Raft<TypeConfig>, shared: Arc<Shared>, mut rx: mpsc:
                 },
                 Err(e) => Err(JournalError::WriterFailed(e.to_string())),
             };
-            shared.pending.fetch_sub(n, Ordering::SeqCst);
+            if outcome.is_err() {
+                shared.lost_changes.store(true, Ordering::SeqCst);
+            }
             drop(slot);
             for w in waiters {
                 let _ = w.send(match &outcome {

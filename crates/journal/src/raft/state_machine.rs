@@ -9,7 +9,7 @@ use std::io::{Cursor, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
@@ -17,7 +17,7 @@ use openraft::{
     StoredMembership,
 };
 
-use super::{Applied, Shared, TypeConfig};
+use super::{Applied, Proposal, Shared, TypeConfig};
 use crate::format::{self, FileKind};
 use crate::JournalError;
 
@@ -124,22 +124,26 @@ fn install(
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, Err> {
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
+        let started = Instant::now();
+        // The namespace is copied under its read lock. A standby's namespace is its applied
+        // state. The leader's runs ahead by the changes it queued but Raft has not committed
+        // yet: a barrier after them (queued under the same lock, so exactly those) answers once
+        // they are applied, with the index the copy then matches. The wait is outside the lock:
+        // writers, and the commits they wait for, go on meanwhile.
+        let (data, count, at, barrier) = tokio::task::spawn_blocking(move || {
             let mut data = format::encode_header(FileKind::Checkpoint, 0).to_vec();
-            let mut at = Applied::default();
-            let mut count = 0u64;
+            let (mut count, mut at, mut barrier) = (0u64, Applied::default(), None);
             shared
                 .state
                 .snapshot(
                     &mut || {
-                        // The leader's namespace runs ahead of the applied index by the changes
-                        // in flight; wait for them (writers are blocked by our read lock).
-                        let deadline = Instant::now() + Duration::from_secs(30);
-                        while shared.pending.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-                            std::thread::sleep(Duration::from_millis(1));
-                        }
                         at = shared.applied.lock().clone();
+                        if shared.own_from.load(Ordering::SeqCst) != u64::MAX {
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            if shared.proposals.get().is_some_and(|q| q.send(Proposal::Barrier(tx)).is_ok()) {
+                                barrier = Some(rx);
+                            }
+                        }
                     },
                     &mut |e| {
                         format::encode_record(&e, &mut data);
@@ -148,9 +152,22 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
                     },
                 )
                 .map_err(snap_err)?;
-            if shared.pending.load(Ordering::SeqCst) > 0 && shared.own_from.load(Ordering::SeqCst) != u64::MAX {
-                return Err(snap_err("changes stayed in flight for 30 s; snapshot skipped"));
-            }
+            Ok::<_, Err>((data, count, at, barrier))
+        })
+        .await
+        .map_err(snap_err)??;
+        let at = match barrier {
+            Some(rx) => match rx.await {
+                Ok(Some(at)) => at,
+                Ok(None) => {
+                    return Err(snap_err("changes this master applied were not committed; no snapshot of them"))
+                }
+                Err(_) => return Err(snap_err("the journal stopped while a snapshot was taken")),
+            },
+            None => at,
+        };
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
             let id = format!(
                 "{}-{}-{}",
                 at.last.map(|l| l.leader_id.term).unwrap_or(0),
