@@ -15,6 +15,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use alluxio_common::lock::{DirLock, LOCK_FILE};
 use alluxio_common::{checksum, Conf};
 
 const MANIFEST: &str = "alluxioworker.manifest";
@@ -80,6 +81,11 @@ fn save(conf: &Conf, cache: &Path) -> Result<String, String> {
         std::fs::create_dir_all(&dst).map_err(|e| format!("cannot create {}: {e}", dst.display()))?;
         let mut manifest = String::new();
         let (mut n, mut bytes) = (0u64, 0u64);
+        let id = tier_dir.join(alluxio_worker::block_store::CLUSTER_ID_FILE);
+        if id.exists() {
+            std::fs::copy(&id, dst.join(alluxio_worker::block_store::CLUSTER_ID_FILE))
+                .map_err(|e| format!("cannot save {}: {e}", id.display()))?;
+        }
         if tier_dir.is_dir() {
             let mut entries: Vec<_> = std::fs::read_dir(&tier_dir)
                 .map_err(|e| format!("cannot list {}: {e}", tier_dir.display()))?
@@ -133,10 +139,24 @@ fn restore(conf: &Conf, cache: &Path) -> Result<String, String> {
                 tier_dir.display()
             )
         })?;
-        if tier_dir.exists() {
-            std::fs::remove_dir_all(&tier_dir).map_err(|e| format!("cannot clear {}: {e}", tier_dir.display()))?;
-        }
         std::fs::create_dir_all(&tier_dir).map_err(|e| format!("cannot create {}: {e}", tier_dir.display()))?;
+        // Refused while a worker runs on it; held until the restore is done.
+        let _lock = DirLock::acquire(&tier_dir, "cache restore").map_err(|e| e.to_string())?;
+        for e in std::fs::read_dir(&tier_dir).map_err(|e| format!("cannot list {}: {e}", tier_dir.display()))?.flatten()
+        {
+            if e.file_name() == LOCK_FILE {
+                continue;
+            }
+            let p = e.path();
+            let r = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            r.map_err(|err| format!("cannot clear {}: {err}", p.display()))?;
+        }
+        // The cluster the blocks belong to comes back with them.
+        let id = src.join(alluxio_worker::block_store::CLUSTER_ID_FILE);
+        if id.exists() {
+            std::fs::copy(&id, tier_dir.join(alluxio_worker::block_store::CLUSTER_ID_FILE))
+                .map_err(|e| format!("cannot restore {}: {e}", id.display()))?;
+        }
         let (mut n, mut bytes, mut bad) = (0u64, 0u64, 0u64);
         for line in manifest.lines() {
             let mut f = line.split_whitespace();

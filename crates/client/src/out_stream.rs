@@ -36,6 +36,7 @@ enum BlockWriter {
         crcs: Box<checksum::Builder>,
     },
     Remote {
+        id: i64,
         tx: mpsc::Sender<WriteRequest>,
         call: JoinHandle<Result<WriteResponse, tonic::Status>>,
         written: u64,
@@ -276,7 +277,7 @@ impl FileOutStream {
             .map_err(|_| ClientError::new(Code::Internal, "block stream closed"))?;
             let call =
                 tokio::spawn(async move { client.write_block(ReceiverStream::new(rx)).await.map(|r| r.into_inner()) });
-            self.block = Some(BlockWriter::Remote { tx, call, written: 0 });
+            self.block = Some(BlockWriter::Remote { id, tx, call, written: 0 });
         }
         Ok(())
     }
@@ -370,11 +371,7 @@ impl FileOutStream {
     async fn finish_block(&mut self) -> Result<()> {
         let path = self.path.clone();
         let id = match &self.block {
-            Some(BlockWriter::Local { id, .. }) => Some(*id),
-            Some(BlockWriter::Remote { .. }) => {
-                let index = ((self.pos.max(1) - 1) / self.block_size) as i64;
-                Some(alluxio_common::id::block_id(self.info.file_id, index))
-            }
+            Some(BlockWriter::Local { id, .. } | BlockWriter::Remote { id, .. }) => Some(*id),
             None => None,
         };
         if let (Some(id), Some(w)) = (id, &self.worker) {

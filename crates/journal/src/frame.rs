@@ -19,6 +19,8 @@ pub const HEADER: usize = 8;
 pub const SECTOR: usize = 512;
 /// How far past damage to look for a whole record of the next entry.
 const SEARCH_LIMIT: usize = 16 << 20;
+/// How many bytes that search may checksum (candidate records of any length start everywhere).
+const SEARCH_BUDGET: usize = 256 << 20;
 
 /// Appends one record holding `payload` to `out`.
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) {
@@ -58,6 +60,26 @@ pub fn record(data: &[u8], at: usize, max_len: usize) -> Option<(&[u8], usize)> 
     (crc32c::crc32c(payload) == crc).then_some((payload, end))
 }
 
+/// Whether a whole record of the next entry starts within [`SEARCH_LIMIT`] bytes after `at`;
+/// `None` when checking would hash more than [`SEARCH_BUDGET`] bytes (then the caller cannot
+/// rule it out, and must treat the tail as damage).
+fn whole_record_after(data: &[u8], at: usize, max_len: usize, is_next: &impl Fn(&[u8]) -> bool) -> Option<bool> {
+    let search_end = data.len().min(at.saturating_add(1 + SEARCH_LIMIT));
+    let mut budget = SEARCH_BUDGET;
+    for p in at + 1..search_end {
+        let Some(head) = data.get(p..p + HEADER) else { break };
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if len == 0 || len > max_len || p + HEADER + len > data.len() {
+            continue;
+        }
+        budget = budget.checked_sub(len)?;
+        if record(data, p, max_len).is_some_and(|(payload, _)| is_next(payload)) {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
 /// What the bytes from a bad record to the end of a file are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tail {
@@ -85,9 +107,12 @@ pub fn classify(data: &[u8], at: usize, max_len: usize, is_next: impl Fn(&[u8]) 
     if zeros_from <= at {
         return Tail::Torn("zero-filled tail".into());
     }
-    let search_end = eof.min(at.saturating_add(1 + SEARCH_LIMIT));
-    if (at + 1..search_end).any(|p| record(data, p, max_len).is_some_and(|(payload, _)| is_next(payload))) {
-        return Tail::Damaged("a bad record followed by whole records of later entries".into());
+    match whole_record_after(data, at, max_len, &is_next) {
+        Some(true) => return Tail::Damaged("a bad record followed by whole records of later entries".into()),
+        Some(false) => {}
+        None => {
+            return Tail::Damaged("too much data follows the bad record to rule out whole records in it".into());
+        }
     }
     let Some(head) = data.get(at..at + HEADER) else {
         return Tail::Torn("incomplete record header".into());

@@ -48,7 +48,9 @@ pub fn recover(
         rec.checkpoint_sequence = Some(end);
         next = end;
     }
-    let segments = layout.segments()?;
+    remove_creation_leftovers(layout)?;
+    let mut segments = layout.segments()?;
+    drop_rotation_leftovers(&mut segments)?;
     let last_index = segments.len().saturating_sub(1);
     for (i, seg) in segments.iter().enumerate() {
         // Only the segment being written when the master stopped can hold a torn append: a
@@ -125,6 +127,43 @@ pub fn recover(
     }
     rec.next_sequence = next;
     Ok(rec)
+}
+
+/// Writers before alluxio-rs 2.9.0's data-safety work created the next segment before
+/// completing the old one, and without a header written first: a crash in between leaves the
+/// old segment still "being written" followed by new ones holding at most a header. Those new
+/// ones hold no entry and go; the old one is then the segment being written.
+fn drop_rotation_leftovers(segments: &mut Vec<SegmentFile>) -> Result<(), JournalError> {
+    while segments.len() >= 2 {
+        let last = &segments[segments.len() - 1];
+        let before = &segments[segments.len() - 2];
+        let len = fs::metadata(&last.path).map_err(io("stat", &last.path))?.len();
+        if !(last.in_progress() && before.in_progress() && len <= HEADER_LEN as u64) {
+            break;
+        }
+        tracing::warn!(
+            "journal segment {} holds no entry and follows a segment still being written (a crash while \
+             starting a new segment): removing it",
+            last.path.display()
+        );
+        fs::remove_file(&last.path).map_err(io("delete", &last.path))?;
+        segments.pop();
+    }
+    Ok(())
+}
+
+/// A segment gets its header under a temporary name (`.0x…tmp`) before its real name: a crash
+/// before the rename leaves that file, which never held an entry.
+fn remove_creation_leftovers(layout: &Layout) -> Result<(), JournalError> {
+    let dir = layout.logs_dir();
+    let Ok(rd) = fs::read_dir(&dir) else { return Ok(()) };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".0x") && name.ends_with(".tmp") {
+            fs::remove_file(e.path()).map_err(io("delete", e.path()))?;
+        }
+    }
+    Ok(())
 }
 
 fn corrupt(seg: &SegmentFile, offset: u64, reason: String) -> JournalError {

@@ -61,6 +61,19 @@ pub fn cut(layout: &Layout, file: &Path, offset: u64) -> Result<Cut, JournalErro
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let start = segment_start(kind, &name)
         .ok_or_else(|| JournalError::Precondition(format!("{} is not named as a log segment", file.display())))?;
+    // What stays must be whole records: the offset is where a record starts.
+    let kept = &data[..offset as usize];
+    let whole = match kind {
+        Kind::Ufs => read_records(file, kept, |_, _| Ok(())).is_ok_and(|d| d.is_none()),
+        Kind::Raft => crate::raft::segments::scan(kept, start as u64).is_ok_and(|s| s.damage.is_none()),
+    };
+    if !whole {
+        return Err(JournalError::Precondition(format!(
+            "offset {offset} of {} is not where a record starts (or damage lies before it); cut at the offset \
+             the master named",
+            file.display()
+        )));
+    }
     let aside = layout.version_dir().join(format!("damaged-{}", alluxio_common::now_ms()));
     fs::create_dir_all(&aside).map_err(io("create", &aside))?;
     let kept = aside.join(format!("{name}.from-byte-{offset}"));
@@ -159,6 +172,7 @@ mod tests {
         assert!(cut(&l, &a, at as u64).unwrap_err().to_string().contains("in use"));
         drop(held);
         assert!(cut(&l, &a, 3).unwrap_err().to_string().contains("outside the records"));
+        assert!(cut(&l, &a, at as u64 - 1).unwrap_err().to_string().contains("not where a record starts"));
         let c = cut(&l, &a, at as u64).unwrap();
         assert_eq!((c.later_segments, c.bytes), (1, (first.len() - at) as u64));
         assert_eq!(c.kept_as, Some(l.logs_dir().join(range_name(0, 2))));

@@ -59,6 +59,8 @@ struct Segment {
     start: i64,
     next: i64,
     bytes: u64,
+    /// Completed (renamed to its range): nothing more is written to it.
+    sealed: bool,
 }
 
 impl Segment {
@@ -75,11 +77,14 @@ impl Segment {
         file.sync_all().map_err(io("sync", &tmp))?;
         fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;
         sync_dir(&dir)?;
-        Ok(Segment { file, path, start, next: start, bytes: HEADER_LEN as u64 })
+        Ok(Segment { file, path, start, next: start, bytes: HEADER_LEN as u64, sealed: false })
     }
 
-    /// Renames the segment to its final range, or deletes it when it holds no entry.
-    fn finish(self) -> Result<(), JournalError> {
+    /// Renames the segment to its final range, or deletes it when it holds no entry (once).
+    fn seal(&mut self) -> Result<(), JournalError> {
+        if self.sealed {
+            return Ok(());
+        }
         let dir = self.path.parent().map(PathBuf::from).unwrap_or_default();
         if self.next == self.start {
             fs::remove_file(&self.path).map_err(io("delete", &self.path))?;
@@ -87,8 +92,14 @@ impl Segment {
             self.file.sync_all().map_err(io("sync", &self.path))?;
             let done = dir.join(range_name(self.start, self.next));
             fs::rename(&self.path, &done).map_err(io("rename", &self.path))?;
+            self.path = done;
         }
+        self.sealed = true;
         sync_dir(&dir)
+    }
+
+    fn finish(mut self) -> Result<(), JournalError> {
+        self.seal()
     }
 }
 
@@ -228,21 +239,19 @@ fn run(
             continue;
         }
         if (rotate || segment.bytes >= opts.max_segment_bytes) && !shutdown && segment.next > segment.start {
-            let next = segment.next;
-            let old = std::mem::replace(
-                &mut segment,
-                match Segment::create(&layout, next) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::error!("cannot start a new journal segment: {e}");
-                        *failed.lock() = Some(e.to_string());
-                        continue;
-                    }
-                },
-            );
-            if let Err(e) = old.finish() {
+            // The old segment is completed before the new one appears, so a crash in between
+            // never leaves two segments being written.
+            if let Err(e) = segment.seal() {
                 tracing::error!("cannot complete journal segment: {e}");
                 *failed.lock() = Some(e.to_string());
+                continue;
+            }
+            match Segment::create(&layout, segment.next) {
+                Ok(s) => segment = s,
+                Err(e) => {
+                    tracing::error!("cannot start a new journal segment: {e}");
+                    *failed.lock() = Some(e.to_string());
+                }
             }
         }
     }

@@ -152,3 +152,22 @@ proptest! {
         prop_assert_eq!(std::fs::metadata(&seg.path).unwrap().len(), cut);
     }
 }
+
+#[test]
+fn a_crash_while_starting_a_new_segment_loses_nothing() {
+    // What writers before the new segment order could leave: the old segment still being
+    // written, and a new one holding only its header (or part of it).
+    for new_len in [0usize, 10, alluxio_journal::format::HEADER_LEN] {
+        let d = tempfile::tempdir().unwrap();
+        let l = Layout::new(d.path().join("journal"));
+        l.format().unwrap();
+        write(&l, 0, 0..7, 1 << 20);
+        as_if_crashed(&l);
+        let header = alluxio_journal::format::encode_header(alluxio_journal::format::FileKind::Log, 7);
+        let new = l.logs_dir().join(alluxio_journal::layout::range_name(7, alluxio_journal::layout::IN_PROGRESS_END));
+        std::fs::write(&new, &header[..new_len]).unwrap();
+        let (seen, rec) = replay(&l);
+        assert_eq!((seen.len(), rec.next_sequence), (7, 7), "new segment of {new_len} bytes");
+        assert!(!new.exists());
+    }
+}

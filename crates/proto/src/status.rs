@@ -56,6 +56,9 @@ pub fn to_status<E: HasCode + std::fmt::Display>(err: E) -> tonic::Status {
 
 /// Metadata key of a standby's refusal that carries the leading master's RPC address.
 pub const LEADER_HINT: &str = "x-alluxio-leader";
+/// Metadata on a master's refusal of a registering worker whose blocks it cannot vouch for
+/// (another cluster, or newer than its journal): the worker stops instead of retrying.
+pub const WORKER_REFUSED: &str = "x-alluxio-worker-refused";
 
 /// The refusal a standby master gives to client and worker RPCs: UNAVAILABLE, naming the
 /// leader when known (also as [`LEADER_HINT`] metadata, so callers can go straight there).

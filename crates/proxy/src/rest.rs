@@ -148,12 +148,16 @@ impl Rest {
         };
         for (id, mut e) in idle {
             if let Stream::Out(o) = &mut e.stream {
-                if let Err(err) = o.release_unused().await {
-                    tracing::warn!("cannot release the space reserved for idle stream {id}: {err}");
+                // A worker that does not answer must not hold up the other streams' upkeep.
+                match tokio::time::timeout(Duration::from_secs(5), o.release_unused()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => tracing::warn!("cannot release the space reserved for idle stream {id}: {err}"),
+                    Err(_) => tracing::warn!("the worker of idle stream {id} did not release its space within 5 s"),
                 }
             }
             e.released = true;
-            self.streams.lock().insert(id, e);
+            let mut streams = self.streams.lock();
+            streams.insert(id, e);
             self.releasing.lock().remove(&id);
         }
     }
@@ -186,15 +190,20 @@ impl Rest {
     }
 
     async fn take(&self, id: i32) -> Result<Stream, RestError> {
-        // A stream giving back its reserved space is out of the map for a moment.
-        while self.releasing.lock().contains(&id) {
+        loop {
+            {
+                // Decided under the streams lock (taken before `releasing`, as everywhere): a
+                // stream giving back its reserved space is out of the map for a moment.
+                let mut streams = self.streams.lock();
+                if !self.releasing.lock().contains(&id) {
+                    return streams
+                        .remove(&id)
+                        .map(|e| e.stream)
+                        .ok_or_else(|| RestError::new(Code::NotFound, format!("stream {id} does not exist")));
+                }
+            }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        self.streams
-            .lock()
-            .remove(&id)
-            .map(|e| e.stream)
-            .ok_or_else(|| RestError::new(Code::NotFound, format!("stream {id} does not exist")))
     }
 
     fn put_back(&self, id: i32, stream: Stream) {

@@ -47,8 +47,17 @@ impl VerifyMode {
 /// written before checksums, whose bytes are adopted as they are now (there is nothing older
 /// to compare them with).
 pub fn checksums_for(store: &BlockStore, lock: &BlockReadLock, data: &[u8]) -> Result<Option<Arc<[u32]>>> {
-    if let Some(crcs) = store.checksums(lock)? {
-        return Ok(Some(crcs));
+    match store.checksums(lock) {
+        Ok(Some(crcs)) => return Ok(Some(crcs)),
+        Ok(None) => {}
+        Err(WorkerError::DataLoss(why)) => {
+            // Checksums that cannot be read cannot vouch for the block: it goes like a bad one.
+            let msg = format!("Block {} cannot be checked, its checksums are damaged: {why}", lock.block_id);
+            tracing::error!("{msg}");
+            store.drop_corrupt(lock.block_id, msg.clone());
+            return Err(WorkerError::DataLoss(msg));
+        }
+        Err(e) => return Err(e),
     }
     store.adopt_checksums(lock, checksum::of(data))?;
     store.mark_verified(lock.block_id);

@@ -76,10 +76,16 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
         let start = offset as usize;
         let end = (offset + n).min(map.len() as u64) as usize;
         if end - start != n as usize {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("block {id} is shorter than expected"),
-            ));
+            // Truncated on disk: as damaged as a bad checksum.
+            let msg = format!(
+                "Block {id} is shorter on disk ({}) than its {} bytes: the worker dropped it",
+                lock.path.display(),
+                lock.length
+            );
+            tracing::error!("{msg}");
+            worker.store.drop_corrupt(id, msg.clone());
+            refuse(&mut s, Code::DataLoss, &msg)?;
+            continue;
         }
         let block = &map[..(lock.length as usize).min(map.len())];
         let crcs = match worker.verify {

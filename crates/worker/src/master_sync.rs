@@ -50,7 +50,7 @@ pub async fn register(w: &Worker) -> Result<()> {
         .register_worker(req)
         .await
         .map_err(|s| {
-            if s.code() == tonic::Code::FailedPrecondition {
+            if s.metadata().contains_key(alluxio_proto::status::WORKER_REFUSED) {
                 // The master cannot vouch for this worker's blocks: stop rather than lose them.
                 return WorkerError::FailedPrecondition(s.message().to_owned());
             }

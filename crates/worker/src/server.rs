@@ -253,6 +253,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     }
     let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
     let refused = tokio::spawn(crate::master_sync::heartbeat_loop(worker.clone(), interval));
+    let heartbeat = refused.abort_handle();
     let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<WorkerError>();
     let fatal = Arc::new(parking_lot::Mutex::new(None));
     {
@@ -290,7 +291,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
         .add_service(InterceptedService::new(svc, check_version))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(rpc_listener).with_nodelay(Some(true)),
-            shutdown_signal(worker.clone(), fatal_rx),
+            shutdown_signal(worker.clone(), heartbeat, fatal_rx),
         )
         .await
         .map_err(|e| WorkerError::Unavailable(format!("RPC server failed: {e}")))?;
@@ -303,7 +304,11 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
 
 /// Resolves on SIGTERM/SIGINT (after telling the master this worker leaves) or when the master
 /// refused the worker.
-async fn shutdown_signal(worker: Arc<Worker>, refused: tokio::sync::oneshot::Receiver<WorkerError>) {
+async fn shutdown_signal(
+    worker: Arc<Worker>,
+    heartbeat: tokio::task::AbortHandle,
+    refused: tokio::sync::oneshot::Receiver<WorkerError>,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
@@ -312,5 +317,7 @@ async fn shutdown_signal(worker: Arc<Worker>, refused: tokio::sync::oneshot::Rec
         _ = int.recv() => tracing::info!("SIGINT received, stopping"),
         r = refused => if r.is_ok() { return },
     }
+    // No more heartbeats: the master would answer a leaving worker's with "register again".
+    heartbeat.abort();
     crate::master_sync::leave(&worker).await;
 }

@@ -233,7 +233,9 @@ fn worker_ramdisk_caches_survive_stop_and_start_with_c() {
     let o = c.script("alluxio-stop.sh", &["workers", "-c", cache.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let saved = cache.join(c.shm.strip_prefix("/").unwrap()).join("alluxioworker");
-    assert_eq!(std::fs::read_dir(&saved).unwrap().count(), 4);
+    let blocks = std::fs::read_dir(&saved).unwrap().flatten();
+    assert_eq!(blocks.filter(|e| e.file_name().to_string_lossy().parse::<i64>().is_ok()).count(), 4);
+    assert!(saved.join(".cluster_id").exists(), "the cluster the blocks belong to was not saved");
     // A saved block rots on disk.
     let victim = saved.join(&damaged_block);
     let mut bytes = std::fs::read(&victim).unwrap();
