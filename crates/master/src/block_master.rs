@@ -226,17 +226,20 @@ impl BlockMaster {
         })
     }
 
-    /// A block written to a worker.
-    pub fn commit(&self, worker: i64, block: i64, tier: &str, used_on_tier: i64) {
+    /// A block written to a worker. False when the worker is not registered (it restarted and
+    /// has not registered yet): it must report the block again once it has.
+    pub fn commit(&self, worker: i64, block: i64, tier: &str, used_on_tier: i64) -> bool {
         let mut s = self.state.lock();
         let State { workers, locations, .. } = &mut *s;
-        if let Some(w) = workers.get_mut(&worker) {
-            if w.blocks.insert(block, tier.to_owned()).is_none() {
-                locations.entry(block).or_default().push(worker);
-            }
-            w.used.insert(tier.to_owned(), used_on_tier);
-            w.last_contact = Instant::now();
+        let Some(w) = workers.get_mut(&worker).filter(|w| w.registered && !w.lost) else {
+            return false;
+        };
+        if w.blocks.insert(block, tier.to_owned()).is_none() {
+            locations.entry(block).or_default().push(worker);
         }
+        w.used.insert(tier.to_owned(), used_on_tier);
+        w.last_contact = Instant::now();
+        true
     }
 
     /// Removes blocks from every worker holding them (file deleted or freed).
@@ -443,5 +446,32 @@ impl BlockMaster {
         }
         info.free_bytes = info.capacity_bytes - info.used_bytes;
         info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(port: i32) -> WorkerNetAddress {
+        WorkerNetAddress { host: "w".into(), rpc_port: port, ..Default::default() }
+    }
+
+    #[test]
+    fn a_commit_from_an_unregistered_or_lost_worker_is_refused_so_it_reports_again() {
+        let b = BlockMaster::new(Duration::from_secs(300), Duration::from_secs(5));
+        let id = b.worker_id_for(&address(1));
+        // A restarted worker that has an id but has not registered yet.
+        assert!(!b.commit(id, 7, "MEM", 1));
+        assert!(b.locations(7).is_empty());
+        assert!(b.register(id, address(1), BTreeMap::new(), BTreeMap::new(), vec![], String::new()));
+        assert!(b.commit(id, 7, "MEM", 1));
+        assert_eq!(b.locations(7).len(), 1);
+        // A stopping worker is lost at once: no commit lands there, its blocks are not offered.
+        assert!(b.mark_lost(id).is_some());
+        assert!(b.locations(7).is_empty() && !b.commit(id, 8, "MEM", 1));
+        assert!(b.in_safe_mode(), "safe mode until the master serves");
+        b.start_serving();
+        assert!(b.in_safe_mode());
     }
 }

@@ -665,6 +665,12 @@ pub struct UfsWriter {
 }
 
 impl UfsWriter {
+    /// The temporary path written until the file is complete, when there is one (file systems;
+    /// object stores write in place).
+    pub fn temp_path(&self) -> Option<&str> {
+        (self.tmp != self.final_path).then_some(self.tmp.as_str())
+    }
+
     /// Appends bytes.
     pub async fn write(&mut self, data: Bytes) -> Result<(), UfsError> {
         let n = data.len() as u64;

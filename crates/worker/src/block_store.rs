@@ -248,7 +248,11 @@ impl BlockStore {
             std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
             for e in std::fs::read_dir(&d.path).map_err(io("list", &d.path))?.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name == ".tmp_blocks" || name == LOCK_FILE || name == CLUSTER_ID_FILE {
+                if name == ".tmp_blocks"
+                    || name == LOCK_FILE
+                    || name == CLUSTER_ID_FILE
+                    || name == crate::ufs_writes::DIR
+                {
                     continue;
                 }
                 let ft = e.file_type().map_err(io("stat", &e.path()))?;

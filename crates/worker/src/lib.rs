@@ -12,6 +12,7 @@ pub mod error;
 pub mod master_sync;
 pub mod server;
 pub mod service;
+pub mod ufs_writes;
 pub mod web;
 pub mod worker;
 

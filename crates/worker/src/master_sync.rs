@@ -25,6 +25,8 @@ pub async fn register(w: &Worker) -> Result<()> {
         .into_inner()
         .worker_id;
     w.id.store(id, Ordering::SeqCst);
+    // Taken before the report: a block committed in between is in both, never in neither.
+    w.store.take_unreported();
     let store = w.store.clone();
     let report =
         tokio::task::spawn_blocking(move || store.report()).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
@@ -44,8 +46,6 @@ pub async fn register(w: &Worker) -> Result<()> {
         version: VERSION.into(),
         cluster_id: recorded.clone().unwrap_or_default(),
     };
-    // Committed blocks are all in this report.
-    w.store.take_unreported();
     let resp = client
         .register_worker(req)
         .await
@@ -80,6 +80,7 @@ pub async fn register(w: &Worker) -> Result<()> {
 /// asks (e.g. after it restarted).
 pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) -> WorkerError {
     let mut registered = false;
+    let mut cleaned = false;
     let mut removed_pending: Vec<i64> = Vec::new();
     let mut added_pending: Vec<i64> = Vec::new();
     let mut warned = false;
@@ -89,6 +90,12 @@ pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) -> WorkerError {
         if !registered {
             match register(&w).await {
                 Ok(()) => {
+                    if !cleaned {
+                        // The master answers now, so the UFS of each mount can be found.
+                        cleaned = true;
+                        let w = w.clone();
+                        tokio::spawn(async move { crate::ufs_writes::clean_up_after_crash(&w).await });
+                    }
                     registered = true;
                     warned = false;
                     removed_pending.clear();

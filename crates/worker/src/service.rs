@@ -442,6 +442,7 @@ impl BlockWorker for BlockWorkerService {
             }
         }
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
+        let _in_flight = crate::ufs_writes::begin(&w, r.mount_id, writer.temp_path());
         for (lock, len) in locks.iter().zip(&r.block_lengths) {
             let path = lock.path.clone();
             let mut off = 0u64;
@@ -495,6 +496,7 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
         let ufs = w.ufs(o.mount_id).await?;
         let rel = relative_to(&ufs, &o.ufs_path)?;
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
+        let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, writer.temp_path());
         while let Some(m) = input.next().await {
             match m {
                 Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {

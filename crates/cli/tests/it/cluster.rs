@@ -65,6 +65,31 @@ impl Client {
 }
 
 impl Cluster {
+    /// Starts `fs copyFromLocal <named pipe> <path>` with `write_type`: the test feeds the pipe
+    /// (a writer that can be stopped, or killed, in the middle of a file). Returns the CLI
+    /// process and the pipe's writing end.
+    pub fn copy_from_pipe(&self, write_type: &str, path: &str) -> (Child, std::fs::File) {
+        let fifo = self.path(&format!("fifo-{}", path.replace('/', "_")));
+        let cfifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: creating a named pipe at a path we own.
+        assert_eq!(unsafe { libc::mkfifo(cfifo.as_ptr(), 0o600) }, 0);
+        let child = self
+            .command(Path::new(BIN))
+            .args([
+                "fs",
+                &format!("-Dalluxio.user.file.writetype.default={write_type}"),
+                "copyFromLocal",
+                fifo.to_str().unwrap(),
+                path,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        (child, pipe)
+    }
+
     /// A client handle for other threads.
     pub fn client(&self) -> Client {
         Client { home: self.home.path().to_path_buf(), proxy_port: self.proxy_port }

@@ -358,18 +358,7 @@ fn a_worker_killed_in_a_through_write_leaves_no_temporary_file_in_the_ufs() {
     let mut c = Cluster::new(&["alluxio.master.file.writer.lease.timeout=1sec"]);
     c.format();
     c.start();
-    let fifo = c.path("fifo");
-    let cfifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: creating a named pipe at a path we own.
-    assert_eq!(unsafe { libc::mkfifo(cfifo.as_ptr(), 0o600) }, 0);
-    let mut writer = std::process::Command::new(crate::cluster::BIN)
-        .args(["fs", "-Dalluxio.user.file.writetype.default=THROUGH", "copyFromLocal", fifo.to_str().unwrap(), "/t"])
-        .env("ALLUXIO_HOME", c.home.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let (mut writer, mut pipe) = c.copy_from_pipe("THROUGH", "/t");
     pipe.write_all(&data(2 << 20, 4)).unwrap();
     let ufs = c.path("underFSStorage");
     let temps = || -> Vec<String> {
@@ -457,4 +446,33 @@ fn a_corrupt_cached_block_is_never_served_and_is_dropped() {
     assert_eq!(corrupt_blocks(&c, "/p"), 2);
     c.start_worker();
     assert_eq!(cat(&c, "/p"), persisted, "a block corrupted while the worker was down was served");
+}
+
+#[test]
+fn a_restarted_worker_deletes_the_temporary_ufs_files_its_crash_left() {
+    use std::io::Write;
+    // The master's sweep comes only when the abandoned file's lease expires (an hour here).
+    let mut c = Cluster::new(&["alluxio.master.file.writer.lease.timeout=1h"]);
+    c.format();
+    c.start();
+    let (mut writer, mut pipe) = c.copy_from_pipe("THROUGH", "/t");
+    pipe.write_all(&data(1 << 20, 4)).unwrap();
+    let ufs = c.path("underFSStorage");
+    let temps = || -> usize {
+        std::fs::read_dir(&ufs)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".alluxio.0x"))
+            .count()
+    };
+    c.eventually("the temporary UFS file", || temps() == 1);
+    // Worker and writer die together: nobody aborts the write.
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    c.kill_worker();
+    drop(pipe);
+    assert_eq!(temps(), 1);
+    c.start_worker();
+    c.eventually("the restarted worker to delete its temporary UFS file", || temps() == 0);
+    assert!(c.log("worker").contains("a temporary UFS file a crash of this worker left"), "{}", c.log("worker"));
 }

@@ -192,24 +192,7 @@ fn a_crashed_writer_leaves_no_half_file() {
         Cluster::new(&["alluxio.master.file.writer.lease.timeout=1sec", "alluxio.user.block.size.bytes.default=1MB"]);
     c.format();
     c.start();
-    let fifo = c.path("fifo");
-    let cfifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: creating a named pipe at a path we own.
-    assert_eq!(unsafe { libc::mkfifo(cfifo.as_ptr(), 0o600) }, 0);
-    let mut writer_cli = std::process::Command::new(crate::cluster::BIN)
-        .args([
-            "fs",
-            "-Dalluxio.user.file.writetype.default=CACHE_THROUGH",
-            "copyFromLocal",
-            fifo.to_str().unwrap(),
-            "/crash",
-        ])
-        .env("ALLUXIO_HOME", c.home.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let (mut writer_cli, mut pipe) = c.copy_from_pipe("CACHE_THROUGH", "/crash");
     pipe.write_all(&crate::cluster::data(3 << 20, 3)).unwrap();
     c.eventually("the file to be created", || c.run(&["fs", "stat", "/crash"]).status.success());
     assert!(c.ok(&["fs", "stat", "/crash"]).contains("completed=false"));

@@ -145,8 +145,9 @@ impl BlockMasterWorkerService for BlockService {
         let r = req.into_inner();
         let (known, _) = self.master.classify_blocks(&[r.block_id]);
         let known = known.first().copied().unwrap_or(false);
-        if known {
-            self.master.blocks.commit(r.worker_id, r.block_id, &r.tier_alias, r.used_bytes_on_tier);
+        if known && !self.master.blocks.commit(r.worker_id, r.block_id, &r.tier_alias, r.used_bytes_on_tier) {
+            // Not an error of the block: the worker keeps it to report after it registers.
+            return Err(Status::not_found(format!("worker {} is not registered with this master", r.worker_id)));
         }
         Ok(Response::new(CommitBlockPResponse { known }))
     }
