@@ -283,12 +283,13 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// `ls -R` in UTC without the in-Alluxio column, as scripts/make-fixtures.sh records it.
 fn fixture_listing(c: &Cluster) -> String {
-    let o = std::process::Command::new(crate::cluster::BIN)
-        .args(["fs", "ls", "-R", "/"])
-        .env("ALLUXIO_HOME", c.home.path())
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
+    let o = crate::cluster::output_within(
+        std::process::Command::new(crate::cluster::BIN)
+            .args(["fs", "ls", "-R", "/"])
+            .env("ALLUXIO_HOME", c.home.path())
+            .env("TZ", "UTC"),
+        crate::cluster::COMMAND_LIMIT,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout)
         .unwrap()
@@ -347,12 +348,13 @@ fn an_incompatible_client_gets_both_versions_named() {
     let mut c = Cluster::new(&[]);
     c.format();
     c.start_master();
-    let o = std::process::Command::new(crate::cluster::BIN)
-        .args(["fs", "ls", "/"])
-        .env("ALLUXIO_HOME", c.home.path())
-        .env("ALLUXIO_RS_PROTOCOL_VERSION", "99")
-        .output()
-        .unwrap();
+    let o = crate::cluster::output_within(
+        std::process::Command::new(crate::cluster::BIN)
+            .args(["fs", "ls", "/"])
+            .env("ALLUXIO_HOME", c.home.path())
+            .env("ALLUXIO_RS_PROTOCOL_VERSION", "99"),
+        crate::cluster::COMMAND_LIMIT,
+    );
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("protocol version 99") && err.contains("protocol versions 1 to 1"), "{err}");

@@ -60,8 +60,51 @@ impl Client {
             }
         }
         c.env("ALLUXIO_HOME", &self.home).env_remove("RUST_BACKTRACE");
-        c.args(args).stdin(Stdio::null()).output().unwrap()
+        output_within(c.args(args), COMMAND_LIMIT)
     }
+}
+
+/// How long one CLI command may take before the test fails: a hang fails its test and says
+/// which command hung, instead of stopping the whole suite.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(240);
+
+/// `cmd.output()`, killing the process and failing the test if it runs longer than `limit`.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    use std::io::Read;
+    let spawned = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => panic!("cannot run {cmd:?}: {e} (scripts/test-all.sh installs the tools the tests use)"),
+    };
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|o| Box::new(o) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|e| Box::new(e) as Box<dyn Read + Send>));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+            panic!(
+                "{cmd:?} did not finish within {limit:?}; it was killed.\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&stdout),
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
 
 impl Cluster {
@@ -144,7 +187,7 @@ impl Cluster {
 
     /// Runs `alluxio <args>`.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command(Path::new(BIN)).args(args).stdin(Stdio::null()).output().unwrap()
+        output_within(self.command(Path::new(BIN)).args(args), COMMAND_LIMIT)
     }
 
     /// Runs `alluxio <args>` and expects success; returns stdout.
@@ -172,7 +215,7 @@ impl Cluster {
 
     /// Runs a script of bin/ (e.g. `alluxio-start.sh`) against this cluster.
     pub fn script(&self, name: &str, args: &[&str]) -> Output {
-        self.command(&repo().join("bin").join(name)).args(args).stdin(Stdio::null()).output().unwrap()
+        output_within(self.command(&repo().join("bin").join(name)).args(args), COMMAND_LIMIT)
     }
 
     pub fn format(&self) {

@@ -22,7 +22,10 @@ pub(crate) fn start_with_proxy(extra: &[&str]) -> Cluster {
 }
 
 fn python(script: &str, args: &[&str]) -> String {
-    let o = Command::new("python3").arg(repo().join("tests/clients").join(script)).args(args).output().unwrap();
+    let o = crate::cluster::output_within(
+        Command::new("python3").arg(repo().join("tests/clients").join(script)).args(args),
+        crate::cluster::COMMAND_LIMIT,
+    );
     let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(o.status.success() && out.contains("OK"), "{script} failed:\n{out}");
     out
@@ -169,7 +172,10 @@ fn s3cmd_works_against_the_proxy_root() {
     )
     .unwrap();
     let s3cmd = |args: &[&str]| {
-        let o = Command::new("s3cmd").arg("-c").arg(&cfg).args(args).output().expect("s3cmd: run scripts/test-all.sh");
+        let o = crate::cluster::output_within(
+            Command::new("s3cmd").arg("-c").arg(&cfg).args(args),
+            crate::cluster::COMMAND_LIMIT,
+        );
         let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
         assert!(o.status.success(), "s3cmd {args:?}:\n{out}");
         out
