@@ -23,9 +23,7 @@ impl HasCode for ClientError {
 impl From<tonic::Status> for ClientError {
     fn from(s: tonic::Status) -> Self {
         let code = alluxio_proto::status::code_of(s.code());
-        let message = if code == Code::Unavailable && s.message().contains("transport error")
-            || s.message().contains("tcp connect")
-        {
+        let message = if std::error::Error::source(&s).is_some() {
             format!("cannot reach the Alluxio server: {}", s.message())
         } else {
             s.message().to_owned()

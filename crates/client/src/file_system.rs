@@ -133,31 +133,18 @@ pub struct FileSystem {
 }
 
 /// A failure of the connection itself, not an answer: tonic builds those from a transport error
-/// it keeps as the source. A status the master sent never has a source, so a master's message
+/// it keeps as the source. A status a server sent never has a source, so a master's message
 /// that quotes a connection error (an unreachable UFS, say) is not retried as one.
 fn is_connect_error(e: &tonic::Status) -> bool {
     use std::error::Error;
-    matches!(e.code(), tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal)
+    matches!(e.code(), tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Cancelled)
         && e.source().is_some()
-        && (e.message().contains("http2 error")
-            || e.message().contains("tcp connect")
-            || e.message().contains("Connection refused")
-            || e.message().contains("transport error")
-            || e.message().contains("connection reset")
-            || e.message().contains("Connection reset")
-            || e.message().contains("broken pipe")
-            || e.message().contains("h2 protocol error")
-            || e.message().contains("error reading a body")
-            || e.message().contains("keep-alive")
-            || e.message().contains("timed out"))
 }
 
-/// Errors after which another master may answer: no connection, a standby's refusal, or a
-/// leader that lost leadership before acknowledging (the change may or may not have committed).
+/// Errors after which another master may answer: no connection, or a refusal marked as a
+/// failover (a standby, or a leader that lost leadership before acknowledging).
 fn is_failover(e: &tonic::Status) -> bool {
-    is_connect_error(e)
-        || alluxio_proto::status::standby_refusal(e).is_some()
-        || (e.code() == tonic::Code::Unavailable && e.message().contains("is not the leader of the embedded journal"))
+    is_connect_error(e) || alluxio_proto::status::standby_refusal(e).is_some()
 }
 
 impl FileSystem {
@@ -805,5 +792,50 @@ impl FileSystem {
             })
             .await?
             .properties)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(kind: std::io::ErrorKind) -> tonic::Status {
+        tonic::Status::from_error(Box::new(std::io::Error::new(kind, "tcp connect error")))
+    }
+
+    #[test]
+    fn only_transport_failures_count_as_connection_errors() {
+        assert!(is_connect_error(&transport(std::io::ErrorKind::ConnectionRefused)));
+        assert!(is_failover(&transport(std::io::ErrorKind::ConnectionReset)));
+        // A master's answer that quotes a connection error (an unreachable UFS) is an answer.
+        let quoted = tonic::Status::unavailable("UFS hdfs://nn:8020/ is not accessible: Connection refused");
+        assert!(!is_connect_error(&quoted));
+        assert!(!is_failover(&quoted));
+        let quoted = tonic::Status::unknown("transport error: tcp connect timed out");
+        assert!(!is_connect_error(&quoted));
+    }
+
+    #[test]
+    fn standbys_and_lost_leaders_send_clients_to_another_master() {
+        let standby = alluxio_proto::status::standby_status("m1:19998", Some("m2:19998"));
+        assert!(is_failover(&standby) && !is_connect_error(&standby));
+        assert_eq!(alluxio_proto::status::standby_refusal(&standby), Some(Some("m2:19998".to_owned())));
+        let lost = alluxio_proto::status::failover_status("leadership lost".into(), None);
+        assert!(is_failover(&lost));
+        assert_eq!(alluxio_proto::status::standby_refusal(&lost), Some(None));
+        // UNAVAILABLE for any other reason (safe mode, no worker) is retried in place, not failed over.
+        assert!(!is_failover(&tonic::Status::unavailable("No Alluxio worker is available")));
+        // The marker counts only on UNAVAILABLE.
+        let mut odd = tonic::Status::not_found("x");
+        odd.metadata_mut().insert(alluxio_proto::status::FAILOVER, tonic::metadata::MetadataValue::from_static("1"));
+        assert!(!is_failover(&odd));
+    }
+
+    #[test]
+    fn client_errors_keep_the_code_and_say_when_the_server_was_not_reached() {
+        let e = ClientError::from(transport(std::io::ErrorKind::ConnectionRefused));
+        assert!(e.message.starts_with("cannot reach the Alluxio server"), "{}", e.message);
+        let e = ClientError::from(tonic::Status::not_found("Path \"/a\" does not exist."));
+        assert_eq!((e.code, e.message.as_str()), (Code::NotFound, "Path \"/a\" does not exist."));
     }
 }

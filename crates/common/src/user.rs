@@ -1,34 +1,94 @@
-//! The identity of the local process (SIMPLE authentication asserts it).
+//! Users and groups: the identity of the local process (SIMPLE authentication asserts it) and
+//! the names of file owners. Every lookup goes through the reentrant `getpw*_r`/`getgr*_r`
+//! calls, written once here, because lookups run on concurrent blocking threads and the
+//! non-reentrant forms return shared static storage.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
+
+/// The password-database entry fields this project needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    pub name: String,
+    pub gid: u32,
+}
+
+/// Runs a reentrant lookup with a growing buffer until it fits. `call` fills `out` and returns
+/// the libc error number (0 on success, found or not).
+fn with_buffer<T>(mut call: impl FnMut(&mut [libc::c_char], *mut *mut T) -> libc::c_int) -> Option<Vec<libc::c_char>> {
+    let mut size = 1024;
+    loop {
+        let mut buf = vec![0 as libc::c_char; size];
+        let mut result: *mut T = std::ptr::null_mut();
+        let rc = call(&mut buf, &mut result);
+        if rc == libc::ERANGE && size < 1 << 20 {
+            size *= 4;
+            continue;
+        }
+        return (rc == 0 && !result.is_null()).then_some(buf);
+    }
+}
+
+/// Copies a C string owned by a lookup's buffer.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string that outlives the call.
+unsafe fn owned(p: *const libc::c_char) -> Option<String> {
+    (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+}
+
+/// The password-database entry of `uid`.
+pub fn user_by_uid(uid: u32) -> Option<UserEntry> {
+    // SAFETY: an all-zero passwd is a valid value to be overwritten by getpwuid_r.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    // SAFETY: the buffer and its length are passed together; the result points into `pw`.
+    let _buf = with_buffer(|buf, res| unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), res) })?;
+    // SAFETY: on success the strings of `pw` point into `_buf`, alive here.
+    unsafe { owned(pw.pw_name) }.map(|name| UserEntry { name, gid: pw.pw_gid })
+}
+
+/// The password-database entry of the user `name`.
+pub fn user_by_name(name: &str) -> Option<UserEntry> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: as in `user_by_uid`.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    // SAFETY: as in `user_by_uid`.
+    let _buf =
+        with_buffer(|buf, res| unsafe { libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), res) })?;
+    // SAFETY: as in `user_by_uid`; `_buf` holds the strings.
+    unsafe { owned(pw.pw_name) }.map(|name| UserEntry { name, gid: pw.pw_gid })
+}
+
+/// The name of group `gid`.
+pub fn group_name(gid: u32) -> Option<String> {
+    // SAFETY: an all-zero group is a valid value to be overwritten by getgrgid_r.
+    let mut gr: libc::group = unsafe { std::mem::zeroed() };
+    // SAFETY: the buffer and its length are passed together.
+    let _buf = with_buffer(|buf, res| unsafe { libc::getgrgid_r(gid, &mut gr, buf.as_mut_ptr(), buf.len(), res) })?;
+    // SAFETY: the name points into `_buf`, alive here.
+    unsafe { owned(gr.gr_name) }
+}
 
 /// The name of the user running this process, from the password database.
 pub fn current_user() -> String {
-    // SAFETY: getpwuid returns a pointer to static storage or null; we copy the name out
-    // before any other call could overwrite it.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if !pw.is_null() && !(*pw).pw_name.is_null() {
-            if let Ok(s) = CStr::from_ptr((*pw).pw_name).to_str() {
-                return s.to_owned();
-            }
-        }
-    }
-    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    user_by_uid(uid).map(|u| u.name).unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }
 
 /// The primary group of the user running this process.
 pub fn current_group() -> String {
-    // SAFETY: as in `current_user`, the group entry is copied out immediately.
-    unsafe {
-        let gr = libc::getgrgid(libc::getegid());
-        if !gr.is_null() && !(*gr).gr_name.is_null() {
-            if let Ok(s) = CStr::from_ptr((*gr).gr_name).to_str() {
-                return s.to_owned();
-            }
-        }
-    }
-    current_user()
+    // SAFETY: getegid has no preconditions.
+    group_name(unsafe { libc::getegid() }).unwrap_or_else(current_user)
+}
+
+/// The owner name of a file owned by `uid`: its user name, or the number when it has none.
+pub fn owner_name(uid: u32) -> String {
+    user_by_uid(uid).map(|u| u.name).unwrap_or_else(|| uid.to_string())
+}
+
+/// The group name of a file owned by `gid`: its name, or the number when it has none.
+pub fn group_name_or_id(gid: u32) -> String {
+    group_name(gid).unwrap_or_else(|| gid.to_string())
 }
 
 /// This host's name as other processes should reach it.
@@ -46,29 +106,45 @@ pub fn primary_group_of(user: &str) -> String {
     if let Some(g) = cache.lock().ok().and_then(|m| m.get(user).cloned()) {
         return g;
     }
-    let g = lookup_primary_group(user);
+    let g = user_by_name(user).and_then(|u| group_name(u.gid)).unwrap_or_else(|| user.to_owned());
     if let Ok(mut m) = cache.lock() {
         m.insert(user.to_owned(), g.clone());
     }
     g
 }
 
-fn lookup_primary_group(user: &str) -> String {
-    let Ok(c) = std::ffi::CString::new(user) else {
-        return user.to_owned();
-    };
-    // SAFETY: getpwnam/getgrgid return static storage or null; values are copied out at once.
-    unsafe {
-        let pw = libc::getpwnam(c.as_ptr());
-        if pw.is_null() {
-            return user.to_owned();
-        }
-        let gr = libc::getgrgid((*pw).pw_gid);
-        if !gr.is_null() && !(*gr).gr_name.is_null() {
-            if let Ok(s) = CStr::from_ptr((*gr).gr_name).to_str() {
-                return s.to_owned();
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_is_found_by_id_and_name_and_unknown_ids_fall_back_to_numbers() {
+        let root = user_by_uid(0).expect("uid 0 is in every password database");
+        assert_eq!(root.name, "root");
+        assert_eq!(user_by_name("root"), Some(root.clone()));
+        assert_eq!(group_name(root.gid).as_deref(), Some("root"));
+        assert_eq!(primary_group_of("root"), "root");
+        assert_eq!(owner_name(4_000_000_123), "4000000123");
+        assert_eq!(group_name_or_id(4_000_000_123), "4000000123");
+        assert_eq!(primary_group_of("no-such-user-here"), "no-such-user-here");
+        assert!(user_by_name("nul\0inside").is_none());
+    }
+
+    #[test]
+    fn concurrent_lookups_agree() {
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        let uid = if i % 2 == 0 { 0 } else { 4_000_000_000 };
+                        let expected = if uid == 0 { "root".to_owned() } else { uid.to_string() };
+                        assert_eq!(owner_name(uid), expected);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
         }
     }
-    user.to_owned()
 }

@@ -56,7 +56,13 @@ impl HasCode for MasterError {
 
 impl From<MasterError> for tonic::Status {
     fn from(e: MasterError) -> Self {
-        alluxio_proto::status::to_status(e)
+        match e {
+            // Another master may acknowledge the retry: mark it so clients fail over.
+            MasterError::Journal(JournalError::NotLeader(_)) => {
+                alluxio_proto::status::failover_status(e.to_string(), None)
+            }
+            e => alluxio_proto::status::to_status(e),
+        }
     }
 }
 

@@ -174,7 +174,7 @@ impl FileSystemMaster {
             // Lost leadership: the change may or may not commit; the master restarts as a
             // standby (see `server`), and the client retries on the new leader.
             if let alluxio_journal::JournalError::NotLeader(_) = e {
-                return Err(MasterError::Unavailable(e.to_string()));
+                return Err(MasterError::Journal(e));
             }
             let _ = self.fatal.send(Some(e.to_string()));
             return Err(MasterError::Unavailable(format!("metadata change not journaled: {e}")));
@@ -1839,24 +1839,27 @@ impl FileSystemMaster {
             )));
         };
         let started = std::time::Instant::now();
-        let (writer, end) = {
+        // Copied under the read lock (as backups do), written without it: writers stall for
+        // the copy, not for the disk.
+        let (entries, end) = {
             let ns = self.ns.read();
             let end = self.journal.next_sequence();
             if end == self.last_checkpoint.load(Ordering::SeqCst) {
                 self.checkpoint_running.store(false, Ordering::SeqCst);
                 return Ok(end);
             }
-            let mut w = CheckpointWriter::create(layout, end)?;
-            let mut failure = None;
+            let mut entries = Vec::new();
             ns.snapshot(|e| {
-                w.append(&entry(e)).map_err(|err| {
-                    failure = Some(err.to_string());
-                    String::new()
-                })
+                entries.push(e);
+                Ok(())
             })
-            .map_err(|_| MasterError::Internal(failure.unwrap_or_default()))?;
-            (w, end)
+            .map_err(MasterError::Internal)?;
+            (entries, end)
         };
+        let mut writer = CheckpointWriter::create(layout, end)?;
+        for e in entries {
+            writer.append(&entry(e))?;
+        }
         let count = writer.count();
         let path = writer.finish()?;
         self.last_checkpoint.store(end, Ordering::SeqCst);

@@ -60,6 +60,11 @@ pub const LEADER_HINT: &str = "x-alluxio-leader";
 /// (another cluster, or newer than its journal): the worker stops instead of retrying.
 pub const WORKER_REFUSED: &str = "x-alluxio-worker-refused";
 
+/// Metadata on a refusal that another master may answer: a standby's, or a leader's that lost
+/// leadership before acknowledging (the change may or may not have committed). Callers decide
+/// on this key and the code, never on the message.
+pub const FAILOVER: &str = "x-alluxio-failover";
+
 /// The refusal a standby master gives to client and worker RPCs: UNAVAILABLE, naming the
 /// leader when known (also as [`LEADER_HINT`] metadata, so callers can go straight there).
 pub fn standby_status(me: &str, leader: Option<&str>) -> tonic::Status {
@@ -67,16 +72,24 @@ pub fn standby_status(me: &str, leader: Option<&str>) -> tonic::Status {
         Some(l) => format!("{me} is a standby master; the leading master is {l}"),
         None => format!("{me} is a standby master and no leader is elected yet; retry shortly"),
     };
-    let mut s = tonic::Status::unavailable(msg);
+    failover_status(msg, leader)
+}
+
+/// An UNAVAILABLE status marked [`FAILOVER`]: another master may answer; `leader` (an RPC
+/// address) goes in [`LEADER_HINT`] when known.
+pub fn failover_status(message: String, leader: Option<&str>) -> tonic::Status {
+    let mut s = tonic::Status::unavailable(message);
+    s.metadata_mut().insert(FAILOVER, tonic::metadata::MetadataValue::from_static("1"));
     if let Some(v) = leader.and_then(|l| l.parse().ok()) {
         s.metadata_mut().insert(LEADER_HINT, v);
     }
     s
 }
 
-/// Whether `s` is a standby's refusal; with the leader's RPC address when it named one.
+/// Whether `s` is a refusal another master may answer (see [`FAILOVER`]); with the leader's
+/// RPC address when it named one.
 pub fn standby_refusal(s: &tonic::Status) -> Option<Option<String>> {
-    if s.code() != tonic::Code::Unavailable || !s.message().contains("is a standby master") {
+    if s.code() != tonic::Code::Unavailable || !s.metadata().contains_key(FAILOVER) {
         return None;
     }
     Some(s.metadata().get(LEADER_HINT).and_then(|v| v.to_str().ok()).map(str::to_owned))

@@ -630,29 +630,12 @@ fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32, 
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path)?;
     let mtime = m.mtime() * 1000 + m.mtime_nsec() / 1_000_000;
-    Ok((user_name(m.uid()), group_name(m.gid()), (m.mode() & 0o7777) as i32, mtime))
-}
-
-fn user_name(uid: u32) -> String {
-    // SAFETY: getpwuid returns static storage or null; the name is copied out at once.
-    unsafe {
-        let pw = libc::getpwuid(uid);
-        if !pw.is_null() && !(*pw).pw_name.is_null() {
-            return std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned();
-        }
-    }
-    uid.to_string()
-}
-
-fn group_name(gid: u32) -> String {
-    // SAFETY: as above for the group database.
-    unsafe {
-        let gr = libc::getgrgid(gid);
-        if !gr.is_null() && !(*gr).gr_name.is_null() {
-            return std::ffi::CStr::from_ptr((*gr).gr_name).to_string_lossy().into_owned();
-        }
-    }
-    gid.to_string()
+    Ok((
+        alluxio_common::user::owner_name(m.uid()),
+        alluxio_common::user::group_name_or_id(m.gid()),
+        (m.mode() & 0o7777) as i32,
+        mtime,
+    ))
 }
 
 /// A file being written to the UFS under a temporary name.

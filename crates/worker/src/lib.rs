@@ -6,6 +6,7 @@
 
 pub mod block_check;
 pub mod block_store;
+pub mod blocking;
 pub mod cluster_id;
 pub mod data_server;
 pub mod error;

@@ -27,15 +27,11 @@ pub async fn register(w: &Worker) -> Result<()> {
     w.id.store(id, Ordering::SeqCst);
     // Taken before the report: a block committed in between is in both, never in neither.
     w.store.take_unreported();
-    let store = w.store.clone();
-    let report =
-        tokio::task::spawn_blocking(move || store.report()).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
+    let report = w.on_store(|s| s.report()).await;
     let count: usize = report.iter().map(|(_, v)| v.len()).sum();
     let reported: Vec<i64> = report.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     let dirs = w.store.dirs().to_vec();
-    let recorded = tokio::task::spawn_blocking(move || crate::cluster_id::recorded(&dirs))
-        .await
-        .map_err(|e| WorkerError::Internal(e.to_string()))??;
+    let recorded = crate::blocking::run(move || crate::cluster_id::recorded(&dirs)).await?;
     let req = RegisterWorkerPRequest {
         worker_id: id,
         storage_tiers: w.store.tiers(),
@@ -60,14 +56,11 @@ pub async fn register(w: &Worker) -> Result<()> {
         .into_inner();
     if !resp.cluster_id.is_empty() && recorded.as_deref() != Some(resp.cluster_id.as_str()) {
         let (dirs, id) = (w.store.dirs().to_vec(), resp.cluster_id.clone());
-        tokio::task::spawn_blocking(move || crate::cluster_id::record(&dirs, &id))
-            .await
-            .map_err(|e| WorkerError::Internal(e.to_string()))??;
+        crate::blocking::run(move || crate::cluster_id::record(&dirs, &id)).await?;
     }
     w.store.reset_protection(&reported, &resp.protected_block_ids);
-    for b in &resp.remove_block_ids {
-        w.store.remove(*b);
-    }
+    let remove = resp.remove_block_ids.clone();
+    w.on_store(move |s| remove.iter().for_each(|b| s.remove(*b))).await;
     tracing::info!(
         "registered with the master as worker {id}: {count} blocks, {} protected, {} unknown to the master deleted",
         resp.protected_block_ids.len(),
@@ -136,9 +129,8 @@ pub async fn heartbeat_loop(w: Arc<Worker>, interval: Duration) -> WorkerError {
                     registered = false;
                     continue;
                 }
-                for b in &r.remove_block_ids {
-                    w.store.remove(*b);
-                }
+                let remove = r.remove_block_ids.clone();
+                w.on_store(move |s| remove.iter().for_each(|b| s.remove(*b))).await;
                 w.store.set_protected(&r.protect_block_ids, true);
                 w.store.set_protected(&r.unprotect_block_ids, false);
             }

@@ -191,9 +191,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let data_port = data_listener.local_addr().map(|a| a.port() as i32).unwrap_or(0);
     let dirs = storage_dirs(&conf)?;
     let policies = policies(&conf)?;
-    let (store, scan) = tokio::task::spawn_blocking(move || BlockStore::open_with(dirs, policies))
-        .await
-        .map_err(|e| WorkerError::Internal(e.to_string()))??;
+    let (store, scan) = crate::blocking::run(move || BlockStore::open_with(dirs, policies)).await?;
     tracing::info!(
         "block store: {} blocks ({} bytes) found in {} ms{}",
         scan.blocks,
@@ -236,10 +234,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
             loop {
                 t.tick().await;
                 let s = store.clone();
-                if let Ok(n) = tokio::task::spawn_blocking(move || s.promote_hot_blocks(fill, 64)).await {
-                    if n > 0 {
-                        tracing::debug!("promoted {n} hot blocks to upper tiers");
-                    }
+                let n = crate::blocking::run(move || s.promote_hot_blocks(fill, 64)).await;
+                if n > 0 {
+                    tracing::debug!("promoted {n} hot blocks to upper tiers");
                 }
             }
         });

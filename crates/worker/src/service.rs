@@ -1,7 +1,8 @@
 //! The `BlockWorker` gRPC service: block reads (cached or through to the UFS), block writes
 //! (streamed or short-circuit), UFS file writes, and persistence on the master's behalf.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use alluxio_common::checksum;
 
 use crate::block_check::{self, VerifyMode};
 use crate::block_store::{BlockReadLock, Crcs};
+use crate::blocking::BlockFile;
 use crate::error::WorkerError;
 use crate::worker::{relative_to, Worker};
 
@@ -30,7 +32,7 @@ pub struct BlockWorkerService {
 /// Streams `len` bytes at `offset` of a locked block file from a blocking thread.
 fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<ReadResponse> {
     let (tx, rx) = mpsc::channel::<Result<ReadResponse, Status>>(8);
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(crate::blocking::run(move || {
         // The block is mapped, and chunks are slices of the mapping: no copy before the encoder.
         let mapped = std::fs::File::open(&lock.path).and_then(|f| {
             // SAFETY: committed block files are never modified or truncated, only unlinked, and the
@@ -54,7 +56,7 @@ fn stream_file(lock: BlockReadLock, offset: u64, len: u64, chunk: usize) -> Out<
             pos += n;
         }
         drop(lock);
-    });
+    }));
     Box::pin(ReceiverStream::new(rx))
 }
 
@@ -143,15 +145,8 @@ async fn tee_from_ufs(
     tx: Option<&mpsc::Sender<Result<ReadResponse, Status>>>,
 ) -> Result<(), WorkerError> {
     // Caching is best effort: without room the data still reaches the client.
-    let mut file = match tokio::task::block_in_place(|| w.store.create_temp(block_id, 0, block_len, false)) {
-        Ok(path) => match std::fs::File::create(&path) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                w.store.abort(block_id);
-                tracing::warn!("cannot cache block {block_id}: {e}");
-                None
-            }
-        },
+    let mut file = match start_block(w, block_id, 0, block_len, false).await {
+        Ok(f) => Some(f),
         Err(e) => {
             tracing::debug!("not caching block {block_id}: {e}");
             None
@@ -162,8 +157,8 @@ async fn tee_from_ufs(
     let mut chunks = match ufs.read_chunks(rel, file_offset, block_len, chunk).await {
         Ok(s) => s,
         Err(e) => {
-            if file.is_some() {
-                w.store.abort(block_id);
+            if let Some(f) = file.take() {
+                abort(w, block_id, f).await;
             }
             return Err(e.into());
         }
@@ -172,20 +167,19 @@ async fn tee_from_ufs(
         let b = match b {
             Ok(b) => b,
             Err(e) => {
-                if file.is_some() {
-                    w.store.abort(block_id);
+                if let Some(f) = file.take() {
+                    abort(w, block_id, f).await;
                 }
                 return Err(e.into());
             }
         };
         if let Some(f) = file.as_mut() {
-            let data = b.clone();
-            crcs.update(&data);
-            // Small sequential writes to tmpfs/disk page cache: cheap enough inline.
-            if let Err(e) = tokio::task::block_in_place(|| f.write_all(&data)) {
+            crcs.update(&b);
+            if let Err(e) = f.write(b.clone()).await {
                 tracing::warn!("cannot cache block {block_id}: {e}");
-                file = None;
-                w.store.abort(block_id);
+                if let Some(f) = file.take() {
+                    abort(w, block_id, f).await;
+                }
             }
         }
         if !client_gone {
@@ -199,15 +193,52 @@ async fn tee_from_ufs(
             }
         }
     }
-    if file.take().is_some() {
-        let store = w.store.clone();
+    if let Some(f) = file.take() {
+        f.close().await;
         let crcs = Crcs::Computed(crcs.finish());
-        let (tier, used) = tokio::task::spawn_blocking(move || store.commit(block_id, block_len, crcs))
-            .await
-            .map_err(|e| WorkerError::Internal(e.to_string()))??;
+        let (tier, used) = w.on_store(move |s| s.commit(block_id, block_len, crcs)).await?;
         let _ = w.commit_to_master(block_id, block_len, &tier, used).await;
     }
     Ok(())
+}
+
+/// Starts a copy of block `id` on this worker: reserves room on `tier` and creates the
+/// temporary file; nothing is left behind on failure.
+async fn start_block(
+    w: &Worker,
+    id: i64,
+    tier: usize,
+    reserve: u64,
+    protected: bool,
+) -> Result<BlockFile, WorkerError> {
+    let path = w.on_store(move |s| s.create_temp(id, tier, reserve, protected)).await?;
+    match BlockFile::create(path.clone()).await {
+        Ok(f) => Ok(f),
+        Err(e) => {
+            w.on_store(move |s| s.abort(id)).await;
+            Err(WorkerError::Internal(format!("cannot create block file {}: {e}", path.display())))
+        }
+    }
+}
+
+/// Discards a block being written: its file and its reservation.
+async fn abort(w: &Worker, id: i64, file: BlockFile) {
+    file.close().await;
+    w.on_store(move |s| s.abort(id)).await;
+}
+
+/// Checks the chunks of a locked block covering `range` (the whole block when `None`) on the
+/// blocking pool, giving the lock back.
+async fn verified(w: &Worker, lock: BlockReadLock, range: Option<Range<usize>>) -> Result<BlockReadLock, WorkerError> {
+    let store = w.store.clone();
+    crate::blocking::run(move || {
+        match range {
+            Some(r) => block_check::verify_file(&store, &lock, r),
+            None => block_check::verify_whole(&store, &lock),
+        }
+        .map(|()| lock)
+    })
+    .await
 }
 
 #[tonic::async_trait]
@@ -218,10 +249,9 @@ impl BlockWorker for BlockWorkerService {
         let r = req.into_inner();
         let chunk = if r.chunk_size > 0 { r.chunk_size as usize } else { self.worker.chunk_size };
         if r.promote {
-            let store = self.worker.store.clone();
-            let _ = tokio::task::spawn_blocking(move || store.promote(r.block_id)).await;
+            self.worker.on_store(move |s| s.promote(r.block_id)).await;
         }
-        if let Some(lock) = self.worker.store.lock(r.block_id) {
+        if let Some(mut lock) = self.worker.store.lock(r.block_id) {
             let offset = r.offset.max(0) as u64;
             if offset > lock.length {
                 return Err(WorkerError::InvalidArgument(format!(
@@ -233,7 +263,7 @@ impl BlockWorker for BlockWorkerService {
             let len = if r.length <= 0 { lock.length - offset } else { (r.length as u64).min(lock.length - offset) };
             if self.worker.verify != VerifyMode::Never {
                 let range = offset as usize..(offset + len) as usize;
-                tokio::task::block_in_place(|| block_check::verify_file(&self.worker.store, &lock, range))?;
+                lock = verified(&self.worker, lock, Some(range)).await?;
             }
             return Ok(Response::new(stream_file(lock, offset, len, chunk)));
         }
@@ -267,10 +297,9 @@ impl BlockWorker for BlockWorkerService {
             None => return Err(Status::invalid_argument("empty OpenLocalBlock stream")),
         };
         if first.promote {
-            let store = self.worker.store.clone();
-            let _ = tokio::task::spawn_blocking(move || store.promote(first.block_id)).await;
+            self.worker.on_store(move |s| s.promote(first.block_id)).await;
         }
-        let lock = self
+        let mut lock = self
             .worker
             .store
             .lock(first.block_id)
@@ -278,7 +307,7 @@ impl BlockWorker for BlockWorkerService {
         // The client reads the file itself: check it before handing it out (once per worker
         // start, or every time).
         if self.worker.verify.check_local_open(self.worker.store.is_verified(first.block_id)) {
-            tokio::task::block_in_place(|| block_check::verify_whole(&self.worker.store, &lock))?;
+            lock = verified(&self.worker, lock, None).await?;
         }
         let (tx, rx) = mpsc::channel(1);
         let _ = tx
@@ -307,9 +336,9 @@ impl BlockWorker for BlockWorkerService {
         };
         let w = self.worker.clone();
         let id = first.block_id;
-        let path = tokio::task::block_in_place(|| {
-            w.store.create_temp(id, first.tier.max(0) as usize, first.space_to_reserve.max(0) as u64, first.protected)
-        })?;
+        let (tier, reserve, protected) =
+            (first.tier.max(0) as usize, first.space_to_reserve.max(0) as u64, first.protected);
+        let path = w.on_store(move |s| s.create_temp(id, tier, reserve, protected)).await?;
         let path_s = path.display().to_string();
         let (tx, rx) = mpsc::channel(4);
         let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
@@ -319,16 +348,16 @@ impl BlockWorker for BlockWorkerService {
                 let Ok(m) = m else { break };
                 if m.commit {
                     let p = path.clone();
-                    let store = w.store.clone();
                     let claimed = m.chunk_crcs;
-                    let r = tokio::task::spawn_blocking(move || {
-                        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                        let crcs = if claimed.is_empty() { Crcs::None } else { Crcs::Claimed(claimed) };
-                        store.commit(id, len, crcs).map(|t| (t, len))
-                    })
-                    .await;
+                    let r = w
+                        .on_store(move |s| {
+                            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                            let crcs = if claimed.is_empty() { Crcs::None } else { Crcs::Claimed(claimed) };
+                            s.commit(id, len, crcs).map(|t| (t, len))
+                        })
+                        .await;
                     match r {
-                        Ok(Ok(((tier, used), len))) => {
+                        Ok(((tier, used), len)) => {
                             committed = true;
                             let reply = match w.commit_to_master(id, len, &tier, used).await {
                                 Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
@@ -336,24 +365,26 @@ impl BlockWorker for BlockWorkerService {
                             };
                             let _ = tx.send(reply).await;
                         }
-                        Ok(Err(e)) => {
-                            let _ = tx.send(Err(e.into())).await;
-                        }
                         Err(e) => {
-                            let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                            let _ = tx.send(Err(e.into())).await;
                         }
                     }
                     break;
                 }
                 if m.release_unused {
                     // The client writes the file itself: what it holds is what it wrote.
-                    let keep = tokio::task::block_in_place(|| std::fs::metadata(&path_s).map(|m| m.len()).unwrap_or(0));
-                    w.store.release_unused(id, keep);
+                    let p = path.clone();
+                    w.on_store(move |s| {
+                        let keep = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                        s.release_unused(id, keep)
+                    })
+                    .await;
                     let _ = tx.send(Ok(CreateLocalBlockResponse { path: path_s.clone() })).await;
                     continue;
                 }
                 if m.space_to_reserve > 0 {
-                    let reply = match tokio::task::block_in_place(|| w.store.reserve(id, m.space_to_reserve as u64)) {
+                    let more = m.space_to_reserve as u64;
+                    let reply = match w.on_store(move |s| s.reserve(id, more)).await {
                         Ok(()) => Ok(CreateLocalBlockResponse { path: path_s.clone() }),
                         Err(e) => Err(e.into()),
                     };
@@ -365,7 +396,7 @@ impl BlockWorker for BlockWorkerService {
                 }
             }
             if !committed {
-                w.store.abort(id);
+                w.on_store(move |s| s.abort(id)).await;
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -409,15 +440,13 @@ impl BlockWorker for BlockWorkerService {
 
     async fn move_block(&self, req: Request<MoveBlockRequest>) -> Result<Response<MoveBlockResponse>, Status> {
         let r = req.into_inner();
-        let store = self.worker.store.clone();
-        let moved = tokio::task::spawn_blocking(move || store.move_to_media(r.block_id, &r.media))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
+        let moved = self.worker.on_store(move |s| s.move_to_media(r.block_id, &r.media)).await;
         Ok(Response::new(MoveBlockResponse { moved }))
     }
 
     async fn remove_block(&self, req: Request<RemoveBlockRequest>) -> Result<Response<RemoveBlockResponse>, Status> {
-        self.worker.store.remove(req.into_inner().block_id);
+        let id = req.into_inner().block_id;
+        self.worker.on_store(move |s| s.remove(id)).await;
         Ok(Response::new(RemoveBlockResponse {}))
     }
 
@@ -437,12 +466,14 @@ impl BlockWorker for BlockWorkerService {
         }
         // Corrupt cached bytes must never become the under storage's copy.
         if w.verify != VerifyMode::Never {
-            for lock in &locks {
-                tokio::task::block_in_place(|| block_check::verify_whole(&w.store, lock))?;
+            let mut checked = Vec::with_capacity(locks.len());
+            for lock in locks {
+                checked.push(verified(&w, lock, None).await?);
             }
+            locks = checked;
         }
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
-        let _in_flight = crate::ufs_writes::begin(&w, r.mount_id, writer.temp_path());
+        let _in_flight = crate::ufs_writes::begin(&w, r.mount_id, writer.temp_path()).await;
         for (lock, len) in locks.iter().zip(&r.block_lengths) {
             let path = lock.path.clone();
             let mut off = 0u64;
@@ -450,15 +481,14 @@ impl BlockWorker for BlockWorkerService {
             while off < len {
                 let n = (w.chunk_size as u64).min(len - off);
                 let p = path.clone();
-                let data: std::io::Result<Bytes> = tokio::task::spawn_blocking(move || {
+                let data: std::io::Result<Bytes> = crate::blocking::run(move || {
                     let mut f = std::fs::File::open(&p)?;
                     f.seek(SeekFrom::Start(off))?;
                     let mut buf = vec![0u8; n as usize];
                     f.read_exact(&mut buf)?;
                     Ok(Bytes::from(buf))
                 })
-                .await
-                .map_err(|e| Status::internal(e.to_string()))?;
+                .await;
                 let data = match data {
                     Ok(d) => d,
                     Err(e) => {
@@ -496,7 +526,7 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
         let ufs = w.ufs(o.mount_id).await?;
         let rel = relative_to(&ufs, &o.ufs_path)?;
         let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
-        let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, writer.temp_path());
+        let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, writer.temp_path()).await;
         while let Some(m) = input.next().await {
             match m {
                 Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
@@ -526,37 +556,27 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
     // An Alluxio block.
     let id = first.id;
     let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
-    let path =
-        tokio::task::block_in_place(|| w.store.create_temp(id, first.tier.max(0) as usize, initial, first.protected))?;
+    let mut file = start_block(&w, id, first.tier.max(0) as usize, initial, first.protected).await?;
     let mut reserved = initial;
     let mut written = 0u64;
     let mut crcs = checksum::Builder::default();
-    let mut file = match std::fs::File::create(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            w.store.abort(id);
-            return Err(Status::internal(format!("cannot create block file {}: {e}", path.display())));
-        }
-    };
-    let abort = |w: &Worker, s: Status| {
-        w.store.abort(id);
-        s
-    };
     while let Some(m) = input.next().await {
         match m {
             Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
                 let n = b.len() as u64;
                 if written + n > reserved {
                     let more = (written + n - reserved).max(8 << 20);
-                    if let Err(e) = tokio::task::block_in_place(|| w.store.reserve(id, more)) {
-                        return Err(abort(&w, e.into()));
+                    if let Err(e) = w.on_store(move |s| s.reserve(id, more)).await {
+                        abort(&w, id, file).await;
+                        return Err(e.into());
                     }
                     reserved += more;
                 }
-                if let Err(e) = tokio::task::block_in_place(|| file.write_all(&b)) {
-                    return Err(abort(&w, Status::internal(format!("cannot write block {id}: {e}"))));
-                }
                 crcs.update(&b);
+                if let Err(e) = file.write(b).await {
+                    abort(&w, id, file).await;
+                    return Err(Status::internal(format!("cannot write block {id}: {e}")));
+                }
                 written += n;
             }
             Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.release_unused => {
@@ -564,20 +584,21 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
                 reserved = written;
             }
             Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
-                drop(file);
-                let store = w.store.clone();
+                file.close().await;
                 let crcs = Crcs::Computed(std::mem::take(&mut crcs).finish());
-                let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written, crcs))
-                    .await
-                    .map_err(|e| Status::internal(e.to_string()))??;
+                let (tier, used) = w.on_store(move |s| s.commit(id, written, crcs)).await?;
                 w.commit_to_master(id, written, &tier, used).await?;
                 return Ok(WriteResponse { offset: written as i64, content_hash: String::new() });
             }
             Ok(_) => {}
-            Err(s) => return Err(abort(&w, s)),
+            Err(s) => {
+                abort(&w, id, file).await;
+                return Err(s);
+            }
         }
     }
-    Err(abort(&w, Status::aborted(format!("write of block {id} ended without commit; the block was discarded"))))
+    abort(&w, id, file).await;
+    Err(Status::aborted(format!("write of block {id} ended without commit; the block was discarded")))
 }
 
 /// Copies a block from another worker into this one (passive caching, replication).
@@ -607,17 +628,14 @@ async fn copy_from_peer(
             ))
         })?
         .into_inner();
-    let path = tokio::task::block_in_place(|| w.store.create_temp(id, 0, len, false))?;
+    let mut f = start_block(w, id, 0, len, false).await?;
     let result: Result<(u64, Vec<u32>), WorkerError> = async {
-        let mut f = std::fs::File::create(&path)
-            .map_err(|e| WorkerError::Internal(format!("cannot create {}: {e}", path.display())))?;
         let mut written = 0u64;
         let mut crcs = checksum::Builder::default();
         while let Some(m) = stream.message().await.map_err(|s| WorkerError::Unavailable(s.message().to_owned()))? {
-            tokio::task::block_in_place(|| f.write_all(&m.chunk))
-                .map_err(|e| WorkerError::Internal(format!("cannot write block {id}: {e}")))?;
             crcs.update(&m.chunk);
             written += m.chunk.len() as u64;
+            f.write(m.chunk).await.map_err(|e| WorkerError::Internal(format!("cannot write block {id}: {e}")))?;
         }
         Ok((written, crcs.finish()))
     }
@@ -625,17 +643,15 @@ async fn copy_from_peer(
     let (written, crcs) = match result {
         Ok((n, crcs)) if n == len => (n, crcs),
         Ok((n, _)) => {
-            w.store.abort(id);
+            abort(w, id, f).await;
             return Err(WorkerError::Unavailable(format!("block {id} from the peer had {n} bytes, expected {len}")));
         }
         Err(e) => {
-            w.store.abort(id);
+            abort(w, id, f).await;
             return Err(e);
         }
     };
-    let store = w.store.clone();
-    let (tier, used) = tokio::task::spawn_blocking(move || store.commit(id, written, Crcs::Computed(crcs)))
-        .await
-        .map_err(|e| WorkerError::Internal(e.to_string()))??;
+    f.close().await;
+    let (tier, used) = w.on_store(move |s| s.commit(id, written, Crcs::Computed(crcs))).await?;
     w.commit_to_master(id, written, &tier, used).await
 }

@@ -21,17 +21,23 @@ pub struct InFlight(Option<PathBuf>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
+            // Drop cannot wait: the removal runs on the blocking pool by itself.
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn_blocking(move || std::fs::remove_file(p))),
+                Err(_) => drop(std::fs::remove_file(p)),
+            }
         }
     }
 }
 
 /// Records that `tmp` (a path in the UFS of `mount_id`) is being written. Best effort: without
 /// a record, only the master's sweep removes what a crash leaves.
-pub fn begin(w: &Worker, mount_id: i64, tmp: Option<&str>) -> InFlight {
-    let (Some(tmp), Some(dir)) = (tmp, dir(w)) else { return InFlight(None) };
+pub async fn begin(w: &Worker, mount_id: i64, tmp: Option<&str>) -> InFlight {
+    let (Some(tmp), Some(dir)) = (tmp.map(str::to_owned), dir(w)) else { return InFlight(None) };
     let record = dir.join(format!("{:016x}", rand::random::<u64>()));
-    let written = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&record, format!("{mount_id}\n{tmp}\n")));
+    let (d, r, text) = (dir.clone(), record.clone(), format!("{mount_id}\n{tmp}\n"));
+    let written =
+        crate::blocking::run(move || std::fs::create_dir_all(&d).and_then(|_| std::fs::write(&r, text))).await;
     match written {
         Ok(()) => InFlight(Some(record)),
         Err(e) => {
@@ -45,28 +51,42 @@ pub fn begin(w: &Worker, mount_id: i64, tmp: Option<&str>) -> InFlight {
 /// the previous run of this worker did not finish, and their records.
 pub async fn clean_up_after_crash(w: &Worker) {
     let Some(dir) = dir(w) else { return };
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
-    for e in entries.flatten() {
-        let record = e.path();
-        let text = std::fs::read_to_string(&record).unwrap_or_default();
-        let mut lines = text.lines();
-        let (Some(mount), Some(tmp)) = (lines.next().and_then(|m| m.parse::<i64>().ok()), lines.next()) else {
-            let _ = std::fs::remove_file(&record);
+    for (record, write) in crate::blocking::run(move || read_records(&dir)).await {
+        let forget = |record: PathBuf| crate::blocking::run(move || std::fs::remove_file(record));
+        let Some((mount, tmp)) = write else {
+            let _ = forget(record).await;
             continue;
         };
         match w.ufs(mount).await {
-            Ok(ufs) => match ufs.delete_file(tmp).await {
+            Ok(ufs) => match ufs.delete_file(&tmp).await {
                 Ok(()) => {
                     tracing::info!("deleted {tmp}, a temporary UFS file a crash of this worker left");
-                    let _ = std::fs::remove_file(&record);
+                    let _ = forget(record).await;
                 }
                 Err(err) => tracing::warn!("cannot delete the temporary UFS file {tmp}: {err}"),
             },
             // The mount is gone (or unreachable now): the master's sweep is left to it.
             Err(err) => {
                 tracing::warn!("cannot reach the UFS of mount {mount} to delete {tmp}: {err}");
-                let _ = std::fs::remove_file(&record);
+                let _ = forget(record).await;
             }
         }
     }
+}
+
+/// The records in `dir`, each with its (mount id, temporary UFS path) when it is readable.
+fn read_records(dir: &std::path::Path) -> Vec<(PathBuf, Option<(i64, String)>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let mut lines = text.lines();
+            let write = match (lines.next().and_then(|m| m.parse::<i64>().ok()), lines.next()) {
+                (Some(mount), Some(tmp)) => Some((mount, tmp.to_owned())),
+                _ => None,
+            };
+            (e.path(), write)
+        })
+        .collect()
 }

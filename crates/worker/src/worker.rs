@@ -48,6 +48,17 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// Runs a call of the block store (which creates, renames and deletes files) on the
+    /// blocking pool.
+    pub async fn on_store<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce(&BlockStore) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        crate::blocking::run(move || f(&store)).await
+    }
+
     pub fn new(
         store: Arc<BlockStore>,
         address: WorkerNetAddress,
@@ -179,7 +190,7 @@ impl Worker {
             }
             Ok(_) => {
                 self.store.reported(&[block_id]);
-                self.store.remove(block_id);
+                self.on_store(move |s| s.remove(block_id)).await;
                 Err(WorkerError::InvalidArgument(format!(
                     "Block {block_id} belongs to no file (deleted while written?); dropped"
                 )))

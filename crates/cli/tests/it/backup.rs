@@ -340,7 +340,27 @@ fn every_released_format_version_still_loads() {
         assert!(out.contains("checkpoint entries"), "{out}");
         let text = ["checkpoint.txt", "log.txt"].map(|f| std::fs::read_to_string(dump.join(f)).unwrap()).concat();
         assert!(text.contains("CACHE_THROUGH.txt"), "{out}");
+        embedded_fixture_loads(&v);
     }
+}
+
+/// The EMBEDDED journal (a Raft snapshot and the log after it) as `scripts/make-fixtures.sh`
+/// recorded it, on the embedded journal port the script used (the log names its members).
+fn embedded_fixture_loads(v: &Path) {
+    let fixture = v.join("embedded");
+    if !fixture.exists() {
+        return;
+    }
+    let expected = std::fs::read_to_string(fixture.join("expected-ls.txt")).unwrap();
+    let mut c = Cluster::new(&["alluxio.master.journal.type=EMBEDDED", "alluxio.master.embedded.journal.port=41997"]);
+    copy_dir(&fixture.join("journal"), &c.path("journal"));
+    c.start_master();
+    assert_eq!(fixture_listing(&c), expected, "embedded journal of {}", v.display());
+    c.stop_master();
+    let dump = c.path("dump");
+    let out = c.ok(&["readJournal", "-outputDir", dump.to_str().unwrap()]);
+    assert!(!out.contains("Dumped 0 checkpoint entries"), "the Raft snapshot was not read: {out}");
+    assert!(!out.contains("and 0 log entries"), "the Raft log after the snapshot was not read: {out}");
 }
 
 #[test]
