@@ -184,9 +184,9 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
     };
     let apply = |ns: &mut Namespace, pending: &mut Vec<Entry>, e: Entry| -> Result<(), String> {
         for p in pending.drain(..) {
-            ns.apply_entry(&p, &mut Vec::new())?;
+            ns.apply_entry(&p, &mut Vec::new()).map_err(|e| e.to_string())?;
         }
-        ns.apply_entry(&e, &mut Vec::new())
+        ns.apply_entry(&e, &mut Vec::new()).map_err(|e| e.to_string())
     };
     apply(&mut ns, &mut pending, Entry::ClusterInfo(ClusterInfoEntry { cluster_id: "bench".into() }))?;
     let root = ns.next_directory_id(&mut pending);
@@ -217,7 +217,7 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
         d += 1;
     }
     for p in pending.drain(..) {
-        ns.apply_entry(&p, &mut Vec::new())?;
+        ns.apply_entry(&p, &mut Vec::new()).map_err(|e| e.to_string())?;
     }
     // The checkpoint covers sequence numbers below `end`; the log continues from there.
     let end = 1_000_000_000;
@@ -332,7 +332,7 @@ fn replay(args: &[String]) -> Result<(), String> {
             }
         }
         removed.clear();
-        ns.apply(&e, &mut removed).map_err(alluxio_journal::JournalError::Apply)
+        ns.apply(&e, &mut removed).map_err(|e| alluxio_journal::JournalError::Apply(e.to_string()))
     })
     .map_err(|e| e.to_string())?;
     let total = t1.elapsed().as_secs_f64();
@@ -352,11 +352,11 @@ fn replay(args: &[String]) -> Result<(), String> {
     // and alluxio-start.sh -i.
     let backup_path = folder.join("bench-backup.gz");
     let t2 = Instant::now();
-    let mut entries = Vec::with_capacity(ns.inode_count() + 16);
-    ns.snapshot(|e| {
-        entries.push(alluxio_proto::journal::JournalEntry { sequence_number: 0, entry: Some(e) });
-        Ok(())
-    })?;
+    let entries: Vec<_> = ns
+        .entries()
+        .into_iter()
+        .map(|e| alluxio_proto::journal::JournalEntry { sequence_number: 0, entry: Some(e) })
+        .collect();
     let file =
         std::io::BufWriter::with_capacity(4 << 20, std::fs::File::create(&backup_path).map_err(|e| e.to_string())?);
     let mut w = alluxio_journal::backup::BackupWriter::new(file, &ns.cluster_id, "bench", alluxio_common::now_ms())
@@ -377,8 +377,10 @@ fn replay(args: &[String]) -> Result<(), String> {
     let data = std::fs::read(&backup_path).map_err(|e| e.to_string())?;
     let mut restored = Namespace::new();
     let mut removed = Vec::new();
-    alluxio_journal::backup::read_backup(&data[..], "bench", |_, e| restored.apply(&e, &mut removed))
-        .map_err(|e| e.to_string())?;
+    alluxio_journal::backup::read_backup(&data[..], "bench", |_, e| {
+        restored.apply(&e, &mut removed).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?;
     alluxio_master::backup::write_restored(&restore_layout, &restored).map_err(|e| e.to_string())?;
     let restore_secs = t3.elapsed().as_secs_f64();
     println!(

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alluxio_journal::raft::{RaftJournal, RaftOptions, ReplicatedState, Role};
+use alluxio_journal::raft::{RaftJournal, RaftOptions, ReplicatedState, Role, StateError};
 use alluxio_journal::{recover, Journal, Layout, LocalJournal, NoopJournal, WriterOptions};
 use alluxio_proto::journal::{journal_entry::Entry, ClusterInfoEntry, JournalEntry};
 use parking_lot::Mutex;
@@ -86,25 +86,25 @@ fn the_ufs_journal_keeps_every_acknowledged_entry_across_restarts() {
 struct Recording(Mutex<Vec<String>>);
 
 impl ReplicatedState for Recording {
-    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String> {
+    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), StateError> {
         let mut s = self.0.lock();
         s.extend(entries.iter().map(tag_of));
         applied();
         Ok(())
     }
-    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), String>> {
+    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), StateError>> {
         Some(self.apply(entries, applied))
     }
     fn snapshot(
         &self,
         quiesce: &mut dyn FnMut(),
-        emit: &mut dyn FnMut(JournalEntry) -> Result<(), String>,
-    ) -> Result<(), String> {
+        emit: &mut dyn FnMut(JournalEntry) -> Result<(), StateError>,
+    ) -> Result<(), StateError> {
         let s = self.0.lock();
         quiesce();
         s.iter().try_for_each(|t| emit(entry(t.trim_start_matches("entry-").parse().unwrap())))
     }
-    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), String> {
+    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), StateError> {
         let mut s = self.0.lock();
         *s = entries.iter().map(tag_of).collect();
         applied();

@@ -134,12 +134,8 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
     let name = backup_file_name(now);
     let (entries, cluster_id) = {
         let ns = master.namespace();
-        let mut v = Vec::with_capacity(ns.inode_count() + 16);
-        ns.snapshot(|e| {
-            v.push(JournalEntry { sequence_number: 0, entry: Some(e) });
-            Ok(())
-        })
-        .map_err(MasterError::Internal)?;
+        let v: Vec<JournalEntry> =
+            ns.entries().into_iter().map(|e| JournalEntry { sequence_number: 0, entry: Some(e) }).collect();
         (v, ns.cluster_id.clone())
     };
     let host = backups.host.clone();
@@ -292,7 +288,7 @@ pub async fn restore_namespace(
                 tracing::info!("restoring backup {name}: {i} entries applied");
                 last_log = std::time::Instant::now();
             }
-            ns.apply(&e, &mut removed)
+            ns.apply(&e, &mut removed).map_err(|e| e.to_string())
         })
         .map_err(|e| MasterError::FailedPrecondition(e.to_string()))?;
         tracing::info!(
@@ -312,14 +308,7 @@ pub async fn restore_namespace(
 /// Writes a restored namespace into an empty journal as its first checkpoint (atomic).
 pub fn write_restored(layout: &alluxio_journal::Layout, ns: &Namespace) -> Result<()> {
     let mut w = alluxio_journal::checkpoint::CheckpointWriter::create(layout, 0)?;
-    let mut failure = None;
-    ns.snapshot(|e| {
-        w.append(&JournalEntry { sequence_number: 0, entry: Some(e) }).map_err(|err| {
-            failure = Some(err.to_string());
-            String::new()
-        })
-    })
-    .map_err(|_| MasterError::Internal(failure.unwrap_or_default()))?;
+    ns.snapshot(|e| w.append(&JournalEntry { sequence_number: 0, entry: Some(e) }))?;
     w.finish()?;
     Ok(())
 }

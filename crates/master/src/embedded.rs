@@ -3,21 +3,22 @@
 
 use std::sync::Arc;
 
-use alluxio_journal::raft::ReplicatedState;
+use alluxio_journal::raft::{ReplicatedState, StateError};
 use alluxio_proto::journal::JournalEntry;
 use parking_lot::RwLock;
 
+use crate::error::MasterError;
 use crate::namespace::Namespace;
 
 /// The namespace seen by the embedded journal's state machine.
 pub struct NamespaceState(pub Arc<RwLock<Namespace>>);
 
 impl ReplicatedState for NamespaceState {
-    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String> {
+    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), StateError> {
         apply_locked(&mut self.0.write(), entries, applied)
     }
 
-    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), String>> {
+    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), StateError>> {
         let mut ns = self.0.try_write()?;
         Some(apply_locked(&mut ns, entries, applied))
     }
@@ -25,14 +26,14 @@ impl ReplicatedState for NamespaceState {
     fn snapshot(
         &self,
         quiesce: &mut dyn FnMut(),
-        emit: &mut dyn FnMut(JournalEntry) -> Result<(), String>,
-    ) -> Result<(), String> {
+        emit: &mut dyn FnMut(JournalEntry) -> Result<(), StateError>,
+    ) -> Result<(), StateError> {
         let ns = self.0.read();
         quiesce();
         ns.snapshot(|e| emit(JournalEntry { sequence_number: 0, entry: Some(e) }))
     }
 
-    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), String> {
+    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), StateError> {
         let mut fresh = Namespace::new();
         let mut removed = Vec::new();
         for e in &entries {
@@ -46,7 +47,7 @@ impl ReplicatedState for NamespaceState {
     }
 }
 
-fn apply_locked(ns: &mut Namespace, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String> {
+fn apply_locked(ns: &mut Namespace, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), StateError> {
     let mut removed = Vec::new();
     for e in entries {
         removed.clear();
@@ -58,21 +59,21 @@ fn apply_locked(ns: &mut Namespace, entries: &[JournalEntry], applied: &mut dyn 
 
 /// `alluxio.master.embedded.journal.addresses` must name this master, and every member must
 /// be a `host:port`.
-pub fn check_members(me: &str, members: &[String]) -> Result<(), String> {
+pub fn check_members(me: &str, members: &[String]) -> Result<(), MasterError> {
     for m in members {
         let ok = m.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
         if !ok {
-            return Err(format!(
+            return Err(MasterError::InvalidArgument(format!(
                 "Invalid value '{m}' in alluxio.master.embedded.journal.addresses: expected host:port"
-            ));
+            )));
         }
     }
     if !members.iter().any(|m| m.eq_ignore_ascii_case(me)) {
-        return Err(format!(
+        return Err(MasterError::InvalidArgument(format!(
             "this master's embedded journal address {me} (alluxio.master.hostname:alluxio.master.embedded.journal.port) \
              is not in alluxio.master.embedded.journal.addresses ({}); add it there on every master",
             members.join(",")
-        ));
+        )));
     }
     Ok(())
 }
@@ -86,7 +87,10 @@ mod tests {
         let m = vec!["a:19200".to_owned(), "b:19200".to_owned()];
         assert!(check_members("a:19200", &m).is_ok());
         let e = check_members("c:19200", &m).unwrap_err();
+        assert!(matches!(e, MasterError::InvalidArgument(_)));
+        let e = e.to_string();
         assert!(e.contains("c:19200") && e.contains("alluxio.master.embedded.journal.addresses"), "{e}");
-        assert!(check_members("a:19200", &["a:19200".into(), "b".into()]).unwrap_err().contains("host:port"));
+        let e = check_members("a:19200", &["a:19200".into(), "b".into()]).unwrap_err();
+        assert!(e.to_string().contains("host:port"));
     }
 }

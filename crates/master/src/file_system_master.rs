@@ -164,7 +164,11 @@ impl FileSystemMaster {
 
     /// Applies entries and appends them to the journal under the caller's write lock.
     /// Returns the ticket to wait on and the inodes deletes removed.
-    fn commit(&self, ns: &mut Namespace, entries: Vec<Entry>) -> (alluxio_journal::Ticket, Vec<Inode>, Option<String>) {
+    fn commit(
+        &self,
+        ns: &mut Namespace,
+        entries: Vec<Entry>,
+    ) -> (alluxio_journal::Ticket, Vec<Inode>, Option<crate::namespace::ApplyError>) {
         let mut removed = Vec::new();
         let mut applied = Vec::with_capacity(entries.len());
         let mut error = None;
@@ -181,7 +185,7 @@ impl FileSystemMaster {
     }
 
     /// Waits for durability; on journal failure flags the process to exit.
-    async fn durable(&self, ticket: alluxio_journal::Ticket, bug: Option<String>) -> Result<()> {
+    async fn durable(&self, ticket: alluxio_journal::Ticket, bug: Option<crate::namespace::ApplyError>) -> Result<()> {
         if let Err(e) = ticket.wait().await {
             // Lost leadership: the change may or may not commit; the master restarts as a
             // standby (see `server`), and the client retries on the new leader.

@@ -16,6 +16,24 @@ use rustc_hash::FxHashMap;
 use crate::inode::{ttl_from_journal, DirData, FileData, Inode, InodeKind, PersistenceState, NO_PARENT};
 use crate::mount_table::{MountInfo, MountTable};
 
+/// A journal entry that does not fit the namespace it is applied to: the journal does not match
+/// its own history (or validation let a bad change through).
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("empty journal entry")]
+    Empty,
+    #[error("{op} of unknown {expected} {id}")]
+    Unknown { op: &'static str, expected: &'static str, id: i64 },
+    #[error("inode {id} is not a {expected}")]
+    WrongKind { id: i64, expected: &'static str },
+    #[error("inode {id} ({name}) has unknown parent {parent}")]
+    UnknownParent { id: i64, name: String, parent: i64 },
+    #[error("a backup marker inside the journal")]
+    BackupMarker,
+    #[error("mount point: {0}")]
+    MountPath(#[from] alluxio_common::path::PathError),
+}
+
 /// Container ids are reserved in the journal this many at a time.
 pub const CONTAINER_RESERVATION: i64 = 1000;
 
@@ -233,14 +251,14 @@ impl Namespace {
     }
 
     /// Applies one journal entry. `removed` receives inodes a delete took out of the tree.
-    pub fn apply(&mut self, e: &JournalEntry, removed: &mut Vec<Inode>) -> Result<(), String> {
+    pub fn apply(&mut self, e: &JournalEntry, removed: &mut Vec<Inode>) -> Result<(), ApplyError> {
         match &e.entry {
             Some(entry) => self.apply_entry(entry, removed),
-            None => Err("empty journal entry".into()),
+            None => Err(ApplyError::Empty),
         }
     }
 
-    pub fn apply_entry(&mut self, entry: &Entry, removed: &mut Vec<Inode>) -> Result<(), String> {
+    pub fn apply_entry(&mut self, entry: &Entry, removed: &mut Vec<Inode>) -> Result<(), ApplyError> {
         match entry {
             Entry::InodeDirectory(d) => {
                 let owner = self.intern(&d.owner);
@@ -315,7 +333,11 @@ impl Namespace {
                 let medium = u.set_medium_type.then(|| u.medium_type.clone());
                 let owner = u.owner.as_deref().map(|o| self.intern(o));
                 let group = u.group.as_deref().map(|g| self.intern(g));
-                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown inode {}", u.id))?;
+                let n = self.inodes.get_mut(&u.id).ok_or(ApplyError::Unknown {
+                    op: "update",
+                    expected: "inode",
+                    id: u.id,
+                })?;
                 if let Some(s) = &u.persistence_state {
                     n.persistence = PersistenceState::parse(s);
                     if n.persistence == PersistenceState::ToBePersisted {
@@ -373,8 +395,12 @@ impl Namespace {
                 Ok(())
             }
             Entry::UpdateInodeDirectory(u) => {
-                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown directory {}", u.id))?;
-                let d = n.dir_mut().ok_or_else(|| format!("inode {} is not a directory", u.id))?;
+                let n = self.inodes.get_mut(&u.id).ok_or(ApplyError::Unknown {
+                    op: "update",
+                    expected: "directory",
+                    id: u.id,
+                })?;
+                let d = n.dir_mut().ok_or(ApplyError::WrongKind { id: u.id, expected: "directory" })?;
                 if let Some(m) = u.mount_point {
                     d.mount_point = m;
                 }
@@ -384,8 +410,12 @@ impl Namespace {
                 Ok(())
             }
             Entry::UpdateInodeFile(u) => {
-                let n = self.inodes.get_mut(&u.id).ok_or_else(|| format!("update of unknown file {}", u.id))?;
-                let f = n.file_mut().ok_or_else(|| format!("inode {} is not a file", u.id))?;
+                let n = self.inodes.get_mut(&u.id).ok_or(ApplyError::Unknown {
+                    op: "update",
+                    expected: "file",
+                    id: u.id,
+                })?;
+                let f = n.file_mut().ok_or(ApplyError::WrongKind { id: u.id, expected: "file" })?;
                 if let Some(l) = u.length {
                     f.length = l;
                 }
@@ -404,7 +434,8 @@ impl Namespace {
                 Ok(())
             }
             Entry::DeleteFile(d) => {
-                let n = self.inodes.get(&d.id).ok_or_else(|| format!("delete of unknown inode {}", d.id))?;
+                let n =
+                    self.inodes.get(&d.id).ok_or(ApplyError::Unknown { op: "delete", expected: "inode", id: d.id })?;
                 let (parent, name) = (n.parent_id, n.name.clone());
                 if let Some(p) = self.inodes.get_mut(&parent) {
                     if let Some(dir) = p.dir_mut() {
@@ -422,10 +453,11 @@ impl Namespace {
                 Ok(())
             }
             Entry::Rename(r) => {
-                let n = self.inodes.get(&r.id).ok_or_else(|| format!("rename of unknown inode {}", r.id))?;
+                let n =
+                    self.inodes.get(&r.id).ok_or(ApplyError::Unknown { op: "rename", expected: "inode", id: r.id })?;
                 let (old_parent, old_name) = (n.parent_id, n.name.clone());
                 if !self.inodes.get(&r.new_parent_id).is_some_and(Inode::is_dir) {
-                    return Err(format!("rename into unknown directory {}", r.new_parent_id));
+                    return Err(ApplyError::Unknown { op: "rename into", expected: "directory", id: r.new_parent_id });
                 }
                 if let Some(p) = self.inodes.get_mut(&old_parent) {
                     if let Some(d) = p.dir_mut() {
@@ -447,7 +479,7 @@ impl Namespace {
                 Ok(())
             }
             Entry::AddMountPoint(m) => {
-                let path = AlluxioPath::parse(&m.alluxio_path).map_err(|e| e.to_string())?;
+                let path = AlluxioPath::parse(&m.alluxio_path)?;
                 self.mounts.add(MountInfo {
                     alluxio_path: path,
                     ufs_uri: m.ufs_path.clone(),
@@ -459,7 +491,7 @@ impl Namespace {
                 Ok(())
             }
             Entry::DeleteMountPoint(m) => {
-                let path = AlluxioPath::parse(&m.alluxio_path).map_err(|e| e.to_string())?;
+                let path = AlluxioPath::parse(&m.alluxio_path)?;
                 self.mounts.remove(&path);
                 Ok(())
             }
@@ -503,21 +535,22 @@ impl Namespace {
             }
             // Block lengths derive from file lengths; these entries are accepted and ignored.
             Entry::BlockInfo(_) | Entry::DeleteBlock(_) => Ok(()),
-            Entry::BackupHeader(_) | Entry::BackupTrailer(_) => Err("a backup marker inside the journal".into()),
+            Entry::BackupHeader(_) | Entry::BackupTrailer(_) => Err(ApplyError::BackupMarker),
         }
     }
 
-    fn insert(&mut self, inode: Inode) -> Result<(), String> {
+    fn insert(&mut self, inode: Inode) -> Result<(), ApplyError> {
         let id = inode.id;
         if inode.parent_id == NO_PARENT {
             self.root = Some(id);
         } else {
-            let parent = self
-                .inodes
-                .get_mut(&inode.parent_id)
-                .ok_or_else(|| format!("inode {} ({}) has unknown parent {}", id, inode.name, inode.parent_id))?;
+            let parent = self.inodes.get_mut(&inode.parent_id).ok_or_else(|| ApplyError::UnknownParent {
+                id,
+                name: inode.name.to_string(),
+                parent: inode.parent_id,
+            })?;
             let ctime = inode.creation_time_ms;
-            let dir = parent.dir_mut().ok_or_else(|| format!("parent of inode {id} is a file"))?;
+            let dir = parent.dir_mut().ok_or(ApplyError::WrongKind { id: inode.parent_id, expected: "directory" })?;
             dir.children.insert(inode.name.clone(), id);
             parent.last_modification_time_ms = parent.last_modification_time_ms.max(ctime);
         }
@@ -525,9 +558,19 @@ impl Namespace {
         Ok(())
     }
 
+    /// [`Namespace::snapshot`] collected (for callers that copy under the lock and write after).
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut v = Vec::with_capacity(self.inodes.len() + 16);
+        let _ = self.snapshot(|e| {
+            v.push(e);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        v
+    }
+
     /// The whole state as journal entries, parents before children: what checkpoints and
     /// backups hold. Applying them in order to an empty namespace rebuilds this one.
-    pub fn snapshot(&self, mut emit: impl FnMut(Entry) -> Result<(), String>) -> Result<(), String> {
+    pub fn snapshot<E>(&self, mut emit: impl FnMut(Entry) -> Result<(), E>) -> Result<(), E> {
         emit(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: self.cluster_id.clone() }))?;
         emit(Entry::BlockContainerIdGenerator(BlockContainerIdGeneratorEntry {
             next_container_id: self.ids.container_reserved.max(self.ids.next_container),
@@ -645,12 +688,7 @@ mod tests {
         assert_eq!(ns.path_of(f).unwrap(), p("/g"));
 
         // A snapshot replayed into an empty namespace gives the same tree.
-        let mut entries = Vec::new();
-        ns.snapshot(|e| {
-            entries.push(e);
-            Ok(())
-        })
-        .unwrap();
+        let entries = ns.entries();
         let mut copy = Namespace::new();
         for e in &entries {
             copy.apply_entry(e, &mut rm).unwrap();
@@ -662,6 +700,26 @@ mod tests {
             .unwrap();
         assert_eq!(rm.len(), 1);
         assert_eq!(ns.inode_count(), 2);
+    }
+
+    #[test]
+    fn entries_that_do_not_fit_are_typed_errors_naming_the_inode() {
+        let mut ns = Namespace::new();
+        let mut rm = Vec::new();
+        ns.apply_entry(&dir_entry(1, NO_PARENT, ""), &mut rm).unwrap();
+        let f = id::file_id_of_container(1);
+        ns.apply_entry(&file_entry(f, 1, "f", 0), &mut rm).unwrap();
+        let orphan = ns.apply_entry(&file_entry(id::file_id_of_container(2), 99, "o", 0), &mut rm).unwrap_err();
+        assert!(matches!(&orphan, ApplyError::UnknownParent { parent: 99, name, .. } if name == "o"), "{orphan}");
+        let under_file = ns.apply_entry(&dir_entry(7, f, "d"), &mut rm).unwrap_err();
+        assert!(matches!(under_file, ApplyError::WrongKind { id, expected: "directory" } if id == f));
+        let delete = Entry::DeleteFile(DeleteFileEntry { id: 42, ..Default::default() });
+        let gone = ns.apply_entry(&delete, &mut rm).unwrap_err();
+        assert!(matches!(gone, ApplyError::Unknown { op: "delete", id: 42, .. }));
+        assert_eq!(gone.to_string(), "delete of unknown inode 42");
+        assert!(matches!(ns.apply(&JournalEntry::default(), &mut rm), Err(ApplyError::Empty)));
+        // Nothing of the refused entries was applied.
+        assert!(ns.find(&p("/o")).is_none() && ns.find(&p("/f/d")).is_none());
     }
 
     #[test]

@@ -399,7 +399,7 @@ async fn start_embedded(
     if members.is_empty() {
         members = vec![me.clone()];
     }
-    crate::embedded::check_members(&me, &members).map_err(MasterError::InvalidArgument)?;
+    crate::embedded::check_members(&me, &members)?;
     let layout = Layout::new(folder);
     layout.check_foreign()?;
     let lock = if layout.is_formatted() {
@@ -480,13 +480,7 @@ async fn restore_into_quorum(master: &Arc<FileSystemMaster>, conf: &Conf) -> Res
     tracing::info!("restoring the embedded journal from backup {uri}");
     let started = Instant::now();
     let (ns, n) = crate::backup::restore_namespace(&uri, &root_ufs, &root_opts).await?;
-    let mut entries = Vec::new();
-    ns.snapshot(|e| {
-        entries.push(e);
-        Ok(())
-    })
-    .map_err(MasterError::Internal)?;
-    master.restore_entries(entries).await?;
+    master.restore_entries(ns.entries()).await?;
     master.namespace_lock().write().finish_recovery();
     tracing::info!("Restored {n} entries from backup {uri} in {} ms", started.elapsed().as_millis());
     Ok(())

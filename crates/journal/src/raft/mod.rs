@@ -94,23 +94,27 @@ pub fn node_id(address: &str) -> u64 {
     h & (i64::MAX as u64)
 }
 
+/// A failure of the replicated state: its own typed error, boxed so the trait stays usable as
+/// `dyn ReplicatedState`.
+pub type StateError = Box<dyn std::error::Error + Send + Sync>;
+
 /// The state the journal replicates (the master's namespace), as the state machine sees it.
 pub trait ReplicatedState: Send + Sync + 'static {
     /// Applies committed entries, then calls `applied` while still holding the state's lock,
     /// so nobody sees the state without the matching applied index.
-    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), String>;
+    fn apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Result<(), StateError>;
     /// [`ReplicatedState::apply`] if the state's lock can be taken without waiting; `None`
     /// (nothing applied) otherwise. Lets small batches be applied on an async task.
-    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), String>>;
+    fn try_apply(&self, entries: &[JournalEntry], applied: &mut dyn FnMut()) -> Option<Result<(), StateError>>;
     /// Emits the whole state as entries. Takes the state's read lock, calls `quiesce` under it
     /// (it waits for in-flight changes and records the applied index), then emits.
     fn snapshot(
         &self,
         quiesce: &mut dyn FnMut(),
-        emit: &mut dyn FnMut(JournalEntry) -> Result<(), String>,
-    ) -> Result<(), String>;
+        emit: &mut dyn FnMut(JournalEntry) -> Result<(), StateError>,
+    ) -> Result<(), StateError>;
     /// Replaces the whole state with `entries` (a snapshot), calling `applied` under the lock.
-    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), String>;
+    fn reset(&self, entries: Vec<JournalEntry>, applied: &mut dyn FnMut()) -> Result<(), StateError>;
 }
 
 /// Settings of the embedded journal.

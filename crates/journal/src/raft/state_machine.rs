@@ -105,7 +105,7 @@ pub(crate) fn load_snapshot(shared: &Shared) -> Result<(), JournalError> {
     })?;
     let entries = snapshot_entries(&data)?;
     let n = entries.len();
-    install(shared, &meta, entries).map_err(JournalError::Apply)?;
+    install(shared, &meta, entries).map_err(|e| JournalError::Apply(e.to_string()))?;
     *shared.snapshot.lock() = Some((meta.clone(), data));
     tracing::info!("embedded journal: loaded snapshot {} ({n} entries) from {}", meta.snapshot_id, path.display());
     Ok(())
@@ -115,7 +115,7 @@ fn install(
     shared: &Shared,
     meta: &SnapshotMeta<u64, BasicNode>,
     entries: Vec<alluxio_proto::journal::JournalEntry>,
-) -> Result<(), String> {
+) -> Result<(), super::StateError> {
     shared.state.reset(entries, &mut || {
         *shared.applied.lock() = Applied { last: meta.last_log_id, membership: meta.last_membership.clone() };
     })

@@ -39,13 +39,7 @@ impl FileSystemMaster {
                 self.checkpoint_running.store(false, Ordering::SeqCst);
                 return Ok(end);
             }
-            let mut entries = Vec::new();
-            ns.snapshot(|e| {
-                entries.push(e);
-                Ok(())
-            })
-            .map_err(MasterError::Internal)?;
-            (entries, end)
+            (ns.entries(), end)
         };
         let mut writer = CheckpointWriter::create(layout, end)?;
         for e in entries {
