@@ -138,7 +138,7 @@ async fn metadata(conf: &Conf, args: &[String]) -> Result<(), String> {
 pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usize) -> Result<Vec<i64>, String> {
     use alluxio_journal::checkpoint::CheckpointWriter;
     use alluxio_journal::{Journal, Layout, LocalJournal, WriterOptions};
-    use alluxio_master::namespace::Namespace;
+    use alluxio_master::namespace::{IdAllocator, Namespace};
     use alluxio_proto::journal::journal_entry::Entry;
     use alluxio_proto::journal::*;
 
@@ -189,7 +189,9 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
         ns.apply_entry(&e, &mut Vec::new()).map_err(|e| e.to_string())
     };
     apply(&mut ns, &mut pending, Entry::ClusterInfo(ClusterInfoEntry { cluster_id: "bench".into() }))?;
-    let root = ns.next_directory_id(&mut pending);
+    // One allocator throughout: the log entries below are journaled, never applied here.
+    let mut ids = IdAllocator::new(&ns);
+    let root = ids.directory_id(&mut pending);
     apply(&mut ns, &mut pending, dir(root, -1, String::new()))?;
     apply(
         &mut ns,
@@ -206,10 +208,10 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
     let mut d = 0;
     let mut file_ids = Vec::with_capacity(files);
     while made < files {
-        let did = ns.next_directory_id(&mut pending);
+        let did = ids.directory_id(&mut pending);
         apply(&mut ns, &mut pending, dir(did, root, format!("d{d}")))?;
         for i in 0..1000.min(files - made) {
-            let fid = ns.next_file_id(&mut pending);
+            let fid = ids.file_id(&mut pending);
             apply(&mut ns, &mut pending, file(fid, did, format!("f{i}")))?;
             file_ids.push(fid);
         }
@@ -226,7 +228,7 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
     cp.finish().map_err(|e| e.to_string())?;
     let journal = LocalJournal::start(layout, end, WriterOptions::default()).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
-    let log_dir = ns.next_directory_id(&mut pending);
+    let log_dir = ids.directory_id(&mut pending);
     let mut batch: Vec<JournalEntry> =
         pending.drain(..).map(|e| JournalEntry { sequence_number: 0, entry: Some(e) }).collect();
     batch.push(JournalEntry { sequence_number: 0, entry: Some(dir(log_dir, root, "log".into())) });
@@ -234,9 +236,9 @@ pub fn generate_journal(folder: &std::path::Path, files: usize, log_entries: usi
     let mut tickets = vec![journal.append(std::mem::take(&mut batch))];
     let mut i = 0;
     while written < log_entries {
-        let mut ids = Vec::new();
-        let fid = ns.next_file_id(&mut ids);
-        for e in ids {
+        let mut gen = Vec::new();
+        let fid = ids.file_id(&mut gen);
+        for e in gen {
             batch.push(JournalEntry { sequence_number: 0, entry: Some(e) });
         }
         batch.push(JournalEntry { sequence_number: 0, entry: Some(file(fid, log_dir, format!("g{i}"))) });
@@ -359,7 +361,7 @@ fn replay(args: &[String]) -> Result<(), String> {
         .collect();
     let file =
         std::io::BufWriter::with_capacity(4 << 20, std::fs::File::create(&backup_path).map_err(|e| e.to_string())?);
-    let mut w = alluxio_journal::backup::BackupWriter::new(file, &ns.cluster_id, "bench", alluxio_common::now_ms())
+    let mut w = alluxio_journal::backup::BackupWriter::new(file, ns.cluster_id(), "bench", alluxio_common::now_ms())
         .map_err(|e| e.to_string())?;
     for e in &entries {
         w.append(e).map_err(|e| e.to_string())?;

@@ -136,7 +136,7 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
         let ns = master.namespace();
         let v: Vec<JournalEntry> =
             ns.entries().into_iter().map(|e| JournalEntry { sequence_number: 0, entry: Some(e) }).collect();
-        (v, ns.cluster_id.clone())
+        (v, ns.cluster_id().to_owned())
     };
     let host = backups.host.clone();
     if req.local {

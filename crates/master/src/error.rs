@@ -27,6 +27,8 @@ pub enum MasterError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Ufs(#[from] UfsError),
+    #[error(transparent)]
+    Fs(#[from] crate::namespace::plan::FsError),
     #[error("{0}")]
     Internal(String),
 }
@@ -49,6 +51,7 @@ impl HasCode for MasterError {
             MasterError::Unavailable(_) => Code::Unavailable,
             MasterError::Journal(e) => e.code(),
             MasterError::Ufs(e) => e.code(),
+            MasterError::Fs(e) => e.code(),
             MasterError::Internal(_) => Code::Internal,
         }
     }

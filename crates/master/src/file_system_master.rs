@@ -17,7 +17,7 @@ use std::sync::Arc;
 use alluxio_common::{id, mode, now_ms, AlluxioPath};
 use alluxio_journal::checkpoint::CheckpointWriter;
 use alluxio_journal::{Journal, Layout};
-use alluxio_proto::grpc::file::{MountPointInfo, SetAttributePOptions};
+use alluxio_proto::grpc::file::MountPointInfo;
 use alluxio_proto::grpc::{BlockInfo, BlockLocation, FileBlockInfo, FileInfo, TtlAction, WritePType};
 use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::*;
@@ -29,7 +29,9 @@ use crate::block_master::BlockMaster;
 use crate::error::{MasterError, Result};
 use crate::inode::{ttl_to_journal, Inode, InodeKind, PersistenceState, NO_PARENT};
 use crate::mount_table::{is_secret_key, redacted, MountInfo, ROOT_MOUNT_ID};
-use crate::namespace::{Lookup, Namespace};
+pub use crate::namespace::plan::Caller;
+use crate::namespace::plan::{self, persisted_ancestors};
+use crate::namespace::{IdAllocator, Lookup, Namespace};
 
 mod attributes;
 mod blocks;
@@ -69,13 +71,6 @@ pub struct FsOptions {
 /// The smallest block size a file may have (as HDFS's `dfs.namenode.fs-limits.min-block-size`):
 /// smaller blocks turn one file into thousands of block files and RPCs.
 pub const MIN_BLOCK_SIZE: i64 = 1 << 20;
-
-/// Who is asking (SIMPLE authentication: the name the client asserts).
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user: String,
-    pub group: String,
-}
 
 /// Options of `create_file`.
 #[derive(Debug, Clone, Default)]
@@ -148,9 +143,10 @@ impl FileSystemMaster {
         }
     }
 
-    /// The namespace itself (the embedded journal's state machine applies to it).
-    pub fn namespace_lock(&self) -> &Arc<RwLock<Namespace>> {
-        &self.ns
+    /// Replay is over and this master starts serving: ids used before the restart are never
+    /// handed out again.
+    pub fn finish_recovery(&self) {
+        self.ns.write().finish_recovery();
     }
 
     /// Read access to the namespace (reports, tests, block checks).
@@ -250,7 +246,7 @@ impl FileSystemMaster {
     ) -> Result<()> {
         if self.ns.read().root_id().is_some() {
             let ns = self.ns.read();
-            if let Some(m) = ns.mounts.get(&AlluxioPath::root()) {
+            if let Some(m) = ns.mounts().get(&AlluxioPath::root()) {
                 if m.ufs_uri != root_ufs {
                     tracing::warn!(
                         "alluxio.master.mount.table.root.ufs is {root_ufs}, but the journal's root mount is {}; \
@@ -275,7 +271,7 @@ impl FileSystemMaster {
         self.journaled(|ns| {
             let mut entries = Vec::new();
             entries.push(Entry::ClusterInfo(ClusterInfoEntry { cluster_id: new_cluster_id() }));
-            let root = ns.next_directory_id(&mut entries);
+            let root = IdAllocator::new(ns).directory_id(&mut entries);
             let t = now_ms();
             entries.push(Entry::InodeDirectory(InodeDirectoryEntry {
                 id: root,
@@ -320,14 +316,6 @@ pub struct PersistPlan {
     pub mode: i32,
 }
 
-fn prefix_of(path: &AlluxioPath, depth: usize) -> AlluxioPath {
-    let mut p = AlluxioPath::root();
-    for c in path.components().take(depth) {
-        p = p.join(c);
-    }
-    p
-}
-
 fn join_uri(base: &str, rel: &str) -> String {
     if rel.is_empty() {
         base.to_owned()
@@ -343,26 +331,6 @@ fn uri_prefix(a: &str, b: &str) -> bool {
     b == a || (b.starts_with(a) && b.as_bytes().get(a.len()) == Some(&b'/'))
 }
 
-/// Entries marking the ancestors of a file that was just persisted as persisted (the UFS
-/// created them as directories to hold it), so deletes and renames of them reach the UFS.
-fn persisted_ancestors(ns: &Namespace, id: i64) -> impl Iterator<Item = Entry> {
-    ns.unpersisted_ancestors(id).into_iter().map(mark_persisted)
-}
-
-/// [`persisted_ancestors`] of something placed in directory `dir`: `dir` and its ancestors.
-fn persisted_dirs(ns: &Namespace, dir: i64) -> impl Iterator<Item = Entry> {
-    let own = ns.get(dir).filter(|d| !d.is_persisted() && d.parent_id != crate::inode::NO_PARENT).map(|d| d.id);
-    own.into_iter().chain(ns.unpersisted_ancestors(dir)).map(mark_persisted)
-}
-
-fn mark_persisted(id: i64) -> Entry {
-    Entry::UpdateInode(UpdateInodeEntry {
-        id,
-        persistence_state: Some(PersistenceState::Persisted.as_str().into()),
-        ..Default::default()
-    })
-}
-
 fn new_cluster_id() -> String {
     let r: u128 = rand::random();
     let h = format!("{r:032x}");
@@ -376,7 +344,7 @@ pub fn option_is_secret(k: &str) -> bool {
 
 /// The mode `fsadmin ufs --mode` set for the under storage at `uri` (or a prefix of it).
 fn ufs_mode_of(ns: &Namespace, uri: &str) -> UfsMode {
-    ns.ufs_modes
+    ns.ufs_modes()
         .iter()
         .filter(|(k, _)| uri == k.as_str() || uri.starts_with(&format!("{k}/")))
         .max_by_key(|(k, _)| k.len())

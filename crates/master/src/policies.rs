@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use alluxio_common::{id, AlluxioPath};
 use alluxio_proto::grpc::block::{AsyncCacheRequest, OpenUfsBlockOptions};
-use alluxio_proto::grpc::file::SetAttributePOptions;
 use alluxio_proto::grpc::TtlAction;
 
 use crate::file_system_master::{Caller, FileSystemMaster};
+use crate::namespace::plan::Attributes;
 
 /// Expired inodes: (path, action). A child of an expired directory is not listed separately.
 pub fn expired(master: &FileSystemMaster, now_ms: i64) -> Vec<(AlluxioPath, TtlAction)> {
@@ -43,7 +43,7 @@ pub async fn ttl_checker(master: Arc<FileSystemMaster>, every: Duration) {
                 TtlAction::Free => {
                     let freed = master.free(&path, true, true).await;
                     // A freed file keeps its metadata; its TTL is spent.
-                    let reset = SetAttributePOptions { ttl: Some(-1), recursive: false, ..Default::default() };
+                    let reset = Attributes { ttl: Some(-1), ..Default::default() };
                     let r = master.set_attribute(&path, &reset, &system).await;
                     freed.and(r)
                 }
@@ -106,7 +106,7 @@ fn plan(master: &FileSystemMaster) -> Vec<Fix> {
             continue;
         }
         let ufs = if n.is_persisted() {
-            ns.path_of(n.id).and_then(|p| ns.mounts.resolve(&p).map(|(m, rel)| (m.clone(), rel)))
+            ns.path_of(n.id).and_then(|p| ns.mounts().resolve(&p).map(|(m, rel)| (m.clone(), rel)))
         } else {
             None
         };

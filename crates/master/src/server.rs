@@ -234,7 +234,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let gate = Gate { me: address.clone(), role: raft.as_ref().map(|j| j.role()) };
     match &raft {
         None => {
-            master.namespace_lock().write().finish_recovery();
+            master.finish_recovery();
             start_primary(&master, &conf, &backups, daily_backup_time).await?;
         }
         Some(j) => {
@@ -247,7 +247,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
                 let mut role = j.role();
                 let _ = role.wait_for(|r| !matches!(r, Role::Standby { .. })).await;
                 if *role.borrow() == Role::Primary {
-                    m.namespace_lock().write().finish_recovery();
+                    m.finish_recovery();
                     if let Err(e) = restore_into_quorum(&m, &c).await {
                         let _ = m.fatal.send(Some(e.to_string()));
                         return;
@@ -481,7 +481,7 @@ async fn restore_into_quorum(master: &Arc<FileSystemMaster>, conf: &Conf) -> Res
     let started = Instant::now();
     let (ns, n) = crate::backup::restore_namespace(&uri, &root_ufs, &root_opts).await?;
     master.restore_entries(ns.entries()).await?;
-    master.namespace_lock().write().finish_recovery();
+    master.finish_recovery();
     tracing::info!("Restored {n} entries from backup {uri} in {} ms", started.elapsed().as_millis());
     Ok(())
 }

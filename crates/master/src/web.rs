@@ -33,7 +33,7 @@ fn summary(s: &WebState) -> serde_json::Value {
     serde_json::json!({
         "masterAddress": s.address,
         "version": VERSION,
-        "clusterId": ns.cluster_id,
+        "clusterId": ns.cluster_id(),
         "startTimeMs": s.start_time_ms,
         "uptimeMs": alluxio_common::now_ms() - s.start_time_ms,
         "inodes": ns.inode_count(),

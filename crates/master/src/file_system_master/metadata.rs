@@ -55,79 +55,25 @@ impl FileSystemMaster {
                 }
             }
         }
-        let ufs_kind = ufs.kind();
-        self.journaled(|ns| {
-            let mut entries = Vec::new();
-            let (mut parent, depth) = match ns.lookup(path) {
-                Lookup::Missing { deepest, depth } if deepest.is_dir() && depth >= start_depth => (deepest.id, depth),
-                _ => return Ok(Vec::new()), // created meanwhile (or changed shape): nothing to load
-            };
-            for (i, st) in statuses.iter().enumerate().skip(depth - start_depth) {
-                let name = comps[start_depth + i];
-                let e = self.inode_from_ufs(ns, parent, name, st, ufs_kind, &mut entries);
-                parent = match &e {
-                    Entry::InodeDirectory(d) => d.id,
-                    Entry::InodeFile(f) => f.id,
-                    _ => parent,
-                };
-                entries.push(e);
-            }
-            Ok(entries)
-        })
-        .await?;
+        self.fill_owners(&mut statuses);
+        let facts = self.ufs_facts(&ufs);
+        self.journaled(|ns| Ok(plan::plan_load_path(ns, path, start_depth, &statuses, &facts))).await?;
         Ok(())
     }
 
-    pub(super) fn inode_from_ufs(
-        &self,
-        ns: &mut Namespace,
-        parent: i64,
-        name: &str,
-        st: &UfsStatus,
-        ufs_kind: &str,
-        entries: &mut Vec<Entry>,
-    ) -> Entry {
-        let owner = st.owner.clone().unwrap_or_else(|| self.opts.super_user.clone());
-        let group = st.group.clone().unwrap_or_else(|| alluxio_common::user::primary_group_of(&owner));
-        let t = if st.mtime_ms > 0 { st.mtime_ms } else { now_ms() };
-        if st.is_dir {
-            let id = ns.next_directory_id(entries);
-            Entry::InodeDirectory(InodeDirectoryEntry {
-                id,
-                parent_id: parent,
-                name: name.into(),
-                persistence_state: PersistenceState::Persisted.as_str().into(),
-                creation_time_ms: t,
-                last_modification_time_ms: t,
-                owner,
-                group,
-                mode: st.mode.unwrap_or(0o755),
-                direct_children_loaded: false,
-                ttl: -1,
-                ..Default::default()
-            })
-        } else {
-            let id = ns.next_file_id(entries);
-            Entry::InodeFile(InodeFileEntry {
-                id,
-                parent_id: parent,
-                name: name.into(),
-                persistence_state: PersistenceState::Persisted.as_str().into(),
-                creation_time_ms: t,
-                last_modification_time_ms: t,
-                block_size_bytes: self.opts.default_block_size,
-                length: st.length as i64,
-                completed: true,
-                cacheable: true,
-                ttl: -1,
-                owner,
-                group,
-                mode: st.mode.unwrap_or(0o644),
-                replication_max: -1,
-                ufs_fingerprint: st.fingerprint(ufs_kind),
-                ..Default::default()
-            })
+    /// Gives statuses without an owner the master's user, and without a group the owner's
+    /// primary group (as Alluxio shows UFS files whose storage has no owners).
+    fn fill_owners(&self, statuses: &mut [UfsStatus]) {
+        for st in statuses {
+            let owner = st.owner.get_or_insert_with(|| self.opts.super_user.clone());
+            if st.group.is_none() {
+                st.group = Some(alluxio_common::user::primary_group_of(owner));
+            }
         }
+    }
+
+    fn ufs_facts<'a>(&self, ufs: &'a UnderFileSystem) -> plan::UfsFacts<'a> {
+        plan::UfsFacts { kind: ufs.kind(), block_size: self.opts.default_block_size, op_time_ms: now_ms() }
     }
 
     /// Loads the UFS listing of a directory once.
@@ -147,39 +93,15 @@ impl FileSystemMaster {
             let (_, ufs, rel) = self.resolve_ufs(&ns, path)?;
             (ufs, rel, n.id)
         };
-        let listing = match ufs.list(&rel).await {
+        let mut listing = match ufs.list(&rel).await {
             Ok(l) => l,
             Err(alluxio_ufs::UfsError::NotFound { .. }) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        let ufs_kind = ufs.kind();
-        self.journaled(|ns| {
-            let mut entries = Vec::new();
-            let Some(d) = ns.get(dir_id).and_then(|n| n.dir()) else {
-                return Ok(entries);
-            };
-            let loaded = d.children_loaded;
-            if loaded && self.opts.load_type != LoadType::Always {
-                return Ok(entries);
-            }
-            let missing: Vec<&UfsStatus> = listing
-                .iter()
-                .filter(|s| !is_temp_name(&s.name) && !d.children.contains_key(s.name.as_str()))
-                .collect();
-            for st in missing {
-                let e = self.inode_from_ufs(ns, dir_id, &st.name, st, ufs_kind, &mut entries);
-                entries.push(e);
-            }
-            if !loaded {
-                entries.push(Entry::UpdateInodeDirectory(UpdateInodeDirectoryEntry {
-                    id: dir_id,
-                    direct_children_loaded: Some(true),
-                    ..Default::default()
-                }));
-            }
-            Ok(entries)
-        })
-        .await?;
+        self.fill_owners(&mut listing);
+        let facts = self.ufs_facts(&ufs);
+        let again = self.opts.load_type == LoadType::Always;
+        self.journaled(|ns| Ok(plan::plan_load_children(ns, dir_id, &listing, again, &facts))).await?;
         Ok(())
     }
 
@@ -207,106 +129,24 @@ impl FileSystemMaster {
             // Not known yet: the ordinary lazy load.
             return self.load_metadata(path).await;
         };
-        let status = ufs.stat(&rel).await?;
-        let listing = match &status {
-            Some(st) if st.is_dir => Some(match ufs.list(&rel).await {
+        let mut status = ufs.stat(&rel).await?;
+        let mut listing = match &status {
+            Some(st) if st.is_dir => match ufs.list(&rel).await {
                 Ok(l) => l,
                 Err(alluxio_ufs::UfsError::NotFound { .. }) => Vec::new(),
                 Err(e) => return Err(e.into()),
-            }),
-            _ => None,
+            },
+            _ => Vec::new(),
         };
-        let kind = ufs.kind();
-        let content = |fp: &str| fp.split("CONTENT_HASH|").nth(1).unwrap_or("").to_owned();
-        let removed = self
-            .journaled(|ns| {
-                // Decide first (reading the tree), then build the entries (allocating ids).
-                enum Step<'a> {
-                    Delete(i64, AlluxioPath),
-                    Create(i64, String, &'a UfsStatus),
-                }
-                let mut steps: Vec<Step> = Vec::new();
-                let mut mark_loaded = None;
-                {
-                    let Some(n) = ns.find(path) else { return Ok(Vec::new()) };
-                    let (id, parent) = (n.id, n.parent_id);
-                    let synced_away = |n: &Inode| {
-                        n.is_persisted()
-                            && !n.dir().is_some_and(|d| d.mount_point)
-                            && n.file().is_none_or(|f| f.completed)
-                    };
-                    match &status {
-                        None if synced_away(n) && !path.is_root() => steps.push(Step::Delete(id, path.clone())),
-                        None => {}
-                        Some(st) if !st.is_dir => {
-                            let changed = n.file().is_none() || content(&n.ufs_fingerprint) != st.content_hash;
-                            if changed && synced_away(n) && !path.is_root() {
-                                steps.push(Step::Delete(id, path.clone()));
-                                steps.push(Step::Create(parent, path.name().to_owned(), st));
-                            }
-                        }
-                        Some(_) => {
-                            let Some(listing) = &listing else { return Ok(Vec::new()) };
-                            let in_ufs: std::collections::HashMap<&str, &UfsStatus> = listing
-                                .iter()
-                                .filter(|s| !is_temp_name(&s.name))
-                                .map(|s| (s.name.as_str(), s))
-                                .collect();
-                            let children = n.dir().map(|d| d.children.clone()).unwrap_or_default();
-                            for (name, cid) in &children {
-                                let Some(c) = ns.get(*cid) else { continue };
-                                if !synced_away(c) {
-                                    continue;
-                                }
-                                match in_ufs.get(name.as_ref()) {
-                                    None => steps.push(Step::Delete(*cid, path.join(name))),
-                                    Some(st)
-                                        if st.is_dir != c.is_dir()
-                                            || (!st.is_dir && content(&c.ufs_fingerprint) != st.content_hash) =>
-                                    {
-                                        steps.push(Step::Delete(*cid, path.join(name)));
-                                        steps.push(Step::Create(id, name.to_string(), st));
-                                    }
-                                    Some(_) => {}
-                                }
-                            }
-                            for st in in_ufs.values() {
-                                if !children.contains_key(st.name.as_str()) {
-                                    steps.push(Step::Create(id, st.name.clone(), st));
-                                }
-                            }
-                            if !n.dir().is_some_and(|d| d.children_loaded) {
-                                mark_loaded = Some(id);
-                            }
-                        }
-                    }
-                }
-                let mut entries = Vec::new();
-                for step in steps {
-                    match step {
-                        Step::Delete(id, p) => entries.push(Entry::DeleteFile(DeleteFileEntry {
-                            id,
-                            recursive: true,
-                            op_time_ms: now_ms(),
-                            alluxio_only: true,
-                            path: p.to_string(),
-                        })),
-                        Step::Create(parent, name, st) => {
-                            let e = self.inode_from_ufs(ns, parent, &name, st, kind, &mut entries);
-                            entries.push(e);
-                        }
-                    }
-                }
-                if let Some(id) = mark_loaded {
-                    entries.push(Entry::UpdateInodeDirectory(UpdateInodeDirectoryEntry {
-                        id,
-                        direct_children_loaded: Some(true),
-                        ..Default::default()
-                    }));
-                }
-                Ok(entries)
-            })
-            .await?;
+        self.fill_owners(&mut listing);
+        self.fill_owners(status.as_mut_slice());
+        let view = match &status {
+            None => plan::UfsView::Absent,
+            Some(st) if !st.is_dir => plan::UfsView::File(st),
+            Some(_) => plan::UfsView::Dir(&listing),
+        };
+        let facts = self.ufs_facts(&ufs);
+        let removed = self.journaled(|ns| Ok(plan::plan_sync(ns, path, view, &facts))).await?;
         if !removed.is_empty() {
             tracing::debug!(
                 "metadata sync of {path} in {}: {} inodes replaced or removed",

@@ -28,7 +28,7 @@ impl FileSystemMaster {
             if !p.is_dir() {
                 return Err(MasterError::InvalidArgument(format!("Cannot mount at {path}: {parent} is a file")));
             }
-            for m in ns.mounts.iter() {
+            for m in ns.mounts().iter() {
                 let other = self.ufs_of(m).map(|u| u.uri().to_owned()).unwrap_or_else(|_| m.ufs_uri.clone());
                 if uri_prefix(&other, ufs.uri()) || uri_prefix(ufs.uri(), &other) {
                     let (a, b) = if uri_prefix(&other, ufs.uri()) {
@@ -42,7 +42,7 @@ impl FileSystemMaster {
                     )));
                 }
             }
-            if let Some((pm, _)) = ns.mounts.resolve(path) {
+            if let Some((pm, _)) = ns.mounts().resolve(path) {
                 Self::check_writable(ns, pm, path).ok();
             }
             Ok(p.id)
@@ -60,7 +60,7 @@ impl FileSystemMaster {
             let parent = check(ns)?;
             mount_id = loop {
                 let id = rand::random::<i64>().abs();
-                if id > ROOT_MOUNT_ID && ns.mounts.by_id(id).is_none() {
+                if id > ROOT_MOUNT_ID && ns.mounts().by_id(id).is_none() {
                     break id;
                 }
             };
@@ -72,7 +72,7 @@ impl FileSystemMaster {
                 shared,
                 mount_id,
             })];
-            let id = ns.next_directory_id(&mut entries);
+            let id = IdAllocator::new(ns).directory_id(&mut entries);
             let t = now_ms();
             let owner = root.owner.clone().unwrap_or_else(|| self.opts.super_user.clone());
             entries.push(Entry::InodeDirectory(InodeDirectoryEntry {
@@ -100,32 +100,12 @@ impl FileSystemMaster {
     /// `unmount`: drops the metadata and cached blocks below the mount; the UFS is untouched.
     pub async fn unmount(&self, path: &AlluxioPath) -> Result<()> {
         let mut mount_id = 0;
+        let op_time_ms = now_ms();
         let removed = self
             .journaled(|ns| {
-                if path.is_root() {
-                    return Err(MasterError::InvalidArgument("Cannot unmount the root mount point".into()));
-                }
-                let m = ns.mounts.get(path).ok_or_else(|| {
-                    MasterError::InvalidArgument(format!("Failed to unmount {path}: {path} is not a mount point"))
-                })?;
-                mount_id = m.mount_id;
-                if let Some(inner) = ns.mounts.mounts_below(path).first() {
-                    return Err(MasterError::FailedPrecondition(format!(
-                        "Cannot unmount {path}: the mount point {} is nested inside it; unmount that first",
-                        inner.alluxio_path
-                    )));
-                }
-                let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
-                Ok(vec![
-                    Entry::DeleteFile(DeleteFileEntry {
-                        id: n.id,
-                        recursive: true,
-                        op_time_ms: now_ms(),
-                        alluxio_only: true,
-                        path: path.to_string(),
-                    }),
-                    Entry::DeleteMountPoint(DeleteMountPointEntry { alluxio_path: path.to_string() }),
-                ])
+                let (id, entries) = plan::plan_unmount(ns, path, op_time_ms)?;
+                mount_id = id;
+                Ok(entries)
             })
             .await?;
         self.ufs_cache.write().remove(&mount_id);
@@ -134,34 +114,12 @@ impl FileSystemMaster {
     }
 
     /// `updateMount`: replaces a mount's options (nothing is inherited).
-    pub async fn update_mount(
-        &self,
-        path: &AlluxioPath,
-        read_only: bool,
-        shared: bool,
-        props: BTreeMap<String, String>,
-    ) -> Result<()> {
+    pub async fn update_mount(&self, req: &plan::MountChange) -> Result<()> {
         let mut mount_id = 0;
         self.journaled(|ns| {
-            let m = ns
-                .mounts
-                .get(path)
-                .ok_or_else(|| MasterError::InvalidArgument(format!("{path} is not a mount point")))?;
-            mount_id = m.mount_id;
-            Ok(vec![
-                Entry::DeleteMountPoint(DeleteMountPointEntry { alluxio_path: path.to_string() }),
-                Entry::AddMountPoint(AddMountPointEntry {
-                    alluxio_path: path.to_string(),
-                    ufs_path: m.ufs_uri.clone(),
-                    read_only,
-                    properties: props
-                        .iter()
-                        .map(|(k, v)| StringPairEntry { key: k.clone(), value: v.clone() })
-                        .collect(),
-                    shared,
-                    mount_id: m.mount_id,
-                }),
-            ])
+            let (id, entries) = plan::plan_update_mount(ns, req)?;
+            mount_id = id;
+            Ok(entries)
         })
         .await?;
         self.ufs_cache.write().remove(&mount_id);
@@ -171,7 +129,7 @@ impl FileSystemMaster {
     /// The mount table for display: secrets redacted.
     pub fn mount_table(&self) -> BTreeMap<String, MountPointInfo> {
         let ns = self.ns.read();
-        ns.mounts
+        ns.mounts()
             .iter()
             .map(|m| {
                 let kind = alluxio_ufs::scheme_of(&m.ufs_uri);

@@ -5,7 +5,7 @@ use super::*;
 impl FileSystemMaster {
     /// Files waiting for asynchronous persistence.
     pub fn to_be_persisted(&self) -> Vec<i64> {
-        self.ns.read().to_be_persisted.iter().copied().collect()
+        self.ns.read().to_be_persisted().iter().copied().collect()
     }
 
     /// What a worker needs to persist a file: path, mount, ufs path, blocks, owner/mode.
@@ -17,7 +17,7 @@ impl FileSystemMaster {
             return None;
         }
         let path = ns.path_of(file_id)?;
-        let (m, rel) = ns.mounts.resolve(&path)?;
+        let (m, rel) = ns.mounts().resolve(&path)?;
         let ids = n.block_ids();
         let lengths = (0..ids.len() as i64).map(|i| id::block_length(f.length, f.block_size, i)).collect();
         Some(PersistPlan {

@@ -24,7 +24,7 @@ impl FileSystemMaster {
     /// Builds the client-facing status of an inode.
     pub(super) fn file_info(&self, ns: &Namespace, n: &Inode, path: &AlluxioPath, with_blocks: bool) -> FileInfo {
         let mut fi = n.to_file_info(path.as_str());
-        if let Some((m, rel)) = ns.mounts.resolve(path) {
+        if let Some((m, rel)) = ns.mounts().resolve(path) {
             fi.mount_id = m.mount_id;
             fi.ufs_path = match self.ufs_cache.read().get(&m.mount_id) {
                 Some(u) => u.full_path(&rel),

@@ -19,7 +19,8 @@ impl FileSystemMaster {
         ns: &Namespace,
         path: &AlluxioPath,
     ) -> Result<(MountInfo, UnderFileSystem, String)> {
-        let (m, rel) = ns.mounts.resolve(path).ok_or_else(|| MasterError::Internal(format!("no mount for {path}")))?;
+        let (m, rel) =
+            ns.mounts().resolve(path).ok_or_else(|| MasterError::Internal(format!("no mount for {path}")))?;
         let m = m.clone();
         let ufs = self.ufs_of(&m)?;
         Ok((m, ufs, rel))
@@ -34,7 +35,7 @@ impl FileSystemMaster {
 
     /// Mount info for a worker (`GetUfsInfo`), credentials included.
     pub fn mount_by_id(&self, mount_id: i64) -> Option<MountInfo> {
-        self.ns.read().mounts.by_id(mount_id).cloned()
+        self.ns.read().mounts().by_id(mount_id).cloned()
     }
 
     pub(super) fn check_writable(ns: &Namespace, m: &MountInfo, path: &AlluxioPath) -> Result<()> {
@@ -61,7 +62,7 @@ impl FileSystemMaster {
     pub async fn update_ufs_mode(&self, ufs_path: &str, mode: UfsMode) -> Result<()> {
         let key = ufs_path.trim_end_matches('/').to_owned();
         self.journaled(|ns| {
-            if !ns.mounts.iter().any(|m| m.ufs_uri == key || m.ufs_uri.starts_with(&format!("{key}/"))) {
+            if !ns.mounts().iter().any(|m| m.ufs_uri == key || m.ufs_uri.starts_with(&format!("{key}/"))) {
                 return Err(MasterError::NotFound { path: format!("mounted under storage {ufs_path}") });
             }
             Ok(vec![Entry::UpdateUfsMode(UpdateUfsModeEntry { ufs_path: key.clone(), ufs_mode: mode as i32 })])

@@ -64,8 +64,8 @@ impl BlockMasterWorkerService for BlockService {
         let cluster_id = {
             let ns = self.master.namespace();
             let m = MasterSide {
-                cluster_id: &ns.cluster_id,
-                container_reserved: ns.ids.container_reserved,
+                cluster_id: ns.cluster_id(),
+                container_reserved: ns.ids().container_reserved,
                 has_files: ns.inode_count() > 1,
                 durable: self.master.journal().kind() != "NOOP",
             };
@@ -76,7 +76,7 @@ impl BlockMasterWorkerService for BlockService {
                 status.metadata_mut().insert(alluxio_proto::status::WORKER_REFUSED, "1".parse().expect("ASCII"));
                 return Err(status);
             }
-            ns.cluster_id.clone()
+            ns.cluster_id().to_owned()
         };
         if !remove.is_empty() {
             tracing::info!(

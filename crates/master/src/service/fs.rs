@@ -9,6 +9,27 @@ use tonic::{Request, Response, Status};
 
 use super::{caller, detached, path};
 use crate::file_system_master::{CreateFileOptions, FileSystemMaster};
+use crate::inode::ttl_to_journal;
+use crate::namespace::plan::{Attributes, MountChange};
+
+/// The attributes a `SetAttribute` request changes.
+fn attributes_of(o: SetAttributePOptions) -> Attributes {
+    Attributes {
+        owner: o.owner,
+        group: o.group,
+        mode: o.mode,
+        pinned: o.pinned,
+        pinned_media: o.pinned_media,
+        ttl: o.ttl,
+        ttl_action: o.ttl_action.map(|a| ttl_to_journal(TtlAction::try_from(a).unwrap_or(TtlAction::Delete)) as i32),
+        persisted: o.persisted,
+        replication_min: o.replication_min,
+        replication_max: o.replication_max,
+        xattr: o.xattr,
+        xattr_delete: o.xattr_delete,
+        recursive: o.recursive,
+    }
+}
 
 /// `FileSystemMasterClientService` over a [`FileSystemMaster`].
 pub struct FsService {
@@ -147,8 +168,8 @@ impl FileSystemMasterClientService for FsService {
         let r = req.into_inner();
         let p = path(&r.path)?;
         let m = self.master.clone();
-        let o = r.options.unwrap_or_default();
-        detached(async move { m.set_attribute(&p, &o, &c).await }).await?;
+        let a = attributes_of(r.options.unwrap_or_default());
+        detached(async move { m.set_attribute(&p, &a, &c).await }).await?;
         Ok(Response::new(SetAttributePResponse {}))
     }
 
@@ -176,8 +197,13 @@ impl FileSystemMasterClientService for FsService {
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
         let m = self.master.clone();
-        detached(async move { m.update_mount(&p, o.read_only, o.shared, o.properties.into_iter().collect()).await })
-            .await?;
+        let change = MountChange {
+            path: p,
+            read_only: o.read_only,
+            shared: o.shared,
+            properties: o.properties.into_iter().collect(),
+        };
+        detached(async move { m.update_mount(&change).await }).await?;
         Ok(Response::new(UpdateMountPResponse {}))
     }
 

@@ -103,7 +103,7 @@ impl MetaMasterClientService for MetaService {
             .into_iter()
             .map(|w| format!("{}:{}", w.address.host, w.address.rpc_port))
             .collect();
-        let cluster_id = self.master.namespace().cluster_id.clone();
+        let cluster_id = self.master.namespace().cluster_id().to_owned();
         // The leader first, then the standbys (RPC addresses of members whose address is known).
         let mut master_addresses = vec![self.address.clone()];
         if let Some(j) = &self.raft {
