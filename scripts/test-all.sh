@@ -42,6 +42,12 @@ if ! need weed || ! need aws || ! need s3cmd || ! python3 -c 'import boto3, allu
   done
 fi
 
+# gdb: a command the tests kill for hanging has its threads' stacks printed first.
+if ! need gdb && need apt-get; then
+  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+  ($SUDO apt-get update -qq && $SUDO apt-get install -y -qq gdb >/dev/null) || echo "gdb not installed: hangs will be reported without stacks" >&2
+fi
+
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked "$@"

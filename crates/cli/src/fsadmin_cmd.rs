@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use alluxio_client::FileSystem;
+use alluxio_client::{FileSystem, UfsMode};
 use alluxio_common::Conf;
 
 use crate::exit;
@@ -406,9 +406,9 @@ async fn ufs_mode(fs: &FileSystem, args: &[String]) -> Result<(), String> {
         _ => return Err(USE.to_owned()),
     };
     let wire = match mode.as_str() {
-        "noAccess" => "NO_ACCESS",
-        "readOnly" => "READ_ONLY",
-        "readWrite" => "READ_WRITE",
+        "noAccess" => UfsMode::NoAccess,
+        "readOnly" => UfsMode::ReadOnly,
+        "readWrite" => UfsMode::ReadWrite,
         other => {
             return Err(format!("Invalid mode {other} for --mode: expected noAccess, readOnly or readWrite\n{USE}"))
         }

@@ -7,15 +7,20 @@
 //! **Architecture invariant:** this crate depends on `proto` and `common` only; it never links
 //! the master or worker.
 
+pub mod conf;
 pub mod error;
 pub mod file_system;
 pub mod in_stream;
+pub mod options;
 pub mod out_stream;
 
 pub use alluxio_proto::grpc::{FileInfo, ReadPType, WritePType};
+pub use alluxio_proto::journal::UfsMode;
+pub use conf::ClientConf;
 pub use error::{ClientError, Result};
-pub use file_system::{CreateFileOptions, FileSystem};
+pub use file_system::FileSystem;
 pub use in_stream::FileInStream;
+pub use options::{CreateFileOptions, MountOptions, SetAttributeOptions};
 pub use out_stream::FileOutStream;
 
 /// Parses Alluxio's write type names (`MUST_CACHE`, ...).

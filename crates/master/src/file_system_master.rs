@@ -104,8 +104,8 @@ pub struct FileSystemMaster {
     checkpoint_running: AtomicBool,
     last_checkpoint: AtomicI64,
     checkpoint_lock: Mutex<()>,
-    /// Set when the journal failed: the process must exit and replay.
-    pub fatal: tokio::sync::watch::Sender<Option<String>>,
+    /// Set when the journal or the role failed: the process must exit and replay.
+    fatal: tokio::sync::watch::Sender<Option<String>>,
     /// Wakes the background checkpointer.
     checkpoint_kick: std::sync::OnceLock<tokio::sync::mpsc::Sender<()>>,
     /// Last lease renewal of each file being written.
@@ -154,6 +154,22 @@ impl FileSystemMaster {
         self.ns.read()
     }
 
+    /// Stops the master: the journal or its role failed and only a restart (replaying the
+    /// journal) recovers. Kept even when nothing watches yet, as during start-up.
+    pub fn fail(&self, why: impl Into<String>) {
+        self.fatal.send_replace(Some(why.into()));
+    }
+
+    /// Watches for [`FileSystemMaster::fail`] (a failure from before the call included).
+    pub fn failures(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.fatal.subscribe()
+    }
+
+    /// Why the master failed, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.fatal.borrow().clone()
+    }
+
     pub fn journal(&self) -> &Arc<dyn Journal> {
         &self.journal
     }
@@ -188,7 +204,7 @@ impl FileSystemMaster {
             if let alluxio_journal::JournalError::NotLeader(_) = e {
                 return Err(MasterError::Journal(e));
             }
-            let _ = self.fatal.send(Some(e.to_string()));
+            self.fail(e.to_string());
             return Err(MasterError::Unavailable(format!("metadata change not journaled: {e}")));
         }
         if let Some(why) = bug {
@@ -350,4 +366,38 @@ fn ufs_mode_of(ns: &Namespace, uri: &str) -> UfsMode {
         .max_by_key(|(k, _)| k.len())
         .and_then(|(_, m)| UfsMode::try_from(*m).ok())
         .unwrap_or(UfsMode::ReadWrite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn master() -> FileSystemMaster {
+        let opts = FsOptions {
+            default_block_size: 64 << 20,
+            umask: 0o022,
+            super_user: "root".into(),
+            supergroup: "supergroup".into(),
+            load_type: LoadType::Once,
+            list_batch: 100,
+            checkpoint_period_entries: 1_000_000,
+            permission_check: true,
+            lease_timeout: std::time::Duration::from_secs(60),
+        };
+        let blocks = Arc::new(BlockMaster::new(std::time::Duration::from_secs(60), std::time::Duration::ZERO));
+        let journal = Arc::new(alluxio_journal::NoopJournal::default());
+        FileSystemMaster::new(Default::default(), journal, None, blocks, opts, 0)
+    }
+
+    /// A failure during start-up (a bad backup found by the first leader) comes before the
+    /// servers watch for failures: it must still stop the process, not be lost.
+    #[tokio::test]
+    async fn a_failure_before_anyone_watches_still_stops_the_master() {
+        let m = master();
+        m.fail("the backup is damaged");
+        let mut watch = m.failures();
+        let seen = tokio::time::timeout(std::time::Duration::from_secs(2), watch.wait_for(|f| f.is_some())).await;
+        assert!(seen.is_ok(), "the failure was lost");
+        assert_eq!(m.failure().as_deref(), Some("the backup is damaged"));
+    }
 }

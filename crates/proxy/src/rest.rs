@@ -14,10 +14,12 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alluxio_client::{ClientError, CreateFileOptions, FileInStream, FileInfo, FileOutStream, FileSystem};
+use alluxio_client::{
+    ClientError, CreateFileOptions, FileInStream, FileInfo, FileOutStream, FileSystem, MountOptions,
+    SetAttributeOptions,
+};
 use alluxio_common::status::Code;
 use alluxio_common::AlluxioPath;
-use alluxio_proto::grpc::file::{MountPOptions, SetAttributePOptions};
 use alluxio_proto::grpc::{TtlAction, WritePType};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
@@ -316,7 +318,7 @@ impl Rest {
                     .and_then(Value::as_object)
                     .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
                     .unwrap_or_default();
-                let o = MountPOptions { read_only: flag(&opts, "readOnly"), properties, shared: flag(&opts, "shared") };
+                let o = MountOptions { read_only: flag(&opts, "readOnly"), properties, shared: flag(&opts, "shared") };
                 fs.mount(&path, &src, o).await?;
                 ok_empty()
             }
@@ -332,7 +334,7 @@ impl Rest {
                 ok_empty()
             }
             "set-attribute" => {
-                let mut o = SetAttributePOptions {
+                let mut o = SetAttributeOptions {
                     pinned: opts.get("pinned").and_then(Value::as_bool),
                     owner: opts.get("owner").and_then(Value::as_str).map(str::to_owned),
                     group: opts.get("group").and_then(Value::as_str).map(str::to_owned),
@@ -346,7 +348,7 @@ impl Rest {
                 let ttl = common(&opts, "ttl").and_then(Value::as_i64);
                 if let Some(ttl) = ttl {
                     o.ttl = Some(ttl);
-                    o.ttl_action = Some(ttl_action(&opts)? as i32);
+                    o.ttl_action = Some(ttl_action(&opts)?);
                 }
                 fs.set_attribute(&path, o).await?;
                 ok_empty()

@@ -16,10 +16,10 @@
 
 use std::collections::HashMap;
 
+use alluxio_client::SetAttributeOptions;
 use alluxio_client::{CreateFileOptions, FileInfo, FileSystem};
 use alluxio_common::status::Code;
 use alluxio_common::AlluxioPath;
-use alluxio_proto::grpc::file::SetAttributePOptions;
 use alluxio_proto::grpc::WritePType;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -527,10 +527,8 @@ impl S3 for AlluxioS3 {
         if i.key.ends_with('/') {
             // A "folder" object: an empty directory.
             self.fs.create_directory(&dst, true, true, Some(self.write_type)).await.map_err(err)?;
-            let mark = SetAttributePOptions {
-                xattr: HashMap::from([(X_FOLDER.to_owned(), Vec::new())]),
-                ..Default::default()
-            };
+            let mark =
+                SetAttributeOptions { xattr: HashMap::from([(X_FOLDER.to_owned(), Vec::new())]), ..Default::default() };
             self.fs.set_attribute(&dst, mark).await.map_err(err)?;
             return Ok(S3Response::new(PutObjectOutput {
                 e_tag: Some(ETag::Strong(hex(&Md5::digest(b"")))),
@@ -756,7 +754,7 @@ impl S3 for AlluxioS3 {
         if let Some(t) = &tags {
             x.insert(X_TAGS.into(), encode_tags(t));
         }
-        self.fs.set_attribute(&dir, SetAttributePOptions { xattr: x, ..Default::default() }).await.map_err(err)?;
+        self.fs.set_attribute(&dir, SetAttributeOptions { xattr: x, ..Default::default() }).await.map_err(err)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(i.bucket),
             key: Some(i.key),
@@ -910,7 +908,7 @@ impl S3 for AlluxioS3 {
         let (p, _) = self.require_object(&i.bucket, &i.key).await?;
         check_tags(&i.tagging.tag_set)?;
         let x = HashMap::from([(X_TAGS.to_owned(), encode_tags(&i.tagging.tag_set))]);
-        self.fs.set_attribute(&p, SetAttributePOptions { xattr: x, ..Default::default() }).await.map_err(err)?;
+        self.fs.set_attribute(&p, SetAttributeOptions { xattr: x, ..Default::default() }).await.map_err(err)?;
         Ok(S3Response::new(PutObjectTaggingOutput { version_id: None }))
     }
 
@@ -919,7 +917,7 @@ impl S3 for AlluxioS3 {
         req: S3Request<DeleteObjectTaggingInput>,
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
         let (p, _) = self.require_object(&req.input.bucket, &req.input.key).await?;
-        let o = SetAttributePOptions { xattr_delete: vec![X_TAGS.to_owned()], ..Default::default() };
+        let o = SetAttributeOptions { xattr_delete: vec![X_TAGS.to_owned()], ..Default::default() };
         self.fs.set_attribute(&p, o).await.map_err(err)?;
         Ok(S3Response::new(DeleteObjectTaggingOutput { version_id: None }))
     }

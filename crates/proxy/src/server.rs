@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
-use alluxio_client::file_system::ClientConf;
+use alluxio_client::ClientConf;
 use alluxio_client::FileSystem;
 use alluxio_common::Conf;
 use alluxio_proto::grpc::WritePType;

@@ -68,6 +68,23 @@ impl Client {
 /// which command hung, instead of stopping the whole suite.
 pub const COMMAND_LIMIT: Duration = Duration::from_secs(240);
 
+/// The stack of every thread of process `pid` (gdb), so a hang reports where it hangs.
+fn thread_stacks(pid: u32) -> String {
+    let gdb = Command::new("timeout")
+        .args(["60", "gdb", "-batch", "-nx", "-p", &pid.to_string(), "-ex", "thread apply all bt 30"])
+        .stdin(Stdio::null())
+        .output();
+    match gdb {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            // Only the frames: gdb's banner and symbol-loading lines say nothing about the hang.
+            text.lines().filter(|l| l.starts_with('#') || l.starts_with("Thread ")).collect::<Vec<_>>().join("\n")
+        }
+        Ok(o) => format!("(gdb failed: {})", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or_default()),
+        Err(e) => format!("(cannot run gdb: {e})"),
+    }
+}
+
 /// `cmd.output()`, killing the process and failing the test if it runs longer than `limit`.
 pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
     use std::io::Read;
@@ -93,11 +110,12 @@ pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
             break status;
         }
         if Instant::now() >= deadline {
+            let stacks = thread_stacks(child.id());
             let _ = child.kill();
             let _ = child.wait();
             let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
             panic!(
-                "{cmd:?} did not finish within {limit:?}; it was killed.\nstdout: {}\nstderr: {}",
+                "{cmd:?} did not finish within {limit:?}; it was killed.\nstdout: {}\nstderr: {}\nits threads: {stacks}",
                 String::from_utf8_lossy(&stdout),
                 String::from_utf8_lossy(&stderr)
             );
@@ -333,6 +351,22 @@ impl Cluster {
         if let Some(mut c) = self.worker.take() {
             c.kill().unwrap();
             c.wait().unwrap();
+        }
+    }
+
+    /// SIGKILL to the worker and to `other` back to back, before reaping either: neither
+    /// lives long enough to react to the other's death (a worker aborting a write whose
+    /// client died, a client giving up on a dead worker).
+    pub fn kill_worker_with(&mut self, other: &mut Child) {
+        let worker = self.worker.take();
+        if let Some(w) = &worker {
+            // SAFETY: signalling a child process this harness started and has not reaped.
+            unsafe { libc::kill(w.id() as libc::pid_t, libc::SIGKILL) };
+        }
+        other.kill().unwrap();
+        other.wait().unwrap();
+        if let Some(mut w) = worker {
+            w.wait().unwrap();
         }
     }
 

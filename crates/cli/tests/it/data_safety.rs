@@ -473,9 +473,7 @@ fn a_restarted_worker_deletes_the_temporary_ufs_files_its_crash_left() {
     };
     c.eventually("the temporary UFS file", || temps() == 1);
     // Worker and writer die together: nobody aborts the write.
-    writer.kill().unwrap();
-    writer.wait().unwrap();
-    c.kill_worker();
+    c.kill_worker_with(&mut writer);
     drop(pipe);
     assert_eq!(temps(), 1);
     c.start_worker();
