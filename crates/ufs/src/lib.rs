@@ -18,12 +18,17 @@
 //! Credentials (mount options such as `s3a.secretKey`) stay in the options map: the `Debug`
 //! output and error messages carry the URI only (the master redacts them for display).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use alluxio_common::status::{Code, HasCode};
-use bytes::Bytes;
 use opendal::{ErrorKind, Operator};
+
+mod changes;
+mod data;
+mod metadata;
+mod open;
+
+pub use data::UfsWriter;
 
 /// Errors of under-storage operations, each naming the UFS path.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +76,7 @@ pub struct UfsStatus {
 
 impl UfsStatus {
     /// A directory the UFS knows nothing more about (an object-store prefix, a remote root).
-    fn dir(name: String) -> Self {
+    pub(crate) fn dir(name: String) -> Self {
         UfsStatus {
             name,
             is_dir: true,
@@ -115,27 +120,13 @@ impl std::fmt::Debug for UnderFileSystem {
     }
 }
 
-fn map_err(op: &'static str, path: &str, e: opendal::Error) -> UfsError {
+pub(crate) fn map_err(op: &'static str, path: &str, e: opendal::Error) -> UfsError {
     match e.kind() {
         ErrorKind::NotFound => UfsError::NotFound { path: path.into() },
         ErrorKind::AlreadyExists => UfsError::AlreadyExists { path: path.into() },
         ErrorKind::PermissionDenied => UfsError::PermissionDenied { path: path.into(), message: e.to_string() },
         _ => UfsError::Io { op, path: path.into(), message: e.to_string() },
     }
-}
-
-const NO_NAMENODE: &str = "no namenode: expected <scheme>://<namenode>:<port>/<path>";
-
-/// The namenode and the path (without outer slashes) of an `hdfs://` or `webhdfs://` URI.
-fn namenode_and_path(uri: &str) -> Option<(&str, &str)> {
-    let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    (!host.is_empty()).then(|| (host, path.trim_matches('/')))
-}
-
-/// The first of `keys` set in `options`.
-fn option<'a>(options: &'a BTreeMap<String, String>, keys: &[&str]) -> Option<&'a str> {
-    keys.iter().find_map(|k| options.get(*k)).map(String::as_str).filter(|v| !v.is_empty())
 }
 
 /// The scheme of a UFS URI: `file` for plain absolute paths.
@@ -147,98 +138,6 @@ pub fn scheme_of(uri: &str) -> &str {
 }
 
 impl UnderFileSystem {
-    /// Opens the UFS behind `uri` (`/abs/dir`, `file:///abs/dir`, `memory:///`).
-    /// `options` are the mount's `--option` pairs.
-    pub fn open(uri: &str, options: &BTreeMap<String, String>) -> Result<Self, UfsError> {
-        let invalid = |reason: &str| UfsError::InvalidUri { uri: uri.into(), reason: reason.into() };
-        match scheme_of(uri) {
-            "file" => {
-                let path = uri.strip_prefix("file://").unwrap_or(uri);
-                if !path.starts_with('/') {
-                    return Err(invalid("a local UFS path must be absolute"));
-                }
-                let root = normalize_local(path);
-                // OpenDAL creates a missing root; a mount must not conjure directories.
-                if !std::path::Path::new(&root).is_dir() {
-                    return Err(UfsError::NotFound { path: root });
-                }
-                let op = Operator::new(opendal::services::Fs::default().root(&root))
-                    .map_err(|e| invalid(&e.to_string()))?
-                    .finish();
-                Ok(UnderFileSystem { uri: root.clone(), kind: "local", op, local_root: Some(PathBuf::from(root)) })
-            }
-            "memory" => {
-                let op =
-                    Operator::new(opendal::services::Memory::default()).map_err(|e| invalid(&e.to_string()))?.finish();
-                Ok(UnderFileSystem { uri: uri.into(), kind: "memory", op, local_root: None })
-            }
-            "s3" | "s3a" => {
-                let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or_default();
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() {
-                    return Err(invalid("no bucket: expected s3://<bucket>/<path>"));
-                }
-                let prefix = prefix.trim_matches('/');
-                let mut b = opendal::services::S3::default()
-                    .bucket(bucket)
-                    .root(&format!("/{prefix}"))
-                    // Only the mount options configure the client: no ambient AWS files.
-                    .disable_config_load()
-                    .disable_ec2_metadata();
-                let endpoint = option(options, &["alluxio.underfs.s3.endpoint", "fs.s3a.endpoint"]);
-                if let Some(e) = endpoint {
-                    let e = if e.contains("://") { e.to_owned() } else { format!("https://{e}") };
-                    b = b.endpoint(&e);
-                }
-                let region = option(options, &["alluxio.underfs.s3.endpoint.region", "alluxio.underfs.s3.region"]);
-                b = b.region(region.unwrap_or("us-east-1"));
-                let key = option(options, &["s3a.accessKeyId", "aws.accessKeyId", "fs.s3a.access.key"]);
-                let secret = option(options, &["s3a.secretKey", "aws.secretKey", "fs.s3a.secret.key"]);
-                match (key, secret) {
-                    (Some(k), Some(s)) => b = b.access_key_id(k).secret_access_key(s),
-                    (None, None) => b = b.allow_anonymous(),
-                    _ => return Err(invalid("set both s3a.accessKeyId and s3a.secretKey, or neither")),
-                }
-                // Path-style requests unless virtual hosts are asked for: endpoints other than
-                // AWS (SeaweedFS, MinIO, Ceph) rarely resolve bucket host names.
-                if option(options, &["alluxio.underfs.s3.disable.dns.buckets"]) == Some("false") {
-                    b = b.enable_virtual_host_style();
-                }
-                let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
-                let uri = if prefix.is_empty() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{prefix}") };
-                Ok(UnderFileSystem { uri, kind: "s3", op, local_root: None })
-            }
-            "webhdfs" => {
-                let (host, path) = namenode_and_path(uri).ok_or_else(|| invalid(NO_NAMENODE))?;
-                let mut b =
-                    opendal::services::Webhdfs::default().endpoint(&format!("http://{host}")).root(&format!("/{path}"));
-                if let Some(user) = option(options, &["alluxio.underfs.hdfs.user", "user.name"]) {
-                    b = b.user_name(user);
-                }
-                if let Some(t) = option(options, &["alluxio.underfs.webhdfs.delegation"]) {
-                    b = b.delegation(t);
-                }
-                let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
-                Ok(UnderFileSystem { uri: format!("webhdfs://{host}/{path}"), kind: "webhdfs", op, local_root: None })
-            }
-            "hdfs" => {
-                let (host, path) = namenode_and_path(uri).ok_or_else(|| invalid(NO_NAMENODE))?;
-                // The pure-Rust client speaks Hadoop RPC to the namenode (port 8020 or 9000 as a
-                // rule) and the data transfer protocol to datanodes: no JVM, no libhdfs. It acts
-                // as HADOOP_USER_NAME, or the user running the process.
-                let b = opendal::services::HdfsNative::default()
-                    .name_node(&format!("hdfs://{host}"))
-                    .root(&format!("/{path}"))
-                    .enable_append(false);
-                let op = Operator::new(b).map_err(|e| invalid(&e.to_string()))?.finish();
-                Ok(UnderFileSystem { uri: format!("hdfs://{host}/{path}"), kind: "hdfs", op, local_root: None })
-            }
-            s => Err(invalid(&format!(
-                "unsupported scheme {s}:// (supported: local paths, file://, s3://, s3a://, hdfs://, webhdfs://, memory://)"
-            ))),
-        }
-    }
-
     /// The URI this UFS was opened with (normalised).
     pub fn uri(&self) -> &str {
         &self.uri
@@ -264,7 +163,7 @@ impl UnderFileSystem {
         !matches!(self.kind, "local")
     }
 
-    fn dir_path(rel: &str) -> String {
+    pub(crate) fn dir_path(rel: &str) -> String {
         let rel = rel.trim_matches('/');
         if rel.is_empty() {
             "/".into()
@@ -273,320 +172,8 @@ impl UnderFileSystem {
         }
     }
 
-    fn file_path(rel: &str) -> String {
+    pub(crate) fn file_path(rel: &str) -> String {
         rel.trim_matches('/').to_owned()
-    }
-
-    /// Status of a path; `None` when it does not exist.
-    pub async fn stat(&self, rel: &str) -> Result<Option<UfsStatus>, UfsError> {
-        let p = Self::file_path(rel);
-        if p.is_empty() && self.local_root.is_none() {
-            return self.stat_remote_root().await;
-        }
-        let target = if p.is_empty() { "/".to_owned() } else { p.clone() };
-        match self.op.stat(&target).await {
-            Ok(m) => Ok(Some(self.status_of(rel_name(&p), &p, &m).await)),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                // Object stores: a prefix with children is a directory.
-                if self.is_object_store() && !p.is_empty() {
-                    match self.op.stat(&Self::dir_path(&p)).await {
-                        Ok(m) => return Ok(Some(self.status_of(rel_name(&p), &p, &m).await)),
-                        Err(e) if e.kind() == ErrorKind::NotFound => {}
-                        Err(e) => return Err(map_err("stat", &self.full_path(rel), e)),
-                    }
-                    // No marker object: a prefix with objects below is still a directory.
-                    if self.is_prefix(&p).await? {
-                        return Ok(Some(UfsStatus::dir(rel_name(&p))));
-                    }
-                }
-                Ok(None)
-            }
-            Err(e) => Err(map_err("stat", &self.full_path(rel), e)),
-        }
-    }
-
-    /// The root of a remote UFS. OpenDAL answers a stat of its root without asking the
-    /// service, so a missing bucket, an unreachable namenode or a wrong path would pass
-    /// for a directory: listing one entry makes the service answer.
-    async fn stat_remote_root(&self) -> Result<Option<UfsStatus>, UfsError> {
-        use futures::TryStreamExt;
-        let probe = async {
-            let mut l = self.op.lister_with("/").limit(1).await?;
-            l.try_next().await
-        };
-        match probe.await {
-            Ok(_) => Ok(Some(UfsStatus::dir(String::new()))),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            // OpenDAL reports S3's NoSuchBucket as a configuration error.
-            Err(e) if e.to_string().contains("NoSuchBucket") => Ok(None),
-            Err(e) => Err(map_err("stat", &self.full_path(""), e)),
-        }
-    }
-
-    /// Whether some object lies below `p/` (object stores).
-    async fn is_prefix(&self, p: &str) -> Result<bool, UfsError> {
-        use futures::TryStreamExt;
-        let mut l = self.op.lister(&Self::dir_path(p)).await.map_err(|e| map_err("list", &self.full_path(p), e))?;
-        let dir = Self::dir_path(p);
-        while let Some(e) = l.try_next().await.map_err(|e| map_err("list", &self.full_path(p), e))? {
-            if e.path() != dir {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    async fn status_of(&self, name: String, rel: &str, m: &opendal::Metadata) -> UfsStatus {
-        let mtime_ms = m.last_modified().map(|t| t.timestamp_millis()).unwrap_or(0);
-        let length = if m.is_dir() { 0 } else { m.content_length() };
-        let mut st = UfsStatus {
-            name,
-            is_dir: m.is_dir(),
-            length,
-            mtime_ms,
-            owner: None,
-            group: None,
-            mode: None,
-            content_hash: m.etag().map(str::to_owned).unwrap_or_else(|| format!("(len:{length},_modtime:{mtime_ms})")),
-        };
-        if let Some(root) = &self.local_root {
-            let path = root.join(rel);
-            if let Ok(Ok((owner, group, mode, mtime))) = tokio::task::spawn_blocking(move || local_owner(&path)).await {
-                st.owner = Some(owner);
-                st.group = Some(group);
-                st.mode = Some(mode);
-                // OpenDAL leaves directory times unset in listings; the local file system has them.
-                if st.mtime_ms == 0 {
-                    st.mtime_ms = mtime;
-                    st.content_hash = format!("(len:{},_modtime:{mtime})", st.length);
-                }
-            }
-        }
-        st
-    }
-
-    /// Direct children of a directory.
-    pub async fn list(&self, rel: &str) -> Result<Vec<UfsStatus>, UfsError> {
-        let dir = Self::dir_path(rel);
-        let entries = self.op.list(&dir).await.map_err(|e| map_err("list", &self.full_path(rel), e))?;
-        let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
-            let path = e.path().trim_end_matches('/').to_owned();
-            if path.is_empty() || Self::dir_path(&path) == dir {
-                continue; // the directory itself
-            }
-            let name = rel_name(&path);
-            if name.is_empty() {
-                continue;
-            }
-            let meta = if e.metadata().mode().is_dir() || self.local_root.is_none() {
-                e.metadata().clone()
-            } else {
-                // Local listings carry no sizes: stat each file.
-                match self.op.stat(&path).await {
-                    Ok(m) => m,
-                    Err(err) if err.kind() == ErrorKind::NotFound => continue,
-                    Err(err) => return Err(map_err("stat", &self.full_path(&path), err)),
-                }
-            };
-            out.push(self.status_of(name, &path, &meta).await);
-        }
-        Ok(out)
-    }
-
-    /// Creates a directory and its missing parents.
-    pub async fn mkdirs(&self, rel: &str) -> Result<(), UfsError> {
-        if rel.trim_matches('/').is_empty() {
-            return Ok(());
-        }
-        self.op.create_dir(&Self::dir_path(rel)).await.map_err(|e| map_err("create directory", &self.full_path(rel), e))
-    }
-
-    /// Deletes a file; a missing file is not an error.
-    pub async fn delete_file(&self, rel: &str) -> Result<(), UfsError> {
-        self.op.delete(&Self::file_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
-    }
-
-    /// Deletes the temporary files a writer of `rel` left behind (a worker killed in the middle
-    /// of a write never renames or deletes its `<name>.alluxio.0x<hex>.tmp`), those last written
-    /// before `before_ms` only: a new writer of the same path may have started since. Returns
-    /// how many were deleted. Object stores write in place and have none.
-    pub async fn remove_temp_files_of(&self, rel: &str, before_ms: i64) -> Result<usize, UfsError> {
-        if self.is_object_store() {
-            return Ok(0);
-        }
-        let file = Self::file_path(rel);
-        let (parent, name) = match file.rsplit_once('/') {
-            Some((p, n)) => (p.to_owned(), n.to_owned()),
-            None => (String::new(), file.clone()),
-        };
-        let prefix = format!("{name}.alluxio.0x");
-        let mut n = 0;
-        let entries = match self.list(&parent).await {
-            Ok(e) => e,
-            Err(UfsError::NotFound { .. }) => return Ok(0),
-            Err(e) => return Err(e),
-        };
-        for e in entries {
-            if !e.is_dir && is_temp_name(&e.name) && e.name.starts_with(&prefix) && e.mtime_ms <= before_ms {
-                let path = if parent.is_empty() { e.name.clone() } else { format!("{parent}/{}", e.name) };
-                self.delete_file(&path).await?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-
-    /// Deletes a directory and everything below it.
-    pub async fn delete_dir(&self, rel: &str) -> Result<(), UfsError> {
-        if rel.trim_matches('/').is_empty() {
-            return Err(UfsError::Io {
-                op: "delete",
-                path: self.uri.clone(),
-                message: "refusing to delete a UFS root".into(),
-            });
-        }
-        self.op.remove_all(&Self::dir_path(rel)).await.map_err(|e| map_err("delete", &self.full_path(rel), e))
-    }
-
-    /// Renames a file or directory. On object stores this is copy + delete and not atomic.
-    pub async fn rename(&self, from: &str, to: &str) -> Result<(), UfsError> {
-        let (f, t) = (Self::file_path(from), Self::file_path(to));
-        if let Some(parent) = t.rsplit_once('/').map(|(p, _)| p) {
-            self.mkdirs(parent).await?;
-        }
-        if let Some(root) = &self.local_root {
-            // OpenDAL's fs rename handles files only; directories move with one rename(2).
-            let (src, dst) = (root.join(&f), root.join(&t));
-            return tokio::task::spawn_blocking(move || std::fs::rename(&src, &dst))
-                .await
-                .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() })?
-                .map_err(|e| UfsError::Io { op: "rename", path: self.full_path(from), message: e.to_string() });
-        }
-        if self.op.info().full_capability().rename {
-            return self.op.rename(&f, &t).await.map_err(|e| map_err("rename", &self.full_path(from), e));
-        }
-        // Object stores: copy every object, then delete the sources (not atomic).
-        let err = |e| map_err("rename", &self.full_path(from), e);
-        match self.op.stat(&f).await {
-            Ok(m) if !m.is_dir() => {
-                self.op.copy(&f, &t).await.map_err(err)?;
-                return self.op.delete(&f).await.map_err(err);
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(err(e)),
-        }
-        let (fd, td) = (Self::dir_path(&f), Self::dir_path(&t));
-        let entries = self.op.list_with(&fd).recursive(true).await.map_err(err)?;
-        if entries.is_empty() {
-            return Err(UfsError::NotFound { path: self.full_path(from) });
-        }
-        for e in &entries {
-            let src = e.path();
-            let dst = format!("{td}{}", &src[fd.len().min(src.len())..]);
-            if src.ends_with('/') {
-                self.op.create_dir(&dst).await.map_err(err)?;
-            } else {
-                self.op.copy(src, &dst).await.map_err(err)?;
-            }
-        }
-        if !entries.iter().any(|e| e.path() == fd) {
-            self.op.create_dir(&td).await.map_err(err)?;
-        }
-        self.op.remove_all(&fd).await.map_err(err)
-    }
-
-    /// Reads exactly `len` bytes at `offset`; the range must lie inside the file.
-    pub async fn read(&self, rel: &str, offset: u64, len: u64) -> Result<Bytes, UfsError> {
-        let buf = self
-            .op
-            .read_with(&Self::file_path(rel))
-            .range(offset..offset + len)
-            .await
-            .map_err(|e| map_err("read", &self.full_path(rel), e))?;
-        Ok(buf.to_bytes())
-    }
-
-    /// Reads `len` bytes at `offset` as chunks of about `chunk` bytes, from one streamed request
-    /// rather than one request per chunk (on S3 a ranged GET per MiB is ten times slower).
-    /// A file shorter than the range ends the stream with an error.
-    pub async fn read_chunks(
-        &self,
-        rel: &str,
-        offset: u64,
-        len: u64,
-        chunk: usize,
-    ) -> Result<impl futures::Stream<Item = Result<Bytes, UfsError>> + Send + Unpin + 'static, UfsError> {
-        use futures::StreamExt;
-        let path = self.full_path(rel);
-        let reader = self.op.reader(&Self::file_path(rel)).await.map_err(|e| map_err("read", &path, e))?;
-        let raw = reader.into_bytes_stream(offset..offset + len).await.map_err(|e| map_err("read", &path, e))?;
-        let chunk = chunk.max(1);
-        let state = (raw, bytes::BytesMut::new(), 0u64, false);
-        Ok(Box::pin(futures::stream::unfold(state, move |(mut raw, mut buf, mut got, done)| {
-            let path = path.clone();
-            async move {
-                if done {
-                    return None;
-                }
-                while buf.len() < chunk {
-                    match raw.next().await {
-                        Some(Ok(b)) => {
-                            got += b.len() as u64;
-                            buf.extend_from_slice(&b);
-                        }
-                        Some(Err(e)) => {
-                            let err = UfsError::Io { op: "read", path, message: e.to_string() };
-                            return Some((Err(err), (raw, buf, got, true)));
-                        }
-                        None => break,
-                    }
-                }
-                if buf.is_empty() {
-                    if got < len {
-                        let err = UfsError::Io {
-                            op: "read",
-                            path,
-                            message: format!("the file ended after {got} of {len} bytes"),
-                        };
-                        return Some((Err(err), (raw, buf, got, true)));
-                    }
-                    return None;
-                }
-                let out = buf.split().freeze();
-                Some((Ok(out), (raw, buf, got, false)))
-            }
-        })))
-    }
-
-    /// Starts writing a new file at `rel`; it appears there only when the writer closes.
-    pub async fn create(&self, rel: &str) -> Result<UfsWriter, UfsError> {
-        let final_path = Self::file_path(rel);
-        if let Some(parent) = final_path.rsplit_once('/').map(|(p, _)| p) {
-            self.mkdirs(parent).await?;
-        }
-        let err = |e| map_err("create", &self.full_path(rel), e);
-        if self.is_object_store() {
-            // An object appears only when its upload completes: write in place, in parts of 8 MiB.
-            let w = self.op.writer_with(&final_path).chunk(8 << 20).concurrent(4).await.map_err(err)?;
-            return Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp: final_path.clone(), final_path, written: 0 });
-        }
-        let tmp = temp_name(&final_path);
-        let w = self.op.writer(&tmp).await.map_err(err)?;
-        Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp, final_path, written: 0 })
-    }
-
-    /// Sets owner and mode of a local file (no-op elsewhere); failures are only logged.
-    pub async fn set_mode(&self, rel: &str, mode: i32) {
-        if let Some(root) = &self.local_root {
-            let p = root.join(Self::file_path(rel));
-            let _ = tokio::task::spawn_blocking(move || {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode as u32 & 0o7777))
-            })
-            .await;
-        }
     }
 }
 
@@ -601,18 +188,18 @@ pub fn is_temp_name(name: &str) -> bool {
     name.ends_with(".tmp") && name.contains(".alluxio.0x")
 }
 
-fn rand_u64() -> u64 {
+pub(crate) fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
 
-fn rel_name(p: &str) -> String {
+pub(crate) fn rel_name(p: &str) -> String {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned()
 }
 
-fn normalize_local(p: &str) -> String {
+pub(crate) fn normalize_local(p: &str) -> String {
     let mut parts = Vec::new();
     for c in p.split('/') {
         match c {
@@ -626,7 +213,7 @@ fn normalize_local(p: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32, i64)> {
+pub(crate) fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32, i64)> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path)?;
     let mtime = m.mtime() * 1000 + m.mtime_nsec() / 1_000_000;
@@ -638,92 +225,11 @@ fn local_owner(path: &std::path::Path) -> std::io::Result<(String, String, i32, 
     ))
 }
 
-/// A file being written to the UFS under a temporary name.
-pub struct UfsWriter {
-    ufs: UnderFileSystem,
-    w: Option<opendal::Writer>,
-    tmp: String,
-    final_path: String,
-    written: u64,
-}
-
-impl UfsWriter {
-    /// The temporary path written until the file is complete, when there is one (file systems;
-    /// object stores write in place).
-    pub fn temp_path(&self) -> Option<&str> {
-        (self.tmp != self.final_path).then_some(self.tmp.as_str())
-    }
-
-    /// Appends bytes.
-    pub async fn write(&mut self, data: Bytes) -> Result<(), UfsError> {
-        let n = data.len() as u64;
-        let Some(w) = self.w.as_mut() else {
-            return Err(UfsError::Io {
-                op: "write",
-                path: self.ufs.full_path(&self.final_path),
-                message: "writer closed".into(),
-            });
-        };
-        w.write(data).await.map_err(|e| map_err("write", &self.ufs.full_path(&self.final_path), e))?;
-        self.written += n;
-        Ok(())
-    }
-
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Finishes the file and renames it to its final name; returns the final status.
-    pub async fn close(mut self) -> Result<UfsStatus, UfsError> {
-        let path = self.ufs.full_path(&self.final_path);
-        if let Some(mut w) = self.w.take() {
-            if let Err(e) = w.close().await {
-                let _ = self.ufs.op.delete(&self.tmp).await;
-                return Err(map_err("write", &path, e));
-            }
-        }
-        if self.tmp != self.final_path {
-            if let Err(e) = self.ufs.rename(&self.tmp, &self.final_path).await {
-                let _ = self.ufs.op.delete(&self.tmp).await;
-                return Err(e);
-            }
-        }
-        self.ufs.stat(&self.final_path).await?.ok_or(UfsError::NotFound { path })
-    }
-
-    /// Abandons the file, deleting what was written.
-    pub async fn abort(mut self) {
-        if let Some(mut w) = self.w.take() {
-            let _ = w.abort().await;
-        }
-        if self.tmp != self.final_path {
-            let _ = self.ufs.op.delete(&self.tmp).await;
-        }
-    }
-}
-
-impl Drop for UfsWriter {
-    fn drop(&mut self) {
-        if let Some(mut w) = self.w.take() {
-            // Dropped without close/abort: cancel the upload, delete the temporary file.
-            let op = self.ufs.op.clone();
-            let tmp = (self.tmp != self.final_path).then(|| std::mem::take(&mut self.tmp));
-            if let Ok(h) = tokio::runtime::Handle::try_current() {
-                h.spawn(async move {
-                    let _ = w.abort().await;
-                    if let Some(tmp) = tmp {
-                        let _ = op.delete(&tmp).await;
-                    }
-                });
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+    use std::collections::BTreeMap;
 
     #[tokio::test]
     async fn local_round_trip() {
