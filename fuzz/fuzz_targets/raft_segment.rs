@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use openraft::EntryPayload;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok((entries, scan)) = segments::entries(data, 1) else { return };
+    let Ok((entries, scan)) = segments::entries(std::path::Path::new("log-1"), data, 1) else { return };
     assert!(scan.valid_len as usize <= data.len());
     assert_eq!(scan.damage.is_some(), (scan.valid_len as usize) < data.len());
     assert!(!scan.corrupt || scan.damage.is_some());

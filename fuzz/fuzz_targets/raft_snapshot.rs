@@ -6,7 +6,7 @@ use alluxio_journal::raft::state_machine::{decode_snapshot_file, snapshot_entrie
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok((_, body)) = decode_snapshot_file(data) {
+    if let Ok((_, body)) = decode_snapshot_file(std::path::Path::new("snapshot"), data) {
         let _ = snapshot_entries(&body);
     }
     // Snapshot data also arrives alone, in InstallSnapshot chunks.

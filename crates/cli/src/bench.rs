@@ -379,10 +379,8 @@ fn replay(args: &[String]) -> Result<(), String> {
     let data = std::fs::read(&backup_path).map_err(|e| e.to_string())?;
     let mut restored = Namespace::new();
     let mut removed = Vec::new();
-    alluxio_journal::backup::read_backup(&data[..], "bench", |_, e| {
-        restored.apply(&e, &mut removed).map_err(|e| e.to_string())
-    })
-    .map_err(|e| e.to_string())?;
+    alluxio_journal::backup::read_backup(&data[..], "bench", |_, e| Ok(restored.apply(&e, &mut removed)?))
+        .map_err(|e| e.to_string())?;
     alluxio_master::backup::write_restored(&restore_layout, &restored).map_err(|e| e.to_string())?;
     let restore_secs = t3.elapsed().as_secs_f64();
     println!(

@@ -98,9 +98,8 @@ fn dump_journal(folder: &str, out: &std::path::Path, start: i64, end: i64) -> Re
 fn dump_backup(file: &str, out: &std::path::Path) -> Result<String, String> {
     let f = std::fs::File::open(file).map_err(|e| format!("cannot read {file}: {e}"))?;
     let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("backup.txt")).map_err(|e| e.to_string())?);
-    let info =
-        alluxio_journal::backup::read_backup(f, file, |_, e| writeln!(w, "{:?}", e.entry).map_err(|e| e.to_string()))
-            .map_err(|e| e.to_string())?;
+    let info = alluxio_journal::backup::read_backup(f, file, |_, e| Ok(writeln!(w, "{:?}", e.entry)?))
+        .map_err(|e| e.to_string())?;
     w.flush().map_err(|e| e.to_string())?;
     Ok(format!(
         "Dumped {} entries of backup {file} (format version {}, alluxio-rs {}, cluster {}, host {}) to {}",

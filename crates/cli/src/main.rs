@@ -106,83 +106,29 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let rest: Vec<String> = args[1..].to_vec();
+    let with_conf = |role: Role, run: &dyn Fn(Arc<Conf>) -> ExitCode| match load_conf(role, &defines) {
+        Ok(conf) => run(conf),
+        Err(code) => code,
+    };
     match cmd.as_str() {
-        "process" => {
-            init_server_logging();
-            // A server outlives the terminal or process group that started it, and a peer that
-            // closed its socket is an error on that connection, never the death of the process.
-            // SAFETY: setting signal dispositions before any thread starts.
-            unsafe {
-                libc::signal(libc::SIGHUP, libc::SIG_IGN);
-                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-            }
-            let role = match rest.first().map(String::as_str) {
-                Some("master") => Role::Master,
-                Some("worker") => Role::Worker,
-                Some("proxy") => Role::Proxy,
-                _ => {
-                    eprintln!("Usage: alluxio process master|worker|proxy");
-                    return ExitCode::from(1);
-                }
-            };
-            let conf = match load_conf(role, &defines) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let rt = runtime();
-            let r = match role {
-                Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),
-                Role::Proxy => rt.block_on(alluxio_proxy::server::run(conf)).map_err(|e| e.to_string()),
-                _ => rt.block_on(alluxio_worker::server::run(conf)).map_err(|e| e.to_string()),
-            };
-            rt.shutdown_timeout(std::time::Duration::from_millis(300));
-            match r {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    eprintln!("Fatal error: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        "process" => run_server(&defines, &rest),
         "fs" => {
             init_cli_logging();
-            let conf = match load_conf(Role::Client, &defines) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            runtime().block_on(fs_cmd::run(conf, rest))
+            with_conf(Role::Client, &|conf| runtime().block_on(fs_cmd::run(conf, rest.clone())))
         }
         "fsadmin" => {
             init_cli_logging();
-            let conf = match load_conf(Role::Client, &defines) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            runtime().block_on(fsadmin_cmd::run(conf, rest))
+            with_conf(Role::Client, &|conf| runtime().block_on(fsadmin_cmd::run(conf, rest.clone())))
         }
         "format" | "formatJournal" | "formatMasters" | "formatMaster" | "formatWorker" => {
             init_cli_logging();
             let role = if cmd == "formatWorker" { Role::Worker } else { Role::Master };
-            let conf = match load_conf(role, &defines) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            format_cmd::run(&conf, &cmd, &rest)
+            with_conf(role, &|conf| format_cmd::run(&conf, &cmd, &rest))
         }
         "getConf" => conf_cmd::get_conf(&defines, &rest),
-        "cache" => match load_conf(Role::Worker, &defines) {
-            Ok(conf) => cache_cmd::run(&conf, &rest),
-            Err(code) => code,
-        },
-        "readJournal" => match load_conf(Role::Master, &defines) {
-            Ok(conf) => journal_cmd::run(&conf, &rest),
-            Err(code) => code,
-        },
-        "repairJournal" => match load_conf(Role::Master, &defines) {
-            Ok(conf) => journal_cmd::repair(&conf, &rest),
-            Err(code) => code,
-        },
+        "cache" => with_conf(Role::Worker, &|conf| cache_cmd::run(&conf, &rest)),
+        "readJournal" => with_conf(Role::Master, &|conf| journal_cmd::run(&conf, &rest)),
+        "repairJournal" => with_conf(Role::Master, &|conf| journal_cmd::repair(&conf, &rest)),
         "validateConf" => match Conf::load(Role::Client, &defines) {
             Ok(_) => {
                 println!("Validating configuration: OK");
@@ -196,11 +142,7 @@ fn main() -> ExitCode {
         "version" => conf_cmd::version(&rest),
         "bench" => {
             init_cli_logging();
-            let conf = match load_conf(Role::Client, &defines) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            runtime().block_on(bench::run(conf, rest))
+            with_conf(Role::Client, &|conf| runtime().block_on(bench::run(conf, rest.clone())))
         }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
@@ -209,6 +151,46 @@ fn main() -> ExitCode {
         other => {
             eprintln!("Unsupported command {other}");
             println!("{USAGE}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `alluxio process master|worker|proxy`: runs a server until it is stopped.
+fn run_server(defines: &[(String, String)], rest: &[String]) -> ExitCode {
+    init_server_logging();
+    // A server outlives the terminal or process group that started it, and a peer that
+    // closed its socket is an error on that connection, never the death of the process.
+    // SAFETY: setting signal dispositions before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let role = match rest.first().map(String::as_str) {
+        Some("master") => Role::Master,
+        Some("worker") => Role::Worker,
+        Some("proxy") => Role::Proxy,
+        _ => {
+            eprintln!("Usage: alluxio process master|worker|proxy");
+            return ExitCode::from(1);
+        }
+    };
+    let conf = match load_conf(role, defines) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rt = runtime();
+    let r = match role {
+        Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),
+        Role::Proxy => rt.block_on(alluxio_proxy::server::run(conf)).map_err(|e| e.to_string()),
+        _ => rt.block_on(alluxio_worker::server::run(conf)).map_err(|e| e.to_string()),
+    };
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("Fatal error: {e}");
             ExitCode::from(1)
         }
     }

@@ -139,13 +139,17 @@ fn stream_err(name: &str, index: u64, e: std::io::Error) -> BackupError {
     }
 }
 
+/// What the caller of [`read_backup`] made of one entry: any error stops the read and is
+/// reported as [`BackupError::Apply`].
+pub type Applied = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
 /// Reads and verifies a backup, handing each state entry to `apply`. The header's version is
 /// checked first; the trailer's count and checksum last, so callers must treat everything
 /// they applied as provisional until this returns `Ok`.
 pub fn read_backup(
     input: impl Read,
     name: &str,
-    mut apply: impl FnMut(u64, JournalEntry) -> Result<(), String>,
+    mut apply: impl FnMut(u64, JournalEntry) -> Applied,
 ) -> Result<BackupInfo, BackupError> {
     let mut r = std::io::BufReader::with_capacity(1 << 20, GzDecoder::new(input));
     let mut crc = 0u32;
@@ -231,7 +235,11 @@ pub fn read_backup(
                 return Err(BackupError::Damaged { name: name.into(), index, reason: "a second header".into() })
             }
             Some(_) => {
-                apply(index, entry).map_err(|reason| BackupError::Apply { name: name.into(), index, reason })?;
+                apply(index, entry).map_err(|e| BackupError::Apply {
+                    name: name.into(),
+                    index,
+                    reason: e.to_string(),
+                })?;
                 index += 1;
             }
         }

@@ -41,6 +41,34 @@ pub enum JournalError {
              does not know (written by a newer version?). {UPGRADE_PROCEDURE}"
     )]
     UnknownEntry { file: PathBuf, offset: u64, sequence: i64 },
+    /// Damage in the embedded journal's Raft log that a crash does not leave.
+    #[error(
+        "{}: {reason}. This is corruption, not a torn write: the master will not start on it and nothing was \
+         changed. Restore the newest backup (`alluxio format`, then `alluxio-start.sh -i <backup> all`); or, \
+         with the other masters of a quorum running, stop this one, run `alluxio formatJournal` with its \
+         options and start it again, and it catches up from them; or cut the log at the damage, losing every \
+         change from there on: `alluxio repairJournal -file {} -offset {offset}`",
+        .file.display(), .file.display()
+    )]
+    RaftCorrupt { file: PathBuf, offset: u64, reason: String },
+    /// A file in the Raft log directory that is none of the log's own.
+    #[error("unexpected file {} in the Raft log directory", .file.display())]
+    UnexpectedFile { file: PathBuf },
+    /// The Raft log was asked for an entry it does not hold.
+    #[error("Raft log: no entry {index}")]
+    MissingEntry { index: u64 },
+    /// An append that does not continue the log (a bug in the caller).
+    #[error("Raft log: append at index {first} but the log ends at {end}")]
+    NotContiguous { first: u64, end: u64 },
+    /// Bytes read back (a Raft log record, a replicated batch, a message) that do not decode.
+    #[error("{what} does not decode: {reason}")]
+    Undecodable { what: String, reason: String },
+    /// A value that cannot be encoded (a bug, or memory exhausted).
+    #[error("cannot encode {what}: {reason}")]
+    Encode { what: &'static str, reason: String },
+    /// A membership change of the embedded journal quorum that openraft refused.
+    #[error("cannot change the embedded journal quorum ({change}): {reason}")]
+    Membership { change: String, reason: String },
     #[error("the journal writer has failed earlier ({0}); the master must restart to recover from the journal")]
     WriterFailed(String),
     #[error("the journal is closed")]
@@ -66,7 +94,15 @@ impl HasCode for JournalError {
             | JournalError::IncompatibleVersion { .. }
             | JournalError::Foreign { .. }
             | JournalError::UnknownEntry { .. } => Code::FailedPrecondition,
-            JournalError::Corrupt { .. } | JournalError::SequenceGap { .. } => Code::DataLoss,
+            JournalError::Corrupt { .. }
+            | JournalError::SequenceGap { .. }
+            | JournalError::RaftCorrupt { .. }
+            | JournalError::Undecodable { .. } => Code::DataLoss,
+            JournalError::UnexpectedFile { .. } => Code::FailedPrecondition,
+            JournalError::MissingEntry { .. } | JournalError::NotContiguous { .. } | JournalError::Encode { .. } => {
+                Code::Internal
+            }
+            JournalError::Membership { .. } => Code::Unavailable,
             JournalError::WriterFailed(_) | JournalError::Closed | JournalError::NotLeader(_) => Code::Unavailable,
             JournalError::NotFound(_) => Code::NotFound,
             JournalError::Precondition(_) => Code::FailedPrecondition,

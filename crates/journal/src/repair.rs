@@ -65,7 +65,7 @@ pub fn cut(layout: &Layout, file: &Path, offset: u64) -> Result<Cut, JournalErro
     let kept = &data[..offset as usize];
     let whole = match kind {
         Kind::Ufs => read_records(file, kept, |_, _| Ok(())).is_ok_and(|d| d.is_none()),
-        Kind::Raft => crate::raft::segments::scan(kept, start as u64).is_ok_and(|s| s.damage.is_none()),
+        Kind::Raft => crate::raft::segments::scan(file, kept, start as u64).is_ok_and(|s| s.damage.is_none()),
     };
     if !whole {
         return Err(JournalError::Precondition(format!(

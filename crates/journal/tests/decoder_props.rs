@@ -133,12 +133,12 @@ proptest! {
     fn raft_snapshot_files_refuse_damage(n in 0usize..30, at in any::<usize>(), bit in 0u8..8) {
         use alluxio_journal::raft::state_machine::{decode_snapshot_file, snapshot_entries};
         let good = snapshot_file(n);
-        let (_, data) = decode_snapshot_file(&good).unwrap();
+        let (_, data) = decode_snapshot_file(std::path::Path::new("snapshot"), &good).unwrap();
         prop_assert_eq!(snapshot_entries(&data).unwrap().len(), n);
         let mut bad = good.clone();
         let i = at % bad.len();
         bad[i] ^= 1 << bit;
-        prop_assert!(decode_snapshot_file(&bad).is_err());
-        let _ = decode_snapshot_file(&bad[..i]);
+        prop_assert!(decode_snapshot_file(std::path::Path::new("snapshot"), &bad).is_err());
+        let _ = decode_snapshot_file(std::path::Path::new("snapshot"), &bad[..i]);
     }
 }

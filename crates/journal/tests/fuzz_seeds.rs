@@ -135,11 +135,11 @@ fn every_fuzz_seed_decodes_cleanly() {
                 assert!(info.entries > 0, "{what}");
             }
             "raft_segment" => {
-                let (got, scan) = segments::entries(&bytes, 1).unwrap();
+                let (got, scan) = segments::entries(std::path::Path::new("log-1"), &bytes, 1).unwrap();
                 assert!(scan.damage.is_none() && got.len() == 4, "{what}");
             }
             "raft_snapshot" => {
-                let (meta, data) = decode_snapshot_file(&bytes).unwrap();
+                let (meta, data) = decode_snapshot_file(std::path::Path::new("snapshot"), &bytes).unwrap();
                 assert_eq!(meta.snapshot_id, "2-7-4");
                 assert_eq!(snapshot_entries(&data).unwrap().len(), 4);
             }

@@ -288,7 +288,7 @@ pub async fn restore_namespace(
                 tracing::info!("restoring backup {name}: {i} entries applied");
                 last_log = std::time::Instant::now();
             }
-            ns.apply(&e, &mut removed).map_err(|e| e.to_string())
+            Ok(ns.apply(&e, &mut removed)?)
         })
         .map_err(|e| MasterError::FailedPrecondition(e.to_string()))?;
         tracing::info!(

@@ -35,39 +35,55 @@ pub struct WorkerSide<'a> {
 const DISCARD: &str = "To discard the worker's cached data instead (data not persisted to the under storage is lost), \
 stop it and run `alluxio formatWorker` on its host";
 
+/// Why a registering worker is refused; each names what was found and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "worker {worker} holds {blocks} blocks of cluster {worker_cluster}, but this master's journal belongs to \
+         cluster {master_cluster}: the journal was formatted, or is another cluster's, since the worker's data was \
+         written. The worker was refused and nothing was deleted. Start the master on the journal of cluster \
+         {worker_cluster} (alluxio.master.journal.folder). {DISCARD}"
+    )]
+    OtherCluster { worker: String, blocks: usize, worker_cluster: String, master_cluster: String },
+    #[error(
+        "worker {worker} holds {count} blocks (e.g. block {first}) with ids this master's journal never handed \
+         out: the journal is older than the worker's data (an old copy of the journal folder?). The worker was \
+         refused and nothing was deleted. Start the master on the newest journal of cluster {cluster}. {DISCARD}"
+    )]
+    NewerThanJournal { worker: String, count: usize, first: i64, cluster: String },
+    #[error(
+        "worker {worker} holds {blocks} blocks, none of which this master knows, and this master's namespace \
+         holds no file: it may have been started on a new journal. The worker was refused and nothing was \
+         deleted. Start the master on the journal the worker's data belongs to. {DISCARD}"
+    )]
+    EmptyNamespace { worker: String, blocks: usize },
+}
+
 /// `Ok` when the unknown blocks are orphans of deleted files the worker may delete; otherwise
-/// the refusal to send the worker, naming what was found and what to do.
-pub fn check(m: MasterSide<'_>, w: WorkerSide<'_>) -> Result<(), String> {
+/// the refusal to send the worker.
+pub fn check(m: MasterSide<'_>, w: WorkerSide<'_>) -> Result<(), Refusal> {
     if !m.durable || w.block_count == 0 {
         return Ok(());
     }
     if !w.cluster_id.is_empty() && !m.cluster_id.is_empty() && w.cluster_id != m.cluster_id {
-        return Err(format!(
-            "worker {} holds {} blocks of cluster {}, but this master's journal belongs to cluster {}: the journal \
-             was formatted, or is another cluster's, since the worker's data was written. The worker was refused and \
-             nothing was deleted. Start the master on the journal of cluster {} (alluxio.master.journal.folder). {DISCARD}",
-            w.address, w.block_count, w.cluster_id, m.cluster_id, w.cluster_id
-        ));
+        return Err(Refusal::OtherCluster {
+            worker: w.address.into(),
+            blocks: w.block_count,
+            worker_cluster: w.cluster_id.into(),
+            master_cluster: m.cluster_id.into(),
+        });
     }
     let newer: Vec<i64> = w.unknown.iter().copied().filter(|b| id::container_id(*b) >= m.container_reserved).collect();
     if let Some(first) = newer.first() {
-        return Err(format!(
-            "worker {} holds {} blocks (e.g. block {first}) with ids this master's journal never handed out: the \
-             journal is older than the worker's data (an old copy of the journal folder?). The worker was refused \
-             and nothing was deleted. Start the master on the newest journal of cluster {}. {DISCARD}",
-            w.address,
-            newer.len(),
-            m.cluster_id
-        ));
+        return Err(Refusal::NewerThanJournal {
+            worker: w.address.into(),
+            count: newer.len(),
+            first: *first,
+            cluster: m.cluster_id.into(),
+        });
     }
     if w.cluster_id.is_empty() && !w.unknown.is_empty() && !m.has_files {
-        return Err(format!(
-            "worker {} holds {} blocks, none of which this master knows, and this master's namespace holds no file: \
-             it may have been started on a new journal. The worker was refused and nothing was deleted. Start the \
-             master on the journal the worker's data belongs to. {DISCARD}",
-            w.address,
-            w.unknown.len()
-        ));
+        return Err(Refusal::EmptyNamespace { worker: w.address.into(), blocks: w.unknown.len() });
     }
     Ok(())
 }
@@ -88,6 +104,8 @@ mod tests {
     #[test]
     fn another_cluster_is_refused_naming_both_ids() {
         let err = check(master("new"), worker("old", 3, &[])).unwrap_err();
+        assert!(matches!(&err, Refusal::OtherCluster { blocks: 3, .. }));
+        let err = err.to_string();
         assert!(err.contains("cluster old") && err.contains("cluster new") && err.contains("w1:29999"), "{err}");
         assert!(err.contains("formatWorker") && err.contains("nothing was deleted"), "{err}");
         // A worker with nothing to lose simply joins.
@@ -98,6 +116,8 @@ mod tests {
     fn blocks_newer_than_the_journal_are_refused() {
         let newer = id::block_id(id::file_id_of_container(2500), 0);
         let err = check(master("c"), worker("c", 5, &[newer])).unwrap_err();
+        assert!(matches!(&err, Refusal::NewerThanJournal { first, .. } if *first == newer));
+        let err = err.to_string();
         assert!(err.contains(&format!("block {newer}")) && err.contains("older than the worker's data"), "{err}");
     }
 
@@ -105,7 +125,7 @@ mod tests {
     fn an_unrecorded_worker_meeting_an_empty_namespace_is_refused() {
         let orphan = id::block_id(id::file_id_of_container(5), 0);
         let empty = MasterSide { has_files: false, ..master("c") };
-        assert!(check(empty, worker("", 1, &[orphan])).unwrap_err().contains("holds no file"));
+        assert!(check(empty, worker("", 1, &[orphan])).unwrap_err().to_string().contains("holds no file"));
         // Same cluster: files were deleted, their blocks are orphans.
         check(empty, worker("c", 1, &[orphan])).unwrap();
         // Without a durable journal there is nothing to compare with.

@@ -8,6 +8,8 @@
 
 use alluxio_common::status::Code;
 
+use crate::error::ProtoError;
+
 /// The status byte of a refusal with `code`.
 pub fn refusal_status(code: Code) -> u8 {
     match code {
@@ -44,13 +46,13 @@ pub fn request(block_id: i64, offset: u64, length: u64) -> [u8; REQUEST_LEN] {
 }
 
 /// Decodes a request: (block id, offset, length), or why it is not one.
-pub fn parse_request(r: &[u8; REQUEST_LEN]) -> Result<(i64, u64, u64), String> {
+pub fn parse_request(r: &[u8; REQUEST_LEN]) -> Result<(i64, u64, u64), ProtoError> {
     if &r[..4] != MAGIC {
-        return Err("not an alluxio-rs block data request".into());
+        return Err(ProtoError::NotADataRequest);
     }
     let v = u32::from_le_bytes(r[4..8].try_into().unwrap_or_default());
     if v != VERSION {
-        return Err(format!("block data protocol version {v} is not supported (this worker speaks {VERSION})"));
+        return Err(ProtoError::DataPortVersion { found: v, supported: VERSION });
     }
     Ok((
         i64::from_le_bytes(r[8..16].try_into().unwrap_or_default()),

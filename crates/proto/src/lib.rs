@@ -28,6 +28,7 @@ pub mod grpc {
 }
 
 pub mod data_port;
+pub mod error;
 pub mod masters;
 pub mod status;
 pub mod version;

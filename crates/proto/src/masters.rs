@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tonic::transport::Channel;
 
+use crate::error::ProtoError;
+
 /// One channel per master address; `current` is the master last found answering.
 pub struct MasterChannels {
     masters: Vec<(String, Channel)>,
@@ -15,11 +17,11 @@ pub struct MasterChannels {
 impl MasterChannels {
     /// Channels to each of the comma-separated `host:port` addresses. HTTP/2 keep-alive makes
     /// calls to a hung or partitioned master fail within seconds instead of waiting forever.
-    pub fn new(addresses: &str, connect_timeout: Duration) -> Result<Self, String> {
+    pub fn new(addresses: &str, connect_timeout: Duration) -> Result<Self, ProtoError> {
         let mut masters = Vec::new();
         for a in addresses.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let ch = Channel::from_shared(format!("http://{a}"))
-                .map_err(|e| format!("bad master address {a}: {e}"))?
+                .map_err(|e| ProtoError::MasterAddress { address: a.to_owned(), reason: e.to_string() })?
                 .connect_timeout(connect_timeout)
                 .http2_keep_alive_interval(Duration::from_secs(1))
                 .keep_alive_timeout(Duration::from_secs(2))
@@ -29,7 +31,7 @@ impl MasterChannels {
             masters.push((a.to_owned(), ch));
         }
         if masters.is_empty() {
-            return Err("no master address (alluxio.master.rpc.addresses)".into());
+            return Err(ProtoError::NoMasterAddress);
         }
         Ok(MasterChannels { masters, current: AtomicUsize::new(0) })
     }

@@ -52,13 +52,13 @@ impl S3Users {
         S3ServiceBuilder::new(AlluxioS3::new(fs, s.write_type, s.min_part_size, s.max_body, owner)).build()
     }
 
-    async fn for_user(&self, user: Option<String>) -> Result<S3Service, String> {
+    async fn for_user(&self, user: Option<String>) -> Result<S3Service, alluxio_client::ClientError> {
         let Some(user) = user.filter(|u| *u != self.base.user) else { return Ok(self.anonymous.clone()) };
         if let Some(s) = self.by_user.lock().get(&user) {
             return Ok(s.clone());
         }
         let conf = ClientConf { user: user.clone(), ..self.base.clone() };
-        let fs = FileSystem::connect_with(conf).await.map_err(|e| e.message)?;
+        let fs = FileSystem::connect_with(conf).await?;
         let svc = Self::service(fs, self.settings, Some(user.clone()));
         let mut m = self.by_user.lock();
         if m.len() >= 256 {
@@ -196,7 +196,7 @@ async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
         .filter(|u| !u.is_empty());
     let svc = match users.for_user(user).await {
         Ok(s) => s,
-        Err(e) => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
+        Err(e) => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.message).into_response(),
     };
     call(svc, axum::http::Request::from_parts(parts, body)).await
 }

@@ -52,7 +52,7 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
         }
         let (id, offset, length) = match parse_request(&req) {
             Ok(r) => r,
-            Err(msg) => return refuse(&mut s, Code::InvalidArgument, &msg),
+            Err(e) => return refuse(&mut s, Code::InvalidArgument, &e.to_string()),
         };
         let Some(lock) = worker.store.lock(id) else {
             let e = block_check::missing(&worker.store, id);

@@ -66,7 +66,8 @@ impl Worker {
         chunk_size: usize,
         verify: crate::block_check::VerifyMode,
     ) -> Result<Self> {
-        let masters = MasterChannels::new(master_addr, Duration::from_secs(3)).map_err(WorkerError::InvalidArgument)?;
+        let masters = MasterChannels::new(master_addr, Duration::from_secs(3))
+            .map_err(|e| WorkerError::InvalidArgument(e.to_string()))?;
         Ok(Worker {
             store,
             address,

@@ -81,7 +81,7 @@ impl FileSystem {
 
     pub async fn connect_with(conf: ClientConf) -> Result<Self> {
         let masters = MasterChannels::new(&conf.master_address, Duration::from_secs(5))
-            .map_err(|e| ClientError::new(Code::InvalidArgument, e))?;
+            .map_err(|e| ClientError::new(Code::InvalidArgument, e.to_string()))?;
         let fs = FileSystem {
             inner: Arc::new(Inner {
                 conf,

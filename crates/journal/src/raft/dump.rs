@@ -25,7 +25,7 @@ pub fn read_only(
     let mut covered = None;
     match std::fs::read(&snapshot) {
         Ok(bytes) => {
-            let (meta, data) = state_machine::decode_snapshot_file(&bytes).map_err(|r| corrupt(&snapshot, r))?;
+            let (meta, data) = state_machine::decode_snapshot_file(&snapshot, &bytes)?;
             covered = meta.last_log_id.map(|l| l.index);
             for e in state_machine::snapshot_entries(&data)? {
                 visit(Origin::Checkpoint, &snapshot, e);
@@ -47,7 +47,7 @@ pub fn read_only(
     let count = files.len();
     for (k, (first, path)) in files.into_iter().enumerate() {
         let bytes = std::fs::read(&path).map_err(crate::error::io("read", &path))?;
-        let (entries, scan) = segments::entries(&bytes, first).map_err(|r| corrupt(&path, r))?;
+        let (entries, scan) = segments::entries(&path, &bytes, first)?;
         if let Some(why) = scan.damage {
             if k + 1 < count || scan.corrupt {
                 return Err(JournalError::Corrupt { file: path, offset: scan.valid_len, reason: why });
@@ -59,7 +59,7 @@ pub fn read_only(
                 continue;
             }
             if let EntryPayload::Normal(batch) = e.payload {
-                for je in batch.decode().map_err(|r| corrupt(&path, r))? {
+                for je in batch.decode().map_err(|e| corrupt(&path, e.to_string()))? {
                     visit(Origin::Log, &path, je);
                 }
             }

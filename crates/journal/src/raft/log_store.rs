@@ -22,6 +22,7 @@ use parking_lot::Mutex;
 
 use super::segments::{self, Segments};
 use super::TypeConfig;
+use crate::JournalError;
 
 type Entry = openraft::Entry<TypeConfig>;
 type Err = StorageError<u64>;
@@ -105,15 +106,12 @@ enum Write {
 
 impl LogStore {
     /// Opens (or creates) the log in `dir` and starts its writer thread. Blocking.
-    pub fn open(dir: &Path) -> Result<Self, String> {
+    pub fn open(dir: &Path) -> Result<Self, JournalError> {
         let old = dir.parent().map(|p| p.join("log.redb"));
         if let Some(old) = old.filter(|o| o.exists()) {
-            return Err(format!(
-                "{} is a Raft log written by an earlier alluxio-rs build, which this build does not read. Take a \
-                 backup with that build (alluxio fsadmin backup), then alluxio format and alluxio-start.sh -i \
-                 <backup> masters",
-                old.display()
-            ));
+            // An earlier alluxio-rs build kept the Raft log in one redb file.
+            let writer = format!("an earlier alluxio-rs build (its Raft log {})", old.display());
+            return Err(JournalError::Foreign { folder: dir.to_path_buf(), writer });
         }
         let segments = Segments::open(dir)?;
         let (writer, rx) = std::sync::mpsc::channel();
@@ -127,7 +125,7 @@ impl LogStore {
         std::thread::Builder::new()
             .name("raft-log-writer".into())
             .spawn(move || s.write_loop(rx))
-            .map_err(|e| format!("cannot start the Raft log writer: {e}"))?;
+            .map_err(crate::error::io("start a writer thread for", dir))?;
         Ok(store)
     }
 
@@ -179,7 +177,7 @@ impl LogStore {
             }
         }
         for (_, cb) in appends.drain(..) {
-            cb.log_io_completed(r.clone().map_err(std::io::Error::other));
+            cb.log_io_completed(r.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string())));
         }
     }
 

@@ -66,16 +66,19 @@ impl Batch {
         Batch(out.into())
     }
 
-    pub fn decode(&self) -> Result<Vec<JournalEntry>, String> {
+    pub fn decode(&self) -> Result<Vec<JournalEntry>, JournalError> {
         let mut buf = &self.0[..];
         let mut out = Vec::new();
         while !buf.is_empty() {
-            let e = JournalEntry::decode_length_delimited(&mut buf).map_err(|e| format!("bad journal batch: {e}"))?;
+            let e = JournalEntry::decode_length_delimited(&mut buf).map_err(|e| JournalError::Undecodable {
+                what: "a replicated journal batch".into(),
+                reason: e.to_string(),
+            })?;
             if e.entry.is_none() {
-                return Err(format!(
-                    "journal entry {} is of a kind this alluxio-rs does not know (written by a newer version?)",
-                    e.sequence_number
-                ));
+                return Err(JournalError::Undecodable {
+                    what: format!("journal entry {}", e.sequence_number),
+                    reason: "it is of a kind this alluxio-rs does not know (written by a newer version?)".into(),
+                });
             }
             out.push(e);
         }
@@ -253,8 +256,7 @@ impl RaftJournal {
         let log_dir = dir.join("log");
         let log = tokio::task::spawn_blocking(move || log_store::LogStore::open(&log_dir))
             .await
-            .map_err(|e| JournalError::Apply(e.to_string()))?
-            .map_err(JournalError::Apply)?;
+            .map_err(|e| JournalError::Apply(e.to_string()))??;
         let config = openraft::Config {
             cluster_name: "alluxio-master".into(),
             election_timeout_min: opts.election_timeout_min.as_millis() as u64,
@@ -408,15 +410,19 @@ impl RaftJournal {
     }
 
     /// Adds a member (a new master asking through `Join`), waiting until it caught up.
-    pub(crate) async fn add_member(&self, address: &str) -> Result<(), String> {
+    pub(crate) async fn add_member(&self, address: &str) -> Result<(), JournalError> {
+        let refused = |e: &dyn std::fmt::Display| JournalError::Membership {
+            change: format!("add {address}"),
+            reason: e.to_string(),
+        };
         let id = node_id(address);
         let m = self.raft.metrics().borrow().clone();
         if m.membership_config.membership().voter_ids().any(|v| v == id) {
             return Ok(());
         }
-        self.raft.add_learner(id, BasicNode { addr: address.to_owned() }, true).await.map_err(|e| e.to_string())?;
+        self.raft.add_learner(id, BasicNode { addr: address.to_owned() }, true).await.map_err(|e| refused(&e))?;
         let ids: BTreeSet<u64> = [id].into();
-        self.raft.change_membership(ChangeMembers::AddVoterIds(ids), false).await.map_err(|e| e.to_string())?;
+        self.raft.change_membership(ChangeMembers::AddVoterIds(ids), false).await.map_err(|e| refused(&e))?;
         tracing::info!("added {address} to the embedded journal quorum");
         Ok(())
     }
@@ -440,7 +446,7 @@ impl RaftJournal {
         let mut last_err = String::new();
         while Instant::now() < deadline {
             if let Err(e) = network::elect(address).await {
-                last_err = e;
+                last_err = e.message().to_owned();
             }
             tokio::time::sleep(self.shared.opts.election_timeout_min / 4).await;
             if self.raft.metrics().borrow().current_leader == Some(id) {

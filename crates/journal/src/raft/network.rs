@@ -151,9 +151,9 @@ pub async fn join(addr: &str, me: &str, rpc_address: &str) -> Result<(), JoinErr
 }
 
 /// Asks the master at `addr` to start an election now.
-pub async fn elect(addr: &str) -> Result<(), String> {
-    let mut c = client(addr).map_err(|e| e.message().to_owned())?;
-    c.elect(ElectPRequest {}).await.map(|_| ()).map_err(|s| s.message().to_owned())
+pub async fn elect(addr: &str) -> Result<(), tonic::Status> {
+    let mut c = client(addr)?;
+    c.elect(ElectPRequest {}).await.map(|_| ())
 }
 
 /// Answers other masters on the embedded journal port.
@@ -189,7 +189,7 @@ impl RaftJournalService for RaftService {
         if !r.rpc_address.is_empty() {
             self.journal.shared.rpc_addresses.lock().insert(super::node_id(&r.journal_address), r.rpc_address);
         }
-        self.journal.add_member(&r.journal_address).await.map_err(Status::unavailable)?;
+        self.journal.add_member(&r.journal_address).await.map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(JoinPResponse { leader_journal_address: self.journal.address().to_owned() }))
     }
 

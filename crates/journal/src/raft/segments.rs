@@ -18,7 +18,9 @@ use std::sync::Arc;
 use openraft::{LogId, Vote};
 
 use super::TypeConfig;
+use crate::error::io;
 use crate::frame::{self, Tail};
+use crate::JournalError;
 
 type Entry = openraft::Entry<TypeConfig>;
 
@@ -56,26 +58,27 @@ pub fn header() -> [u8; HEADER as usize] {
 }
 
 /// Appends one record for `entry` to `out`.
-pub fn encode_record(entry: &Entry, out: &mut Vec<u8>) -> Result<(), String> {
-    frame::encode_with(out, |o| bincode::serialize_into(o, entry)).map_err(|e| e.to_string())
+pub fn encode_record(entry: &Entry, out: &mut Vec<u8>) -> Result<(), JournalError> {
+    frame::encode_with(out, |o| bincode::serialize_into(o, entry))
+        .map_err(|e| JournalError::Encode { what: "a Raft log entry", reason: e.to_string() })
 }
 
-fn decode_payload(payload: &[u8]) -> Result<Entry, String> {
-    bincode::deserialize(payload).map_err(|e| format!("undecodable entry: {e}"))
+fn decode_payload(payload: &[u8]) -> Result<Entry, JournalError> {
+    bincode::deserialize(payload)
+        .map_err(|e| JournalError::Undecodable { what: "a Raft log entry".into(), reason: e.to_string() })
 }
 
-/// Reads a segment's bytes whose first record should hold index `first`. Never panics on
-/// any input; a bad header is an error (the file is not a segment of ours, or is newer).
-pub fn scan(bytes: &[u8], first: u64) -> Result<Scan, String> {
+/// Reads the bytes of segment `file` whose first record should hold index `first`. Never
+/// panics on any input; a bad header is an error (the file is not a segment of ours, or is
+/// newer).
+pub fn scan(file: &Path, bytes: &[u8], first: u64) -> Result<Scan, JournalError> {
     if bytes.len() < HEADER as usize || &bytes[..8] != MAGIC {
-        return Err("not an alluxio-rs Raft log segment (bad header)".into());
+        let reason = "not an alluxio-rs Raft log segment (bad header)".into();
+        return Err(JournalError::RaftCorrupt { file: file.into(), offset: 0, reason });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
     if version != VERSION {
-        return Err(format!(
-            "Raft log segment format version {version}; this build reads version {VERSION}. Take a backup with \
-             the alluxio-rs that wrote it (alluxio fsadmin backup), then format and restore"
-        ));
+        return Err(JournalError::IncompatibleVersion { file: file.into(), found: version });
     }
     let mut scan = Scan { valid_len: HEADER, ..Default::default() };
     let mut at = HEADER as usize;
@@ -104,8 +107,8 @@ pub fn scan(bytes: &[u8], first: u64) -> Result<Scan, String> {
 
 /// The entries of a segment's bytes, decoded, with the [`Scan`] that found them (read-only:
 /// for dumping a stopped master's log).
-pub fn entries(bytes: &[u8], first: u64) -> Result<(Vec<Entry>, Scan), String> {
-    let scan = scan(bytes, first)?;
+pub fn entries(file: &Path, bytes: &[u8], first: u64) -> Result<(Vec<Entry>, Scan), JournalError> {
+    let scan = scan(file, bytes, first)?;
     let mut out = Vec::with_capacity(scan.offsets.len());
     for &at in &scan.offsets {
         let at = at as usize;
@@ -140,76 +143,72 @@ pub struct Segments {
     pub last: Option<LogId<u64>>,
 }
 
-fn io(op: &str, path: &Path, e: std::io::Error) -> String {
-    format!("cannot {op} {}: {e}", path.display())
-}
-
 /// The refusal to start on a damaged segment: what was found and what the operator can do.
-fn damaged(path: &Path, offset: u64, why: &str) -> String {
-    format!(
-        "{}: {why}. This is corruption, not a torn write: the master will not start on it and nothing was \
-         changed. Restore the newest backup (`alluxio format`, then `alluxio-start.sh -i <backup> all`); or, \
-         with the other masters of a quorum running, stop this one, run `alluxio formatJournal` with its \
-         options and start it again, and it catches up from them; or cut the log at the damage, losing every \
-         change from there on: `alluxio repairJournal -file {} -offset {offset}`",
-        path.display(),
-        path.display()
-    )
+fn damaged(path: &Path, offset: u64, why: &str) -> JournalError {
+    JournalError::RaftCorrupt { file: path.into(), offset, reason: why.to_owned() }
 }
 
 fn segment_path(dir: &Path, first: u64) -> PathBuf {
     dir.join(format!("log-{first:020}"))
 }
 
-fn sync_dir(dir: &Path) -> Result<(), String> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io("sync", dir, e))
+fn sync_dir(dir: &Path) -> Result<(), JournalError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync", dir))
 }
 
 /// Replaces `dir/name` with `bytes` so that a crash leaves the old or the new content.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), JournalError> {
     let tmp = dir.join(format!(".{name}.tmp"));
-    let f = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
-    f.write_all_at(bytes, 0).map_err(|e| io("write", &tmp, e))?;
-    f.sync_all().map_err(|e| io("sync", &tmp, e))?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(|e| io("rename", &tmp, e))?;
+    let f = File::create(&tmp).map_err(io("create", &tmp))?;
+    f.write_all_at(bytes, 0).map_err(io("write", &tmp))?;
+    f.sync_all().map_err(io("sync", &tmp))?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(io("rename", &tmp))?;
     sync_dir(dir)
 }
 
-fn read_small<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
+fn read_small<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, JournalError> {
     match std::fs::read(path) {
-        Ok(b) => bincode::deserialize(&b).map(Some).map_err(|e| format!("{} is damaged: {e}", path.display())),
+        Ok(b) => bincode::deserialize(&b).map(Some).map_err(|e| JournalError::Corrupt {
+            file: path.into(),
+            offset: 0,
+            reason: e.to_string(),
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io("read", path, e)),
+        Err(e) => Err(io("read", path)(e)),
     }
 }
 
+fn encode<T: serde::Serialize>(what: &'static str, v: &T) -> Result<Vec<u8>, JournalError> {
+    bincode::serialize(v).map_err(|e| JournalError::Encode { what, reason: e.to_string() })
+}
+
 /// The vote saved by [`save_vote`] in `dir`.
-pub fn read_vote(dir: &Path) -> Result<Option<Vote<u64>>, String> {
+pub fn read_vote(dir: &Path) -> Result<Option<Vote<u64>>, JournalError> {
     read_small(&dir.join("vote"))
 }
 
 /// Saves the vote in `dir` durably.
-pub fn save_vote(dir: &Path, vote: &Vote<u64>) -> Result<(), String> {
-    write_atomically(dir, "vote", &bincode::serialize(vote).map_err(|e| e.to_string())?)
+pub fn save_vote(dir: &Path, vote: &Vote<u64>) -> Result<(), JournalError> {
+    write_atomically(dir, "vote", &encode("the vote", vote)?)
 }
 
 impl Segments {
     /// Opens `dir` (creating it), checks every segment and cuts a torn tail off the last one.
-    pub fn open(dir: &Path) -> Result<Segments, String> {
-        std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+    pub fn open(dir: &Path) -> Result<Segments, JournalError> {
+        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
         let purged: Option<LogId<u64>> = read_small(&dir.join("purged"))?;
         let mut firsts = Vec::new();
-        for d in std::fs::read_dir(dir).map_err(|e| io("list", dir, e))? {
-            let name = d.map_err(|e| io("list", dir, e))?.file_name();
+        for d in std::fs::read_dir(dir).map_err(io("list", dir))? {
+            let name = d.map_err(io("list", dir))?.file_name();
             let name = name.to_string_lossy();
             if name.starts_with(".log-") && name.ends_with(".tmp") {
                 // A segment whose creation a crash interrupted: it never held an entry.
                 let tmp = dir.join(&*name);
-                std::fs::remove_file(&tmp).map_err(|e| io("delete", &tmp, e))?;
+                std::fs::remove_file(&tmp).map_err(io("delete", &tmp))?;
                 continue;
             }
             if let Some(n) = name.strip_prefix("log-") {
-                let first = n.parse::<u64>().map_err(|_| format!("unexpected file {name} in {}", dir.display()))?;
+                let first = n.parse::<u64>().map_err(|_| JournalError::UnexpectedFile { file: dir.join(&*name) })?;
                 firsts.push(first);
             }
         }
@@ -218,16 +217,15 @@ impl Segments {
         let count = firsts.len();
         for (i, first) in firsts.into_iter().enumerate() {
             let path = segment_path(dir, first);
-            let bytes = std::fs::read(&path).map_err(|e| io("read", &path, e))?;
+            let bytes = std::fs::read(&path).map_err(io("read", &path))?;
             if bytes.len() < HEADER as usize {
                 // A segment gets its header under a temporary name before it is renamed into
                 // place, so a short one is damage, not a crash while creating it.
                 let why = format!("only {} bytes, shorter than a segment header", bytes.len());
                 return Err(damaged(&path, 0, &why));
             }
-            let scan = scan(&bytes, first).map_err(|why| format!("{}: {why}", path.display()))?;
-            let file =
-                std::fs::OpenOptions::new().read(true).write(true).open(&path).map_err(|e| io("open", &path, e))?;
+            let scan = scan(&path, &bytes, first)?;
+            let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).map_err(io("open", &path))?;
             if let Some(why) = &scan.damage {
                 if i + 1 < count {
                     return Err(damaged(&path, scan.valid_len, &format!("{why} (not the last segment)")));
@@ -240,16 +238,16 @@ impl Segments {
                     path.display(),
                     scan.valid_len
                 );
-                file.set_len(scan.valid_len).map_err(|e| io("truncate", &path, e))?;
-                file.sync_all().map_err(|e| io("sync", &path, e))?;
+                file.set_len(scan.valid_len).map_err(io("truncate", &path))?;
+                file.sync_all().map_err(io("sync", &path))?;
             }
             if let Some(prev) = s.list.last() {
                 if prev.end() != first {
-                    return Err(format!(
-                        "{} starts at index {first} but the segment before it ends at {}: a segment is missing",
-                        path.display(),
-                        prev.end()
-                    ));
+                    return Err(JournalError::SequenceGap {
+                        file: path,
+                        expected: prev.end() as i64,
+                        found: first as i64,
+                    });
                 }
             }
             if scan.last.is_some() {
@@ -276,15 +274,15 @@ impl Segments {
 
     /// Appends already-encoded records (for `count` entries from `first`, the last being
     /// `last`) and makes them durable. Called from one writer thread only.
-    pub fn append(&mut self, first: u64, records: &[u8], sizes: &[u64], last: LogId<u64>) -> Result<(), String> {
+    pub fn append(&mut self, first: u64, records: &[u8], sizes: &[u64], last: LogId<u64>) -> Result<(), JournalError> {
         let next = self.list.last().map(|s| s.end());
         if next.is_some_and(|n| n != first) {
-            return Err(format!("Raft log: append at index {first} but the log ends at {}", next.unwrap_or(0)));
+            return Err(JournalError::NotContiguous { first, end: next.unwrap_or(0) });
         }
         if self.list.last().is_none_or(|s| s.len >= SEGMENT_BYTES) {
             if let Some(s) = self.list.last() {
                 // Its data was synced with each append; this covers its final size.
-                s.file.sync_all().map_err(|e| io("sync", &s.path, e))?;
+                s.file.sync_all().map_err(io("sync", &s.path))?;
             }
             let path = segment_path(&self.dir, first);
             // Header first, under a temporary name: a segment under its real name is never short.
@@ -295,16 +293,16 @@ impl Segments {
                 .create(true)
                 .truncate(true)
                 .open(&tmp)
-                .map_err(|e| io("create", &tmp, e))?;
-            file.write_all_at(&header(), 0).map_err(|e| io("write", &tmp, e))?;
-            file.sync_all().map_err(|e| io("sync", &tmp, e))?;
-            std::fs::rename(&tmp, &path).map_err(|e| io("rename", &tmp, e))?;
+                .map_err(io("create", &tmp))?;
+            file.write_all_at(&header(), 0).map_err(io("write", &tmp))?;
+            file.sync_all().map_err(io("sync", &tmp))?;
+            std::fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;
             sync_dir(&self.dir)?;
             self.list.push(Segment { first, offsets: Vec::new(), len: HEADER, file: Arc::new(file), path });
         }
         let s = self.list.last_mut().expect("a segment was just ensured");
-        s.file.write_all_at(records, s.len).map_err(|e| io("write", &s.path, e))?;
-        s.file.sync_data().map_err(|e| io("sync", &s.path, e))?;
+        s.file.write_all_at(records, s.len).map_err(io("write", &s.path))?;
+        s.file.sync_data().map_err(io("sync", &s.path))?;
         let mut at = s.len;
         for size in sizes {
             s.offsets.push(at);
@@ -316,16 +314,16 @@ impl Segments {
     }
 
     /// Deletes entries from index `since` on (a conflict with the leader).
-    pub fn truncate(&mut self, since: u64) -> Result<(), String> {
+    pub fn truncate(&mut self, since: u64) -> Result<(), JournalError> {
         while let Some(s) = self.list.last_mut() {
             if s.first >= since {
-                std::fs::remove_file(&s.path).map_err(|e| io("delete", &s.path, e))?;
+                std::fs::remove_file(&s.path).map_err(io("delete", &s.path))?;
                 self.list.pop();
                 continue;
             }
             if let Some(&at) = s.offsets.get((since - s.first) as usize) {
-                s.file.set_len(at).map_err(|e| io("truncate", &s.path, e))?;
-                s.file.sync_all().map_err(|e| io("sync", &s.path, e))?;
+                s.file.set_len(at).map_err(io("truncate", &s.path))?;
+                s.file.sync_all().map_err(io("sync", &s.path))?;
                 s.offsets.truncate((since - s.first) as usize);
                 s.len = at;
             }
@@ -341,16 +339,16 @@ impl Segments {
 
     /// Records that entries up to `upto` are no longer needed and deletes the segments that
     /// hold nothing newer.
-    pub fn purge(&mut self, upto: LogId<u64>) -> Result<(), String> {
-        write_atomically(&self.dir, "purged", &bincode::serialize(&upto).map_err(|e| e.to_string())?)?;
+    pub fn purge(&mut self, upto: LogId<u64>) -> Result<(), JournalError> {
+        write_atomically(&self.dir, "purged", &encode("the purge point", &upto)?)?;
         self.purged = Some(upto);
         self.drop_purged(upto.index)
     }
 
-    fn drop_purged(&mut self, upto: u64) -> Result<(), String> {
+    fn drop_purged(&mut self, upto: u64) -> Result<(), JournalError> {
         let whole = self.list.iter().take_while(|s| s.end() <= upto + 1 && s.end() > s.first).count();
         for s in self.list.drain(..whole) {
-            std::fs::remove_file(&s.path).map_err(|e| io("delete", &s.path, e))?;
+            std::fs::remove_file(&s.path).map_err(io("delete", &s.path))?;
         }
         if whole > 0 {
             sync_dir(&self.dir)?;
@@ -364,18 +362,19 @@ impl Segments {
     }
 
     /// Reads index `i` from disk (blocking).
-    pub fn read(&self, i: u64) -> Result<Entry, String> {
-        let (file, at, len) = self.locate(i).ok_or_else(|| format!("Raft log: no entry {i}"))?;
+    pub fn read(&self, i: u64) -> Result<Entry, JournalError> {
+        let (file, at, len) = self.locate(i).ok_or(JournalError::MissingEntry { index: i })?;
         read_at(&file, at, len)
     }
 }
 
 /// Reads and checks the record at `at` of `len` bytes.
-pub fn read_at(file: &File, at: u64, len: u64) -> Result<Entry, String> {
+pub fn read_at(file: &File, at: u64, len: u64) -> Result<Entry, JournalError> {
     let mut buf = vec![0u8; len as usize];
-    file.read_exact_at(&mut buf, at).map_err(|e| format!("cannot read the Raft log: {e}"))?;
+    file.read_exact_at(&mut buf, at).map_err(io("read", "the Raft log"))?;
     if buf.len() < 8 || crc32c::crc32c(&buf[8..]) != u32::from_le_bytes(buf[4..8].try_into().unwrap_or_default()) {
-        return Err(format!("Raft log record at byte {at} fails its checksum"));
+        let what = format!("the Raft log record at byte {at}");
+        return Err(JournalError::Undecodable { what, reason: "it fails its checksum".into() });
     }
     decode_payload(&buf[8..])
 }
@@ -408,7 +407,7 @@ mod tests {
             if magic && bytes.len() >= 12 {
                 bytes[..12].copy_from_slice(&header());
             }
-            if let Ok(s) = scan(&bytes, 7) {
+            if let Ok(s) = scan(Path::new("log"), &bytes, 7) {
                 prop_assert!(s.valid_len as usize <= bytes.len());
                 prop_assert_eq!(s.damage.is_some(), (s.valid_len as usize) < bytes.len());
             }
@@ -421,11 +420,11 @@ mod tests {
             cut in any::<prop::sample::Index>(),
         ) {
             let full = segment(100, &payloads);
-            let whole = scan(&full, 100).unwrap();
+            let whole = scan(Path::new("log"), &full, 100).unwrap();
             prop_assert_eq!(whole.offsets.len(), payloads.len());
             prop_assert!(whole.damage.is_none());
             let at = HEADER as usize + cut.index(full.len() - HEADER as usize);
-            let s = scan(&full[..at], 100).unwrap();
+            let s = scan(Path::new("log"), &full[..at], 100).unwrap();
             prop_assert!(!s.corrupt, "a tear is never corruption");
             let kept = whole.offsets.iter().skip(1).chain([&(full.len() as u64)]).filter(|end| **end <= at as u64).count();
             prop_assert_eq!(s.offsets.len(), kept);
@@ -440,10 +439,10 @@ mod tests {
             bit in 0u8..8,
         ) {
             let mut bytes = segment(0, &payloads);
-            let last_record = scan(&bytes, 0).unwrap().offsets.last().copied().unwrap_or_default() as usize;
+            let last_record = scan(Path::new("log"), &bytes, 0).unwrap().offsets.last().copied().unwrap_or_default() as usize;
             let at = HEADER as usize + pos.index(bytes.len() - HEADER as usize);
             bytes[at] ^= 1 << bit;
-            let s = scan(&bytes, 0).unwrap();
+            let s = scan(Path::new("log"), &bytes, 0).unwrap();
             prop_assert!(s.damage.is_some());
             prop_assert!(s.valid_len as usize <= at);
             // In the last record too: its whole length is there, so it is not a tear.
@@ -466,7 +465,10 @@ mod tests {
         };
         write(&mut s, 1, 5);
         write(&mut s, 5, 9);
-        assert!(s.append(20, &[], &[], entry(20, vec![]).log_id).unwrap_err().contains("ends at 9"));
+        assert!(matches!(
+            s.append(20, &[], &[], entry(20, vec![]).log_id),
+            Err(JournalError::NotContiguous { first: 20, end: 9 })
+        ));
         s.truncate(7).unwrap();
         assert_eq!(s.last.map(|l| l.index), Some(6));
         assert_eq!(s.read(6).unwrap().log_id.index, 6);
@@ -503,6 +505,8 @@ mod tests {
         bytes[HEADER as usize + 10] ^= 0x40;
         std::fs::write(&seg, &bytes).unwrap();
         let err = Segments::open(dir.path()).err().unwrap();
+        assert!(matches!(&err, JournalError::RaftCorrupt { file, .. } if *file == seg), "{err}");
+        let err = err.to_string();
         assert!(err.contains("corruption, not a torn write") && err.contains(&seg.display().to_string()), "{err}");
         assert!(err.contains("alluxio repairJournal -file"), "{err}");
         assert_eq!(std::fs::read(&seg).unwrap(), bytes, "nothing was cut");

@@ -38,8 +38,9 @@ pub struct StateMachine {
 }
 
 /// Encodes a snapshot file.
-pub fn encode_snapshot_file(meta: &SnapshotMeta<u64, BasicNode>, data: &[u8]) -> Result<Vec<u8>, String> {
-    let m = bincode::serialize(meta).map_err(|e| e.to_string())?;
+pub fn encode_snapshot_file(meta: &SnapshotMeta<u64, BasicNode>, data: &[u8]) -> Result<Vec<u8>, JournalError> {
+    let m = bincode::serialize(meta)
+        .map_err(|e| JournalError::Encode { what: "the snapshot's metadata", reason: e.to_string() })?;
     let mut out = Vec::with_capacity(16 + m.len() + data.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(m.len() as u32).to_le_bytes());
@@ -50,20 +51,25 @@ pub fn encode_snapshot_file(meta: &SnapshotMeta<u64, BasicNode>, data: &[u8]) ->
     Ok(out)
 }
 
-/// Decodes a snapshot file; any damage is an error naming what is wrong.
-pub fn decode_snapshot_file(bytes: &[u8]) -> Result<(SnapshotMeta<u64, BasicNode>, Vec<u8>), String> {
+/// Decodes the bytes of snapshot `file`; any damage is an error naming the file and what is
+/// wrong.
+pub fn decode_snapshot_file(
+    file: &Path,
+    bytes: &[u8],
+) -> Result<(SnapshotMeta<u64, BasicNode>, Vec<u8>), JournalError> {
+    let corrupt = |reason: String| JournalError::Corrupt { file: file.into(), offset: 0, reason };
     if bytes.len() < 16 || &bytes[..8] != MAGIC {
-        return Err("not an alluxio-rs Raft snapshot (bad magic)".into());
+        return Err(corrupt("not an alluxio-rs Raft snapshot (bad magic)".into()));
     }
     let (body, crc) = bytes.split_at(bytes.len() - 4);
     if crc32c::crc32c(body) != u32::from_le_bytes(crc.try_into().unwrap_or_default()) {
-        return Err("checksum mismatch".into());
+        return Err(corrupt("checksum mismatch".into()));
     }
     let mlen = u32::from_le_bytes(body[8..12].try_into().unwrap_or_default()) as usize;
     if 12 + mlen > body.len() {
-        return Err("metadata runs past the end".into());
+        return Err(corrupt("metadata runs past the end".into()));
     }
-    let meta = bincode::deserialize(&body[12..12 + mlen]).map_err(|e| format!("bad metadata: {e}"))?;
+    let meta = bincode::deserialize(&body[12..12 + mlen]).map_err(|e| corrupt(format!("bad metadata: {e}")))?;
     Ok((meta, body[12 + mlen..].to_vec()))
 }
 
@@ -98,11 +104,7 @@ pub(crate) fn load_snapshot(shared: &Shared) -> Result<(), JournalError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(JournalError::Io { op: "read", path, source: e }),
     };
-    let (meta, data) = decode_snapshot_file(&bytes).map_err(|reason| JournalError::Corrupt {
-        file: path.clone(),
-        offset: 0,
-        reason,
-    })?;
+    let (meta, data) = decode_snapshot_file(&path, &bytes)?;
     let entries = snapshot_entries(&data)?;
     let n = entries.len();
     install(shared, &meta, entries).map_err(|e| JournalError::Apply(e.to_string()))?;

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 
 use super::{RaftJournal, TypeConfig};
+use crate::JournalError;
 
 /// The first bytes of every Raft connection.
 pub const MAGIC: &[u8; 8] = b"ALXRAFT1";
@@ -99,8 +100,11 @@ pub enum Request {
 /// Decodes a request frame's body (what [`decode_request`] split off). Bytes from the network:
 /// any input gives a request or an error, never a panic or an allocation larger than the frame
 /// allows.
-pub fn decode_payload(kind: Kind, payload: &[u8]) -> Result<Request, String> {
-    let bad = |e: bincode::Error| format!("bad Raft {kind:?} request: {e}");
+pub fn decode_payload(kind: Kind, payload: &[u8]) -> Result<Request, JournalError> {
+    let bad = |e: bincode::Error| JournalError::Undecodable {
+        what: format!("a Raft {kind:?} request"),
+        reason: e.to_string(),
+    };
     Ok(match kind {
         Kind::AppendEntries => Request::AppendEntries(bincode::deserialize(payload).map_err(bad)?),
         Kind::Vote => Request::Vote(bincode::deserialize(payload).map_err(bad)?),

@@ -72,7 +72,7 @@ impl BlockMasterWorkerService for BlockService {
             let w = WorkerSide { address: &worker_address, cluster_id: &r.cluster_id, block_count, unknown: &remove };
             if let Err(refusal) = registration::check(m, w) {
                 tracing::error!("{refusal}");
-                let mut status = Status::failed_precondition(refusal);
+                let mut status = Status::failed_precondition(refusal.to_string());
                 status.metadata_mut().insert(alluxio_proto::status::WORKER_REFUSED, "1".parse().expect("ASCII"));
                 return Err(status);
             }
