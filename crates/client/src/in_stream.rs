@@ -60,6 +60,106 @@ struct BlockReader {
     source: Source,
 }
 
+impl BlockReader {
+    /// The next chunk of this block from its source (possibly more than is left of the range).
+    async fn next_chunk(&mut self, fs: &FileSystem, block_size: u64) -> Result<Bytes> {
+        let index = self.index;
+        match &mut self.source {
+            Source::Local { data, .. } => {
+                let off = (self.pos - index as u64 * block_size) as usize;
+                let n = (LOCAL_CHUNK.min(self.end - self.pos)) as usize;
+                if off + n > data.len() {
+                    Err(ClientError::new(Code::DataLoss, format!("block {index} is shorter than expected")))
+                } else {
+                    Ok(data.slice(off..off + n))
+                }
+            }
+            Source::Data { conn, key, left, buf } => {
+                let want = (*left).min(DATA_CHUNK) as usize;
+                // Reuses the buffer once the caller dropped the previous chunk.
+                buf.reserve(want);
+                let got = match conn.as_mut() {
+                    Some(c) => fill(c, buf, want, index).await,
+                    None => Ok(()),
+                };
+                if let Err(e) = got {
+                    conn.take();
+                    return Err(e);
+                }
+                *left -= want as u64;
+                if *left == 0 {
+                    if let Some(c) = conn.take() {
+                        // The next request starts with a one-byte status.
+                        set_rcvlowat(&c, 1);
+                        fs.return_data_conn(key.clone(), c);
+                    }
+                }
+                Ok(buf.split().freeze())
+            }
+            Source::Remote { stream, pending } => {
+                if !pending.is_empty() {
+                    return Ok(std::mem::take(pending));
+                }
+                match stream.message().await {
+                    Ok(Some(m)) if !m.chunk.is_empty() => Ok(m.chunk),
+                    Ok(_) => Err(ClientError::new(Code::DataLoss, format!("block {index} ended early"))),
+                    Err(s) => Err(ClientError::from(s)),
+                }
+            }
+        }
+    }
+}
+
+/// Reads from a block data connection until `buf` holds `want` bytes.
+async fn fill(c: &mut tokio::net::TcpStream, buf: &mut bytes::BytesMut, want: usize, index: i64) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    while buf.len() < want {
+        // Wake up for megabytes at a time, not for every segment.
+        set_rcvlowat(c, ((want - buf.len()) as i32).min(2 << 20));
+        let mut limited = (&mut *c).take((want - buf.len()) as u64);
+        match limited.read_buf(buf).await {
+            Ok(0) => {
+                let msg = format!("block {index} data stream ended early");
+                return Err(ClientError::new(Code::Unavailable, msg));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(ClientError::new(Code::Unavailable, format!("block {index} data stream: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Where a file offset falls: its block, and the block's place in the file.
+struct BlockAt {
+    index: i64,
+    block_id: i64,
+    block_size: u64,
+    /// File offset of the block's first byte, and one past its last.
+    start: u64,
+    end: u64,
+    /// The block's length, and the offset in it.
+    len: u64,
+    offset: u64,
+}
+
+impl BlockAt {
+    fn of(info: &FileInfo, pos: u64) -> Self {
+        let block_size = info.block_size_bytes.max(1) as u64;
+        let index = (pos / block_size) as i64;
+        let start = index as u64 * block_size;
+        let len = id::block_length(info.length, info.block_size_bytes, index) as u64;
+        BlockAt {
+            index,
+            block_id: id::block_id(info.file_id, index),
+            block_size,
+            start,
+            end: start + len,
+            len,
+            offset: pos - start,
+        }
+    }
+}
+
 /// An open file. Read sequentially with [`FileInStream::read_chunk`]; [`FileInStream::seek`] moves.
 pub struct FileInStream {
     fs: FileSystem,
@@ -109,78 +209,7 @@ impl FileInStream {
                 self.reader = Some(self.open_block_waiting().await?);
             }
             let r = self.reader.as_mut().expect("just opened");
-            let got: Result<Bytes> = match &mut r.source {
-                Source::Local { data, .. } => {
-                    let block_start = (r.index as u64) * self.info.block_size_bytes as u64;
-                    let off = (r.pos - block_start) as usize;
-                    let n = (LOCAL_CHUNK.min(r.end - r.pos)) as usize;
-                    if off + n > data.len() {
-                        Err(ClientError::new(Code::DataLoss, format!("block {} is shorter than expected", r.index)))
-                    } else {
-                        Ok(data.slice(off..off + n))
-                    }
-                }
-                Source::Data { conn, key, left, buf } => {
-                    use tokio::io::AsyncReadExt;
-                    let want = (*left).min(DATA_CHUNK) as usize;
-                    // Reuses the buffer once the caller dropped the previous chunk.
-                    buf.reserve(want);
-                    let mut got = Ok(());
-                    if let Some(c) = conn.as_mut() {
-                        while buf.len() < want {
-                            // Wake up for megabytes at a time, not for every segment.
-                            set_rcvlowat(c, ((want - buf.len()) as i32).min(2 << 20));
-                            let mut limited = (&mut *c).take((want - buf.len()) as u64);
-                            match limited.read_buf(buf).await {
-                                Ok(0) => {
-                                    got = Err(ClientError::new(
-                                        Code::Unavailable,
-                                        format!("block {} data stream ended early", r.index),
-                                    ));
-                                    break;
-                                }
-                                Ok(_) => {}
-                                Err(e) => {
-                                    got = Err(ClientError::new(
-                                        Code::Unavailable,
-                                        format!("block {} data stream: {e}", r.index),
-                                    ));
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    match got {
-                        Ok(()) => {
-                            *left -= want as u64;
-                            if *left == 0 {
-                                if let Some(c) = conn.take() {
-                                    // The next request starts with a one-byte status.
-                                    set_rcvlowat(&c, 1);
-                                    self.fs.return_data_conn(key.clone(), c);
-                                }
-                            }
-                            Ok(buf.split().freeze())
-                        }
-                        Err(e) => {
-                            conn.take();
-                            Err(e)
-                        }
-                    }
-                }
-                Source::Remote { stream, pending } => {
-                    if !pending.is_empty() {
-                        Ok(std::mem::take(pending))
-                    } else {
-                        match stream.message().await {
-                            Ok(Some(m)) if !m.chunk.is_empty() => Ok(m.chunk),
-                            Ok(_) => Err(ClientError::new(Code::DataLoss, format!("block {} ended early", r.index))),
-                            Err(s) => Err(ClientError::from(s)),
-                        }
-                    }
-                }
-            };
-            match got {
+            match r.next_chunk(&self.fs, self.info.block_size_bytes as u64).await {
                 Ok(mut b) => {
                     let left = (r.end - r.pos) as usize;
                     if b.len() > left {
@@ -257,56 +286,93 @@ impl FileInStream {
     }
 
     async fn open_block(&mut self) -> Result<BlockReader> {
-        let bs = self.info.block_size_bytes.max(1) as u64;
-        let index = (self.pos / bs) as i64;
-        let block_start = index as u64 * bs;
-        let block_len = id::block_length(self.info.length, self.info.block_size_bytes, index) as u64;
-        let end = block_start + block_len;
-        let offset_in_block = self.pos - block_start;
-        let block_id = id::block_id(self.info.file_id, index);
+        let at = BlockAt::of(&self.info, self.pos);
         let locations: Vec<WorkerNetAddress> = self
             .info
             .file_block_infos
-            .get(index as usize)
+            .get(at.index as usize)
             .and_then(|f| f.block_info.as_ref())
             .map(|b| b.locations.iter().filter_map(|l| l.worker_address.clone()).collect())
             .unwrap_or_default();
         let mut last_err = None;
         // 1. Short-circuit from a local copy.
-        if self.fs.conf().short_circuit {
-            for a in locations.iter().filter(|a| self.fs.is_local(a)) {
-                match self.open_local(a, block_id).await {
-                    Ok((data, lock)) => {
-                        return Ok(BlockReader {
-                            index,
-                            pos: self.pos,
-                            end,
-                            source: Source::Local { data, _lock: lock },
-                        });
-                    }
-                    Err(e) => keep_worst(&mut last_err, e),
-                }
-            }
+        if let Some(r) = self.open_local_copy(&at, &locations, &mut last_err).await {
+            return Ok(r);
         }
         // 2. Stream from a worker holding it, local ones first.
+        if let Some(r) = self.open_from_workers(&at, &locations, &mut last_err).await {
+            return Ok(r);
+        }
+        // 3. Through a worker from the UFS.
+        if self.info.persisted && !self.info.ufs_path.is_empty() {
+            if let Some(r) = self.open_through_ufs(&at, &mut last_err).await? {
+                return Ok(r);
+            }
+        }
+        if let Some(e) = last_err.as_mut().filter(|e| e.code == Code::DataLoss) {
+            e.message = format!("cannot read {}: {}", self.info.path, e.message);
+        }
+        Err(last_err.unwrap_or_else(|| {
+            ClientError::new(
+                Code::Unavailable,
+                format!(
+                    "Block {} of {} is not cached on any live worker and the file is not persisted ({}): unless a \
+                     worker holding it comes back, its data is lost",
+                    at.block_id, self.info.path, self.info.persistence_state
+                ),
+            )
+        }))
+    }
+
+    fn reader(&self, at: &BlockAt, source: Source) -> BlockReader {
+        BlockReader { index: at.index, pos: self.pos, end: at.end, source }
+    }
+
+    /// A memory-mapped local copy, when short-circuit reads are on.
+    async fn open_local_copy(
+        &self,
+        at: &BlockAt,
+        locations: &[WorkerNetAddress],
+        last_err: &mut Option<ClientError>,
+    ) -> Option<BlockReader> {
+        if !self.fs.conf().short_circuit {
+            return None;
+        }
+        for a in locations.iter().filter(|a| self.fs.is_local(a)) {
+            match self.open_local(a, at.block_id).await {
+                Ok((data, lock)) => return Some(self.reader(at, Source::Local { data, _lock: lock })),
+                Err(e) => keep_worst(last_err, e),
+            }
+        }
+        None
+    }
+
+    /// A stream from a worker holding the block (its data port, else gRPC), local ones first.
+    async fn open_from_workers(
+        &self,
+        at: &BlockAt,
+        locations: &[WorkerNetAddress],
+        last_err: &mut Option<ClientError>,
+    ) -> Option<BlockReader> {
         let mut ordered: Vec<&WorkerNetAddress> = locations.iter().filter(|a| self.fs.is_local(a)).collect();
         ordered.extend(locations.iter().filter(|a| !self.fs.is_local(a)));
+        let left = at.len - at.offset;
         for a in ordered {
             if a.data_port > 0 && a.data_port != a.rpc_port && !(self.fs.conf().short_circuit && self.fs.is_local(a)) {
-                match self.open_data(a, block_id, offset_in_block, block_len - offset_in_block).await {
+                match self.open_data(a, at.block_id, at.offset, left).await {
                     Ok(source) => {
                         if !self.fs.is_local(a) {
-                            self.passive_cache(a, block_id, block_len).await;
+                            self.passive_cache(a, at.block_id, at.len).await;
                         }
-                        return Ok(BlockReader { index, pos: self.pos, end, source });
+                        return Some(self.reader(at, source));
                     }
                     Err(e) => tracing::debug!("data port of {}:{} failed ({e}); using RPC", a.host, a.data_port),
                 }
             }
             let req = ReadRequest {
-                block_id,
-                offset: offset_in_block as i64,
-                length: (block_len - offset_in_block) as i64,
+                block_id: at.block_id,
+                offset: at.offset as i64,
+                length: left as i64,
                 chunk_size: self.fs.conf().chunk_size as i64,
                 promote: self.read_type == ReadPType::CachePromote,
                 ..Default::default()
@@ -314,60 +380,49 @@ impl FileInStream {
             match self.open_remote(a, req).await {
                 Ok(source) => {
                     if !self.fs.is_local(a) {
-                        self.passive_cache(a, block_id, block_len).await;
+                        self.passive_cache(a, at.block_id, at.len).await;
                     }
-                    return Ok(BlockReader { index, pos: self.pos, end, source });
+                    return Some(self.reader(at, source));
                 }
-                Err(e) => keep_worst(&mut last_err, e),
+                Err(e) => keep_worst(last_err, e),
             }
         }
-        // 3. Through a worker from the UFS.
-        if self.info.persisted && !self.info.ufs_path.is_empty() {
-            let workers = self.fs.workers().await?;
-            let mut candidates: Vec<WorkerNetAddress> = workers.iter().filter_map(|w| w.address.clone()).collect();
-            candidates.sort_by_key(|a| !self.fs.is_local(a));
-            for a in &candidates {
-                let req = ReadRequest {
-                    block_id,
-                    offset: offset_in_block as i64,
-                    length: (block_len - offset_in_block) as i64,
-                    chunk_size: self.fs.conf().chunk_size as i64,
-                    open_ufs_block_options: Some(OpenUfsBlockOptions {
-                        ufs_path: self.info.ufs_path.clone(),
-                        offset_in_file: block_start as i64,
-                        block_size: bs as i64,
-                        mount_id: self.info.mount_id,
-                        no_cache: self.read_type == ReadPType::NoCache,
-                        file_length: self.info.length,
-                    }),
-                    promote: self.read_type == ReadPType::CachePromote,
-                };
-                match self.open_remote(a, req).await {
-                    Ok(source) => return Ok(BlockReader { index, pos: self.pos, end, source }),
-                    Err(e) => keep_worst(&mut last_err, e),
-                }
-            }
-            if candidates.is_empty() {
-                last_err = Some(ClientError::new(
-                    Code::Unavailable,
-                    format!("No Alluxio worker is available to read {} from the UFS", self.info.path),
-                ));
+        None
+    }
+
+    /// The block read from the UFS by a worker (which caches it unless reading NO_CACHE).
+    async fn open_through_ufs(&self, at: &BlockAt, last_err: &mut Option<ClientError>) -> Result<Option<BlockReader>> {
+        let workers = self.fs.workers().await?;
+        let mut candidates: Vec<WorkerNetAddress> = workers.iter().filter_map(|w| w.address.clone()).collect();
+        candidates.sort_by_key(|a| !self.fs.is_local(a));
+        for a in &candidates {
+            let req = ReadRequest {
+                block_id: at.block_id,
+                offset: at.offset as i64,
+                length: (at.len - at.offset) as i64,
+                chunk_size: self.fs.conf().chunk_size as i64,
+                open_ufs_block_options: Some(OpenUfsBlockOptions {
+                    ufs_path: self.info.ufs_path.clone(),
+                    offset_in_file: at.start as i64,
+                    block_size: at.block_size as i64,
+                    mount_id: self.info.mount_id,
+                    no_cache: self.read_type == ReadPType::NoCache,
+                    file_length: self.info.length,
+                }),
+                promote: self.read_type == ReadPType::CachePromote,
+            };
+            match self.open_remote(a, req).await {
+                Ok(source) => return Ok(Some(self.reader(at, source))),
+                Err(e) => keep_worst(last_err, e),
             }
         }
-        if let Some(e) = last_err.as_mut().filter(|e| e.code == Code::DataLoss) {
-            // Corrupt, and no other copy: say which file it is.
-            e.message = format!("cannot read {}: {}", self.info.path, e.message);
-        }
-        Err(last_err.unwrap_or_else(|| {
-            ClientError::new(
+        if candidates.is_empty() {
+            *last_err = Some(ClientError::new(
                 Code::Unavailable,
-                format!(
-                    "Block {block_id} of {} is not cached on any live worker and the file is not persisted ({}): unless a \
-                     worker holding it comes back, its data is lost",
-                    self.info.path, self.info.persistence_state
-                ),
-            )
-        }))
+                format!("No Alluxio worker is available to read {} from the UFS", self.info.path),
+            ));
+        }
+        Ok(None)
     }
 
     /// Asks the local worker, if any, to copy a block this client reads from a remote one.

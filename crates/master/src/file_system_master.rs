@@ -340,13 +340,6 @@ fn join_uri(base: &str, rel: &str) -> String {
     }
 }
 
-/// Whether UFS URI `a` is `b` or an ancestor of it (same scheme and authority).
-fn uri_prefix(a: &str, b: &str) -> bool {
-    let a = a.trim_end_matches('/');
-    let b = b.trim_end_matches('/');
-    b == a || (b.starts_with(a) && b.as_bytes().get(a.len()) == Some(&b'/'))
-}
-
 fn new_cluster_id() -> String {
     let r: u128 = rand::random();
     let h = format!("{r:032x}");

@@ -32,7 +32,7 @@ pub use create::{
     check_create, plan_complete_file, plan_create_directory, plan_create_file, Completion, NewDirectory, NewFile,
 };
 pub use load::{plan_load_children, plan_load_path, plan_sync, UfsFacts, UfsView};
-pub use mounts::{plan_unmount, plan_update_mount, MountChange};
+pub use mounts::{plan_mount, plan_unmount, plan_update_mount, MountChange, NewMount};
 pub use remove::{in_ufs, plan_delete, Delete};
 pub use rename::{check_rename, plan_rename, Rename};
 
@@ -121,6 +121,14 @@ pub enum FsError {
     InvalidTtl { ttl: i64, path: AlluxioPath },
     #[error("user={user} is not the owner of path={path}: only the superuser may change its owner{}", if *.changing_owner { "" } else { " or the owner its group" })]
     NotOwner { user: String, path: AlluxioPath, changing_owner: bool },
+    #[error("Cannot mount on the root: it is mounted from alluxio.master.mount.table.root.ufs")]
+    MountOnRoot,
+    #[error("Mount point {path} already exists")]
+    MountPointExists { path: AlluxioPath },
+    #[error("Cannot mount at {path}: {parent} is a file")]
+    MountParentIsFile { path: AlluxioPath, parent: AlluxioPath },
+    #[error("Mount point {outer} is a prefix of {inner}: UFS paths of two mounts may not contain each other (already mounted at {mounted_at})")]
+    NestedUfs { outer: String, inner: String, mounted_at: AlluxioPath },
     #[error("Cannot unmount the root mount point")]
     UnmountRoot,
     #[error("Failed to {op} {path}: {path} is not a mount point")]
@@ -134,7 +142,7 @@ impl HasCode for FsError {
         use FsError::*;
         match self {
             NotFound { .. } | FileReplaced { .. } => Code::NotFound,
-            AlreadyExists { .. } | RenameDestinationExists { .. } => Code::AlreadyExists,
+            AlreadyExists { .. } | RenameDestinationExists { .. } | MountPointExists { .. } => Code::AlreadyExists,
             AlreadyCompleted { .. }
             | Incomplete { .. }
             | ContainsMountPoint { .. }
@@ -151,6 +159,9 @@ impl HasCode for FsError {
             | RenameAcrossMounts { .. }
             | RenameParentIsFile { .. }
             | UnmountRoot
+            | MountOnRoot
+            | MountParentIsFile { .. }
+            | NestedUfs { .. }
             | NotAMountPoint { .. }
             | EmptyName { .. }
             | InvalidMode { .. }

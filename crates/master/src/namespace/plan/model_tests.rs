@@ -339,3 +339,34 @@ fn refusals_name_the_paths_and_change_nothing() {
     assert!(e.to_string().starts_with("user=alice is not the owner of path=/a/f"), "{e}");
     assert_eq!(tree(&ns), before);
 }
+
+#[test]
+fn mounts_need_a_free_path_in_a_directory_and_a_ufs_no_other_mount_contains() {
+    let mut ns = namespace();
+    run(&mut ns, &Op::Create { path: "/f".into(), recursive: false }, 1).unwrap();
+    let req = |path: &str, uri: &str| NewMount {
+        path: p(path),
+        ufs_uri: uri.into(),
+        read_only: false,
+        shared: false,
+        properties: Default::default(),
+        mount_id: 7,
+        owner: "alice".into(),
+        group: "staff".into(),
+        mode: 0o755,
+        mounted: vec![(p("/"), "/data/root".into())],
+        op_time_ms: 2,
+    };
+    let code = |r: PlanResult<Vec<Entry>>| r.map(|_| ()).map_err(|e| e.code());
+    assert_eq!(code(plan_mount(&ns, &req("/", "/data/x"))), Err(Code::InvalidArgument));
+    assert_eq!(code(plan_mount(&ns, &req("/f", "/data/x"))), Err(Code::AlreadyExists));
+    assert_eq!(code(plan_mount(&ns, &req("/f/m", "/data/x"))), Err(Code::InvalidArgument));
+    let nested = plan_mount(&ns, &req("/m", "/data/root/sub")).unwrap_err();
+    assert_eq!(nested.to_string(), "Mount point /data/root is a prefix of /data/root/sub: UFS paths of two mounts may not contain each other (already mounted at /)");
+    // Prefixes are whole path components: /data/rootless is not below /data/root.
+    for e in plan_mount(&ns, &req("/m", "/data/rootless")).unwrap() {
+        ns.apply_entry(&e, &mut Vec::new()).unwrap();
+    }
+    let m = ns.find(&p("/m")).unwrap();
+    assert!(m.dir().is_some_and(|d| d.mount_point) && ns.mounts().get(&p("/m")).is_some_and(|m| m.mount_id == 7));
+}
