@@ -10,32 +10,45 @@ use alluxio_common::version::{
 
 const GETCONF_USAGE: &str = "usage: USAGE: GetConf [--unit <arg>] [--source] [key]";
 
-/// `alluxio getConf [--unit U] [--source] [key]`.
-pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
-    let mut unit: Option<String> = None;
-    let mut source = false;
-    let mut key: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--unit" => match it.next() {
-                Some(u) => unit = Some(u.to_ascii_uppercase()),
-                None => {
-                    eprintln!("Unable to parse input args: --unit needs a value");
-                    println!("{GETCONF_USAGE}");
-                    return ExitCode::from(1);
-                }
-            },
-            "--source" => source = true,
-            "--master" => {}
-            k if key.is_none() && !k.starts_with('-') => key = Some(k.to_owned()),
-            _ => {
-                eprintln!("More arguments than expected. Args: {args:?}");
-                println!("{GETCONF_USAGE}");
-                return ExitCode::from(1);
+/// The arguments of `getConf`.
+#[derive(Debug, Default, PartialEq)]
+struct GetConfArgs {
+    unit: Option<String>,
+    source: bool,
+    key: Option<String>,
+}
+
+impl GetConfArgs {
+    /// Parses as Alluxio's GetConf does; the error is the message to print before the usage.
+    fn parse(args: &[String]) -> Result<Self, String> {
+        let mut out = GetConfArgs::default();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--unit" => match it.next() {
+                    Some(u) => out.unit = Some(u.to_ascii_uppercase()),
+                    None => return Err("Unable to parse input args: --unit needs a value".into()),
+                },
+                "--source" => out.source = true,
+                "--master" => {}
+                k if out.key.is_none() && !k.starts_with('-') => out.key = Some(k.to_owned()),
+                _ => return Err(format!("More arguments than expected. Args: {args:?}")),
             }
         }
+        Ok(out)
     }
+}
+
+/// `alluxio getConf [--unit U] [--source] [key]`.
+pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
+    let a = match GetConfArgs::parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            println!("{GETCONF_USAGE}");
+            return ExitCode::from(1);
+        }
+    };
     let conf = match Conf::load(Role::Client, defines) {
         Ok(c) => c,
         Err(e) => {
@@ -43,10 +56,10 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let Some(key) = key else {
+    let Some(key) = a.key else {
         for (k, v, s) in conf.all() {
             let v = v.unwrap_or_else(|| "(no value set)".into());
-            if source {
+            if a.source {
                 println!("{k}={v} ({s})");
             } else {
                 println!("{k}={v}");
@@ -59,7 +72,7 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
         println!("{GETCONF_USAGE}");
         return ExitCode::from(1);
     };
-    if source {
+    if a.source {
         println!("{}", conf.source(&key));
         return ExitCode::SUCCESS;
     }
@@ -70,45 +83,49 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match unit {
-        None => println!("{value}"),
-        Some(u) => {
-            let converted = match prop.kind {
-                Kind::Bytes => values::parse_bytes(&value).and_then(|b| {
-                    let div: u64 = match u.as_str() {
-                        "B" => 1,
-                        "KB" => 1 << 10,
-                        "MB" => 1 << 20,
-                        "GB" => 1 << 30,
-                        "TB" => 1 << 40,
-                        "PB" => 1 << 50,
-                        _ => return None,
-                    };
-                    Some((b / div).to_string())
-                }),
-                Kind::Duration => values::parse_duration_ms(&value).and_then(|ms| {
-                    let div: i64 = match u.as_str() {
-                        "MS" => 1,
-                        "S" => 1000,
-                        "M" => 60_000,
-                        "H" => 3_600_000,
-                        "D" => 86_400_000,
-                        _ => return None,
-                    };
-                    Some((ms / div).to_string())
-                }),
-                _ => None,
-            };
-            match converted {
-                Some(v) => println!("{v}"),
-                None => {
-                    eprintln!("{u} is not a valid unit");
-                    return ExitCode::from(1);
-                }
-            }
+    let Some(unit) = a.unit else {
+        println!("{value}");
+        return ExitCode::SUCCESS;
+    };
+    match in_unit(prop.kind, &value, &unit) {
+        Some(v) => println!("{v}"),
+        None => {
+            eprintln!("{unit} is not a valid unit");
+            return ExitCode::from(1);
         }
     }
     ExitCode::SUCCESS
+}
+
+/// A byte size or duration value in `unit` (B, KB ... PB; MS, S, M, H, D), rounded down; `None`
+/// when the unit does not fit the property's kind.
+fn in_unit(kind: Kind, value: &str, unit: &str) -> Option<String> {
+    match kind {
+        Kind::Bytes => {
+            let div: u64 = match unit {
+                "B" => 1,
+                "KB" => 1 << 10,
+                "MB" => 1 << 20,
+                "GB" => 1 << 30,
+                "TB" => 1 << 40,
+                "PB" => 1 << 50,
+                _ => return None,
+            };
+            values::parse_bytes(value).map(|b| (b / div).to_string())
+        }
+        Kind::Duration => {
+            let div: i64 = match unit {
+                "MS" => 1,
+                "S" => 1000,
+                "M" => 60_000,
+                "H" => 3_600_000,
+                "D" => 86_400_000,
+                _ => return None,
+            };
+            values::parse_duration_ms(value).map(|ms| (ms / div).to_string())
+        }
+        _ => None,
+    }
 }
 
 /// `alluxio version`: the software version, then the on-disk and wire format versions.
@@ -118,4 +135,28 @@ pub fn version(_args: &[String]) -> ExitCode {
     println!("Backup format version: {JOURNAL_FORMAT_VERSION} (reads {MIN_JOURNAL_FORMAT_VERSION} to {JOURNAL_FORMAT_VERSION})");
     println!("RPC protocol version: {PROTOCOL_VERSION} (serves {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION})");
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_flags_in_any_order() {
+        let a = GetConfArgs::parse(&args(&["--source", "alluxio.k", "--unit", "mb"])).unwrap();
+        assert_eq!(a, GetConfArgs { unit: Some("MB".into()), source: true, key: Some("alluxio.k".into()) });
+        assert!(GetConfArgs::parse(&args(&["--unit"])).unwrap_err().contains("--unit"));
+        assert!(GetConfArgs::parse(&args(&["a", "b"])).unwrap_err().contains("More arguments"));
+    }
+
+    #[test]
+    fn converts_sizes_and_durations() {
+        assert_eq!(in_unit(Kind::Bytes, "64MB", "KB").as_deref(), Some("65536"));
+        assert_eq!(in_unit(Kind::Duration, "5min", "S").as_deref(), Some("300"));
+        assert_eq!(in_unit(Kind::Bytes, "64MB", "S"), None);
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use alluxio_client::{FileSystem, UfsMode};
 use alluxio_common::Conf;
+use alluxio_proto::grpc::block::WorkerInfo;
 
 use crate::exit;
 use crate::output;
@@ -212,9 +213,22 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     workers.sort_by_key(|w| w.last_contact_sec);
+    let tiers = print_capacity_summary(which, &workers);
+    let max_host = workers.iter().map(|w| w.address.as_ref().map(|a| a.host.len()).unwrap_or(0)).max().unwrap_or(0);
+    let width = if max_host >= 16 { max_host + 5 } else { 16 };
+    if tiers.len() <= 1 {
+        print_one_tier(&workers, tiers.first().map_or("MEM", String::as_str), width);
+    } else {
+        print_tiers(&workers, &tiers, width);
+    }
+    Ok(())
+}
+
+/// The totals over `workers`, per tier; returns the tiers, top first.
+fn print_capacity_summary(which: &str, workers: &[WorkerInfo]) -> Vec<String> {
     let mut cap = std::collections::BTreeMap::<String, i64>::new();
     let mut used = std::collections::BTreeMap::<String, i64>::new();
-    for w in &workers {
+    for w in workers {
         for (t, v) in &w.capacity_bytes_on_tiers {
             *cap.entry(t.clone()).or_default() += v;
         }
@@ -230,7 +244,7 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
         println!("        Tier: {t}  Size: {}", output::size(v, true));
     }
     println!("    Used Capacity: {}", output::size(total_used, true));
-    for (t, v) in output::sort_tiers(used.clone()) {
+    for (t, v) in output::sort_tiers(used) {
         println!("        Tier: {t}  Size: {}", output::size(v, true));
     }
     if total > 0 {
@@ -238,67 +252,42 @@ async fn capacity(fs: &FileSystem, args: &[String]) -> Result<(), String> {
         println!("    Free Percentage: {}%", (total - total_used) * 100 / total);
     }
     println!();
-    let tiers: Vec<String> = output::sort_tiers(cap).into_iter().map(|(t, _)| t).collect();
-    let max_host = workers.iter().map(|w| w.address.as_ref().map(|a| a.host.len()).unwrap_or(0)).max().unwrap_or(0);
-    let fi = if max_host >= 16 { max_host + 5 } else { 16 };
-    if tiers.len() <= 1 {
-        let tier = tiers.first().cloned().unwrap_or_else(|| "MEM".into());
-        println!("{:<fi$} {:<16} {:<13} {}", "Worker Name", "Last Heartbeat", "Storage", tier);
-        for w in &workers {
-            let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
-            let c = w.capacity_bytes_on_tiers.get(&tier).copied().unwrap_or(0);
-            let u = w.used_bytes_on_tiers.get(&tier).copied().unwrap_or(0);
-            println!("{:<fi$} {:<16} {:<13} {}", host, w.last_contact_sec, "capacity", output::size(c, true));
-            let pct = if c > 0 { format!(" ({}%)", u * 100 / c) } else { String::new() };
-            println!("{:<fi$} {:<16} {:<13} {}{}", "", "", "used", output::size(u, true), pct);
-        }
-    } else {
-        let header: String = tiers.iter().map(|t| format!("{t:<14}")).collect();
-        println!("{:<fi$} {:<16} {:<13} {:<16} {}", "Worker Name", "Last Heartbeat", "Storage", "Total", header);
-        for w in &workers {
-            let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
-            let caps: String = tiers
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{:<14}",
-                        w.capacity_bytes_on_tiers.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())
-                    )
-                })
-                .collect();
-            let useds: String = tiers
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{:<14}",
-                        w.used_bytes_on_tiers.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())
-                    )
-                })
-                .collect();
-            println!(
-                "{:<fi$} {:<16} {:<13} {:<16} {}",
-                host,
-                w.last_contact_sec,
-                "capacity",
-                output::size(w.capacity_bytes, true),
-                caps
-            );
-            let pct = if w.capacity_bytes > 0 {
-                format!(" ({}%)", w.used_bytes * 100 / w.capacity_bytes)
-            } else {
-                String::new()
-            };
-            println!(
-                "{:<fi$} {:<16} {:<13} {:<16} {}",
-                "",
-                "",
-                "used",
-                format!("{}{pct}", output::size(w.used_bytes, true)),
-                useds
-            );
-        }
+    output::sort_tiers(cap).into_iter().map(|(t, _)| t).collect()
+}
+
+/// The per-worker table of a single-tier cluster: capacity and used of that tier.
+fn print_one_tier(workers: &[WorkerInfo], tier: &str, fi: usize) {
+    println!("{:<fi$} {:<16} {:<13} {}", "Worker Name", "Last Heartbeat", "Storage", tier);
+    for w in workers {
+        let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
+        let c = w.capacity_bytes_on_tiers.get(tier).copied().unwrap_or(0);
+        let u = w.used_bytes_on_tiers.get(tier).copied().unwrap_or(0);
+        println!("{:<fi$} {:<16} {:<13} {}", host, w.last_contact_sec, "capacity", output::size(c, true));
+        let pct = if c > 0 { format!(" ({}%)", u * 100 / c) } else { String::new() };
+        println!("{:<fi$} {:<16} {:<13} {}{}", "", "", "used", output::size(u, true), pct);
     }
-    Ok(())
+}
+
+/// The per-worker table of a tiered cluster: totals, then one column per tier.
+fn print_tiers(workers: &[WorkerInfo], tiers: &[String], fi: usize) {
+    let header: String = tiers.iter().map(|t| format!("{t:<14}")).collect();
+    println!("{:<fi$} {:<16} {:<13} {:<16} {}", "Worker Name", "Last Heartbeat", "Storage", "Total", header);
+    let columns = |m: &std::collections::HashMap<String, i64>| -> String {
+        tiers
+            .iter()
+            .map(|t| format!("{:<14}", m.get(t).map(|v| output::size(*v, true)).unwrap_or_else(|| "-".into())))
+            .collect()
+    };
+    for w in workers {
+        let host = w.address.as_ref().map(|a| a.host.clone()).unwrap_or_default();
+        let total = output::size(w.capacity_bytes, true);
+        let caps = columns(&w.capacity_bytes_on_tiers);
+        println!("{:<fi$} {:<16} {:<13} {:<16} {}", host, w.last_contact_sec, "capacity", total, caps);
+        let pct =
+            if w.capacity_bytes > 0 { format!(" ({}%)", w.used_bytes * 100 / w.capacity_bytes) } else { String::new() };
+        let used = format!("{}{pct}", output::size(w.used_bytes, true));
+        println!("{:<fi$} {:<16} {:<13} {:<16} {}", "", "", "used", used, columns(&w.used_bytes_on_tiers));
+    }
 }
 
 async fn backup(fs: &FileSystem, args: &[String]) -> Result<(), String> {

@@ -151,99 +151,128 @@ pub fn read_backup(
     name: &str,
     mut apply: impl FnMut(u64, JournalEntry) -> Applied,
 ) -> Result<BackupInfo, BackupError> {
-    let mut r = std::io::BufReader::with_capacity(1 << 20, GzDecoder::new(input));
-    let mut crc = 0u32;
-    let mut buf = Vec::new();
-    let mut header = None;
-    let mut index = 0u64;
+    let mut records = Records::new(input, name);
+    let header = records.header()?;
     loop {
-        let len = match read_varint(&mut r, name, index) {
-            Err(e) if header.is_none() => {
-                return Err(BackupError::NotABackup {
-                    name: name.into(),
-                    reason: format!("no gzip-compressed backup header ({e})"),
-                })
-            }
-            other => other?,
-        };
-        let Some(len) = len else {
-            return match header {
-                None => Err(BackupError::NotABackup { name: name.into(), reason: "the file is empty".into() }),
-                Some(_) => Err(BackupError::Truncated { name: name.into(), entries: index }),
-            };
-        };
-        if len > (256 << 20) {
-            return Err(BackupError::Damaged { name: name.into(), index, reason: format!("record of {len} bytes") });
-        }
-        buf.clear();
-        prost::encoding::encode_varint(len, &mut buf);
-        let start = buf.len();
-        buf.resize(start + len as usize, 0);
-        r.read_exact(&mut buf[start..]).map_err(|e| stream_err(name, index, e))?;
-        let entry = JournalEntry::decode(&buf[start..]).map_err(|e| {
-            if header.is_none() {
-                BackupError::NotABackup { name: name.into(), reason: format!("the first record does not decode ({e})") }
-            } else {
-                BackupError::Damaged { name: name.into(), index, reason: format!("does not decode: {e}") }
-            }
-        })?;
+        let entry = records.next()?;
         match entry.entry {
-            Some(Entry::BackupHeader(h)) if header.is_none() => {
-                if !(MIN_JOURNAL_FORMAT_VERSION..=JOURNAL_FORMAT_VERSION).contains(&h.format_version) {
-                    return Err(BackupError::IncompatibleVersion { name: name.into(), found: h.format_version });
-                }
-                header = Some(h);
-            }
-            _ if header.is_none() => {
-                return Err(BackupError::NotABackup { name: name.into(), reason: "it has no backup header".into() })
-            }
             Some(Entry::BackupTrailer(t)) => {
-                if t.entry_count as u64 != index {
-                    return Err(BackupError::Damaged {
-                        name: name.into(),
-                        index,
-                        reason: format!("the trailer counts {} entries, the file holds {index}", t.entry_count),
-                    });
-                }
-                if t.crc32c != crc {
-                    return Err(BackupError::Damaged {
-                        name: name.into(),
-                        index,
-                        reason: "checksum mismatch (the file was altered)".into(),
-                    });
-                }
-                // Reading to the end also checks gzip's own footer (CRC32 and length).
-                let mut rest = Vec::new();
-                r.read_to_end(&mut rest).map_err(|e| stream_err(name, index, e))?;
-                if !rest.is_empty() {
-                    return Err(BackupError::Damaged {
-                        name: name.into(),
-                        index,
-                        reason: "data after the trailer".into(),
-                    });
-                }
-                return Ok(BackupInfo { header: header.unwrap_or_default(), entries: index });
+                records.finish(&t)?;
+                return Ok(BackupInfo { header, entries: records.index });
             }
             None => {
-                return Err(BackupError::Damaged {
-                    name: name.into(),
-                    index,
-                    reason: "an entry of a kind this version does not know (written by a newer version?)".into(),
-                })
+                return Err(records
+                    .damaged("an entry of a kind this version does not know (written by a newer version?)".into()))
             }
-            Some(Entry::BackupHeader(_)) => {
-                return Err(BackupError::Damaged { name: name.into(), index, reason: "a second header".into() })
-            }
+            Some(Entry::BackupHeader(_)) => return Err(records.damaged("a second header".into())),
             Some(_) => {
+                let index = records.index;
                 apply(index, entry).map_err(|e| BackupError::Apply {
                     name: name.into(),
                     index,
                     reason: e.to_string(),
                 })?;
-                index += 1;
+                records.index += 1;
             }
         }
-        crc = crc32c::crc32c_append(crc, &buf);
+        records.checksum();
+    }
+}
+
+/// The length-delimited records of a gzip-compressed backup stream, with the running count
+/// and checksum the trailer is compared with.
+struct Records<'a, R: Read> {
+    r: std::io::BufReader<GzDecoder<R>>,
+    name: &'a str,
+    /// The last record's bytes, its length prefix included (the checksum covers both).
+    buf: Vec<u8>,
+    /// The length of `buf`'s length prefix.
+    prefix: usize,
+    /// State entries read so far.
+    index: u64,
+    crc: u32,
+}
+
+impl<'a, R: Read> Records<'a, R> {
+    fn new(input: R, name: &'a str) -> Self {
+        let r = std::io::BufReader::with_capacity(1 << 20, GzDecoder::new(input));
+        Records { r, name, buf: Vec::new(), prefix: 0, index: 0, crc: 0 }
+    }
+
+    fn damaged(&self, reason: String) -> BackupError {
+        BackupError::Damaged { name: self.name.into(), index: self.index, reason }
+    }
+
+    fn not_a_backup(&self, reason: String) -> BackupError {
+        BackupError::NotABackup { name: self.name.into(), reason }
+    }
+
+    /// The first record, which must be a header of a version this build reads.
+    fn header(&mut self) -> Result<BackupHeader, BackupError> {
+        let len = match read_varint(&mut self.r, self.name, 0) {
+            Ok(Some(len)) => len,
+            Ok(None) => return Err(self.not_a_backup("the file is empty".into())),
+            Err(e) => return Err(self.not_a_backup(format!("no gzip-compressed backup header ({e})"))),
+        };
+        self.read_bytes(len)?;
+        let entry = JournalEntry::decode(self.payload())
+            .map_err(|e| self.not_a_backup(format!("the first record does not decode ({e})")))?;
+        let Some(Entry::BackupHeader(h)) = entry.entry else {
+            return Err(self.not_a_backup("it has no backup header".into()));
+        };
+        if !(MIN_JOURNAL_FORMAT_VERSION..=JOURNAL_FORMAT_VERSION).contains(&h.format_version) {
+            return Err(BackupError::IncompatibleVersion { name: self.name.into(), found: h.format_version });
+        }
+        self.checksum();
+        Ok(h)
+    }
+
+    /// The next record after the header; the stream ending before a trailer is a truncation.
+    fn next(&mut self) -> Result<JournalEntry, BackupError> {
+        let Some(len) = read_varint(&mut self.r, self.name, self.index)? else {
+            return Err(BackupError::Truncated { name: self.name.into(), entries: self.index });
+        };
+        self.read_bytes(len)?;
+        JournalEntry::decode(self.payload()).map_err(|e| self.damaged(format!("does not decode: {e}")))
+    }
+
+    /// The last record's payload, without its length prefix.
+    fn payload(&self) -> &[u8] {
+        &self.buf[self.prefix..]
+    }
+
+    fn read_bytes(&mut self, len: u64) -> Result<(), BackupError> {
+        if len > (256 << 20) {
+            return Err(self.damaged(format!("record of {len} bytes")));
+        }
+        self.buf.clear();
+        prost::encoding::encode_varint(len, &mut self.buf);
+        self.prefix = self.buf.len();
+        self.buf.resize(self.prefix + len as usize, 0);
+        self.r.read_exact(&mut self.buf[self.prefix..]).map_err(|e| stream_err(self.name, self.index, e))
+    }
+
+    /// Folds the last record into the running checksum.
+    fn checksum(&mut self) {
+        self.crc = crc32c::crc32c_append(self.crc, &self.buf);
+    }
+
+    /// Checks the trailer against what was read, then that nothing follows it.
+    fn finish(&mut self, t: &BackupTrailer) -> Result<(), BackupError> {
+        if t.entry_count as u64 != self.index {
+            let found = self.index;
+            return Err(self.damaged(format!("the trailer counts {} entries, the file holds {found}", t.entry_count)));
+        }
+        if t.crc32c != self.crc {
+            return Err(self.damaged("checksum mismatch (the file was altered)".into()));
+        }
+        // Reading to the end also checks gzip's own footer (CRC32 and length).
+        let mut rest = Vec::new();
+        self.r.read_to_end(&mut rest).map_err(|e| stream_err(self.name, self.index, e))?;
+        if !rest.is_empty() {
+            return Err(self.damaged("data after the trailer".into()));
+        }
+        Ok(())
     }
 }
 

@@ -62,57 +62,7 @@ pub fn recover(
         if !seg.in_progress() && seg.end <= next {
             continue;
         }
-        let data = fs::read(&seg.path).map_err(io("read", &seg.path))?;
-        if data.len() < HEADER_LEN {
-            // A new segment gets its header before it is renamed into place, so this is damage.
-            return Err(corrupt(seg, 0, format!("only {} bytes, shorter than a segment header", data.len())));
-        }
-        let header = decode_header(&seg.path, &data)?;
-        if header.kind != FileKind::Log || header.start_sequence != seg.start {
-            let why = format!(
-                "header says {:?} from {}, name says log from {}",
-                header.kind, header.start_sequence, seg.start
-            );
-            return Err(corrupt(seg, 0, why));
-        }
-        let mut last_seen = seg.start - 1;
-        let damage = read_records(&seg.path, &data, |_, entry| {
-            let seq = entry.sequence_number;
-            last_seen = seq;
-            if seq < next {
-                return Ok(());
-            }
-            if seq > next {
-                return Err(JournalError::SequenceGap { file: seg.path.clone(), expected: next, found: seq });
-            }
-            apply(Origin::Log, entry)?;
-            rec.log_entries += 1;
-            next += 1;
-            Ok(())
-        })?;
-        match damage {
-            None => {}
-            Some(Damage::TornTail { offset, reason }) if live => {
-                tracing::warn!(
-                    "journal segment {}: cutting a torn tail at byte offset {offset} ({reason}); \
-                     the entries before it are intact",
-                    seg.path.display()
-                );
-                let f = fs::OpenOptions::new().write(true).open(&seg.path).map_err(io("open", &seg.path))?;
-                f.set_len(offset).and_then(|_| f.sync_all()).map_err(io("truncate", &seg.path))?;
-                rec.cut_tail = Some((seg.path.display().to_string(), offset));
-            }
-            Some(Damage::TornTail { offset, reason }) | Some(Damage::Corrupt { offset, reason }) => {
-                return Err(corrupt(seg, offset, reason));
-            }
-        }
-        if !seg.in_progress() && last_seen != seg.end - 1 {
-            let why = format!(
-                "its name says it holds entries up to {}, but it ends after entry {last_seen} (truncated)",
-                seg.end - 1
-            );
-            return Err(corrupt(seg, data.len() as u64, why));
-        }
+        replay_segment(seg, live, &mut next, &mut rec, &mut apply)?;
     }
     // Finish in-progress segments so the new writer starts a fresh one.
     for seg in layout.segments()?.into_iter().filter(|s| s.in_progress()) {
@@ -127,6 +77,73 @@ pub fn recover(
     }
     rec.next_sequence = next;
     Ok(rec)
+}
+
+/// Replays one segment's entries from `next` on; a torn tail is cut when the segment is the
+/// `live` one (being written at the crash) and is damage anywhere else.
+fn replay_segment(
+    seg: &SegmentFile,
+    live: bool,
+    next: &mut i64,
+    rec: &mut Recovered,
+    apply: &mut impl FnMut(Origin, JournalEntry) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    let data = fs::read(&seg.path).map_err(io("read", &seg.path))?;
+    check_segment_header(seg, &data)?;
+    let mut last_seen = seg.start - 1;
+    let damage = read_records(&seg.path, &data, |_, entry| {
+        let seq = entry.sequence_number;
+        last_seen = seq;
+        if seq < *next {
+            return Ok(());
+        }
+        if seq > *next {
+            return Err(JournalError::SequenceGap { file: seg.path.clone(), expected: *next, found: seq });
+        }
+        apply(Origin::Log, entry)?;
+        rec.log_entries += 1;
+        *next += 1;
+        Ok(())
+    })?;
+    match damage {
+        None => {}
+        Some(Damage::TornTail { offset, reason }) if live => {
+            tracing::warn!(
+                "journal segment {}: cutting a torn tail at byte offset {offset} ({reason}); \
+                 the entries before it are intact",
+                seg.path.display()
+            );
+            let f = fs::OpenOptions::new().write(true).open(&seg.path).map_err(io("open", &seg.path))?;
+            f.set_len(offset).and_then(|_| f.sync_all()).map_err(io("truncate", &seg.path))?;
+            rec.cut_tail = Some((seg.path.display().to_string(), offset));
+        }
+        Some(Damage::TornTail { offset, reason }) | Some(Damage::Corrupt { offset, reason }) => {
+            return Err(corrupt(seg, offset, reason));
+        }
+    }
+    if !seg.in_progress() && last_seen != seg.end - 1 {
+        let why = format!(
+            "its name says it holds entries up to {}, but it ends after entry {last_seen} (truncated)",
+            seg.end - 1
+        );
+        return Err(corrupt(seg, data.len() as u64, why));
+    }
+    Ok(())
+}
+
+/// A log segment's header must be whole and agree with the segment's name.
+fn check_segment_header(seg: &SegmentFile, data: &[u8]) -> Result<(), JournalError> {
+    if data.len() < HEADER_LEN {
+        // A new segment gets its header before it is renamed into place, so this is damage.
+        return Err(corrupt(seg, 0, format!("only {} bytes, shorter than a segment header", data.len())));
+    }
+    let header = decode_header(&seg.path, data)?;
+    if header.kind != FileKind::Log || header.start_sequence != seg.start {
+        let why =
+            format!("header says {:?} from {}, name says log from {}", header.kind, header.start_sequence, seg.start);
+        return Err(corrupt(seg, 0, why));
+    }
+    Ok(())
 }
 
 /// Writers before alluxio-rs 2.9.0's data-safety work created the next segment before

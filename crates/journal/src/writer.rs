@@ -101,6 +101,27 @@ impl Segment {
     fn finish(mut self) -> Result<(), JournalError> {
         self.seal()
     }
+
+    /// Appends a batch's records and syncs them: once this returns, they are acknowledged.
+    fn write(&mut self, batch: &Batch) -> Result<(), JournalError> {
+        if batch.buf.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&batch.buf).and_then(|_| self.file.sync_data()).map_err(io("write", &self.path))?;
+        self.bytes += batch.buf.len() as u64;
+        if let Some(s) = batch.last_seq {
+            self.next = s + 1;
+        }
+        Ok(())
+    }
+
+    /// Completes this segment, then starts the next. The old one is completed before the new
+    /// one appears, so a crash in between never leaves two segments being written.
+    fn rotate(&mut self, layout: &Layout) -> Result<(), JournalError> {
+        self.seal()?;
+        *self = Segment::create(layout, self.next)?;
+        Ok(())
+    }
 }
 
 impl LocalJournal {
@@ -176,82 +197,30 @@ fn run(
     failed: Arc<Mutex<Option<String>>>,
     opts: WriterOptions,
 ) {
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-    let mut waiters = Vec::new();
-    let mut shutdown = false;
-    while !shutdown {
+    let mut batch = Batch::default();
+    while !batch.shutdown {
         let Ok(first) = rx.recv() else { break };
-        let mut rotate = false;
-        let mut last_seq = None;
-        let mut take = |m: Msg, waiters: &mut Vec<_>, buf: &mut Vec<u8>| match m {
-            Msg::Append(entries, done) => {
-                for e in &entries {
-                    encode_record(e, buf);
-                }
-                if let Some(e) = entries.last() {
-                    last_seq = Some(e.sequence_number);
-                }
-                waiters.push(done);
-            }
-            Msg::Rotate => rotate = true,
-            Msg::Shutdown => shutdown = true,
-        };
-        take(first, &mut waiters, &mut buf);
-        // Group commit: everything queued while the previous sync ran goes into this one.
-        while let Ok(m) = rx.try_recv() {
-            take(m, &mut waiters, &mut buf);
-            if buf.len() > (64 << 20) {
-                break;
-            }
-        }
+        batch.gather(first, &rx);
         let failure = failed.lock().clone();
         let result = match failure {
             Some(why) => Err(why),
-            None if buf.is_empty() => Ok(()),
-            None => segment
-                .file
-                .write_all(&buf)
-                .and_then(|_| segment.file.sync_data())
-                .map_err(|e| format!("cannot write {}: {e}", segment.path.display())),
+            None => segment.write(&batch).map_err(|e| e.to_string()),
         };
-        match result {
-            Ok(()) => {
-                segment.bytes += buf.len() as u64;
-                if let Some(s) = last_seq {
-                    segment.next = s + 1;
-                }
-                for w in waiters.drain(..) {
-                    let _ = w.send(Ok(()));
-                }
-            }
-            Err(why) => {
-                if failed.lock().is_none() {
-                    tracing::error!("journal write failed, no more metadata changes are accepted: {why}");
-                    *failed.lock() = Some(why.clone());
-                }
-                for w in waiters.drain(..) {
-                    let _ = w.send(Err(JournalError::WriterFailed(why.clone())));
-                }
+        if let Err(why) = &result {
+            if failed.lock().is_none() {
+                tracing::error!("journal write failed, no more metadata changes are accepted: {why}");
+                *failed.lock() = Some(why.clone());
             }
         }
-        buf.clear();
+        batch.answer(result);
         if failed.lock().is_some() {
             continue;
         }
-        if (rotate || segment.bytes >= opts.max_segment_bytes) && !shutdown && segment.next > segment.start {
-            // The old segment is completed before the new one appears, so a crash in between
-            // never leaves two segments being written.
-            if let Err(e) = segment.seal() {
-                tracing::error!("cannot complete journal segment: {e}");
+        let due = batch.rotate || segment.bytes >= opts.max_segment_bytes;
+        if due && !batch.shutdown && segment.next > segment.start {
+            if let Err(e) = segment.rotate(&layout) {
+                tracing::error!("cannot rotate the journal segment: {e}");
                 *failed.lock() = Some(e.to_string());
-                continue;
-            }
-            match Segment::create(&layout, segment.next) {
-                Ok(s) => segment = s,
-                Err(e) => {
-                    tracing::error!("cannot start a new journal segment: {e}");
-                    *failed.lock() = Some(e.to_string());
-                }
             }
         }
     }
@@ -259,5 +228,54 @@ fn run(
         if let Err(e) = segment.finish() {
             tracing::error!("cannot complete journal segment at shutdown: {e}");
         }
+    }
+}
+
+/// What one group commit writes: everything queued while the previous sync ran.
+#[derive(Default)]
+struct Batch {
+    buf: Vec<u8>,
+    waiters: Vec<oneshot::Sender<Result<(), JournalError>>>,
+    last_seq: Option<i64>,
+    rotate: bool,
+    shutdown: bool,
+}
+
+impl Batch {
+    /// Takes `first` and whatever else is queued, up to 64 MiB of records.
+    fn gather(&mut self, first: Msg, rx: &mpsc::Receiver<Msg>) {
+        self.rotate = false;
+        self.last_seq = None;
+        self.take(first);
+        while let Ok(m) = rx.try_recv() {
+            self.take(m);
+            if self.buf.len() > (64 << 20) {
+                break;
+            }
+        }
+    }
+
+    fn take(&mut self, m: Msg) {
+        match m {
+            Msg::Append(entries, done) => {
+                for e in &entries {
+                    encode_record(e, &mut self.buf);
+                }
+                if let Some(e) = entries.last() {
+                    self.last_seq = Some(e.sequence_number);
+                }
+                self.waiters.push(done);
+            }
+            Msg::Rotate => self.rotate = true,
+            Msg::Shutdown => self.shutdown = true,
+        }
+    }
+
+    /// Tells every waiter how its append ended, and empties the batch.
+    fn answer(&mut self, result: Result<(), String>) {
+        for w in self.waiters.drain(..) {
+            let _ = w.send(result.clone().map_err(JournalError::WriterFailed));
+        }
+        self.buf.clear();
     }
 }

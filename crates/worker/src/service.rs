@@ -522,38 +522,56 @@ async fn write_block_task(w: Arc<Worker>, mut input: Streaming<WriteRequest>) ->
         _ => return Err(Status::invalid_argument("a write stream must start with a command")),
     };
     if first.r#type == RequestType::UfsFile as i32 {
-        let o = first.create_ufs_file_options.unwrap_or_default();
-        let ufs = w.ufs(o.mount_id).await?;
-        let rel = relative_to(&ufs, &o.ufs_path)?;
-        let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
-        let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, writer.temp_path()).await;
-        while let Some(m) = input.next().await {
-            match m {
-                Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
-                    if let Err(e) = writer.write(b).await {
-                        writer.abort().await;
-                        return Err(WorkerError::from(e).into());
-                    }
-                }
-                Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
-                    let n = writer.written();
-                    let st = writer.close().await.map_err(WorkerError::from)?;
-                    if o.mode > 0 {
-                        ufs.set_mode(&rel, o.mode).await;
-                    }
-                    return Ok(WriteResponse { offset: n as i64, content_hash: st.fingerprint(ufs.kind()) });
-                }
-                Ok(_) => {}
-                Err(s) => {
+        write_ufs_file(w, first.create_ufs_file_options.unwrap_or_default(), input).await
+    } else {
+        write_block(w, first, input).await
+    }
+}
+
+/// A file written straight to the UFS (THROUGH writes): it appears there only on commit.
+async fn write_ufs_file(
+    w: Arc<Worker>,
+    o: CreateUfsFileOptions,
+    mut input: Streaming<WriteRequest>,
+) -> Result<WriteResponse, Status> {
+    let ufs = w.ufs(o.mount_id).await?;
+    let rel = relative_to(&ufs, &o.ufs_path)?;
+    let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
+    let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, writer.temp_path()).await;
+    while let Some(m) = input.next().await {
+        match m {
+            Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
+                if let Err(e) = writer.write(b).await {
                     writer.abort().await;
-                    return Err(s);
+                    return Err(WorkerError::from(e).into());
                 }
             }
+            Ok(WriteRequest { value: Some(write_request::Value::Command(c)) }) if c.commit => {
+                let n = writer.written();
+                let st = writer.close().await.map_err(WorkerError::from)?;
+                if o.mode > 0 {
+                    ufs.set_mode(&rel, o.mode).await;
+                }
+                return Ok(WriteResponse { offset: n as i64, content_hash: st.fingerprint(ufs.kind()) });
+            }
+            Ok(_) => {}
+            Err(s) => {
+                writer.abort().await;
+                return Err(s);
+            }
         }
-        writer.abort().await;
-        return Err(Status::aborted(format!("write of {} ended without commit; nothing was written", o.ufs_path)));
     }
-    // An Alluxio block.
+    writer.abort().await;
+    Err(Status::aborted(format!("write of {} ended without commit; nothing was written", o.ufs_path)))
+}
+
+/// An Alluxio block, written into the store: reserved as it grows, committed to the master
+/// on the commit command, discarded when the stream ends without one.
+async fn write_block(
+    w: Arc<Worker>,
+    first: WriteRequestCommand,
+    mut input: Streaming<WriteRequest>,
+) -> Result<WriteResponse, Status> {
     let id = first.id;
     let initial = (first.space_to_reserve.max(0) as u64).max(w.chunk_size as u64);
     let mut file = start_block(&w, id, first.tier.max(0) as usize, initial, first.protected).await?;

@@ -76,17 +76,12 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         None => (None, None),
     };
     let journal = opened.journal;
-    let blocks = Arc::new(BlockMaster::new(
-        conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?,
-        conf.get_duration("alluxio.master.worker.connect.wait.time").map_err(conf_err)?,
-    ));
-    let opts = settings::fs_options(&conf)?;
     let master = Arc::new(FileSystemMaster::new(
         opened.ns,
         journal.clone(),
         opened.layout,
-        blocks,
-        opts,
+        block_master(&conf)?,
+        settings::fs_options(&conf)?,
         opened.last_checkpoint,
     ));
     let backups = Arc::new(crate::backup::Backups::new(
@@ -96,25 +91,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let daily_backup_time = settings::daily_backup_time(&conf)?;
     let gate = Gate { me: address.clone(), role: raft.as_ref().map(|j| j.role()) };
     roles::start(&master, &conf, &backups, raft.as_ref(), daily_backup_time).await?;
-
-    let meta = Arc::new(MetaService {
-        backups,
-        master: master.clone(),
-        conf: conf.clone(),
-        address: address.clone(),
-        rpc_port: ports.rpc_port as i32,
-        web_port: ports.web_port as i32,
-        start_time_ms,
-        raft: raft.clone(),
-        delegation: conf.get_bool("alluxio.master.backup.delegation.enabled").map_err(conf_err)?,
-    });
-    let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default").map_err(conf_err)?);
-    let services = servers::Services {
-        fs: FsService { master: master.clone(), default_write_type },
-        block: Arc::new(BlockService { master: master.clone() }),
-        meta: meta.clone(),
-        journal: JournalService { raft: raft.clone() },
-    };
+    let services = services(&conf, &master, backups, raft.clone(), &ports, start_time_ms)?;
+    let meta = services.meta.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let web = crate::web::WebState { master: master.clone(), address: address.clone(), start_time_ms };
     servers::serve_web(ports.web, web, stop_rx.clone())?;
@@ -146,6 +124,42 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     tracing::info!("Alluxio master stopped");
     drop(opened.lock);
     Ok(())
+}
+
+fn block_master(conf: &Conf) -> Result<Arc<BlockMaster>, MasterError> {
+    Ok(Arc::new(BlockMaster::new(
+        conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?,
+        conf.get_duration("alluxio.master.worker.connect.wait.time").map_err(conf_err)?,
+    )))
+}
+
+/// The gRPC services over one master.
+fn services(
+    conf: &Arc<Conf>,
+    master: &Arc<FileSystemMaster>,
+    backups: Arc<crate::backup::Backups>,
+    raft: Option<Arc<alluxio_journal::raft::RaftJournal>>,
+    ports: &settings::Listeners,
+    start_time_ms: i64,
+) -> Result<servers::Services, MasterError> {
+    let meta = Arc::new(MetaService {
+        backups,
+        master: master.clone(),
+        conf: conf.clone(),
+        address: ports.address.clone(),
+        rpc_port: ports.rpc_port as i32,
+        web_port: ports.web_port as i32,
+        start_time_ms,
+        raft: raft.clone(),
+        delegation: conf.get_bool("alluxio.master.backup.delegation.enabled").map_err(conf_err)?,
+    });
+    let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default").map_err(conf_err)?);
+    Ok(servers::Services {
+        fs: FsService { master: master.clone(), default_write_type },
+        block: Arc::new(BlockService { master: master.clone() }),
+        meta,
+        journal: JournalService { raft },
+    })
 }
 
 async fn shutdown_signal(mut fatal: tokio::sync::watch::Receiver<Option<String>>) {

@@ -15,6 +15,34 @@ pub struct BlockService {
     pub master: Arc<FileSystemMaster>,
 }
 
+impl BlockService {
+    /// Decides whether a worker may join this cluster (see [`registration::check`]); on yes,
+    /// the cluster id it is to keep.
+    fn admit(
+        &self,
+        address: &str,
+        worker_cluster: &str,
+        block_count: usize,
+        unknown: &[i64],
+    ) -> Result<String, Status> {
+        let ns = self.master.namespace();
+        let m = MasterSide {
+            cluster_id: ns.cluster_id(),
+            container_reserved: ns.ids().container_reserved,
+            has_files: ns.inode_count() > 1,
+            durable: self.master.journal().kind() != "NOOP",
+        };
+        let w = WorkerSide { address, cluster_id: worker_cluster, block_count, unknown };
+        if let Err(refusal) = registration::check(m, w) {
+            tracing::error!("{refusal}");
+            let mut status = Status::failed_precondition(refusal.to_string());
+            status.metadata_mut().insert(alluxio_proto::status::WORKER_REFUSED, "1".parse().expect("ASCII"));
+            return Err(status);
+        }
+        Ok(ns.cluster_id().to_owned())
+    }
+}
+
 #[tonic::async_trait]
 impl BlockMasterWorkerService for BlockService {
     async fn get_worker_id(&self, req: Request<GetWorkerIdPRequest>) -> Result<Response<GetWorkerIdPResponse>, Status> {
@@ -29,55 +57,15 @@ impl BlockMasterWorkerService for BlockService {
     ) -> Result<Response<RegisterWorkerPResponse>, Status> {
         let r = req.into_inner();
         let address = r.address.ok_or_else(|| Status::invalid_argument("worker address missing"))?;
-        let mut keep: Vec<(String, Vec<i64>)> = Vec::new();
-        let mut remove = Vec::new();
-        let mut protected = Vec::new();
         let master = self.master.clone();
         let lists = r.current_blocks;
         // Classifying 100k+ blocks takes the namespace read lock in one go, off the async workers.
-        let (keep_lists, rm, prot) = tokio::task::spawn_blocking(move || {
-            let mut keep = Vec::new();
-            let mut remove = Vec::new();
-            let mut protected = Vec::new();
-            for l in lists {
-                let (known, p) = master.classify_blocks(&l.block_ids);
-                let mut ids = Vec::with_capacity(l.block_ids.len());
-                for (b, k) in l.block_ids.iter().zip(known) {
-                    if k {
-                        ids.push(*b);
-                    } else {
-                        remove.push(*b);
-                    }
-                }
-                protected.extend(p);
-                keep.push((l.tier_alias, ids));
-            }
-            (keep, remove, protected)
-        })
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?;
-        keep.extend(keep_lists);
-        remove.extend(rm);
-        protected.extend(prot);
+        let Reported { keep, remove, protected } = tokio::task::spawn_blocking(move || classify(&master, lists))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
         let block_count = keep.iter().map(|(_, ids)| ids.len()).sum::<usize>() + remove.len();
         let worker_address = format!("{}:{}", address.host, address.rpc_port);
-        let cluster_id = {
-            let ns = self.master.namespace();
-            let m = MasterSide {
-                cluster_id: ns.cluster_id(),
-                container_reserved: ns.ids().container_reserved,
-                has_files: ns.inode_count() > 1,
-                durable: self.master.journal().kind() != "NOOP",
-            };
-            let w = WorkerSide { address: &worker_address, cluster_id: &r.cluster_id, block_count, unknown: &remove };
-            if let Err(refusal) = registration::check(m, w) {
-                tracing::error!("{refusal}");
-                let mut status = Status::failed_precondition(refusal.to_string());
-                status.metadata_mut().insert(alluxio_proto::status::WORKER_REFUSED, "1".parse().expect("ASCII"));
-                return Err(status);
-            }
-            ns.cluster_id().to_owned()
-        };
+        let cluster_id = self.admit(&worker_address, &r.cluster_id, block_count, &remove)?;
         if !remove.is_empty() {
             tracing::info!(
                 "worker {}:{} reported {} blocks of no file; it will delete them",
@@ -212,4 +200,32 @@ impl BlockMasterClientService for BlockService {
     ) -> Result<Response<GetBlockMasterInfoPResponse>, Status> {
         Ok(Response::new(GetBlockMasterInfoPResponse { block_master_info: Some(self.master.blocks.info()) }))
     }
+}
+
+/// A registering worker's blocks, sorted by what the namespace knows of them.
+struct Reported {
+    /// Per tier alias, the blocks of files.
+    keep: Vec<(String, Vec<i64>)>,
+    /// Blocks of no file: the worker deletes them.
+    remove: Vec<i64>,
+    /// Blocks the worker must not evict.
+    protected: Vec<i64>,
+}
+
+fn classify(master: &FileSystemMaster, lists: Vec<LocationBlockIdListEntry>) -> Reported {
+    let mut out = Reported { keep: Vec::new(), remove: Vec::new(), protected: Vec::new() };
+    for l in lists {
+        let (known, p) = master.classify_blocks(&l.block_ids);
+        let mut ids = Vec::with_capacity(l.block_ids.len());
+        for (b, k) in l.block_ids.iter().zip(known) {
+            if k {
+                ids.push(*b);
+            } else {
+                out.remove.push(*b);
+            }
+        }
+        out.protected.extend(p);
+        out.keep.push((l.tier_alias, ids));
+    }
+    out
 }

@@ -14,13 +14,10 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alluxio_client::{
-    ClientError, CreateFileOptions, FileInStream, FileInfo, FileOutStream, FileSystem, MountOptions,
-    SetAttributeOptions,
-};
+use alluxio_client::{ClientError, FileInStream, FileInfo, FileOutStream, FileSystem};
 use alluxio_common::status::Code;
 use alluxio_common::AlluxioPath;
-use alluxio_proto::grpc::{TtlAction, WritePType};
+use alluxio_proto::grpc::TtlAction;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +25,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
+
+use options::{flag, write_type};
+
+mod options;
 
 /// An error as the REST clients expect it.
 #[derive(Debug)]
@@ -258,7 +259,7 @@ impl Rest {
         if method != Method::POST {
             return Err(RestError::new(Code::InvalidArgument, format!("{action} takes POST, not {method}")));
         }
-        let opts = options(body).await?;
+        let opts = options::parse(body).await?;
         let fs = &self.fs;
         match action {
             "create-directory" => {
@@ -267,32 +268,11 @@ impl Rest {
                 ok_empty()
             }
             "create-file" => {
-                let mut o = CreateFileOptions {
-                    write_type: write_type(&opts)?,
-                    recursive: flag(&opts, "recursive"),
-                    block_size: opts.get("blockSizeBytes").and_then(Value::as_i64),
-                    mode: mode(&opts)?,
-                    ..Default::default()
-                };
-                let ttl = common(&opts, "ttl").and_then(Value::as_i64);
-                if let Some(ttl) = ttl.filter(|t| *t >= 0) {
-                    o.ttl = Some(ttl);
-                    o.ttl_action = Some(ttl_action(&opts)?);
-                }
-                let out = fs.create_file(&path, o).await?;
+                let out = fs.create_file(&path, options::create_file(&opts)?).await?;
                 ok_json(json!(self.add(Stream::Out(out))))
             }
             "open-file" => {
-                let read_type = match opts.get("readType").and_then(Value::as_str) {
-                    None => None,
-                    Some(s) => Some(alluxio_client::parse_read_type(s).ok_or_else(|| {
-                        RestError::new(
-                            Code::InvalidArgument,
-                            format!("Invalid readType {s}: NO_CACHE, CACHE or CACHE_PROMOTE"),
-                        )
-                    })?),
-                };
-                let input = fs.open_file(&path, read_type).await?;
+                let input = fs.open_file(&path, options::read_type(&opts)?).await?;
                 ok_json(json!(self.add(Stream::In(input))))
             }
             "delete" => {
@@ -313,13 +293,7 @@ impl Rest {
                 let src = query_param(query, "src").ok_or_else(|| {
                     RestError::new(Code::InvalidArgument, "mount needs the query parameter src=<ufs uri>")
                 })?;
-                let properties = opts
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
-                    .unwrap_or_default();
-                let o = MountOptions { read_only: flag(&opts, "readOnly"), properties, shared: flag(&opts, "shared") };
-                fs.mount(&path, &src, o).await?;
+                fs.mount(&path, &src, options::mount(&opts)).await?;
                 ok_empty()
             }
             "unmount" => {
@@ -334,23 +308,7 @@ impl Rest {
                 ok_empty()
             }
             "set-attribute" => {
-                let mut o = SetAttributeOptions {
-                    pinned: opts.get("pinned").and_then(Value::as_bool),
-                    owner: opts.get("owner").and_then(Value::as_str).map(str::to_owned),
-                    group: opts.get("group").and_then(Value::as_str).map(str::to_owned),
-                    mode: mode(&opts)?,
-                    recursive: flag(&opts, "recursive"),
-                    replication_max: opts.get("replicationMax").and_then(Value::as_i64).map(|v| v as i32),
-                    replication_min: opts.get("replicationMin").and_then(Value::as_i64).map(|v| v as i32),
-                    persisted: opts.get("persisted").and_then(Value::as_bool),
-                    ..Default::default()
-                };
-                let ttl = common(&opts, "ttl").and_then(Value::as_i64);
-                if let Some(ttl) = ttl {
-                    o.ttl = Some(ttl);
-                    o.ttl_action = Some(ttl_action(&opts)?);
-                }
-                fs.set_attribute(&path, o).await?;
+                fs.set_attribute(&path, options::set_attribute(&opts)?).await?;
                 ok_empty()
             }
             a => Err(RestError::new(Code::InvalidArgument, format!("unknown REST action {a} on {path}"))),
@@ -467,76 +425,6 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| percent_decode(v))
 }
 
-/// The JSON options of a request: empty, `null` and `{}` all mean defaults.
-async fn options(body: Body) -> Result<serde_json::Map<String, Value>, RestError> {
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .map_err(|e| RestError::new(Code::InvalidArgument, format!("cannot read the request body: {e}")))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Default::default());
-    }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(Value::Null) => Ok(Default::default()),
-        Ok(_) => Err(RestError::new(Code::InvalidArgument, "the options must be a JSON object")),
-        Err(e) => Err(RestError::new(Code::InvalidArgument, format!("the options are not valid JSON: {e}"))),
-    }
-}
-
-/// An option at the top level (as the Python client sends it) or under `commonOptions` (as the
-/// Java options messages nest it).
-fn common<'a>(o: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a Value> {
-    o.get(k).or_else(|| o.get("commonOptions").and_then(|c| c.get(k)))
-}
-
-fn flag(o: &serde_json::Map<String, Value>, k: &str) -> bool {
-    o.get(k).and_then(Value::as_bool).unwrap_or(false)
-}
-
-fn write_type(o: &serde_json::Map<String, Value>) -> Result<Option<WritePType>, RestError> {
-    match o.get("writeType").and_then(Value::as_str) {
-        None => Ok(None),
-        Some(s) => alluxio_client::parse_write_type(s).map(Some).ok_or_else(|| {
-            RestError::new(
-                Code::InvalidArgument,
-                format!("Invalid writeType {s}: MUST_CACHE, CACHE_THROUGH, THROUGH or ASYNC_THROUGH"),
-            )
-        }),
-    }
-}
-
-fn ttl_action(o: &serde_json::Map<String, Value>) -> Result<TtlAction, RestError> {
-    let a = common(o, "ttlAction").and_then(Value::as_str);
-    match a.map(str::to_ascii_uppercase).as_deref() {
-        None | Some("DELETE") => Ok(TtlAction::Delete),
-        Some("FREE") => Ok(TtlAction::Free),
-        Some(other) => Err(RestError::new(Code::InvalidArgument, format!("Invalid ttlAction {other}: DELETE or FREE"))),
-    }
-}
-
-/// `mode` as `{ownerBits, groupBits, otherBits}` (Alluxio's Bits names) or an integer.
-fn mode(o: &serde_json::Map<String, Value>) -> Result<Option<i32>, RestError> {
-    let Some(m) = o.get("mode") else { return Ok(None) };
-    if let Some(n) = m.as_i64() {
-        return Ok(Some(n as i32));
-    }
-    let bits = |k: &str| -> Result<i32, RestError> {
-        let v = m.get(k).and_then(Value::as_str).unwrap_or("NONE");
-        Ok(match v {
-            "NONE" => 0,
-            "EXECUTE" => 1,
-            "WRITE" => 2,
-            "WRITE_EXECUTE" => 3,
-            "READ" => 4,
-            "READ_EXECUTE" => 5,
-            "READ_WRITE" => 6,
-            "ALL" => 7,
-            other => return Err(RestError::new(Code::InvalidArgument, format!("Invalid mode bits {other} in {k}"))),
-        })
-    };
-    Ok(Some(bits("ownerBits")? << 6 | bits("groupBits")? << 3 | bits("otherBits")?))
-}
-
 /// A file status as Alluxio's REST clients read it (the keys of Java's `URIStatus`).
 pub fn file_info_json(f: &FileInfo) -> Value {
     let blocks: Vec<Value> = f
@@ -617,16 +505,5 @@ mod tests {
             }
             let _ = query_param(&raw, "dst");
         }
-    }
-
-    #[test]
-    fn modes_parse_from_bits_or_integers() {
-        let o: serde_json::Map<String, Value> =
-            serde_json::from_str(r#"{"mode":{"ownerBits":"ALL","groupBits":"READ","otherBits":"NONE"}}"#).unwrap();
-        assert_eq!(mode(&o).unwrap(), Some(0o740));
-        let o: serde_json::Map<String, Value> = serde_json::from_str(r#"{"mode":420}"#).unwrap();
-        assert_eq!(mode(&o).unwrap(), Some(0o644));
-        let o: serde_json::Map<String, Value> = serde_json::from_str(r#"{"mode":{"ownerBits":"RWX"}}"#).unwrap();
-        assert!(mode(&o).is_err());
     }
 }
