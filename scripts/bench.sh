@@ -3,13 +3,13 @@
 # Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
 # measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
 #
-#   scripts/bench.sh [metadata] [data] [startup] [cache] [checksums] [s3] [ha]     (default: all)
+#   scripts/bench.sh [metadata] [security] [data] [startup] [cache] [checksums] [s3] [ha]   (default: all)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q -p alluxio-cli
 B=$PWD/target/release/alluxio
-WANT=${*:-metadata data startup cache checksums s3 ha}
+WANT=${*:-metadata security data startup cache checksums s3 ha}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
 SHM=/dev/shm/alluxio-bench-$$
 export ALLUXIO_HOME=$WORK
@@ -65,6 +65,27 @@ if [[ " $WANT " == *" metadata "* ]]; then
   echo; echo "## Metadata (16 concurrent clients, one connection each)"
   $B bench metadata --clients 16 --seconds 5
   kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+fi
+
+if [[ " $WANT " == *" security "* ]]; then
+  echo; echo "## Permission checks (16 clients as a non-superuser, paths 10 levels deep)"
+  # One master per run; the same metadata benchmark with the checks on, then off.
+  perm_run() {
+    rm -rf "$WORK/journal"
+    $B format >/dev/null
+    $B -Dalluxio.security.authorization.permission.enabled="$1" process master >"$WORK/master-perm-$1.log" 2>&1 & MPID=$!
+    until $B fs ls / >/dev/null 2>&1; do sleep 0.1; done
+    $B fs mkdir /deep >/dev/null && $B fs chmod 777 /deep >/dev/null
+    $B -Dalluxio.security.login.username=bench bench metadata --clients 16 --seconds 5 \
+      --dir /deep/l2/l3/l4/l5/l6/l7/l8/l9/l10
+    kill "$MPID"; wait "$MPID" 2>/dev/null || true
+  }
+  ops() { sed -n "s/^$1 [^0-9]*\([0-9][0-9]*\).*/\1/p"; }
+  ON=$(perm_run true); OFF=$(perm_run false)
+  for op in getStatus create+complete; do
+    on=$(ops "$op" <<<"$ON"); off=$(ops "$op" <<<"$OFF")
+    printf '%-24s checks on %8s ops/s, off %8s ops/s: %sx\n' "$op" "$on" "$off" "$(ratio "$on" "$off")"
+  done
 fi
 
 if [[ " $WANT " == *" data "* ]]; then

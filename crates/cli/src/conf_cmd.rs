@@ -58,7 +58,7 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
     };
     let Some(key) = a.key else {
         for (k, v, s) in conf.all() {
-            let v = v.unwrap_or_else(|| "(no value set)".into());
+            let v = v.map(|v| shown(&k, v)).unwrap_or_else(|| "(no value set)".into());
             if a.source {
                 println!("{k}={v} ({s})");
             } else {
@@ -84,7 +84,7 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
         }
     };
     let Some(unit) = a.unit else {
-        println!("{value}");
+        println!("{}", shown(&key, value));
         return ExitCode::SUCCESS;
     };
     match in_unit(prop.kind, &value, &unit) {
@@ -95,6 +95,15 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// A value as printed: secrets (keys, passwords, tokens) masked, as Alluxio masks credentials.
+fn shown(key: &str, value: String) -> String {
+    if alluxio_common::conf::is_secret_key(key) && !value.is_empty() {
+        "******".into()
+    } else {
+        value
+    }
 }
 
 /// A byte size or duration value in `unit` (B, KB ... PB; MS, S, M, H, D), rounded down; `None`
@@ -151,6 +160,12 @@ mod tests {
         assert_eq!(a, GetConfArgs { unit: Some("MB".into()), source: true, key: Some("alluxio.k".into()) });
         assert!(GetConfArgs::parse(&args(&["--unit"])).unwrap_err().contains("--unit"));
         assert!(GetConfArgs::parse(&args(&["a", "b"])).unwrap_err().contains("More arguments"));
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(shown("alluxio.proxy.s3.auth.secret.key", "s3cr3t".into()), "******");
+        assert_eq!(shown("alluxio.master.hostname", "m1".into()), "m1");
     }
 
     #[test]

@@ -113,9 +113,61 @@ pub fn primary_group_of(user: &str) -> String {
     g
 }
 
+/// Every group of the user `name` from the local user database, its primary group first (as
+/// Alluxio's shell-based group mapping answers `id -gn; id -Gn`); empty for an unknown user.
+/// Answers are remembered for a minute (`alluxio.security.group.mapping.cache.timeout`).
+pub fn groups_of(name: &str) -> Vec<String> {
+    type Cache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((at, g)) = cache.lock().ok().and_then(|m| m.get(name).cloned()) {
+        if at.elapsed() < TTL {
+            return g;
+        }
+    }
+    let groups = lookup_groups(name);
+    if let Ok(mut m) = cache.lock() {
+        m.insert(name.to_owned(), (std::time::Instant::now(), groups.clone()));
+    }
+    groups
+}
+
+fn lookup_groups(name: &str) -> Vec<String> {
+    let (Some(user), Ok(c)) = (user_by_name(name), CString::new(name)) else { return Vec::new() };
+    let mut n: libc::c_int = 32;
+    loop {
+        let mut gids = vec![0 as libc::gid_t; n as usize];
+        let mut got = n;
+        // SAFETY: `gids` holds `got` elements; getgrouplist writes at most that many and
+        // stores the count it needs in `got` (it is MT-safe, unlike the getgr* walk).
+        let rc = unsafe { libc::getgrouplist(c.as_ptr(), user.gid, gids.as_mut_ptr(), &mut got) };
+        if rc < 0 && got > n && n < 65536 {
+            n = got;
+            continue;
+        }
+        gids.truncate(got.max(0) as usize);
+        let mut out = vec![group_name_or_id(user.gid)];
+        for g in gids.into_iter().filter(|g| *g != user.gid) {
+            let name = group_name_or_id(g);
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        return out;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_start_with_the_primary_one() {
+        let g = groups_of("root");
+        assert_eq!(g.first().map(String::as_str), Some(primary_group_of("root").as_str()), "{g:?}");
+        assert!(groups_of("no-such-user-here").is_empty());
+    }
 
     #[test]
     fn root_is_found_by_id_and_name_and_unknown_ids_fall_back_to_numbers() {

@@ -77,9 +77,7 @@ pub async fn start_backup(
     wait: bool,
 ) -> Result<BackupPStatus> {
     if backups.running.swap(true, Ordering::SeqCst) {
-        return Err(MasterError::FailedPrecondition(
-            "Backup in progress: only one backup runs at a time; try again when it finished".into(),
-        ));
+        return Err(MasterError::BackupRunning);
     }
     backups.processed.store(0, Ordering::Relaxed);
     let id = new_id();
@@ -121,7 +119,7 @@ pub async fn start_backup(
         status
     });
     if wait {
-        task.await.map_err(|e| MasterError::Internal(format!("backup task failed: {e}")))
+        task.await.map_err(MasterError::task("backup"))
     } else {
         Ok(running)
     }
@@ -142,10 +140,7 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
     if req.local {
         let dir = PathBuf::from(dir.strip_prefix("file://").unwrap_or(&dir));
         if !dir.is_absolute() {
-            return Err(MasterError::InvalidArgument(format!(
-                "backup directory {} must be an absolute path",
-                dir.display()
-            )));
+            return Err(MasterError::BackupDirNotAbsolute { dir: dir.display().to_string() });
         }
         let path = dir.join(&name);
         let p2 = path.clone();
@@ -153,7 +148,7 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
         let count = tokio::task::block_in_place(|| write_local(&p2, &entries, &cluster_id, &host, now, processed))?;
         return Ok((format!("file://{}", path.display()), count));
     }
-    let root = master.mount_by_id(ROOT_MOUNT_ID).ok_or_else(|| MasterError::Internal("no root mount".into()))?;
+    let root = master.mount_by_id(ROOT_MOUNT_ID).ok_or_else(|| MasterError::NoMount { path: "/".into() })?;
     let ufs = master.ufs_of(&root)?;
     let rel = format!("{}/{name}", dir.trim_matches('/'));
     let processed = &backups.processed;
@@ -182,8 +177,8 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
     Ok((ufs.full_path(&rel), count))
 }
 
-fn io_err(op: &str, name: &str, e: std::io::Error) -> MasterError {
-    MasterError::Unavailable(format!("cannot {op} backup {name}: {e}"))
+fn io_err(op: &'static str, name: &str, source: std::io::Error) -> MasterError {
+    MasterError::BackupIo { op, name: name.to_owned(), source }
 }
 
 fn write_local(
@@ -222,7 +217,7 @@ fn write_local(
 
 /// Deletes backups in the root UFS directory beyond the newest `retain` (daily backups).
 pub async fn delete_old_backups(master: &FileSystemMaster, dir: &str, retain: usize) -> Result<usize> {
-    let root = master.mount_by_id(ROOT_MOUNT_ID).ok_or_else(|| MasterError::Internal("no root mount".into()))?;
+    let root = master.mount_by_id(ROOT_MOUNT_ID).ok_or_else(|| MasterError::NoMount { path: "/".into() })?;
     let ufs = master.ufs_of(&root)?;
     let rel = dir.trim_matches('/');
     let mut backups: Vec<(i64, String)> =
@@ -290,7 +285,7 @@ pub async fn restore_namespace(
             }
             Ok(ns.apply(&e, &mut removed)?)
         })
-        .map_err(|e| MasterError::FailedPrecondition(e.to_string()))?;
+        .map_err(MasterError::Restore)?;
         tracing::info!(
             "read backup {name} (format version {}, written by alluxio-rs {} on {} for cluster {}) in {} ms",
             info.header.format_version,
@@ -302,7 +297,7 @@ pub async fn restore_namespace(
         Ok((ns, info.entries))
     })
     .await
-    .map_err(|e| MasterError::Internal(e.to_string()))?
+    .map_err(MasterError::task("restore"))?
 }
 
 /// Writes a restored namespace into an empty journal as its first checkpoint (atomic).

@@ -63,17 +63,15 @@ pub fn check_members(me: &str, members: &[String]) -> Result<(), MasterError> {
     for m in members {
         let ok = m.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
         if !ok {
-            return Err(MasterError::InvalidArgument(format!(
-                "Invalid value '{m}' in alluxio.master.embedded.journal.addresses: expected host:port"
-            )));
+            return Err(MasterError::BadValue {
+                property: "alluxio.master.embedded.journal.addresses",
+                value: m.clone(),
+                expected: "expected host:port".into(),
+            });
         }
     }
     if !members.iter().any(|m| m.eq_ignore_ascii_case(me)) {
-        return Err(MasterError::InvalidArgument(format!(
-            "this master's embedded journal address {me} (alluxio.master.hostname:alluxio.master.embedded.journal.port) \
-             is not in alluxio.master.embedded.journal.addresses ({}); add it there on every master",
-            members.join(",")
-        )));
+        return Err(MasterError::NotAMember { me: me.to_owned(), members: members.join(",") });
     }
     Ok(())
 }
@@ -87,7 +85,7 @@ mod tests {
         let m = vec!["a:19200".to_owned(), "b:19200".to_owned()];
         assert!(check_members("a:19200", &m).is_ok());
         let e = check_members("c:19200", &m).unwrap_err();
-        assert!(matches!(e, MasterError::InvalidArgument(_)));
+        assert!(matches!(e, MasterError::NotAMember { .. }));
         let e = e.to_string();
         assert!(e.contains("c:19200") && e.contains("alluxio.master.embedded.journal.addresses"), "{e}");
         let e = check_members("a:19200", &["a:19200".into(), "b".into()]).unwrap_err();

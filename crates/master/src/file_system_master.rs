@@ -101,6 +101,8 @@ pub struct FileSystemMaster {
     pub blocks: Arc<BlockMaster>,
     ufs_cache: RwLock<FxHashMap<i64, UnderFileSystem>>,
     pub opts: FsOptions,
+    /// Who may do what (from `opts`).
+    perms: plan::Permissions,
     checkpoint_running: AtomicBool,
     last_checkpoint: AtomicI64,
     checkpoint_lock: Mutex<()>,
@@ -131,6 +133,11 @@ impl FileSystemMaster {
             layout,
             blocks,
             ufs_cache: RwLock::new(FxHashMap::default()),
+            perms: plan::Permissions {
+                enabled: opts.permission_check,
+                super_user: opts.super_user.clone(),
+                supergroup: opts.supergroup.clone(),
+            },
             opts,
             checkpoint_running: AtomicBool::new(false),
             last_checkpoint: AtomicI64::new(last_checkpoint),
@@ -205,10 +212,10 @@ impl FileSystemMaster {
                 return Err(MasterError::Journal(e));
             }
             self.fail(e.to_string());
-            return Err(MasterError::Unavailable(format!("metadata change not journaled: {e}")));
+            return Err(MasterError::NotJournaled(e));
         }
         if let Some(why) = bug {
-            return Err(MasterError::Internal(format!("inconsistent metadata change: {why}")));
+            return Err(MasterError::Inconsistent(why));
         }
         self.maybe_checkpoint();
         Ok(())
@@ -237,7 +244,7 @@ impl FileSystemMaster {
         {
             let mut ns = self.ns.write();
             if ns.root_id().is_some() {
-                return Err(MasterError::FailedPrecondition("the namespace is not empty".into()));
+                return Err(MasterError::NamespaceNotEmpty);
             }
             let mut it = entries.into_iter().peekable();
             while it.peek().is_some() {
@@ -276,8 +283,7 @@ impl FileSystemMaster {
         // A local root UFS is created on first start (Alluxio's default underFSStorage).
         if alluxio_ufs::scheme_of(root_ufs) == "file" {
             let dir = root_ufs.strip_prefix("file://").unwrap_or(root_ufs);
-            std::fs::create_dir_all(dir)
-                .map_err(|e| MasterError::Unavailable(format!("cannot create root UFS directory {dir}: {e}")))?;
+            std::fs::create_dir_all(dir).map_err(MasterError::io("create the root UFS directory", dir))?;
         }
         let ufs = UnderFileSystem::open(root_ufs, &root_options)?;
         let user = self.opts.super_user.clone();

@@ -42,7 +42,7 @@ impl WorkerClients {
                 Some(c) => c.clone(),
                 None => {
                     let c = Channel::from_shared(format!("http://{key}"))
-                        .map_err(|e| MasterError::Internal(e.to_string()))?
+                        .map_err(|e| MasterError::WorkerAddress { address: key.clone(), reason: e.to_string() })?
                         .connect_timeout(Duration::from_secs(5))
                         .connect_lazy();
                     m.insert(key, c.clone());
@@ -131,9 +131,7 @@ async fn persist_one(
         st.fingerprint(ufs.kind())
     } else {
         let locs = master.blocks.locations(plan.block_ids[0]);
-        let (_, addr, _) = locs
-            .first()
-            .ok_or_else(|| MasterError::Unavailable(format!("no worker holds the blocks of {}", plan.path)))?;
+        let (_, addr, _) = locs.first().ok_or_else(|| MasterError::NoWorkerHolds { path: plan.path.to_string() })?;
         let mut client = clients.get(&addr.host, addr.rpc_port)?;
         let ufs_path = master.ufs_of(&plan.mount)?.full_path(&plan.ufs_rel);
         let resp = client
@@ -148,14 +146,11 @@ async fn persist_one(
                 mode: plan.mode,
             })
             .await
-            .map_err(|s| {
-                MasterError::Unavailable(format!(
-                    "worker {}:{} could not persist {}: {}",
-                    addr.host,
-                    addr.rpc_port,
-                    plan.path,
-                    s.message()
-                ))
+            .map_err(|status| MasterError::WorkerFailed {
+                worker: format!("{}:{}", addr.host, addr.rpc_port),
+                op: "persist",
+                path: plan.path.to_string(),
+                status,
             })?;
         resp.into_inner().content_hash
     };

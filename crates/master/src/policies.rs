@@ -10,7 +10,7 @@ use alluxio_common::{id, AlluxioPath};
 use alluxio_proto::grpc::block::{AsyncCacheRequest, OpenUfsBlockOptions};
 use alluxio_proto::grpc::TtlAction;
 
-use crate::file_system_master::{Caller, FileSystemMaster};
+use crate::file_system_master::FileSystemMaster;
 use crate::namespace::plan::Attributes;
 
 /// Expired inodes: (path, action). A child of an expired directory is not listed separately.
@@ -34,14 +34,14 @@ pub fn expired(master: &FileSystemMaster, now_ms: i64) -> Vec<(AlluxioPath, TtlA
 /// Acts on expired TTLs every `every`.
 pub async fn ttl_checker(master: Arc<FileSystemMaster>, every: Duration) {
     let mut t = tokio::time::interval(every);
-    let system = Caller { user: master.opts.super_user.clone(), group: master.opts.supergroup.clone() };
+    let system = master.system_caller();
     loop {
         t.tick().await;
         for (path, action) in expired(&master, alluxio_common::now_ms()) {
             let r = match action {
-                TtlAction::Delete => master.delete(&path, true, false).await,
+                TtlAction::Delete => master.delete(&path, true, false, &system).await,
                 TtlAction::Free => {
-                    let freed = master.free(&path, true, true).await;
+                    let freed = master.free(&path, true, true, &system).await;
                     // A freed file keeps its metadata; its TTL is spent.
                     let reset = Attributes { ttl: Some(-1), ..Default::default() };
                     let r = master.set_attribute(&path, &reset, &system).await;

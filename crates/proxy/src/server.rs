@@ -83,6 +83,13 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
         min_part_size: conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
         max_body: conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
     };
+    if let Err(e) = crate::s3::prepare_uploads(&fs, settings.write_type).await {
+        tracing::warn!(
+            "cannot prepare the S3 uploads directory as {}: {} (multipart uploads of other users may be refused)",
+            fs.conf().user,
+            e.message
+        );
+    }
     let verified = match (conf.get("alluxio.proxy.s3.auth.access.key")?, conf.get("alluxio.proxy.s3.auth.secret.key")?)
     {
         (Some(ak), Some(sk)) => {

@@ -135,6 +135,11 @@ fn tiers_keep_hot_blocks_in_memory_and_lose_nothing() {
             write(&c, &p, 1 << 20, 10 + i, &["-Dalluxio.user.file.writetype.default=CACHE_THROUGH"]),
         ));
     }
+    // Reads count as accesses only when the worker serves them: wait until the master knows
+    // every block's location (under load the worker's commit can lag the client's return).
+    for (p, _) in &files {
+        c.eventually(&format!("{p} cached"), || c.ok(&["fs", "ls", p]).contains("100%"));
+    }
     // Touch the first two repeatedly: they are the hot set.
     for _ in 0..5 {
         for (p, bytes) in &files[..2] {

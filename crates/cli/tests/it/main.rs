@@ -13,4 +13,5 @@ mod lifecycle;
 pub(crate) mod proxy;
 mod s3_server;
 mod s3_ufs;
+mod security;
 mod ufs_and_worker;

@@ -7,10 +7,9 @@ impl FileSystemMaster {
     pub async fn set_attribute(&self, path: &AlluxioPath, a: &plan::Attributes, caller: &Caller) -> Result<()> {
         plan::check_attributes(path, a)?;
         self.load_metadata(path).await?;
-        let perms = self.permissions();
         let mut protect = Vec::new();
         self.journaled(|ns| {
-            let change = plan::plan_set_attribute(ns, path, a, caller, &perms)?;
+            let change = plan::plan_set_attribute(ns, path, a, caller, &self.perms)?;
             protect = change.protect;
             Ok(change.entries)
         })
@@ -41,54 +40,42 @@ impl FileSystemMaster {
         }
     }
 
-    /// Who may do what, from the master's settings.
-    pub(super) fn permissions(&self) -> plan::Permissions {
-        plan::Permissions {
-            enabled: self.opts.permission_check,
-            super_user: self.opts.super_user.clone(),
-            supergroup: self.opts.supergroup.clone(),
-        }
+    /// `caller` under this master's permission rules.
+    pub(super) fn access<'a>(&'a self, caller: &'a Caller) -> plan::Access<'a> {
+        plan::Access { caller, perms: &self.perms }
+    }
+
+    /// Operations on the cluster rather than on a path (UFS credentials, UFS modes).
+    pub fn require_super(&self, caller: &Caller) -> Result<()> {
+        Ok(self.access(caller).require_super()?)
+    }
+
+    /// The master acting for itself (TTL actions, persistence): the superuser.
+    pub fn system_caller(&self) -> Caller {
+        let group = self.opts.supergroup.clone();
+        Caller { user: self.opts.super_user.clone(), groups: vec![group.clone()], group }
     }
 
     /// `free`: drops cached copies of persisted files.
-    pub async fn free(&self, path: &AlluxioPath, recursive: bool, forced: bool) -> Result<()> {
+    pub async fn free(&self, path: &AlluxioPath, recursive: bool, forced: bool, caller: &Caller) -> Result<()> {
         self.load_metadata(path).await?;
         let blocks = {
             let ns = self.ns.read();
-            let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
-            if n.is_dir() && !recursive && n.dir().is_some_and(|d| !d.children.is_empty()) {
-                return Err(MasterError::InvalidArgument(format!(
-                    "Cannot free directory {path} which is not empty; use -R"
-                )));
-            }
-            let mut blocks = Vec::new();
-            for t in ns.subtree(n.id) {
-                if t.file().is_none() {
-                    continue;
-                }
-                if !t.is_persisted() {
-                    let p = ns.path_of(t.id).map(|p| p.to_string()).unwrap_or_default();
-                    return Err(MasterError::FailedPrecondition(format!(
-                        "Cannot free file {p} which is not persisted"
-                    )));
-                }
-                if t.pinned && !forced {
-                    let p = ns.path_of(t.id).map(|p| p.to_string()).unwrap_or_default();
-                    return Err(MasterError::FailedPrecondition(format!(
-                        "Cannot free file {p}: it is pinned (use free -f to force)"
-                    )));
-                }
-                blocks.extend(t.block_ids());
-            }
-            blocks
+            self.access(caller).authorize(&ns, plan::Op::Read(path))?;
+            plan::blocks_to_free(&ns, path, recursive, forced)?
         };
         self.blocks.remove_blocks(&blocks);
         Ok(())
     }
 
     /// `persist`: schedules asynchronous persistence of a completed, unpersisted file.
-    pub async fn schedule_persist(&self, path: &AlluxioPath) -> Result<()> {
-        self.journaled(|ns| Ok(plan::plan_schedule_persist(ns, path)?)).await?;
+    pub async fn schedule_persist(&self, path: &AlluxioPath, caller: &Caller) -> Result<()> {
+        let access = self.access(caller);
+        self.journaled(|ns| {
+            access.authorize(ns, plan::Op::Write(path))?;
+            Ok(plan::plan_schedule_persist(ns, path)?)
+        })
+        .await?;
         Ok(())
     }
 }

@@ -24,10 +24,7 @@ impl FileSystemMaster {
     pub fn checkpoint_blocking(&self) -> Result<i64> {
         let _one = self.checkpoint_lock.lock();
         let Some(layout) = &self.layout else {
-            return Err(MasterError::FailedPrecondition(format!(
-                "the {} journal does not take checkpoints",
-                self.journal.kind()
-            )));
+            return Err(MasterError::NoCheckpoints { journal: self.journal.kind() });
         };
         let started = std::time::Instant::now();
         // Copied under the read lock (as backups do), written without it: writers stall for

@@ -35,9 +35,18 @@ impl FileSystemMaster {
             return Err(plan::FsError::AlreadyExists { kind, path: path.clone(), being_written: false }.into());
         }
         self.load_metadata_opt(path, !persisted).await?;
+        // Nothing to create (`mkdir -p` of an existing directory) needs no write permission.
+        let access = self.access(caller);
+        let plan = |ns: &Namespace| -> Result<Vec<Entry>> {
+            let entries = plan::plan_create_directory(ns, &req, caller)?;
+            if !entries.is_empty() {
+                access.authorize(ns, plan::Op::Create(path))?;
+            }
+            Ok(entries)
+        };
         let ufs_target = {
             let ns = self.ns.read();
-            if plan::plan_create_directory(&ns, &req, caller)?.is_empty() {
+            if plan(&ns)?.is_empty() {
                 return Ok(());
             }
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
@@ -49,8 +58,17 @@ impl FileSystemMaster {
         if let Some((ufs, rel)) = &ufs_target {
             ufs.mkdirs(rel).await?;
         }
-        self.journaled(|ns| Ok(plan::plan_create_directory(ns, &req, caller)?)).await?;
+        self.journaled(|ns| plan(ns)).await?;
         Ok(())
+    }
+
+    /// The persistence state a file written with `write_type` has once complete.
+    pub fn completed_state(write_type: WritePType) -> PersistenceState {
+        match write_type {
+            WritePType::CacheThrough | WritePType::Through => PersistenceState::Persisted,
+            WritePType::AsyncThrough => PersistenceState::ToBePersisted,
+            _ => PersistenceState::NotPersisted,
+        }
     }
 
     /// `createFile`: an incomplete file the client then writes and completes.
@@ -61,11 +79,8 @@ impl FileSystemMaster {
         }
         let write_type = opts.write_type.unwrap_or(WritePType::AsyncThrough);
         if opts.block_size < 0 || (opts.block_size > 0 && opts.block_size < MIN_BLOCK_SIZE) {
-            return Err(MasterError::InvalidArgument(format!(
-                "Invalid block size {} for {path}: a block is at least {MIN_BLOCK_SIZE} bytes (1MB; \
-                 alluxio.user.block.size.bytes.default, or blockSizeBytes of the request)",
-                opts.block_size
-            )));
+            let (size, min) = (opts.block_size, MIN_BLOCK_SIZE);
+            return Err(plan::FsError::InvalidBlockSize { size, min, path: path.clone() }.into());
         }
         let persisted = persists(write_type);
         let req = plan::NewFile {
@@ -85,6 +100,7 @@ impl FileSystemMaster {
         self.load_metadata_opt(path, !persisted).await?;
         let parent_mkdir = {
             let ns = self.ns.read();
+            self.access(caller).authorize(&ns, plan::Op::Create(path))?;
             let depth = plan::check_create(&ns, path, opts.recursive, plan::Kind::File)?;
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
             if persisted {
@@ -99,6 +115,7 @@ impl FileSystemMaster {
         }
         let mut file_id = 0;
         self.journaled(|ns| {
+            self.access(caller).authorize(ns, plan::Op::Create(path))?;
             let (id, entries) = plan::plan_create_file(ns, &req, caller)?;
             file_id = id;
             Ok(entries)
@@ -111,27 +128,14 @@ impl FileSystemMaster {
     }
 
     /// `completeFile`: seals a file written by a client.
-    pub async fn complete_file(
-        &self,
-        path: &AlluxioPath,
-        file_id: i64,
-        length: i64,
-        fingerprint: String,
-        write_type: WritePType,
-        xattr: std::collections::HashMap<String, Vec<u8>>,
-    ) -> Result<FileInfo> {
-        if length < 0 {
-            return Err(MasterError::InvalidArgument(format!("Invalid length {length} for {path}")));
+    pub async fn complete_file(&self, req: plan::Completion, caller: &Caller) -> Result<FileInfo> {
+        let path = &req.path;
+        if req.length < 0 {
+            return Err(plan::FsError::InvalidLength { length: req.length, path: path.clone() }.into());
         }
-        let state = match write_type {
-            WritePType::CacheThrough | WritePType::Through => PersistenceState::Persisted,
-            WritePType::AsyncThrough => PersistenceState::ToBePersisted,
-            _ => PersistenceState::NotPersisted,
-        };
-        let req =
-            plan::Completion { path: path.clone(), file_id, length, state, fingerprint, xattr, op_time_ms: now_ms() };
         let (mut id, mut retried) = (0, false);
         self.journaled(|ns| {
+            self.access(caller).authorize(ns, plan::Op::Write(path))?;
             let (n, entries) = plan::plan_complete_file(ns, &req)?;
             (id, retried) = (n, entries.is_empty());
             Ok(entries)

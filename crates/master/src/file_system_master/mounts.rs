@@ -11,7 +11,10 @@ impl FileSystemMaster {
         read_only: bool,
         shared: bool,
         props: BTreeMap<String, String>,
+        caller: &Caller,
     ) -> Result<()> {
+        // Before the UFS is opened: the master would read it with its own rights.
+        self.access(caller).authorize(&self.ns.read(), plan::Op::Mount(path))?;
         if path.is_root() {
             return Err(plan::FsError::MountOnRoot.into());
         }
@@ -33,9 +36,9 @@ impl FileSystemMaster {
         plan::plan_mount(&self.ns.read(), &req)?;
         let root = match ufs.stat("").await {
             Ok(Some(st)) if st.is_dir => st,
-            Ok(Some(_)) => return Err(MasterError::InvalidArgument(format!("Ufs path {ufs_uri} is not a directory"))),
+            Ok(Some(_)) => return Err(MasterError::UfsNotADirectory { uri: ufs_uri.to_owned() }),
             Ok(None) => return Err(UfsError::NotFound { path: ufs_uri.to_owned() }.into()),
-            Err(e) => return Err(MasterError::Unavailable(format!("Ufs path {ufs_uri} is not accessible: {e}"))),
+            Err(source) => return Err(MasterError::UfsInaccessible { uri: ufs_uri.to_owned(), source }),
         };
         req.owner = root.owner.clone().unwrap_or_else(|| self.opts.super_user.clone());
         req.group = root.group.clone().unwrap_or_else(|| alluxio_common::user::primary_group_of(&req.owner));
@@ -69,11 +72,12 @@ impl FileSystemMaster {
     }
 
     /// `unmount`: drops the metadata and cached blocks below the mount; the UFS is untouched.
-    pub async fn unmount(&self, path: &AlluxioPath) -> Result<()> {
+    pub async fn unmount(&self, path: &AlluxioPath, caller: &Caller) -> Result<()> {
         let mut mount_id = 0;
         let op_time_ms = now_ms();
         let removed = self
             .journaled(|ns| {
+                self.access(caller).authorize(ns, plan::Op::Mount(path))?;
                 let (id, entries) = plan::plan_unmount(ns, path, op_time_ms)?;
                 mount_id = id;
                 Ok(entries)
@@ -85,9 +89,10 @@ impl FileSystemMaster {
     }
 
     /// `updateMount`: replaces a mount's options (nothing is inherited).
-    pub async fn update_mount(&self, req: &plan::MountChange) -> Result<()> {
+    pub async fn update_mount(&self, req: &plan::MountChange, caller: &Caller) -> Result<()> {
         let mut mount_id = 0;
         self.journaled(|ns| {
+            self.access(caller).authorize(ns, plan::Op::Mount(&req.path))?;
             let (id, entries) = plan::plan_update_mount(ns, req)?;
             mount_id = id;
             Ok(entries)

@@ -44,10 +44,7 @@ impl FileSystemMaster {
                 if n.persistence != PersistenceState::ToBePersisted
                     || ns.path_of(plan.file_id).as_ref() != Some(&plan.path)
                 {
-                    return Err(MasterError::FailedPrecondition(format!(
-                        "{} changed while it was persisted",
-                        plan.path
-                    )));
+                    return Err(MasterError::ChangedWhilePersisting { path: plan.path.to_string() });
                 }
                 let mut entries = vec![Entry::UpdateInode(UpdateInodeEntry {
                     id: plan.file_id,
@@ -67,7 +64,7 @@ impl FileSystemMaster {
                 }
                 Ok(())
             }
-            Err(e @ (MasterError::NotFound { .. } | MasterError::FailedPrecondition(_))) => {
+            Err(e @ (MasterError::NotFound { .. } | MasterError::ChangedWhilePersisting { .. })) => {
                 let still_there = self.ns.read().find(&plan.path).is_some();
                 if !still_there {
                     if let Ok(ufs) = self.ufs_of(&plan.mount) {

@@ -4,16 +4,19 @@ use super::*;
 
 impl FileSystemMaster {
     /// Status of a path, with block locations when `with_blocks`.
-    pub async fn get_status(&self, path: &AlluxioPath, with_blocks: bool) -> Result<FileInfo> {
-        if let Some(fi) = self.status_now(path, with_blocks)? {
+    /// Block locations are what a reader needs, so asking for them needs read permission.
+    pub async fn get_status(&self, path: &AlluxioPath, with_blocks: bool, caller: &Caller) -> Result<FileInfo> {
+        if let Some(fi) = self.status_now(path, with_blocks, caller)? {
             return Ok(fi);
         }
         self.load_metadata(path).await?;
-        self.status_now(path, with_blocks)?.ok_or_else(|| MasterError::not_found(path))
+        self.status_now(path, with_blocks, caller)?.ok_or_else(|| MasterError::not_found(path))
     }
 
-    pub(super) fn status_now(&self, path: &AlluxioPath, with_blocks: bool) -> Result<Option<FileInfo>> {
+    fn status_now(&self, path: &AlluxioPath, with_blocks: bool, caller: &Caller) -> Result<Option<FileInfo>> {
         let ns = self.ns.read();
+        let op = if with_blocks { plan::Op::Read(path) } else { plan::Op::GetStatus(path) };
+        self.access(caller).authorize(&ns, op)?;
         match ns.lookup(path) {
             Lookup::Found(n) => Ok(Some(self.file_info(&ns, n, path, with_blocks))),
             Lookup::NotADirectory { .. } => Err(MasterError::not_found(path)),
@@ -85,8 +88,10 @@ impl FileSystemMaster {
         fi
     }
 
-    /// Lists a directory (or a file as itself); `recursive` walks the whole subtree.
-    pub async fn list_status(&self, path: &AlluxioPath, recursive: bool) -> Result<Vec<FileInfo>> {
+    /// Lists a directory (or a file as itself); `recursive` walks the whole subtree, skipping
+    /// the directories the caller may not list (as Alluxio does).
+    pub async fn list_status(&self, path: &AlluxioPath, recursive: bool, caller: &Caller) -> Result<Vec<FileInfo>> {
+        let access = self.access(caller);
         self.load_metadata(path).await?;
         let mut out = Vec::new();
         let mut queue = std::collections::VecDeque::from([path.clone()]);
@@ -99,9 +104,14 @@ impl FileSystemMaster {
                 _ if first => return Err(MasterError::not_found(path)),
                 _ => continue, // removed while walking
             };
-            if first && !n.is_dir() {
-                out.push(self.file_info(&ns, n, &dir, false));
-                return Ok(out);
+            if first {
+                access.authorize(&ns, plan::Op::List(path))?;
+                if !n.is_dir() {
+                    out.push(self.file_info(&ns, n, &dir, false));
+                    return Ok(out);
+                }
+            } else if access.authorize(&ns, plan::Op::List(&dir)).is_err() {
+                continue;
             }
             first = false;
             for c in ns.children(n) {

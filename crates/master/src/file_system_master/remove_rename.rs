@@ -4,8 +4,11 @@ use super::*;
 
 impl FileSystemMaster {
     /// `rm`: deletes from Alluxio and (unless `alluxio_only`) from the UFS.
-    pub async fn delete(&self, path: &AlluxioPath, recursive: bool, alluxio_only: bool) -> Result<()> {
+    /// Permissions are checked before the UFS is touched and again with the change.
+    pub async fn delete(&self, path: &AlluxioPath, recursive: bool, alluxio_only: bool, caller: &Caller) -> Result<()> {
         let req = plan::Delete { path: path.clone(), recursive, alluxio_only, op_time_ms: now_ms() };
+        let access = self.access(caller);
+        let op = plan::Op::Delete { path, recursive };
         if path.is_root() {
             return Err(plan::FsError::DeleteRoot.into());
         }
@@ -15,6 +18,7 @@ impl FileSystemMaster {
         }
         let ufs_op = {
             let ns = self.ns.read();
+            access.authorize(&ns, op)?;
             plan::plan_delete(&ns, &req)?;
             let n = ns.find(path).ok_or_else(|| MasterError::not_found(path))?;
             let (m, ufs, rel) = self.resolve_ufs(&ns, path)?;
@@ -32,7 +36,12 @@ impl FileSystemMaster {
                 ufs.delete_file(rel).await?;
             }
         }
-        let removed = self.journaled(|ns| Ok(plan::plan_delete(ns, &req)?)).await?;
+        let removed = self
+            .journaled(|ns| {
+                access.authorize(ns, op)?;
+                Ok(plan::plan_delete(ns, &req)?)
+            })
+            .await?;
         self.drop_blocks_of(&removed);
         if removed.first().is_some_and(|n| n.file().is_some_and(|f| !f.completed)) {
             self.remove_abandoned_temp_files(path).await;
@@ -70,8 +79,10 @@ impl FileSystemMaster {
     }
 
     /// `mv`.
-    pub async fn rename(&self, src: &AlluxioPath, dst: &AlluxioPath) -> Result<()> {
+    pub async fn rename(&self, src: &AlluxioPath, dst: &AlluxioPath, caller: &Caller) -> Result<()> {
         let mut req = plan::Rename { src: src.clone(), dst: dst.clone(), in_ufs: false, op_time_ms: now_ms() };
+        let access = self.access(caller);
+        let op = plan::Op::Rename { src, dst };
         if src.is_root() || dst.is_root() {
             return Err(plan::FsError::RenameRoot { src: src.clone(), dst: dst.clone() }.into());
         }
@@ -82,6 +93,7 @@ impl FileSystemMaster {
         }
         let ufs_op = {
             let ns = self.ns.read();
+            access.authorize(&ns, op)?;
             let (n, _) = plan::check_rename(&ns, src, dst)?;
             let (m, ufs, rel_src) = self.resolve_ufs(&ns, src)?;
             let (_, _, rel_dst) = self.resolve_ufs(&ns, dst)?;
@@ -97,7 +109,12 @@ impl FileSystemMaster {
             ufs.rename(a, b).await?;
             req.in_ufs = true;
         }
-        let r = self.journaled(|ns| Ok(plan::plan_rename(ns, &req)?)).await;
+        let r = self
+            .journaled(|ns| {
+                access.authorize(ns, op)?;
+                Ok(plan::plan_rename(ns, &req)?)
+            })
+            .await;
         if r.is_err() {
             if let Some((ufs, a, b)) = &ufs_op {
                 // Put the UFS back as it was: the metadata did not change.

@@ -19,8 +19,7 @@ impl FileSystemMaster {
         ns: &Namespace,
         path: &AlluxioPath,
     ) -> Result<(MountInfo, UnderFileSystem, String)> {
-        let (m, rel) =
-            ns.mounts().resolve(path).ok_or_else(|| MasterError::Internal(format!("no mount for {path}")))?;
+        let (m, rel) = ns.mounts().resolve(path).ok_or_else(|| MasterError::NoMount { path: path.to_string() })?;
         let m = m.clone();
         let ufs = self.ufs_of(&m)?;
         Ok((m, ufs, rel))
@@ -40,20 +39,12 @@ impl FileSystemMaster {
 
     pub(super) fn check_writable(ns: &Namespace, m: &MountInfo, path: &AlluxioPath) -> Result<()> {
         if m.read_only {
-            return Err(MasterError::PermissionDenied(format!(
-                "A write operation on {path} under a readonly mount point {} is not allowed",
-                m.alluxio_path
-            )));
+            return Err(plan::FsError::ReadOnlyMount { path: path.clone(), mount: m.alluxio_path.clone() }.into());
         }
         let mode = ufs_mode_of(ns, &m.ufs_uri);
         if mode != UfsMode::ReadWrite {
-            return Err(MasterError::PermissionDenied(format!(
-                "A write operation on {path} is not allowed: its under storage {} is in {} mode \
-                 (alluxio fsadmin ufs --mode readWrite {} allows writes again)",
-                m.ufs_uri,
-                mode.as_str_name(),
-                m.ufs_uri
-            )));
+            let (ufs, mode) = (m.ufs_uri.clone(), mode.as_str_name());
+            return Err(plan::FsError::UfsNotWritable { path: path.clone(), ufs, mode }.into());
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use alluxio_journal::raft::{RaftJournal, RaftOptions};
 use alluxio_journal::{recover, Journal, Layout, LocalJournal, NoopJournal, WriterOptions};
 use parking_lot::RwLock;
 
-use super::conf_err;
+use crate::error::JournalType;
 use crate::namespace::Namespace;
 use crate::MasterError;
 
@@ -32,8 +32,8 @@ pub(super) struct Opened {
 
 /// Opens the journal `alluxio.master.journal.type` names.
 pub(super) async fn open(conf: &Conf, host: &str, rpc_address: &str) -> Result<Opened, MasterError> {
-    let journal_type = conf.get_enum("alluxio.master.journal.type").map_err(conf_err)?;
-    let folder = conf.get_str("alluxio.master.journal.folder").map_err(conf_err)?;
+    let journal_type = conf.get_enum("alluxio.master.journal.type")?;
+    let folder = conf.get_str("alluxio.master.journal.folder")?;
     let ns = Arc::new(RwLock::new(Namespace::new()));
     match journal_type.as_str() {
         "UFS" => open_ufs(conf, &folder, ns).await,
@@ -47,23 +47,20 @@ pub(super) async fn open(conf: &Conf, host: &str, rpc_address: &str) -> Result<O
             let journal = Arc::new(NoopJournal::default());
             Ok(Opened { ns, journal, layout: None, raft: None, lock: None, last_checkpoint: 0 })
         }
-        other => Err(MasterError::InvalidArgument(format!(
-            "alluxio.master.journal.type={other} is not supported; use EMBEDDED, UFS (a local journal folder) or NOOP"
-        ))),
+        other => Err(MasterError::BadValue {
+            property: "alluxio.master.journal.type",
+            value: other.to_owned(),
+            expected: "use EMBEDDED, UFS (a local journal folder) or NOOP".into(),
+        }),
     }
 }
 
 /// The UFS journal: checks the folder, restores a backup into an empty one
 /// (`alluxio-start.sh -i`) or replays it, and starts the writer.
 async fn open_ufs(conf: &Conf, folder: &str, ns: Arc<RwLock<Namespace>>) -> Result<Opened, MasterError> {
-    let masters = conf.get_list("alluxio.master.embedded.journal.addresses").map_err(conf_err)?;
+    let masters = conf.get_list("alluxio.master.embedded.journal.addresses")?;
     if masters.len() > 1 {
-        return Err(MasterError::InvalidArgument(format!(
-            "alluxio.master.journal.type=UFS but alluxio.master.embedded.journal.addresses lists {} masters: \
-             several masters need alluxio.master.journal.type=EMBEDDED on every one of them (journal types \
-             cannot be mixed; move between them with backup, format and alluxio-start.sh -i)",
-            masters.len()
-        )));
+        return Err(MasterError::MixedJournalTypes { masters: masters.len() });
     }
     let layout = Layout::new(folder);
     layout.check_foreign()?;
@@ -72,13 +69,9 @@ async fn open_ufs(conf: &Conf, folder: &str, ns: Arc<RwLock<Namespace>>) -> Resu
     }
     let lock = layout.lock("master")?;
     if dir_has_entries(&alluxio_journal::raft::raft_dir(layout.folder.as_path())) {
-        return Err(MasterError::FailedPrecondition(format!(
-            "the journal folder {folder} holds an EMBEDDED journal but alluxio.master.journal.type=UFS. \
-             Start with alluxio.master.journal.type=EMBEDDED, or move the metadata: alluxio fsadmin backup, \
-             alluxio format, alluxio-start.sh -i <backup> masters"
-        )));
+        return Err(MasterError::WrongJournalType { folder: folder.to_string(), found: JournalType::Embedded });
     }
-    let restored = match conf.get("alluxio.master.journal.init.from.backup").map_err(conf_err)? {
+    let restored = match conf.get("alluxio.master.journal.init.from.backup")? {
         Some(uri) => restore_if_empty(conf, &layout, &uri).await?,
         None => None,
     };
@@ -90,7 +83,7 @@ async fn open_ufs(conf: &Conf, folder: &str, ns: Arc<RwLock<Namespace>>) -> Resu
         }
         None => replay(&layout, folder, &ns).await?,
     };
-    let max_segment = conf.get_bytes("alluxio.master.journal.log.size.bytes.max").map_err(conf_err)?;
+    let max_segment = conf.get_bytes("alluxio.master.journal.log.size.bytes.max")?;
     let j = LocalJournal::start(layout.clone(), next_sequence, WriterOptions { max_segment_bytes: max_segment })?;
     Ok(Opened { ns, journal: Arc::new(j), layout: Some(layout), raft: None, lock: Some(lock), last_checkpoint })
 }
@@ -115,7 +108,7 @@ async fn replay(layout: &Layout, folder: &str, ns: &RwLock<Namespace>) -> Result
         Ok::<_, alluxio_journal::JournalError>((ns, rec))
     })
     .await
-    .map_err(|e| MasterError::Internal(e.to_string()))??;
+    .map_err(MasterError::task("journal recovery"))??;
     *ns.write() = ns2;
     tracing::info!(
         "journal {folder}: loaded {} checkpoint entries and replayed {} log entries in {} ms; next sequence {}",
@@ -144,9 +137,9 @@ async fn start_embedded(
     folder: &str,
     ns: Arc<RwLock<Namespace>>,
 ) -> Result<(Arc<RaftJournal>, std::net::TcpListener, DirLock), MasterError> {
-    let port = conf.get_i64("alluxio.master.embedded.journal.port").map_err(conf_err)?;
+    let port = conf.get_i64("alluxio.master.embedded.journal.port")?;
     let me = format!("{host}:{port}");
-    let mut members = conf.get_list("alluxio.master.embedded.journal.addresses").map_err(conf_err)?;
+    let mut members = conf.get_list("alluxio.master.embedded.journal.addresses")?;
     if members.is_empty() {
         members = vec![me.clone()];
     }
@@ -169,46 +162,35 @@ async fn start_embedded(
         tracing::info!(
             "the embedded journal quorum runs ({peer} belongs to it): formatting the new member's journal folder {folder}"
         );
-        std::fs::create_dir_all(&layout.folder)
-            .map_err(|e| MasterError::Unavailable(format!("cannot create the journal folder {folder}: {e}")))?;
+        std::fs::create_dir_all(&layout.folder).map_err(MasterError::io("create the journal folder", folder))?;
         let lock = layout.lock("master")?;
         layout.format_locked(&lock)?;
         lock
     };
     if !layout.is_empty()? {
-        return Err(MasterError::FailedPrecondition(format!(
-            "the journal folder {folder} holds a UFS journal but alluxio.master.journal.type=EMBEDDED. Start with \
-             alluxio.master.journal.type=UFS, or move the metadata: alluxio fsadmin backup, alluxio format, \
-             alluxio-start.sh -i <backup> masters"
-        )));
+        return Err(MasterError::WrongJournalType { folder: folder.to_string(), found: JournalType::Ufs });
     }
-    let bind_host = conf.get_str("alluxio.master.bind.host").map_err(conf_err)?;
-    let listener = net::bind(&bind_host, port, "alluxio.master.embedded.journal.port")
-        .map_err(|e| MasterError::Unavailable(e.to_string()))?;
+    let bind_host = conf.get_str("alluxio.master.bind.host")?;
+    let listener = net::bind(&bind_host, port, "alluxio.master.embedded.journal.port")?;
     let opts = RaftOptions {
         folder: folder.into(),
         address: me,
         members,
         rpc_address: rpc_address.to_owned(),
-        election_timeout_min: conf
-            .get_duration("alluxio.master.embedded.journal.election.timeout.min")
-            .map_err(conf_err)?,
-        election_timeout_max: conf
-            .get_duration("alluxio.master.embedded.journal.election.timeout.max")
-            .map_err(conf_err)?,
-        heartbeat_interval: conf
-            .get_duration("alluxio.master.embedded.journal.heartbeat.interval")
-            .map_err(conf_err)?,
-        snapshot_period_entries: conf
-            .get_i64("alluxio.master.journal.checkpoint.period.entries")
-            .map_err(conf_err)?
-            .max(1) as u64,
+        election_timeout_min: conf.get_duration("alluxio.master.embedded.journal.election.timeout.min")?,
+        election_timeout_max: conf.get_duration("alluxio.master.embedded.journal.election.timeout.max")?,
+        heartbeat_interval: conf.get_duration("alluxio.master.embedded.journal.heartbeat.interval")?,
+        snapshot_period_entries: conf.get_i64("alluxio.master.journal.checkpoint.period.entries")?.max(1) as u64,
     };
     if opts.election_timeout_min >= opts.election_timeout_max || opts.heartbeat_interval >= opts.election_timeout_min {
-        return Err(MasterError::InvalidArgument(format!(
-            "alluxio.master.embedded.journal.heartbeat.interval ({:?}) < election.timeout.min ({:?}) < election.timeout.max ({:?}) must hold",
-            opts.heartbeat_interval, opts.election_timeout_min, opts.election_timeout_max
-        )));
+        return Err(MasterError::BadValue {
+            property: "alluxio.master.embedded.journal.heartbeat.interval",
+            value: format!("{:?}", opts.heartbeat_interval),
+            expected: format!(
+                "heartbeat.interval < election.timeout.min ({:?}) < election.timeout.max ({:?}) must hold",
+                opts.election_timeout_min, opts.election_timeout_max
+            ),
+        });
     }
     let j = RaftJournal::start(opts, Arc::new(crate::embedded::NamespaceState(ns))).await?;
     Ok((j, listener, lock))
@@ -232,7 +214,7 @@ async fn restore_if_empty(conf: &Conf, layout: &Layout, uri: &str) -> Result<Opt
         eprintln!("{msg}");
         return Ok(None);
     }
-    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
+    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs")?;
     let root_opts: BTreeMap<String, String> =
         conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();
     tracing::info!("restoring the journal from backup {uri}");
@@ -241,7 +223,7 @@ async fn restore_if_empty(conf: &Conf, layout: &Layout, uri: &str) -> Result<Opt
     let l2 = layout.clone();
     let ns = tokio::task::spawn_blocking(move || crate::backup::write_restored(&l2, &ns).map(|_| ns))
         .await
-        .map_err(|e| MasterError::Internal(e.to_string()))??;
+        .map_err(MasterError::task("restore"))??;
     tracing::info!("Restored {n} entries from backup {uri} in {} ms", started.elapsed().as_millis());
     Ok(Some(ns))
 }

@@ -35,10 +35,6 @@ pub fn write_type_of(name: &str) -> WritePType {
     }
 }
 
-fn conf_err(e: alluxio_common::ConfError) -> MasterError {
-    MasterError::InvalidArgument(e.to_string())
-}
-
 /// How a master serves: a single master (UFS or NOOP journal) is primary from the start; an
 /// embedded-journal master follows its Raft role.
 #[derive(Clone)]
@@ -84,10 +80,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         settings::fs_options(&conf)?,
         opened.last_checkpoint,
     ));
-    let backups = Arc::new(crate::backup::Backups::new(
-        ports.host.clone(),
-        conf.get_str("alluxio.master.backup.directory").map_err(conf_err)?,
-    ));
+    let backups =
+        Arc::new(crate::backup::Backups::new(ports.host.clone(), conf.get_str("alluxio.master.backup.directory")?));
     let daily_backup_time = settings::daily_backup_time(&conf)?;
     let gate = Gate { me: address.clone(), role: raft.as_ref().map(|j| j.role()) };
     roles::start(&master, &conf, &backups, raft.as_ref(), daily_backup_time).await?;
@@ -118,7 +112,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     // Complete the current segment so the next start finds a clean journal.
     drop(journal);
     if let Some(why) = fatal {
-        return Err(MasterError::Unavailable(format!("the master stopped because the journal failed: {why}")));
+        return Err(MasterError::JournalFailed { reason: why });
     }
     result?;
     tracing::info!("Alluxio master stopped");
@@ -128,8 +122,8 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
 
 fn block_master(conf: &Conf) -> Result<Arc<BlockMaster>, MasterError> {
     Ok(Arc::new(BlockMaster::new(
-        conf.get_duration("alluxio.master.worker.timeout").map_err(conf_err)?,
-        conf.get_duration("alluxio.master.worker.connect.wait.time").map_err(conf_err)?,
+        conf.get_duration("alluxio.master.worker.timeout")?,
+        conf.get_duration("alluxio.master.worker.connect.wait.time")?,
     )))
 }
 
@@ -151,9 +145,9 @@ fn services(
         web_port: ports.web_port as i32,
         start_time_ms,
         raft: raft.clone(),
-        delegation: conf.get_bool("alluxio.master.backup.delegation.enabled").map_err(conf_err)?,
+        delegation: conf.get_bool("alluxio.master.backup.delegation.enabled")?,
     });
-    let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default").map_err(conf_err)?);
+    let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default")?);
     Ok(servers::Services {
         fs: FsService { master: master.clone(), default_write_type },
         block: Arc::new(BlockService { master: master.clone() }),

@@ -9,7 +9,6 @@ use std::time::Instant;
 use alluxio_common::conf::Conf;
 use alluxio_journal::raft::{RaftJournal, Role};
 
-use super::conf_err;
 use crate::backup::Backups;
 use crate::file_system_master::FileSystemMaster;
 use crate::persistence::{self, PersistOptions};
@@ -65,14 +64,14 @@ pub(super) async fn start(
 /// quorum with an empty namespace restores the backup through the journal; later leaders (or
 /// restarts) find the namespace there and ignore the backup.
 async fn restore_into_quorum(master: &Arc<FileSystemMaster>, conf: &Conf) -> Result<(), MasterError> {
-    let Some(uri) = conf.get("alluxio.master.journal.init.from.backup").map_err(conf_err)? else {
+    let Some(uri) = conf.get("alluxio.master.journal.init.from.backup")? else {
         return Ok(());
     };
     if master.namespace().root_id().is_some() {
         tracing::warn!("the embedded journal is not empty, so the backup {uri} was not applied");
         return Ok(());
     }
-    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
+    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs")?;
     let root_opts: BTreeMap<String, String> =
         conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();
     tracing::info!("restoring the embedded journal from backup {uri}");
@@ -107,15 +106,15 @@ async fn start_primary(
     daily_backup_time: Option<String>,
 ) -> Result<(), MasterError> {
     master.blocks.start_serving();
-    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs").map_err(conf_err)?;
+    let root_ufs = conf.get_str("alluxio.master.mount.table.root.ufs")?;
     let root_opts: BTreeMap<String, String> =
         conf.with_prefix("alluxio.master.mount.table.root.option.").into_iter().collect();
     master
         .ensure_root(
             &root_ufs,
             root_opts,
-            conf.get_bool("alluxio.master.mount.table.root.readonly").map_err(conf_err)?,
-            conf.get_bool("alluxio.master.mount.table.root.shared").map_err(conf_err)?,
+            conf.get_bool("alluxio.master.mount.table.root.readonly")?,
+            conf.get_bool("alluxio.master.mount.table.root.shared")?,
         )
         .await?;
     spawn_loops(master, conf)?;
@@ -157,7 +156,7 @@ fn spawn_loops(master: &Arc<FileSystemMaster>, conf: &Conf) -> Result<(), Master
     }
     {
         let b = blocks.clone();
-        let every = conf.get_duration("alluxio.master.lost.worker.detection.interval").map_err(conf_err)?;
+        let every = conf.get_duration("alluxio.master.lost.worker.detection.interval")?;
         tokio::spawn(async move {
             let mut t = tokio::time::interval(every);
             loop {
@@ -174,23 +173,19 @@ fn spawn_loops(master: &Arc<FileSystemMaster>, conf: &Conf) -> Result<(), Master
     }
     tokio::spawn(crate::policies::ttl_checker(
         master.clone(),
-        conf.get_duration("alluxio.master.ttl.checker.interval")
-            .map_err(conf_err)?
-            .max(std::time::Duration::from_millis(100)),
+        conf.get_duration("alluxio.master.ttl.checker.interval")?.max(std::time::Duration::from_millis(100)),
     ));
     tokio::spawn(crate::policies::replication_checker(
         master.clone(),
-        conf.get_duration("alluxio.master.replication.check.interval")
-            .map_err(conf_err)?
-            .max(std::time::Duration::from_millis(100)),
+        conf.get_duration("alluxio.master.replication.check.interval")?.max(std::time::Duration::from_millis(100)),
     ));
     tokio::spawn(persistence::run(
         master.clone(),
         PersistOptions {
-            interval: conf.get_duration("alluxio.master.persistence.scheduler.interval").map_err(conf_err)?,
-            initial_backoff: conf.get_duration("alluxio.master.persistence.initial.interval").map_err(conf_err)?,
-            max_backoff: conf.get_duration("alluxio.master.persistence.max.interval").map_err(conf_err)?,
-            give_up_after: conf.get_duration("alluxio.master.persistence.max.total.wait.time").map_err(conf_err)?,
+            interval: conf.get_duration("alluxio.master.persistence.scheduler.interval")?,
+            initial_backoff: conf.get_duration("alluxio.master.persistence.initial.interval")?,
+            max_backoff: conf.get_duration("alluxio.master.persistence.max.interval")?,
+            give_up_after: conf.get_duration("alluxio.master.persistence.max.total.wait.time")?,
         },
     ));
     Ok(())
@@ -203,7 +198,7 @@ fn spawn_daily_backups(
     backups: &Arc<Backups>,
     time: String,
 ) -> Result<(), MasterError> {
-    let retain = conf.get_i64("alluxio.master.daily.backup.files.retained").map_err(conf_err)?.max(1) as usize;
+    let retain = conf.get_i64("alluxio.master.daily.backup.files.retained")?.max(1) as usize;
     let (m, b) = (master.clone(), backups.clone());
     tokio::spawn(async move {
         loop {

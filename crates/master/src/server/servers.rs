@@ -22,7 +22,8 @@ use crate::service::{block::BlockService, fs::FsService, journal::JournalService
 use crate::MasterError;
 
 fn listener(l: std::net::TcpListener) -> Result<tokio::net::TcpListener, MasterError> {
-    tokio::net::TcpListener::from_std(l).map_err(|e| MasterError::Unavailable(e.to_string()))
+    let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    tokio::net::TcpListener::from_std(l).map_err(MasterError::io("listen on", addr))
 }
 
 /// The web UI and JSON endpoints, until `stop` turns true.
@@ -116,5 +117,5 @@ pub(super) async fn serve_rpc(
             tonic::transport::server::TcpIncoming::from(l).with_nodelay(Some(true)),
             shutdown,
         );
-    server.await.map_err(|e| MasterError::Unavailable(format!("RPC server failed: {e}")))
+    Ok(server.await?)
 }

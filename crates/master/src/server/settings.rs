@@ -5,7 +5,6 @@ use std::net::TcpListener;
 use alluxio_common::conf::Conf;
 use alluxio_common::{mode, net};
 
-use super::conf_err;
 use crate::file_system_master::{FsOptions, LoadType};
 use crate::MasterError;
 
@@ -23,15 +22,13 @@ pub(super) struct Listeners {
 
 impl Listeners {
     pub fn bind(conf: &Conf) -> Result<Self, MasterError> {
-        let host = conf.get_str("alluxio.master.hostname").map_err(conf_err)?;
-        let bind_host = conf.get_str("alluxio.master.bind.host").map_err(conf_err)?;
-        let rpc_port = conf.get_i64("alluxio.master.rpc.port").map_err(conf_err)?;
-        let web_port = conf.get_i64("alluxio.master.web.port").map_err(conf_err)?;
-        let rpc = net::bind(&bind_host, rpc_port, "alluxio.master.rpc.port")
-            .map_err(|e| MasterError::Unavailable(e.to_string()))?;
-        let web_bind = conf.get_str("alluxio.master.web.bind.host").map_err(conf_err)?;
-        let web = net::bind(&web_bind, web_port, "alluxio.master.web.port")
-            .map_err(|e| MasterError::Unavailable(e.to_string()))?;
+        let host = conf.get_str("alluxio.master.hostname")?;
+        let bind_host = conf.get_str("alluxio.master.bind.host")?;
+        let rpc_port = conf.get_i64("alluxio.master.rpc.port")?;
+        let web_port = conf.get_i64("alluxio.master.web.port")?;
+        let rpc = net::bind(&bind_host, rpc_port, "alluxio.master.rpc.port")?;
+        let web_bind = conf.get_str("alluxio.master.web.bind.host")?;
+        let web = net::bind(&web_bind, web_port, "alluxio.master.web.port")?;
         let address = format!("{host}:{rpc_port}");
         Ok(Listeners { host, rpc_port, web_port, address, rpc, web })
     }
@@ -39,40 +36,39 @@ impl Listeners {
 
 /// The file-system master's settings.
 pub(super) fn fs_options(conf: &Conf) -> Result<FsOptions, MasterError> {
-    let umask_s = conf.get_str("alluxio.security.authorization.permission.umask").map_err(conf_err)?;
-    let umask = mode::parse_octal(umask_s.trim()).ok_or_else(|| {
-        MasterError::InvalidArgument(format!(
-            "Invalid value '{umask_s}' for alluxio.security.authorization.permission.umask: expected an octal mode such as 022"
-        ))
+    let umask_s = conf.get_str("alluxio.security.authorization.permission.umask")?;
+    let umask = mode::parse_octal(umask_s.trim()).ok_or_else(|| MasterError::BadValue {
+        property: "alluxio.security.authorization.permission.umask",
+        value: umask_s.clone(),
+        expected: "expected an octal mode such as 022".into(),
     })?;
     Ok(FsOptions {
-        default_block_size: conf.get_bytes("alluxio.user.block.size.bytes.default").map_err(conf_err)? as i64,
+        default_block_size: conf.get_bytes("alluxio.user.block.size.bytes.default")? as i64,
         umask,
         super_user: alluxio_common::user::current_user(),
-        supergroup: conf.get_str("alluxio.security.authorization.permission.supergroup").map_err(conf_err)?,
-        load_type: match conf.get_enum("alluxio.user.file.metadata.load.type").map_err(conf_err)?.as_str() {
+        supergroup: conf.get_str("alluxio.security.authorization.permission.supergroup")?,
+        load_type: match conf.get_enum("alluxio.user.file.metadata.load.type")?.as_str() {
             "NEVER" => LoadType::Never,
             "ALWAYS" => LoadType::Always,
             _ => LoadType::Once,
         },
-        list_batch: conf.get_i64("alluxio.master.filesystem.liststatus.result.message.length").map_err(conf_err)?.max(1)
-            as usize,
-        checkpoint_period_entries: conf
-            .get_i64("alluxio.master.journal.checkpoint.period.entries")
-            .map_err(conf_err)?,
-        permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled").map_err(conf_err)?,
-        lease_timeout: conf.get_duration("alluxio.master.file.writer.lease.timeout").map_err(conf_err)?,
+        list_batch: conf.get_i64("alluxio.master.filesystem.liststatus.result.message.length")?.max(1) as usize,
+        checkpoint_period_entries: conf.get_i64("alluxio.master.journal.checkpoint.period.entries")?,
+        permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled")?,
+        lease_timeout: conf.get_duration("alluxio.master.file.writer.lease.timeout")?,
     })
 }
 
 /// `alluxio.master.daily.backup.time` when daily backups are enabled.
 pub(super) fn daily_backup_time(conf: &Conf) -> Result<Option<String>, MasterError> {
-    if conf.get_bool("alluxio.master.daily.backup.enabled").map_err(conf_err)? {
-        let time = conf.get_str("alluxio.master.daily.backup.time").map_err(conf_err)?;
+    if conf.get_bool("alluxio.master.daily.backup.enabled")? {
+        let time = conf.get_str("alluxio.master.daily.backup.time")?;
         if crate::backup::ms_until(&time, 0).is_none() {
-            return Err(MasterError::InvalidArgument(format!(
-                "Invalid value '{time}' for alluxio.master.daily.backup.time: expected HH:mm (UTC), e.g. 05:00"
-            )));
+            return Err(MasterError::BadValue {
+                property: "alluxio.master.daily.backup.time",
+                value: time,
+                expected: "expected HH:mm (UTC), e.g. 05:00".into(),
+            });
         }
         Ok(Some(time))
     } else {

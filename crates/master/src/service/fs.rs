@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use super::{caller, detached, path};
 use crate::file_system_master::{CreateFileOptions, FileSystemMaster};
 use crate::inode::ttl_to_journal;
-use crate::namespace::plan::{Attributes, MountChange};
+use crate::namespace::plan::{Attributes, Completion, MountChange};
 
 /// The attributes a `SetAttribute` request changes.
 fn attributes_of(o: SetAttributePOptions) -> Attributes {
@@ -52,19 +52,21 @@ type ListStream = Pin<Box<dyn Stream<Item = Result<ListStatusPResponse, Status>>
 #[tonic::async_trait]
 impl FileSystemMasterClientService for FsService {
     async fn get_status(&self, req: Request<GetStatusPRequest>) -> Result<Response<GetStatusPResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
         if let Some(interval) = o.sync_interval_ms {
             self.master.sync_metadata(&p, interval).await?;
         }
-        let fi = self.master.get_status(&p, o.include_blocks).await?;
+        let fi = self.master.get_status(&p, o.include_blocks, &c).await?;
         Ok(Response::new(GetStatusPResponse { file_info: Some(fi) }))
     }
 
     type ListStatusStream = ListStream;
 
     async fn list_status(&self, req: Request<ListStatusPRequest>) -> Result<Response<ListStream>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -72,7 +74,7 @@ impl FileSystemMasterClientService for FsService {
             self.master.sync_metadata(&p, interval).await?;
             if o.recursive {
                 // Every directory below, before listing them.
-                for d in self.master.list_status(&p, true).await?.into_iter().filter(|f| f.folder) {
+                for d in self.master.list_status(&p, true, &c).await?.into_iter().filter(|f| f.folder) {
                     if let Ok(dp) = path(&d.path) {
                         self.master.sync_metadata(&dp, interval).await?;
                     }
@@ -80,7 +82,7 @@ impl FileSystemMasterClientService for FsService {
             }
         }
         let recursive = o.recursive;
-        let infos = self.master.list_status(&p, recursive).await?;
+        let infos = self.master.list_status(&p, recursive, &c).await?;
         let batch = self.master.opts.list_batch.max(1);
         let mut chunks: Vec<Result<ListStatusPResponse, Status>> = Vec::with_capacity(infos.len() / batch + 1);
         let mut it = infos.into_iter().peekable();
@@ -132,31 +134,40 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<CompleteFilePRequest>,
     ) -> Result<Response<CompleteFilePResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
-        let wt = self.write_type(o.write_type);
+        let req = Completion {
+            path: p,
+            file_id: r.file_id,
+            length: o.length,
+            state: FileSystemMaster::completed_state(self.write_type(o.write_type)),
+            fingerprint: o.ufs_fingerprint,
+            xattr: o.xattr,
+            op_time_ms: alluxio_common::now_ms(),
+        };
         let m = self.master.clone();
-        let fi =
-            detached(async move { m.complete_file(&p, r.file_id, o.length, o.ufs_fingerprint, wt, o.xattr).await })
-                .await?;
+        let fi = detached(async move { m.complete_file(req, &c).await }).await?;
         Ok(Response::new(CompleteFilePResponse { file_info: Some(fi) }))
     }
 
     async fn remove(&self, req: Request<DeletePRequest>) -> Result<Response<DeletePResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
         let m = self.master.clone();
-        detached(async move { m.delete(&p, o.recursive, o.alluxio_only).await }).await?;
+        detached(async move { m.delete(&p, o.recursive, o.alluxio_only, &c).await }).await?;
         Ok(Response::new(DeletePResponse {}))
     }
 
     async fn rename(&self, req: Request<RenamePRequest>) -> Result<Response<RenamePResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let (src, dst) = (path(&r.path)?, path(&r.dst_path)?);
         let m = self.master.clone();
-        detached(async move { m.rename(&src, &dst).await }).await?;
+        detached(async move { m.rename(&src, &dst, &c).await }).await?;
         Ok(Response::new(RenamePResponse {}))
     }
 
@@ -174,25 +185,26 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn mount(&self, req: Request<MountPRequest>) -> Result<Response<MountPResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
         let m = self.master.clone();
-        detached(
-            async move { m.mount(&p, &r.ufs_path, o.read_only, o.shared, o.properties.into_iter().collect()).await },
-        )
-        .await?;
+        let props = o.properties.into_iter().collect();
+        detached(async move { m.mount(&p, &r.ufs_path, o.read_only, o.shared, props, &c).await }).await?;
         Ok(Response::new(MountPResponse {}))
     }
 
     async fn unmount(&self, req: Request<UnmountPRequest>) -> Result<Response<UnmountPResponse>, Status> {
+        let c = caller(&req);
         let p = path(&req.into_inner().alluxio_path)?;
         let m = self.master.clone();
-        detached(async move { m.unmount(&p).await }).await?;
+        detached(async move { m.unmount(&p, &c).await }).await?;
         Ok(Response::new(UnmountPResponse {}))
     }
 
     async fn update_mount(&self, req: Request<UpdateMountPRequest>) -> Result<Response<UpdateMountPResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
@@ -203,7 +215,7 @@ impl FileSystemMasterClientService for FsService {
             shared: o.shared,
             properties: o.properties.into_iter().collect(),
         };
-        detached(async move { m.update_mount(&change).await }).await?;
+        detached(async move { m.update_mount(&change, &c).await }).await?;
         Ok(Response::new(UpdateMountPResponse {}))
     }
 
@@ -215,9 +227,10 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn free(&self, req: Request<FreePRequest>) -> Result<Response<FreePResponse>, Status> {
+        let c = caller(&req);
         let r = req.into_inner();
         let o = r.options.unwrap_or_default();
-        self.master.free(&path(&r.path)?, o.recursive, o.forced).await?;
+        self.master.free(&path(&r.path)?, o.recursive, o.forced, &c).await?;
         Ok(Response::new(FreePResponse {}))
     }
 
@@ -225,7 +238,8 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<ScheduleAsyncPersistencePRequest>,
     ) -> Result<Response<ScheduleAsyncPersistencePResponse>, Status> {
-        self.master.schedule_persist(&path(&req.into_inner().path)?).await?;
+        let c = caller(&req);
+        self.master.schedule_persist(&path(&req.into_inner().path)?, &c).await?;
         Ok(Response::new(ScheduleAsyncPersistencePResponse {}))
     }
 
@@ -234,7 +248,9 @@ impl FileSystemMasterClientService for FsService {
         Ok(Response::new(KeepAlivePResponse {}))
     }
 
+    /// Credentials included (workers open the UFS with them): the superuser only.
     async fn get_ufs_info(&self, req: Request<GetUfsInfoPRequest>) -> Result<Response<GetUfsInfoPResponse>, Status> {
+        self.master.require_super(&caller(&req))?;
         let id = req.into_inner().mount_id;
         let m =
             self.master.mount_by_id(id).ok_or_else(|| Status::not_found(format!("Mount id {id} does not exist")))?;
@@ -254,6 +270,7 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<UpdateUfsModePRequest>,
     ) -> Result<Response<UpdateUfsModePResponse>, Status> {
+        self.master.require_super(&caller(&req))?;
         let r = req.into_inner();
         let mode = alluxio_proto::journal::UfsMode::from_str_name(&r.ufs_mode).ok_or_else(|| {
             Status::invalid_argument(format!("Invalid UFS mode {}: NO_ACCESS, READ_ONLY or READ_WRITE", r.ufs_mode))

@@ -15,7 +15,8 @@ use crate::MasterError;
 pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
     let user = alluxio_proto::version::request_user(req).unwrap_or_else(alluxio_common::user::current_user);
     let group = alluxio_common::user::primary_group_of(&user);
-    Caller { user, group }
+    let groups = alluxio_common::user::groups_of(&user);
+    Caller { user, group, groups }
 }
 
 /// Parses a request path; a bad one is INVALID_ARGUMENT naming it.

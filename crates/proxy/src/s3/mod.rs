@@ -34,6 +34,7 @@ mod store;
 mod tags;
 
 use listing::*;
+pub use multipart::prepare_uploads;
 use names::*;
 pub use names::{base64_decode, object_path};
 pub use tags::parse_tagging;

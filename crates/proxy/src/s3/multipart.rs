@@ -2,6 +2,16 @@
 
 use super::*;
 
+/// Makes the uploads directory as the proxy's own user, open to every S3 user and sticky (as
+/// `/tmp`): each upload is a directory of the user that started it, which only that user may
+/// complete or abort. Without it, the first user to start an upload would own the directory
+/// and every other user's uploads would be refused.
+pub async fn prepare_uploads(fs: &FileSystem, write_type: WritePType) -> Result<(), alluxio_client::ClientError> {
+    let dir = AlluxioPath::parse(UPLOADS).expect("a valid path");
+    fs.create_directory(&dir, true, true, Some(write_type)).await?;
+    fs.set_attribute(&dir, SetAttributeOptions { mode: Some(0o1777), ..Default::default() }).await
+}
+
 impl AlluxioS3 {
     pub(super) fn upload_dir(&self, upload_id: &str) -> S3Result<AlluxioPath> {
         if upload_id.is_empty() || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -88,6 +88,7 @@ impl BlockStore {
     /// Returns the number of blocks moved. Blocking.
     pub fn promote_hot_blocks(&self, fill: f64, max_moves: usize) -> usize {
         let mut moved = 0;
+        let mut swap = None;
         for upper in 0..self.levels.saturating_sub(1) {
             loop {
                 if moved >= max_moves {
@@ -111,7 +112,21 @@ impl BlockStore {
                         .dirs_of(upper)
                         .into_iter()
                         .find(|&d| (s.used[d] + len) as f64 <= self.dirs[d].capacity as f64 * fill);
-                    let Some(to) = room else { break };
+                    let Some(to) = room else {
+                        // The top tier is full: swap when the candidate is hotter than its
+                        // coldest block (that one moves down), as Alluxio's tier swap does.
+                        let coldest_top = (upper == 0)
+                            .then(|| {
+                                self.dirs_of(upper)
+                                    .into_iter()
+                                    .filter_map(|d| s.order[d].iter().next().map(|(k, _)| *k))
+                            })
+                            .and_then(|keys| keys.min());
+                        if coldest_top.is_some_and(|c| c < s.blocks[&id].key) {
+                            swap = Some(id);
+                        }
+                        break;
+                    };
                     // Only promote blocks hotter than the coldest block above.
                     let coldest_above = s.order[to].iter().next().map(|(k, _)| *k);
                     if coldest_above.is_some_and(|c| c > s.blocks[&id].key) {
@@ -132,6 +147,12 @@ impl BlockStore {
                     }
                     break;
                 }
+            }
+        }
+        // One swap per round: promoting evicts the coldest block of the top tier downwards.
+        if let Some(id) = swap.filter(|_| moved < max_moves) {
+            if self.promote(id) {
+                moved += 1;
             }
         }
         moved

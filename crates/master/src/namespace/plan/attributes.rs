@@ -6,7 +6,7 @@ use alluxio_common::AlluxioPath;
 use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::UpdateInodeEntry;
 
-use super::{not_found, persisted_ancestors, Caller, FsError, Permissions, PlanResult};
+use super::{not_found, persisted_ancestors, Access, Caller, FsError, Op, Permissions, PlanResult};
 use crate::inode::{Inode, PersistenceState};
 use crate::namespace::Namespace;
 
@@ -65,16 +65,14 @@ pub fn plan_set_attribute(
 ) -> PlanResult<AttributeChange> {
     check_attributes(path, a)?;
     let n = ns.find(path).ok_or_else(|| not_found(path))?;
-    if (a.owner.is_some() || a.group.is_some()) && perms.enabled && !perms.is_super(caller) {
-        // The owner may change the group; only the superuser may change the owner.
-        if a.owner.is_some() || *n.owner != *caller.user {
-            return Err(FsError::NotOwner {
-                user: caller.user.clone(),
-                path: path.clone(),
-                changing_owner: a.owner.is_some(),
-            });
-        }
-    }
+    let op = Op::SetAttribute {
+        path,
+        owner: a.owner.as_deref(),
+        group: a.group.as_deref(),
+        mode: a.mode.is_some(),
+        recursive: a.recursive,
+    };
+    Access { caller, perms }.authorize(ns, op)?;
     let targets: Vec<&Inode> = if a.recursive { ns.subtree(n.id) } else { vec![n] };
     let mut change = AttributeChange { entries: Vec::with_capacity(targets.len()), protect: Vec::new() };
     for t in targets {
@@ -128,4 +126,28 @@ pub fn plan_schedule_persist(ns: &Namespace, path: &AlluxioPath) -> PlanResult<V
         persistence_state: Some(PersistenceState::ToBePersisted.as_str().into()),
         ..Default::default()
     })])
+}
+
+/// `free`: the cached blocks to drop under `path`. Only persisted files may lose their cached
+/// copies (the UFS keeps the data); pinned ones only when `forced`.
+pub fn blocks_to_free(ns: &Namespace, path: &AlluxioPath, recursive: bool, forced: bool) -> PlanResult<Vec<i64>> {
+    let n = ns.find(path).ok_or_else(|| not_found(path))?;
+    if n.is_dir() && !recursive && n.dir().is_some_and(|d| !d.children.is_empty()) {
+        return Err(FsError::FreeNonEmptyDirectory { path: path.clone() });
+    }
+    let mut blocks = Vec::new();
+    for t in ns.subtree(n.id) {
+        if t.file().is_none() {
+            continue;
+        }
+        let path_of = || ns.path_of(t.id).unwrap_or_else(|| path.clone());
+        if !t.is_persisted() {
+            return Err(FsError::FreeNotPersisted { path: path_of() });
+        }
+        if t.pinned && !forced {
+            return Err(FsError::FreePinned { path: path_of() });
+        }
+        blocks.extend(t.block_ids());
+    }
+    Ok(blocks)
 }

@@ -18,6 +18,7 @@ use alluxio_proto::journal::UpdateInodeEntry;
 use super::Namespace;
 use crate::inode::{PersistenceState, NO_PARENT};
 
+mod access;
 mod attributes;
 mod create;
 mod load;
@@ -27,7 +28,10 @@ mod mounts;
 mod remove;
 mod rename;
 
-pub use attributes::{check_attributes, plan_schedule_persist, plan_set_attribute, AttributeChange, Attributes};
+pub use access::{mode_string, Access, Bits, Denial, Op, STICKY};
+pub use attributes::{
+    blocks_to_free, check_attributes, plan_schedule_persist, plan_set_attribute, AttributeChange, Attributes,
+};
 pub use create::{
     check_create, plan_complete_file, plan_create_directory, plan_create_file, Completion, NewDirectory, NewFile,
 };
@@ -40,7 +44,16 @@ pub use rename::{check_rename, plan_rename, Rename};
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: String,
+    /// The primary group: new inodes get it.
     pub group: String,
+    /// Every group of the user on the master (the primary one included).
+    pub groups: Vec<String>,
+}
+
+impl Caller {
+    pub fn in_group(&self, group: &str) -> bool {
+        self.group == group || self.groups.iter().any(|g| g == group)
+    }
 }
 
 /// Who may do what: whether permissions are checked, and who the superuser is (the user
@@ -54,7 +67,7 @@ pub struct Permissions {
 
 impl Permissions {
     pub fn is_super(&self, c: &Caller) -> bool {
-        c.user == self.super_user || c.group == self.supergroup
+        c.user == self.super_user || c.in_group(&self.supergroup)
     }
 }
 
@@ -119,8 +132,16 @@ pub enum FsError {
     InvalidMode { mode: i32, path: AlluxioPath },
     #[error("Invalid TTL {ttl} for {path}: use -1 for none or a positive number of ms")]
     InvalidTtl { ttl: i64, path: AlluxioPath },
-    #[error("user={user} is not the owner of path={path}: only the superuser may change its owner{}", if *.changing_owner { "" } else { " or the owner its group" })]
-    NotOwner { user: String, path: AlluxioPath, changing_owner: bool },
+    #[error("Permission denied: user={user} is not the owner of path={path}")]
+    NotOwner { user: String, path: AlluxioPath },
+    #[error("Permission denied: {user} is not a super user or in super group")]
+    NotSuperUser { user: String },
+    #[error("Permission denied: {0}")]
+    AccessDenied(Box<Denial>),
+    #[error("Permission denied: user={user} cannot {op} {path}: its directory has the sticky bit, so only its owner ({owner}) or the directory's owner ({dir_owner}) may")]
+    StickyBit { user: String, op: &'static str, path: AlluxioPath, owner: String, dir_owner: String },
+    #[error("Permission denied: user={user} is not in group {group}, so cannot give it {path}")]
+    NotInGroup { user: String, group: String, path: AlluxioPath },
     #[error("Cannot mount on the root: it is mounted from alluxio.master.mount.table.root.ufs")]
     MountOnRoot,
     #[error("Mount point {path} already exists")]
@@ -135,6 +156,26 @@ pub enum FsError {
     NotAMountPoint { op: &'static str, path: AlluxioPath },
     #[error("Cannot unmount {path}: the mount point {inner} is nested inside it; unmount that first")]
     NestedMount { path: AlluxioPath, inner: AlluxioPath },
+    #[error(
+        "Invalid block size {size} for {path}: a block is at least {min} bytes (1MB; \
+             alluxio.user.block.size.bytes.default, or blockSizeBytes of the request)"
+    )]
+    InvalidBlockSize { size: i64, min: i64, path: AlluxioPath },
+    #[error("Invalid length {length} for {path}")]
+    InvalidLength { length: i64, path: AlluxioPath },
+    #[error("Cannot free directory {path} which is not empty; use -R")]
+    FreeNonEmptyDirectory { path: AlluxioPath },
+    #[error("Cannot free file {path} which is not persisted")]
+    FreeNotPersisted { path: AlluxioPath },
+    #[error("Cannot free file {path}: it is pinned (use free -f to force)")]
+    FreePinned { path: AlluxioPath },
+    #[error("A write operation on {path} under a readonly mount point {mount} is not allowed")]
+    ReadOnlyMount { path: AlluxioPath, mount: AlluxioPath },
+    #[error(
+        "A write operation on {path} is not allowed: its under storage {ufs} is in {mode} mode \
+             (alluxio fsadmin ufs --mode readWrite {ufs} allows writes again)"
+    )]
+    UfsNotWritable { path: AlluxioPath, ufs: String, mode: &'static str },
 }
 
 impl HasCode for FsError {
@@ -165,8 +206,18 @@ impl HasCode for FsError {
             | NotAMountPoint { .. }
             | EmptyName { .. }
             | InvalidMode { .. }
-            | InvalidTtl { .. } => Code::InvalidArgument,
-            NotOwner { .. } => Code::PermissionDenied,
+            | InvalidTtl { .. }
+            | InvalidBlockSize { .. }
+            | InvalidLength { .. }
+            | FreeNonEmptyDirectory { .. } => Code::InvalidArgument,
+            FreeNotPersisted { .. } | FreePinned { .. } => Code::FailedPrecondition,
+            NotOwner { .. }
+            | NotSuperUser { .. }
+            | AccessDenied(_)
+            | StickyBit { .. }
+            | NotInGroup { .. }
+            | ReadOnlyMount { .. }
+            | UfsNotWritable { .. } => Code::PermissionDenied,
         }
     }
 }

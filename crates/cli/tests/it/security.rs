@@ -1,0 +1,84 @@
+//! Permissions end to end: two users of one cluster (SIMPLE authentication, `-D` login names)
+//! and the superuser that started it, through the CLI.
+
+use crate::cluster::Cluster;
+
+const ALICE: &str = "-Dalluxio.security.login.username=alice";
+const BOB: &str = "-Dalluxio.security.login.username=bob";
+
+fn as_user<'a>(user: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![args[0], user];
+    v.extend_from_slice(&args[1..]);
+    v
+}
+
+/// `fs stat` without the times and percentages that change as a file is cached or persisted.
+fn perms_of(c: &Cluster, path: &str) -> String {
+    let ls = c.ok(&["fs", "ls", "-d", path]);
+    ls.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn a_private_file_is_safe_from_other_users_and_not_from_the_superuser() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let local = c.path("secret.txt");
+    std::fs::write(&local, b"alice's secret").unwrap();
+    let local = local.to_str().unwrap();
+
+    // The superuser opens a shared directory; alice keeps a private file in it.
+    c.ok(&["fs", "mkdir", "/shared"]);
+    c.ok(&["fs", "chmod", "1777", "/shared"]);
+    c.ok(&as_user(ALICE, &["fs", "copyFromLocal", local, "/shared/a.txt"]));
+    c.ok(&as_user(ALICE, &["fs", "chmod", "600", "/shared/a.txt"]));
+    let before = perms_of(&c, "/shared/a.txt");
+    assert!(before.starts_with("-rw------- alice"), "{before}");
+
+    let refused = |args: &[&str], wants: &str| {
+        let (_, err) = c.fails(&as_user(BOB, args));
+        assert!(err.contains(wants), "bob {args:?}: {err}");
+        assert!(err.contains("Permission denied") || err.contains("PERMISSION_DENIED"), "bob {args:?}: {err}");
+        assert_eq!(perms_of(&c, "/shared/a.txt"), before, "bob {args:?} changed the file");
+        assert_eq!(c.ok(&["fs", "cat", "/shared/a.txt"]), "alice's secret", "bob {args:?} changed the data");
+    };
+    refused(&["fs", "cat", "/shared/a.txt"], "user=bob, access=r--, path=/shared/a.txt: failed at a.txt");
+    refused(&["fs", "rm", "/shared/a.txt"], "sticky bit");
+    refused(&["fs", "mv", "/shared/a.txt", "/shared/b.txt"], "sticky bit");
+    refused(&["fs", "chmod", "666", "/shared/a.txt"], "user=bob is not the owner of path=/shared/a.txt");
+    refused(&["fs", "chown", "bob", "/shared/a.txt"], "bob is not a super user or in super group");
+    refused(&["fs", "pin", "/shared/a.txt"], "access=-w-");
+    refused(&["fs", "mount", "/bobs", c.path("").to_str().unwrap()], "bob is not a super user");
+    assert!(!c.run(&["fs", "stat", "/shared/b.txt"]).status.success());
+    assert!(!c.run(&["fs", "stat", "/bobs"]).status.success(), "bob's mount happened");
+
+    // bob works in his own space; alice may not touch it.
+    c.ok(&["fs", "mkdir", "/home"]);
+    c.ok(&["fs", "mkdir", "/home/bob"]);
+    c.ok(&["fs", "chown", "bob", "/home/bob"]);
+    c.ok(&as_user(BOB, &["fs", "touch", "/home/bob/notes"]));
+    let (_, err) = c.fails(&as_user(ALICE, &["fs", "touch", "/home/bob/mine"]));
+    assert!(err.contains("user=alice, access=-w-, path=/home/bob/mine: failed at bob"), "{err}");
+    let (_, err) = c.fails(&as_user(ALICE, &["fs", "mkdir", "/top"]));
+    assert!(err.contains("failed at /"), "{err}");
+
+    // The superuser (the user that started the master) may do anything.
+    assert_eq!(c.ok(&["fs", "cat", "/shared/a.txt"]), "alice's secret");
+    c.ok(&["fs", "chown", "bob", "/shared/a.txt"]);
+    assert!(perms_of(&c, "/shared/a.txt").starts_with("-rw------- bob"));
+    // Now bob owns it: the sticky bit lets him rename and delete it.
+    c.ok(&as_user(BOB, &["fs", "mv", "/shared/a.txt", "/shared/b.txt"]));
+    c.ok(&as_user(BOB, &["fs", "rm", "/shared/b.txt"]));
+}
+
+#[test]
+fn permission_checks_can_be_turned_off() {
+    let mut c = Cluster::new(&["alluxio.security.authorization.permission.enabled=false"]);
+    c.format();
+    c.start();
+    c.ok(&as_user(ALICE, &["fs", "mkdir", "/a"]));
+    c.ok(&as_user(ALICE, &["fs", "touch", "/a/f"]));
+    c.ok(&as_user(ALICE, &["fs", "chmod", "600", "/a/f"]));
+    c.ok(&as_user(BOB, &["fs", "cat", "/a/f"]));
+    c.ok(&as_user(BOB, &["fs", "rm", "/a/f"]));
+}
