@@ -11,6 +11,7 @@ pub mod lock;
 pub mod mode;
 pub mod net;
 pub mod path;
+pub mod private;
 pub mod status;
 pub mod user;
 pub mod version;

@@ -25,9 +25,9 @@ impl CheckpointWriter {
     /// Starts a checkpoint covering every entry before sequence `end`.
     pub fn create(layout: &Layout, end: i64) -> Result<Self, JournalError> {
         let dir = layout.tmp_dir();
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        alluxio_common::private::create_dir_all(&dir).map_err(io("create", &dir))?;
         let tmp = dir.join(format!("checkpoint-{end:x}-{}", std::process::id()));
-        let file = File::create(&tmp).map_err(io("create", &tmp))?;
+        let file = alluxio_common::private::create_file(&tmp).map_err(io("create", &tmp))?;
         let mut out = BufWriter::with_capacity(4 << 20, file);
         out.write_all(&encode_header(FileKind::Checkpoint, end)).map_err(io("write", &tmp))?;
         Ok(CheckpointWriter { layout: layout.clone(), end, tmp, out, buf: Vec::with_capacity(4096), count: 0 })
@@ -59,7 +59,7 @@ impl CheckpointWriter {
         self.out.flush().map_err(io("write", &self.tmp))?;
         self.out.get_ref().sync_all().map_err(io("sync", &self.tmp))?;
         let dir = self.layout.checkpoints_dir();
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        alluxio_common::private::create_dir_all(&dir).map_err(io("create", &dir))?;
         let dst = dir.join(range_name(0, self.end));
         fs::rename(&self.tmp, &dst).map_err(io("rename", &self.tmp))?;
         sync_dir(&dir)?;

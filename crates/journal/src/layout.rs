@@ -111,7 +111,7 @@ impl Layout {
     /// Wipes the folder (creating it if needed) and marks it formatted, unless a running master
     /// holds it. Never touches anything outside it.
     pub fn format(&self) -> Result<(), JournalError> {
-        fs::create_dir_all(&self.folder).map_err(io("create", &self.folder))?;
+        alluxio_common::private::create_dir_all(&self.folder).map_err(io("create", &self.folder))?;
         let lock = self.lock("format")?;
         self.format_locked(&lock)
     }
@@ -128,10 +128,11 @@ impl Layout {
                 r.map_err(io("delete", &p))?;
             }
         }
-        fs::create_dir_all(self.logs_dir()).map_err(io("create", self.logs_dir()))?;
-        fs::create_dir_all(self.checkpoints_dir()).map_err(io("create", self.checkpoints_dir()))?;
+        alluxio_common::private::create_dir_all(&self.logs_dir()).map_err(io("create", self.logs_dir()))?;
+        alluxio_common::private::create_dir_all(&self.checkpoints_dir())
+            .map_err(io("create", self.checkpoints_dir()))?;
         let marker = self.folder.join(format!("{FORMAT_PREFIX}{}", alluxio_common::now_ms()));
-        fs::File::create(&marker).and_then(|f| f.sync_all()).map_err(io("create", &marker))?;
+        alluxio_common::private::create_file(&marker).and_then(|f| f.sync_all()).map_err(io("create", &marker))?;
         sync_dir(&self.version_dir())?;
         sync_dir(&self.folder)?;
         Ok(())

@@ -5,6 +5,7 @@
 //! `<journal>/v1/damaged-<epochMs>/`, so the cut can be studied or undone by hand.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{io, JournalError};
@@ -75,10 +76,10 @@ pub fn cut(layout: &Layout, file: &Path, offset: u64) -> Result<Cut, JournalErro
         )));
     }
     let aside = layout.version_dir().join(format!("damaged-{}", alluxio_common::now_ms()));
-    fs::create_dir_all(&aside).map_err(io("create", &aside))?;
+    alluxio_common::private::create_dir_all(&aside).map_err(io("create", &aside))?;
     let kept = aside.join(format!("{name}.from-byte-{offset}"));
-    fs::write(&kept, &data[offset as usize..])
-        .and_then(|_| fs::File::open(&kept).and_then(|f| f.sync_all()))
+    alluxio_common::private::create_file(&kept)
+        .and_then(|mut f| f.write_all(&data[offset as usize..]).and_then(|_| f.sync_all()))
         .map_err(io("write", &kept))?;
     let mut later_segments = 0;
     for e in fs::read_dir(parent).map_err(io("list", parent))?.flatten() {

@@ -7,7 +7,7 @@
 //! append too: the in-memory state is ahead of the disk, and only a restart (replay) can
 //! make them agree again.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -66,13 +66,12 @@ struct Segment {
 impl Segment {
     fn create(layout: &Layout, start: i64) -> Result<Segment, JournalError> {
         let dir = layout.logs_dir();
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        alluxio_common::private::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join(range_name(start, IN_PROGRESS_END));
         // The header is written and synced under a temporary name first, so a segment under
         // its real name always has one: a short segment is damage, never a crash.
         let tmp = dir.join(format!(".{}.tmp", range_name(start, IN_PROGRESS_END)));
-        let mut file =
-            OpenOptions::new().create(true).truncate(true).write(true).open(&tmp).map_err(io("create", &tmp))?;
+        let mut file = alluxio_common::private::create_file(&tmp).map_err(io("create", &tmp))?;
         file.write_all(&encode_header(FileKind::Log, start)).map_err(io("write", &tmp))?;
         file.sync_all().map_err(io("sync", &tmp))?;
         fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;

@@ -161,6 +161,14 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
         w.finish().map_err(|e| io_err("encode", &name, e))
     })?;
     let count = entries.len() as i64;
+    // A backup holds every mount's options, secrets included: its directory is the master
+    // user's alone (on the host, and in the namespace through the modes a sync loads); the
+    // root itself, when named as the backup directory, is left as it is.
+    let dir_rel = dir.trim_matches('/');
+    if !dir_rel.is_empty() {
+        ufs.mkdirs(dir_rel).await?;
+        ufs.set_mode(dir_rel, alluxio_common::private::DIR_MODE as i32).await;
+    }
     let mut out = ufs.create(&rel).await?;
     for chunk in bytes.chunks(8 << 20) {
         if let Err(e) = out.write(bytes::Bytes::copy_from_slice(chunk)).await {
@@ -169,11 +177,14 @@ async fn write_backup(master: &FileSystemMaster, backups: &Backups, req: &Backup
         }
     }
     out.close().await?;
-    let marker = ufs.create(&format!("{rel}.complete")).await?;
+    ufs.set_mode(&rel, alluxio_common::private::FILE_MODE as i32).await;
+    let marker_rel = format!("{rel}.complete");
+    let marker = ufs.create(&marker_rel).await?;
     if let Err(e) = marker.close().await {
         let _ = ufs.delete_file(&rel).await;
         return Err(e.into());
     }
+    ufs.set_mode(&marker_rel, alluxio_common::private::FILE_MODE as i32).await;
     Ok((ufs.full_path(&rel), count))
 }
 
@@ -190,11 +201,12 @@ fn write_local(
     processed: &AtomicI64,
 ) -> Result<i64> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir).map_err(|e| io_err("create the directory of", &path.display().to_string(), e))?;
+    alluxio_common::private::create_dir_all(dir)
+        .map_err(|e| io_err("create the directory of", &path.display().to_string(), e))?;
     let tmp =
         dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
     let result = (|| -> std::io::Result<()> {
-        let f = std::fs::File::create(&tmp)?;
+        let f = alluxio_common::private::create_file(&tmp)?;
         let mut w = BackupWriter::new(std::io::BufWriter::with_capacity(4 << 20, f), cluster, host, now)?;
         for e in entries {
             w.append(e)?;
@@ -204,7 +216,7 @@ fn write_local(
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
         let marker = PathBuf::from(format!("{}.complete", path.display()));
-        std::fs::File::create(&marker)?.sync_all()?;
+        alluxio_common::private::create_file(&marker)?.sync_all()?;
         std::fs::File::open(dir)?.sync_all()
     })();
     if let Err(e) = result {

@@ -82,3 +82,55 @@ fn permission_checks_can_be_turned_off() {
     c.ok(&as_user(BOB, &["fs", "cat", "/a/f"]));
     c.ok(&as_user(BOB, &["fs", "rm", "/a/f"]));
 }
+
+/// Paths under `dir` (itself included) that users other than the owner may read or enter.
+fn readable_by_others(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut wide = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        if meta.permissions().mode() & 0o077 != 0 {
+            wide.push(format!("{} {:o}", p.display(), meta.permissions().mode() & 0o777));
+        }
+        if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        }
+    }
+    wide
+}
+
+#[test]
+fn journal_and_backups_with_mount_secrets_are_for_the_superuser_only() {
+    for journal in ["EMBEDDED", "UFS"] {
+        let mut c = Cluster::new(&[&format!("alluxio.master.journal.type={journal}")]);
+        c.format();
+        c.start();
+        let ufs = c.path("mounted");
+        std::fs::create_dir_all(&ufs).unwrap();
+        c.ok(&["fs", "mount", "--option", "s3a.secretKey=hush-hush", "/m", ufs.to_str().unwrap()]);
+        c.ok(&["fsadmin", "journal", "checkpoint"]);
+
+        // A backup to the root UFS: owner-only on the host and in the namespace.
+        let out = c.ok(&["fsadmin", "backup"]);
+        let uri =
+            out.lines().find(|l| l.starts_with("Backup URI")).and_then(|l| l.split_once(" : ")).unwrap().1.to_owned();
+        let name = uri.rsplit('/').next().unwrap().to_owned();
+        assert!(name.starts_with("alluxio-backup-"), "{out}");
+        let host_dir = c.path("underFSStorage/alluxio_backups");
+        assert_eq!(readable_by_others(&host_dir), Vec::<String>::new(), "{journal}");
+        let (_, err) = c.fails(&as_user(BOB, &["fs", "cat", &format!("/alluxio_backups/{name}")]));
+        assert!(err.contains("user=bob, access=--x, path=/alluxio_backups/"), "{err}");
+        let (_, err) = c.fails(&as_user(BOB, &["fs", "ls", "/alluxio_backups"]));
+        assert!(err.contains("Permission denied"), "{err}");
+        assert!(c.ok(&["fs", "ls", "/alluxio_backups"]).contains(&name), "the superuser sees its backups");
+
+        // A local backup and the journal folder itself.
+        let local = c.path("local-backups");
+        c.ok(&["fsadmin", "backup", local.to_str().unwrap(), "--local"]);
+        assert_eq!(readable_by_others(&local), Vec::<String>::new(), "{journal}");
+        let journal_dir = c.path("journal");
+        assert!(journal_dir.is_dir(), "{}", journal_dir.display());
+        assert_eq!(readable_by_others(&journal_dir), Vec::<String>::new(), "{journal}");
+    }
+}

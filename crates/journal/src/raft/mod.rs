@@ -236,7 +236,7 @@ impl RaftJournal {
     pub async fn start(opts: RaftOptions, state: Arc<dyn ReplicatedState>) -> Result<Arc<Self>, JournalError> {
         let me = node_id(&opts.address);
         let dir = raft_dir(&opts.folder);
-        std::fs::create_dir_all(&dir).map_err(crate::error::io("create", &dir))?;
+        alluxio_common::private::create_dir_all(&dir).map_err(crate::error::io("create", &dir))?;
         let shared = Arc::new(Shared {
             me,
             opts: opts.clone(),

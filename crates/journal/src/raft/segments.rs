@@ -158,12 +158,7 @@ fn sync_dir(dir: &Path) -> Result<(), JournalError> {
 
 /// Replaces `dir/name` with `bytes` so that a crash leaves the old or the new content.
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), JournalError> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let f = File::create(&tmp).map_err(io("create", &tmp))?;
-    f.write_all_at(bytes, 0).map_err(io("write", &tmp))?;
-    f.sync_all().map_err(io("sync", &tmp))?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(io("rename", &tmp))?;
-    sync_dir(dir)
+    alluxio_common::private::write_atomically(dir, name, bytes).map_err(io("write", &dir.join(name)))
 }
 
 fn read_small<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, JournalError> {
@@ -195,7 +190,7 @@ pub fn save_vote(dir: &Path, vote: &Vote<u64>) -> Result<(), JournalError> {
 impl Segments {
     /// Opens `dir` (creating it), checks every segment and cuts a torn tail off the last one.
     pub fn open(dir: &Path) -> Result<Segments, JournalError> {
-        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        alluxio_common::private::create_dir_all(dir).map_err(io("create", dir))?;
         let purged: Option<LogId<u64>> = read_small(&dir.join("purged"))?;
         let mut firsts = Vec::new();
         for d in std::fs::read_dir(dir).map_err(io("list", dir))? {
@@ -287,13 +282,7 @@ impl Segments {
             let path = segment_path(&self.dir, first);
             // Header first, under a temporary name: a segment under its real name is never short.
             let tmp = self.dir.join(format!(".log-{first:020}.tmp"));
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)
-                .map_err(io("create", &tmp))?;
+            let file = alluxio_common::private::create_file(&tmp).map_err(io("create", &tmp))?;
             file.write_all_at(&header(), 0).map_err(io("write", &tmp))?;
             file.sync_all().map_err(io("sync", &tmp))?;
             std::fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;

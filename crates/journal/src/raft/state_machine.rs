@@ -5,7 +5,7 @@
 //! everything before it. The data is a journal file (format header, then framed
 //! `JournalEntry` records), the same encoding as checkpoints.
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -85,15 +85,6 @@ pub fn snapshot_entries(data: &[u8]) -> Result<Vec<alluxio_proto::journal::Journ
         return Err(JournalError::Corrupt { file: file.into(), offset: 0, reason: format!("{d:?}") });
     }
     Ok(out)
-}
-
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
 }
 
 /// At start: loads `<raft dir>/snapshot` into the state, if there is one.
@@ -178,7 +169,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             );
             let meta = SnapshotMeta { last_log_id: at.last, last_membership: at.membership, snapshot_id: id };
             let file = encode_snapshot_file(&meta, &data).map_err(snap_err)?;
-            write_atomically(&shared.dir(), "snapshot", &file).map_err(snap_err)?;
+            alluxio_common::private::write_atomically(&shared.dir(), "snapshot", &file).map_err(snap_err)?;
             tracing::info!(
                 "embedded journal snapshot {} of {count} entries written in {} ms",
                 meta.snapshot_id,
@@ -297,7 +288,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let entries = snapshot_entries(&data).map_err(snap_err)?;
             let n = entries.len();
             let file = encode_snapshot_file(&meta, &data).map_err(snap_err)?;
-            write_atomically(&shared.dir(), "snapshot", &file).map_err(snap_err)?;
+            alluxio_common::private::write_atomically(&shared.dir(), "snapshot", &file).map_err(snap_err)?;
             install(&shared, &meta, entries).map_err(snap_err)?;
             *shared.snapshot.lock() = Some((meta.clone(), data));
             tracing::info!(

@@ -162,7 +162,8 @@ async fn start_embedded(
         tracing::info!(
             "the embedded journal quorum runs ({peer} belongs to it): formatting the new member's journal folder {folder}"
         );
-        std::fs::create_dir_all(&layout.folder).map_err(MasterError::io("create the journal folder", folder))?;
+        alluxio_common::private::create_dir_all(&layout.folder)
+            .map_err(MasterError::io("create the journal folder", folder))?;
         let lock = layout.lock("master")?;
         layout.format_locked(&lock)?;
         lock
