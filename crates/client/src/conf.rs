@@ -12,6 +12,9 @@ use crate::error::Result;
 pub struct ClientConf {
     pub master_address: String,
     pub user: String,
+    /// The user this client acts for (`alluxio.security.login.impersonation.username`), when
+    /// it names one: the master allows it only as its impersonation properties say.
+    pub impersonation: Option<String>,
     pub block_size: i64,
     pub write_type: WritePType,
     pub read_type: ReadPType,
@@ -38,6 +41,10 @@ impl ClientConf {
             _ => format!("{}:{}", conf.get_str("alluxio.master.hostname")?, conf.get_i64("alluxio.master.rpc.port")?),
         };
         let user = conf.get("alluxio.security.login.username")?.unwrap_or_else(alluxio_common::user::current_user);
+        // `_HDFS_USER_` means the Hadoop client's user, which only Alluxio's Hadoop client has.
+        let impersonation = conf
+            .get("alluxio.security.login.impersonation.username")?
+            .filter(|u| !u.is_empty() && u != "_NONE_" && u != "_HDFS_USER_");
         let write_type = crate::parse_write_type(&conf.get_enum("alluxio.user.file.writetype.default")?)
             .unwrap_or(WritePType::AsyncThrough);
         let read_type =
@@ -50,6 +57,7 @@ impl ClientConf {
         Ok(ClientConf {
             master_address,
             user,
+            impersonation,
             block_size: conf.get_bytes("alluxio.user.block.size.bytes.default")? as i64,
             write_type,
             read_type,

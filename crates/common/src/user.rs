@@ -117,20 +117,29 @@ pub fn primary_group_of(user: &str) -> String {
 /// Alluxio's shell-based group mapping answers `id -gn; id -Gn`); empty for an unknown user.
 /// Answers are remembered for a minute (`alluxio.security.group.mapping.cache.timeout`).
 pub fn groups_of(name: &str) -> Vec<String> {
-    type Cache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;
-    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
-    const TTL: std::time::Duration = std::time::Duration::from_secs(60);
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some((at, g)) = cache.lock().ok().and_then(|m| m.get(name).cloned()) {
-        if at.elapsed() < TTL {
-            return g;
-        }
+    if let Some(g) = groups_if_cached(name) {
+        return g;
     }
     let groups = lookup_groups(name);
-    if let Ok(mut m) = cache.lock() {
+    if let Ok(mut m) = group_cache().lock() {
         m.insert(name.to_owned(), (std::time::Instant::now(), groups.clone()));
     }
     groups
+}
+
+/// [`groups_of`] when the answer is remembered and fresh: never reads the user database, so
+/// async code can call it and go to a blocking thread only when it answers `None`.
+pub fn groups_if_cached(name: &str) -> Option<Vec<String>> {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+    let (at, g) = group_cache().lock().ok()?.get(name).cloned()?;
+    (at.elapsed() < TTL).then_some(g)
+}
+
+type GroupCache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;
+
+fn group_cache() -> &'static GroupCache {
+    static CACHE: std::sync::OnceLock<GroupCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
 }
 
 fn lookup_groups(name: &str) -> Vec<String> {

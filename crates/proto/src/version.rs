@@ -7,20 +7,38 @@ use alluxio_common::version::{announced_protocol_version, MIN_PROTOCOL_VERSION, 
 pub const PROTOCOL_HEADER: &str = "x-alluxio-protocol-version";
 /// gRPC metadata key carrying the sender's software version.
 pub const SOFTWARE_HEADER: &str = "x-alluxio-software-version";
-/// gRPC metadata key carrying the caller's user name (SIMPLE authentication).
+/// gRPC metadata key carrying the caller's user name (SIMPLE authentication): the user the
+/// connection authenticates as.
 pub const USER_HEADER: &str = "x-alluxio-user";
+/// gRPC metadata key carrying the user the caller acts for (impersonation), when it is not
+/// the caller itself: a gateway (the proxy, FUSE) acting for its end users.
+pub const IMPERSONATION_HEADER: &str = "x-alluxio-impersonation-user";
+
+type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
 
 /// Client side: stamps versions (and the user, when given) on every outgoing request.
 #[derive(Clone)]
 pub struct VersionStamp {
-    user: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    user: Option<Value>,
+    acting_for: Option<Value>,
     protocol: u32,
 }
 
 impl VersionStamp {
     /// A stamp that also asserts `user` as the caller's identity.
     pub fn new(user: Option<&str>) -> Self {
-        VersionStamp { user: user.and_then(|u| u.parse().ok()), protocol: announced_protocol_version() }
+        VersionStamp {
+            user: user.and_then(|u| u.parse().ok()),
+            acting_for: None,
+            protocol: announced_protocol_version(),
+        }
+    }
+
+    /// The same stamp acting for `user` (impersonation), which the master allows only as
+    /// `alluxio.master.security.impersonation.<caller>.users|groups` say.
+    pub fn acting_for(mut self, user: Option<&str>) -> Self {
+        self.acting_for = user.and_then(|u| u.parse().ok());
+        self
     }
 }
 
@@ -31,6 +49,9 @@ impl tonic::service::Interceptor for VersionStamp {
         md.insert(SOFTWARE_HEADER, tonic::metadata::MetadataValue::from_static(VERSION));
         if let Some(u) = &self.user {
             md.insert(USER_HEADER, u.clone());
+        }
+        if let Some(u) = &self.acting_for {
+            md.insert(IMPERSONATION_HEADER, u.clone());
         }
         Ok(req)
     }
@@ -61,4 +82,9 @@ pub fn check_version(req: tonic::Request<()>) -> Result<tonic::Request<()>, toni
 /// The user a request asserts (SIMPLE authentication), if any.
 pub fn request_user<T>(req: &tonic::Request<T>) -> Option<String> {
     req.metadata().get(USER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// The user a request acts for (impersonation), if it names one.
+pub fn request_impersonation<T>(req: &tonic::Request<T>) -> Option<String> {
+    req.metadata().get(IMPERSONATION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }

@@ -4,6 +4,7 @@
 //! layers over the Rust client ([`alluxio_client::FileSystem`]): the proxy holds no state of its
 //! own beyond open REST streams and S3 multipart uploads in progress.
 
+pub mod credentials;
 pub mod rest;
 pub mod s3;
 pub mod server;
@@ -18,6 +19,10 @@ pub enum ProxyError {
     Bind(#[from] alluxio_common::net::BindError),
     #[error("{0}")]
     Client(String),
+    #[error("set both alluxio.proxy.s3.auth.access.key and alluxio.proxy.s3.auth.secret.key, or neither")]
+    HalfKeyPair,
+    #[error("cannot use the S3 credentials file {path} (alluxio.proxy.s3.auth.credentials.file): {reason}")]
+    CredentialsFile { path: String, reason: String },
     #[error("proxy server: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -3,9 +3,6 @@
 
 use std::sync::Arc;
 
-use std::collections::HashMap;
-
-use alluxio_client::ClientConf;
 use alluxio_client::FileSystem;
 use alluxio_common::Conf;
 use alluxio_proto::grpc::WritePType;
@@ -15,8 +12,9 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
+use crate::credentials::KeyPairs;
 use crate::rest::Rest;
-use crate::s3::AlluxioS3;
+use crate::s3::{AlluxioS3, NamedUser};
 use crate::ProxyError;
 
 /// Where the S3 API lives, as in Alluxio (`--endpoint http://<proxy>:39999/api/v1/s3/`).
@@ -25,47 +23,10 @@ const S3_PREFIX: &str = "/api/v1/s3";
 #[derive(Clone)]
 struct Proxy {
     rest: Arc<Rest>,
-    s3: Arc<S3Users>,
-}
-
-/// One S3 service per user: as in Alluxio, the access key of a request names the Alluxio user
-/// it acts as (objects it writes are owned by that user, ListBuckets shows that user's buckets).
-/// Unsigned requests act as the proxy's own user and see every bucket.
-struct S3Users {
-    /// With signature checking on (`alluxio.proxy.s3.auth.*`): the one service, verifying SigV4.
-    verified: Option<S3Service>,
-    base: ClientConf,
-    settings: S3Settings,
-    anonymous: S3Service,
-    by_user: parking_lot::Mutex<HashMap<String, S3Service>>,
-}
-
-#[derive(Clone, Copy)]
-struct S3Settings {
-    write_type: WritePType,
-    min_part_size: u64,
-    max_body: u64,
-}
-
-impl S3Users {
-    fn service(fs: FileSystem, s: S3Settings, owner: Option<String>) -> S3Service {
-        S3ServiceBuilder::new(AlluxioS3::new(fs, s.write_type, s.min_part_size, s.max_body, owner)).build()
-    }
-
-    async fn for_user(&self, user: Option<String>) -> Result<S3Service, alluxio_client::ClientError> {
-        let Some(user) = user.filter(|u| *u != self.base.user) else { return Ok(self.anonymous.clone()) };
-        if let Some(s) = self.by_user.lock().get(&user) {
-            return Ok(s.clone());
-        }
-        let conf = ClientConf { user: user.clone(), ..self.base.clone() };
-        let fs = FileSystem::connect_with(conf).await?;
-        let svc = Self::service(fs, self.settings, Some(user.clone()));
-        let mut m = self.by_user.lock();
-        if m.len() >= 256 {
-            m.clear(); // a bound, not a cache policy: connections are cheap to make again
-        }
-        Ok(m.entry(user).or_insert(svc).clone())
-    }
+    /// The S3 API for every user ([`crate::s3::Gateway`]).
+    s3: S3Service,
+    /// Whether S3 requests must be signed with a configured key pair.
+    verified: bool,
 }
 
 /// Runs the proxy until SIGTERM or SIGINT.
@@ -77,58 +38,43 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let fs = FileSystem::connect(&conf).await.map_err(|e| ProxyError::Client(e.message))?;
 
-    let settings = S3Settings {
-        write_type: alluxio_client::parse_write_type(&conf.get_enum("alluxio.proxy.s3.writetype")?)
-            .unwrap_or(WritePType::CacheThrough),
-        min_part_size: conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
-        max_body: conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
-    };
-    if let Err(e) = crate::s3::prepare_uploads(&fs, settings.write_type).await {
+    let write_type = alluxio_client::parse_write_type(&conf.get_enum("alluxio.proxy.s3.writetype")?)
+        .unwrap_or(WritePType::CacheThrough);
+    if let Err(e) = crate::s3::prepare_uploads(&fs, write_type).await {
         tracing::warn!(
             "cannot prepare the S3 uploads directory as {}: {} (multipart uploads of other users may be refused)",
             fs.conf().user,
             e.message
         );
     }
-    let verified = match (conf.get("alluxio.proxy.s3.auth.access.key")?, conf.get("alluxio.proxy.s3.auth.secret.key")?)
-    {
-        (Some(ak), Some(sk)) => {
-            let base = ClientConf { user: ak.clone(), ..fs.conf().clone() };
-            let user_fs = FileSystem::connect_with(base).await.map_err(|e| ProxyError::Client(e.message))?;
-            let s3 = AlluxioS3::new(
-                user_fs,
-                settings.write_type,
-                settings.min_part_size,
-                settings.max_body,
-                Some(ak.clone()),
-            );
-            let mut b = S3ServiceBuilder::new(s3);
-            b.set_auth(s3s::auth::SimpleAuth::from_single(ak, sk));
-            Some(b.build())
+    let keys = KeyPairs::from_conf(&conf)?;
+    let base = AlluxioS3::new(
+        fs.clone(),
+        write_type,
+        conf.get_bytes("alluxio.proxy.s3.complete.multipart.upload.min.part.size")?,
+        conf.get_bytes("alluxio.proxy.s3.max.body.size")?,
+        None,
+    );
+    let mut builder = S3ServiceBuilder::new(crate::s3::Gateway::new(base));
+    if !keys.is_empty() {
+        let mut auth = s3s::auth::SimpleAuth::new();
+        for (ak, sk) in keys.iter() {
+            auth.register(ak.clone(), sk.as_str().into());
         }
-        (None, None) => None,
-        _ => {
-            return Err(ProxyError::Client(
-                "set both alluxio.proxy.s3.auth.access.key and alluxio.proxy.s3.auth.secret.key, or neither".into(),
-            ))
-        }
-    };
-    let s3 = Arc::new(S3Users {
-        verified,
-        base: fs.conf().clone(),
-        settings,
-        anonymous: S3Users::service(fs.clone(), settings, None),
-        by_user: Default::default(),
-    });
+        builder.set_auth(auth);
+        tracing::info!("S3 requests must be signed, REST v1 calls must authenticate: key pairs of {keys:?}");
+    }
+    let verified = !keys.is_empty();
     let shown: Vec<(String, String)> = conf.all().into_iter().filter_map(|(k, v, _)| v.map(|v| (k, v))).collect();
     let rest = Rest::new(
         fs,
         conf.get_duration("alluxio.proxy.stream.cache.timeout")?,
         conf.get_duration("alluxio.proxy.stream.idle.release.time")?,
         shown,
+        verified.then_some(keys),
     );
 
-    let app = axum::Router::new().fallback(dispatch).with_state(Proxy { rest, s3 });
+    let app = axum::Router::new().fallback(dispatch).with_state(Proxy { rest, s3: builder.build(), verified });
     tracing::info!("Alluxio proxy serving REST API v1 and S3 ({S3_PREFIX}) on {host}:{port}");
     // Small responses go out at once (no Nagle delay against the client's delayed ACK).
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -142,21 +88,22 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
 async fn dispatch(State(p): State<Proxy>, req: Request) -> Response {
     let path = req.uri().path();
     if path == S3_PREFIX || path.starts_with("/api/v1/s3/") {
-        return s3(p.s3.clone(), req, S3_PREFIX.len()).await;
+        return s3(&p, req, S3_PREFIX.len()).await;
     }
     // Tools that take a host but no path prefix (s3cmd) find the S3 API at the root as well.
     if !path.starts_with("/api/") {
-        return s3(p.s3.clone(), req, 0).await;
+        return s3(&p, req, 0).await;
     }
     let (parts, body) = req.into_parts();
-    p.rest.handle(parts.method, parts.uri, body).await
+    p.rest.handle(parts.method, parts.uri, &parts.headers, body).await
 }
 
 /// Hands a request to the S3 service with its first `prefix_len` path bytes (`/api/v1/s3`)
-/// removed. Like Alluxio's proxy it does not check signatures (any key pair works, the access key
-/// naming the user): the signature is dropped so the request parses as anonymous.
-async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
-    if let Some(svc) = &users.verified {
+/// removed. Without key pairs configured, like Alluxio's proxy, it does not check signatures
+/// (any key pair works, the access key naming the user): the signature is dropped so the
+/// request parses as anonymous, and the access key travels as [`NamedUser`].
+async fn s3(p: &Proxy, req: Request, prefix_len: usize) -> Response {
+    if p.verified {
         // A signature covers the path the client sent, so only the root endpoint can check it.
         if prefix_len > 0 {
             return s3_error_response(
@@ -165,7 +112,7 @@ async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
                 "This proxy checks signatures: use the S3 endpoint http://PROXY_HOST:PORT/ (no /api/v1/s3)",
             );
         }
-        return call(svc.clone(), req).await;
+        return call(p.s3.clone(), req).await;
     }
     let (mut parts, body) = req.into_parts();
     let rest = parts.uri.path()[prefix_len..].to_owned();
@@ -201,11 +148,10 @@ async fn s3(users: Arc<S3Users>, req: Request, prefix_len: usize) -> Response {
         })
         .and_then(|c| c.split('/').next().map(str::to_owned))
         .filter(|u| !u.is_empty());
-    let svc = match users.for_user(user).await {
-        Ok(s) => s,
-        Err(e) => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.message).into_response(),
-    };
-    call(svc, axum::http::Request::from_parts(parts, body)).await
+    if let Some(u) = user {
+        parts.extensions.insert(NamedUser(u));
+    }
+    call(p.s3.clone(), axum::http::Request::from_parts(parts, body)).await
 }
 
 async fn call(mut svc: S3Service, req: axum::http::Request<Body>) -> Response {

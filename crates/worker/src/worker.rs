@@ -45,6 +45,8 @@ pub struct Worker {
     pub start_time_ms: i64,
     /// When blocks are checked against their checksums.
     pub verify: crate::block_check::VerifyMode,
+    /// The user this worker runs as, named in its requests to the masters.
+    user: String,
 }
 
 impl Worker {
@@ -79,6 +81,7 @@ impl Worker {
             chunk_size,
             start_time_ms: alluxio_common::now_ms(),
             verify,
+            user: alluxio_common::user::current_user(),
         })
     }
 
@@ -129,8 +132,10 @@ impl Worker {
         Ok(BlockWorkerClient::with_interceptor(ch, VersionStamp::new(None)).max_decoding_message_size(64 << 20))
     }
 
+    /// The file-system master as the worker's own user (asking for mount options needs a
+    /// superuser: run workers as the masters' user or a member of their supergroup).
     fn master_fs(&self) -> MasterFsClient {
-        FileSystemMasterClientServiceClient::with_interceptor(self.master(), VersionStamp::new(None))
+        FileSystemMasterClientServiceClient::with_interceptor(self.master(), VersionStamp::new(Some(&self.user)))
     }
 
     /// The UFS of a mount, asking the master for its URI and options once and for its access

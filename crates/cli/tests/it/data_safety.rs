@@ -156,7 +156,10 @@ fn a_retried_completion_succeeds_after_a_master_restart_and_never_deletes_the_fi
     let addr = format!("localhost:{}", c.master_port);
     rt.block_on(async {
         let ch = alluxio_proto::masters::MasterChannels::new(&addr, std::time::Duration::from_secs(3)).unwrap();
-        let mut fs = FileSystemMasterClientServiceClient::with_interceptor(ch.current(), VersionStamp::new(None));
+        let mut fs = FileSystemMasterClientServiceClient::with_interceptor(
+            ch.current(),
+            VersionStamp::new(Some(&alluxio_common::user::current_user())),
+        );
         let status = fs.get_status(GetStatusPRequest { path: "/f".into(), options: None }).await.unwrap();
         let id = status.into_inner().file_info.unwrap().file_id;
         let complete = |length: i64| CompleteFilePRequest {

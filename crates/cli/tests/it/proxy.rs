@@ -24,7 +24,7 @@ pub(crate) fn start_with_proxy(extra: &[&str]) -> Cluster {
     c
 }
 
-fn python(script: &str, args: &[&str]) -> String {
+pub(crate) fn python(script: &str, args: &[&str]) -> String {
     let o = crate::cluster::output_within(
         Command::new("python3").arg(repo().join("tests/clients").join(script)).args(args),
         crate::cluster::COMMAND_LIMIT,
@@ -225,7 +225,16 @@ fn with_keys_configured_the_s3_api_checks_signatures() {
     assert!(status == 403 && body.contains("<Code>AccessDenied</Code>") && body.contains("no /api/v1/s3"), "{body}");
     assert!(!c.ok(&["fs", "ls", "/signed"]).contains("/signed/g"));
     assert!(!c.log("proxy").contains("s3cr3t-key"), "the secret reached the log");
-    let (_, info) = http(c.proxy_port, "GET", "/api/v1/proxy/info?raw_configuration=true", &[], b"");
+    // REST v1 on the same port authenticates too: HTTP Basic with a configured key pair.
+    let (status, body) = http(c.proxy_port, "GET", "/api/v1/proxy/info?raw_configuration=true", &[], b"");
+    assert!(status == 401 && body.contains("UNAUTHENTICATED"), "{status} {body}");
+    let (status, body) = http(c.proxy_port, "POST", "/api/v1/paths//signed/f/delete", &[], b"");
+    assert!(status == 401 && body.contains("HTTP Basic"), "{status} {body}");
+    let wrong = [("Authorization", "Basic YWRtaW46d3Jvbmc=")]; // admin:wrong
+    assert_eq!(http(c.proxy_port, "POST", "/api/v1/paths//signed/f/delete", &wrong, b"").0, 401);
+    assert_eq!(c.run(&["fs", "cat", "/signed/f"]).stdout, b"signed bytes", "an unauthenticated call changed data");
+    let admin = [("Authorization", "Basic YWRtaW46czNjcjN0LWtleQ==")]; // admin:s3cr3t-key
+    let (_, info) = http(c.proxy_port, "GET", "/api/v1/proxy/info?raw_configuration=true", &admin, b"");
     assert!(info.contains("alluxio.proxy.s3.auth.secret.key") && !info.contains("s3cr3t-key"), "{info}");
 }
 

@@ -134,3 +134,109 @@ fn journal_and_backups_with_mount_secrets_are_for_the_superuser_only() {
         assert_eq!(readable_by_others(&journal_dir), Vec::<String>::new(), "{journal}");
     }
 }
+
+const IMPERSONATE: &str = "alluxio.security.login.impersonation.username";
+
+#[test]
+fn impersonation_follows_the_masters_rules() {
+    let mut c = Cluster::new(&[
+        "alluxio.master.security.impersonation.alice.users=bob",
+        "alluxio.master.security.impersonation.carol.groups=no-such-group",
+    ]);
+    c.format();
+    c.start();
+    c.ok(&["fs", "mkdir", "/tmp"]);
+    c.ok(&["fs", "chmod", "777", "/tmp"]);
+    let acting = |user: &str| format!("-D{IMPERSONATE}={user}");
+
+    // alice may act for bob: what she creates is bob's.
+    let (as_bob, as_carol, as_alice) = (acting("bob"), acting("carol"), acting("alice"));
+    c.ok(&["fs", ALICE, &as_bob, "touch", "/tmp/by-bob"]);
+    assert!(perms_of(&c, "/tmp/by-bob").ends_with(" bob"), "{}", perms_of(&c, "/tmp/by-bob"));
+
+    // Anyone else is refused, naming both users, and nothing happens.
+    let (_, err) = c.fails(&["fs", ALICE, &as_carol, "touch", "/tmp/x"]);
+    assert!(err.contains("user=\"alice\" is not configured to impersonate as impersonationUser=\"carol\""), "{err}");
+    let (_, err) = c.fails(&["fs", BOB, &as_alice, "touch", "/tmp/y"]);
+    assert!(err.contains("User \"bob\" is not configured to allow any impersonation"), "{err}");
+    let (_, err) = c.fails(&["fs", "-Dalluxio.security.login.username=carol", &as_bob, "touch", "/tmp/z"]);
+    assert!(err.contains("impersonationUser=\"bob\""), "{err}");
+    let ls = c.ok(&["fs", "ls", "/tmp"]);
+    assert!(!ls.contains("/tmp/x") && !ls.contains("/tmp/y") && !ls.contains("/tmp/z"), "{ls}");
+
+    // The superuser may act for anyone: it only narrows what it may do.
+    c.ok(&["fs", &as_alice, "touch", "/tmp/for-alice"]);
+    assert!(perms_of(&c, "/tmp/for-alice").ends_with(" alice"));
+    c.ok(&["fs", ALICE, "chmod", "600", "/tmp/for-alice"]);
+    let (_, err) = c.fails(&["fs", &as_bob, "cat", "/tmp/for-alice"]);
+    assert!(err.contains("user=bob, access=r--"), "{err}");
+}
+
+#[test]
+fn nosasl_checks_nothing_and_custom_authentication_is_refused() {
+    let mut c = Cluster::new(&["alluxio.security.authentication.type=NOSASL"]);
+    c.format();
+    c.start();
+    c.ok(&as_user(ALICE, &["fs", "touch", "/f"]));
+    c.ok(&as_user(ALICE, &["fs", "chmod", "600", "/f"]));
+    c.ok(&as_user(BOB, &["fs", "cat", "/f"]));
+    c.ok(&as_user(BOB, &["fs", "rm", "/f"]));
+    let (_, err) = c.fails(&["fs", "-Dalluxio.security.authentication.type=CUSTOM", "ls", "/"]);
+    assert!(err.contains("alluxio.security.authentication.type") && err.contains("SIMPLE or NOSASL"), "{err}");
+}
+
+/// `/alice/a.txt`, mode 600, in alice's own 755 directory; returns its content.
+fn alices_private_file(c: &Cluster) -> &'static str {
+    let local = c.path("secret.txt");
+    std::fs::write(&local, b"alice's secret").unwrap();
+    c.ok(&["fs", "mkdir", "/alice"]);
+    c.ok(&["fs", "chown", "alice", "/alice"]);
+    c.ok(&as_user(ALICE, &["fs", "copyFromLocal", local.to_str().unwrap(), "/alice/a.txt"]));
+    c.ok(&as_user(ALICE, &["fs", "chmod", "600", "/alice/a.txt"]));
+    "alice's secret"
+}
+
+#[test]
+fn the_gateways_act_for_their_users() {
+    let c = crate::proxy::start_with_proxy(&[]);
+    let content = alices_private_file(&c);
+    let port = c.proxy_port.to_string();
+    crate::proxy::python("rest_users.py", &[&port, "param", "/alice/a.txt", content]);
+    // S3: the access key names the user.
+    let endpoint = format!("http://127.0.0.1:{port}/api/v1/s3");
+    let bob = crate::s3_server::aws_cli(&endpoint, "bob", "any", &["s3", "cp", "s3://alice/a.txt", "-"]);
+    let err = String::from_utf8_lossy(&bob.stderr);
+    assert!(!bob.status.success() && (err.contains("AccessDenied") || err.contains("403")), "{err}");
+    let alice = crate::s3_server::aws_cli(&endpoint, "alice", "any", &["s3", "cp", "s3://alice/a.txt", "-"]);
+    assert_eq!(String::from_utf8_lossy(&alice.stdout), content, "{}", String::from_utf8_lossy(&alice.stderr));
+    assert_eq!(perms_of(&c, "/alice/a.txt"), "-rw------- alice alice", "a refusal changed the file");
+}
+
+#[test]
+fn with_key_pairs_each_user_needs_its_own_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("s3-credentials");
+    std::fs::write(&creds, "# access key, secret key\nalice alice-secret\nbob bob-secret\n").unwrap();
+    std::fs::set_permissions(&creds, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let creds_line = format!("alluxio.proxy.s3.auth.credentials.file={}", creds.display());
+    let c = crate::proxy::start_with_proxy(&[&creds_line]);
+    let content = alices_private_file(&c);
+    let port = c.proxy_port.to_string();
+    crate::proxy::python("rest_users.py", &[&port, "basic", "/alice/a.txt", content]);
+    // The `user` parameter is no way around authentication.
+    let (status, body) =
+        crate::proxy::http(c.proxy_port, "POST", "/api/v1/paths//alice/a.txt/delete?user=alice", &[], b"");
+    assert!(status == 401 && body.contains("UNAUTHENTICATED"), "{status} {body}");
+
+    let root = format!("http://127.0.0.1:{port}");
+    let s3 =
+        |key: &str, secret: &str| crate::s3_server::aws_cli(&root, key, secret, &["s3", "cp", "s3://alice/a.txt", "-"]);
+    let out = s3("alice", "alice-secret");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), content, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = s3("bob", "bob-secret");
+    assert!(!out.status.success(), "bob read alice's file");
+    let out = crate::s3_server::aws_cli(&root, "alice", "bob-secret", &["s3", "ls", "s3://alice/"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SignatureDoesNotMatch"), "{out:?}");
+    assert!(!c.log("proxy").contains("bob-secret"), "a secret reached the log");
+    assert_eq!(perms_of(&c, "/alice/a.txt"), "-rw------- alice alice");
+}

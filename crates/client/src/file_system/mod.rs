@@ -56,6 +56,8 @@ fn worker_key(a: &WorkerNetAddress) -> String {
 #[derive(Clone)]
 pub struct FileSystem {
     inner: Arc<Inner>,
+    /// Set by [`FileSystem::impersonating`]: the user requests act for.
+    acting_for: Option<Arc<str>>,
 }
 
 /// A failure of the connection itself, not an answer: tonic builds those from a transport error
@@ -92,6 +94,7 @@ impl FileSystem {
                 data_conns: Mutex::new(HashMap::new()),
                 failed_workers: Mutex::new(HashMap::new()),
             }),
+            acting_for: None,
         };
         fs.handshake().await?;
         Ok(fs)
@@ -156,7 +159,21 @@ impl FileSystem {
     }
 
     fn stamp(&self) -> VersionStamp {
-        VersionStamp::new(Some(&self.inner.conf.user))
+        let acting_for = self.acting_for.as_deref().or(self.inner.conf.impersonation.as_deref());
+        VersionStamp::new(Some(&self.inner.conf.user)).acting_for(acting_for)
+    }
+
+    /// This connection acting for `user` (impersonation): what a gateway does for its end
+    /// users. Shares the connections; the master allows it only as its
+    /// `alluxio.master.security.impersonation.*` properties say (or for a superuser).
+    pub fn impersonating(&self, user: &str) -> FileSystem {
+        let acting_for = (user != self.inner.conf.user).then(|| Arc::from(user));
+        FileSystem { inner: self.inner.clone(), acting_for }
+    }
+
+    /// The user requests act for: the impersonated user, else the login user.
+    pub fn user(&self) -> &str {
+        self.acting_for.as_deref().or(self.inner.conf.impersonation.as_deref()).unwrap_or(&self.inner.conf.user)
     }
 
     pub(crate) fn fs_client(&self) -> FileSystemMasterClientServiceClient<Svc> {

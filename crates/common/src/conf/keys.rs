@@ -1,7 +1,8 @@
 //! Every property key alluxio-rs reads, with Alluxio's names and defaults.
 //!
 //! A key with `{n}` in its name is a template for a number (tier levels), one with
-//! `{key}` for any suffix (per-mount options). Defaults may refer to other keys as `${key}`.
+//! `{key}` for any suffix (per-mount options), one with `{name}` for a name in the middle
+//! (impersonation rules per user). Defaults may refer to other keys as `${key}`.
 
 /// What a property's value must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +177,10 @@ props! {
 
     "alluxio.security.authentication.type" => Some("SIMPLE"), Enum(AUTH_TYPES);
     "alluxio.security.login.username" => None, Str;
+    "alluxio.security.login.impersonation.username" => Some("_HDFS_USER_"), Str;
+    "alluxio.master.security.impersonation.{name}.users" => None, Str;
+    "alluxio.master.security.impersonation.{name}.groups" => None, Str;
+    "alluxio.master.audit.logging.queue.capacity" => Some("10000"), Int;
     "alluxio.security.authorization.permission.enabled" => Some("true"), Bool;
     "alluxio.security.authorization.permission.umask" => Some("022"), Str;
     "alluxio.security.authorization.permission.supergroup" => Some("supergroup"), Str;
@@ -197,6 +202,9 @@ props! {
     // valid AWS Signature V4 for this key pair, at the root endpoint http://<proxy>:39999/.
     "alluxio.proxy.s3.auth.access.key" => None, Str;
     "alluxio.proxy.s3.auth.secret.key" => None, Str;
+    // Ours: more key pairs, one `<access key> <secret key>` per line (the access key names the
+    // Alluxio user); the file must be readable by its owner only.
+    "alluxio.proxy.s3.auth.credentials.file" => None, Str;
     "alluxio.zookeeper.enabled" => Some("false"), Bool;
     "alluxio.zookeeper.address" => None, Str;
 }
@@ -209,6 +217,9 @@ fn template_matches(template: &str, key: &str) -> bool {
             return digits > 0 && &rest[digits..] == post;
         }
         false
+    } else if let Some(i) = template.find("{name}") {
+        let (pre, post) = (&template[..i], &template[i + 6..]);
+        key.len() > pre.len() + post.len() && key.starts_with(pre) && key.ends_with(post)
     } else if let Some(pre) = template.strip_suffix("{key}") {
         key.len() > pre.len() && key.starts_with(pre)
     } else {
@@ -251,6 +262,8 @@ mod tests {
     #[test]
     fn templates_match_levels_and_options() {
         assert!(lookup("alluxio.worker.tieredstore.level0.alias").is_some());
+        assert!(lookup("alluxio.master.security.impersonation.alluxio.proxy.users").is_some());
+        assert!(lookup("alluxio.master.security.impersonation..users").is_none());
         assert!(lookup("alluxio.worker.tieredstore.level12.dirs.path").is_some());
         assert!(lookup("alluxio.worker.tieredstore.levelx.alias").is_none());
         assert!(lookup("alluxio.master.mount.table.root.option.s3a.accessKeyId").is_some());

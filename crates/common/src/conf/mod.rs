@@ -174,6 +174,20 @@ impl Conf {
             let resolved = self.resolve(key, value, 0)?;
             check_kind(key, &resolved, source, prop.kind)?;
         }
+        const AUTH: &str = "alluxio.security.authentication.type";
+        if let Some((value, source)) = self.values.get(AUTH) {
+            if value.eq_ignore_ascii_case("CUSTOM") {
+                return Err(ConfError::InvalidValue {
+                    key: AUTH.into(),
+                    value: value.clone(),
+                    origin: source.clone(),
+                    expected: "SIMPLE or NOSASL: CUSTOM authentication loads a Java provider class \
+                               (alluxio.security.authentication.custom.provider.class), which alluxio-rs \
+                               cannot run"
+                        .into(),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -450,6 +464,16 @@ mod tests {
         c.set("alluxio.user.block.size.bytes.default", "64XB");
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("alluxio.user.block.size.bytes.default") && e.contains("64MB"), "{e}");
+    }
+
+    #[test]
+    fn custom_authentication_is_refused_saying_why() {
+        let mut c = Conf::defaults();
+        c.set("alluxio.security.authentication.type", "CUSTOM");
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("alluxio.security.authentication.type") && e.contains("SIMPLE or NOSASL"), "{e}");
+        c.set("alluxio.security.authentication.type", "NOSASL");
+        c.validate().unwrap();
     }
 
     #[test]

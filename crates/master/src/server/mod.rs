@@ -149,7 +149,11 @@ fn services(
     });
     let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default")?);
     Ok(servers::Services {
-        fs: FsService { master: master.clone(), default_write_type },
+        fs: FsService {
+            master: master.clone(),
+            default_write_type,
+            auth: Arc::new(crate::authn::Authenticator::from_conf(conf, master.system_caller().user)?),
+        },
         block: Arc::new(BlockService { master: master.clone() }),
         meta,
         journal: JournalService { raft },

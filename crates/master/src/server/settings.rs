@@ -54,7 +54,9 @@ pub(super) fn fs_options(conf: &Conf) -> Result<FsOptions, MasterError> {
         },
         list_batch: conf.get_i64("alluxio.master.filesystem.liststatus.result.message.length")?.max(1) as usize,
         checkpoint_period_entries: conf.get_i64("alluxio.master.journal.checkpoint.period.entries")?,
-        permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled")?,
+        // NOSASL carries no trustworthy identity: as in Alluxio, nothing can be checked.
+        permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled")?
+            && conf.get_enum("alluxio.security.authentication.type")? != "NOSASL",
         lease_timeout: conf.get_duration("alluxio.master.file.writer.lease.timeout")?,
     })
 }

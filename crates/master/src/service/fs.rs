@@ -7,7 +7,7 @@ use alluxio_proto::grpc::{TtlAction, WritePType};
 use futures::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{caller, detached, path};
+use super::{detached, path};
 use crate::file_system_master::{CreateFileOptions, FileSystemMaster};
 use crate::inode::ttl_to_journal;
 use crate::namespace::plan::{Attributes, Completion, MountChange};
@@ -36,6 +36,8 @@ pub struct FsService {
     pub master: Arc<FileSystemMaster>,
     /// `alluxio.user.file.writetype.default` on the master, for requests that leave it unset.
     pub default_write_type: WritePType,
+    /// Who each request comes from.
+    pub auth: Arc<crate::authn::Authenticator>,
 }
 
 impl FsService {
@@ -52,7 +54,7 @@ type ListStream = Pin<Box<dyn Stream<Item = Result<ListStatusPResponse, Status>>
 #[tonic::async_trait]
 impl FileSystemMasterClientService for FsService {
     async fn get_status(&self, req: Request<GetStatusPRequest>) -> Result<Response<GetStatusPResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -66,7 +68,7 @@ impl FileSystemMasterClientService for FsService {
     type ListStatusStream = ListStream;
 
     async fn list_status(&self, req: Request<ListStatusPRequest>) -> Result<Response<ListStream>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -99,7 +101,7 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<CreateDirectoryPRequest>,
     ) -> Result<Response<CreateDirectoryPResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -110,7 +112,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn create_file(&self, req: Request<CreateFilePRequest>) -> Result<Response<CreateFilePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -134,7 +136,7 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<CompleteFilePRequest>,
     ) -> Result<Response<CompleteFilePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -153,7 +155,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn remove(&self, req: Request<DeletePRequest>) -> Result<Response<DeletePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let o = r.options.unwrap_or_default();
@@ -163,7 +165,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn rename(&self, req: Request<RenamePRequest>) -> Result<Response<RenamePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let (src, dst) = (path(&r.path)?, path(&r.dst_path)?);
         let m = self.master.clone();
@@ -175,7 +177,7 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<SetAttributePRequest>,
     ) -> Result<Response<SetAttributePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         let m = self.master.clone();
@@ -185,7 +187,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn mount(&self, req: Request<MountPRequest>) -> Result<Response<MountPResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
@@ -196,7 +198,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn unmount(&self, req: Request<UnmountPRequest>) -> Result<Response<UnmountPResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let p = path(&req.into_inner().alluxio_path)?;
         let m = self.master.clone();
         detached(async move { m.unmount(&p, &c).await }).await?;
@@ -204,7 +206,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn update_mount(&self, req: Request<UpdateMountPRequest>) -> Result<Response<UpdateMountPResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let p = path(&r.alluxio_path)?;
         let o = r.options.unwrap_or_default();
@@ -227,7 +229,7 @@ impl FileSystemMasterClientService for FsService {
     }
 
     async fn free(&self, req: Request<FreePRequest>) -> Result<Response<FreePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         let r = req.into_inner();
         let o = r.options.unwrap_or_default();
         self.master.free(&path(&r.path)?, o.recursive, o.forced, &c).await?;
@@ -238,7 +240,7 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<ScheduleAsyncPersistencePRequest>,
     ) -> Result<Response<ScheduleAsyncPersistencePResponse>, Status> {
-        let c = caller(&req);
+        let c = self.auth.caller(&req).await?;
         self.master.schedule_persist(&path(&req.into_inner().path)?, &c).await?;
         Ok(Response::new(ScheduleAsyncPersistencePResponse {}))
     }
@@ -250,7 +252,7 @@ impl FileSystemMasterClientService for FsService {
 
     /// Credentials included (workers open the UFS with them): the superuser only.
     async fn get_ufs_info(&self, req: Request<GetUfsInfoPRequest>) -> Result<Response<GetUfsInfoPResponse>, Status> {
-        self.master.require_super(&caller(&req))?;
+        self.master.require_super(&self.auth.caller(&req).await?)?;
         let id = req.into_inner().mount_id;
         let m =
             self.master.mount_by_id(id).ok_or_else(|| Status::not_found(format!("Mount id {id} does not exist")))?;
@@ -270,7 +272,7 @@ impl FileSystemMasterClientService for FsService {
         &self,
         req: Request<UpdateUfsModePRequest>,
     ) -> Result<Response<UpdateUfsModePResponse>, Status> {
-        self.master.require_super(&caller(&req))?;
+        self.master.require_super(&self.auth.caller(&req).await?)?;
         let r = req.into_inner();
         let mode = alluxio_proto::journal::UfsMode::from_str_name(&r.ufs_mode).ok_or_else(|| {
             Status::invalid_argument(format!("Invalid UFS mode {}: NO_ACCESS, READ_ONLY or READ_WRITE", r.ufs_mode))

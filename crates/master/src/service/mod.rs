@@ -8,16 +8,7 @@ pub mod meta;
 use alluxio_common::AlluxioPath;
 use tonic::Status;
 
-use crate::file_system_master::Caller;
 use crate::MasterError;
-
-/// The caller of a request (SIMPLE authentication: the asserted user name).
-pub fn caller<T>(req: &tonic::Request<T>) -> Caller {
-    let user = alluxio_proto::version::request_user(req).unwrap_or_else(alluxio_common::user::current_user);
-    let group = alluxio_common::user::primary_group_of(&user);
-    let groups = alluxio_common::user::groups_of(&user);
-    Caller { user, group, groups }
-}
 
 /// Parses a request path; a bad one is INVALID_ARGUMENT naming it.
 pub fn path(p: &str) -> Result<AlluxioPath, Status> {

@@ -19,7 +19,7 @@ use alluxio_common::status::Code;
 use alluxio_common::AlluxioPath;
 use alluxio_proto::grpc::TtlAction;
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -27,6 +27,11 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 use options::{flag, write_type};
+
+use crate::credentials::KeyPairs;
+
+/// The header naming the user a REST call acts for (without key pairs configured).
+pub const USER_HEADER: &str = "x-alluxio-user";
 
 mod options;
 
@@ -52,6 +57,11 @@ impl From<ClientError> for RestError {
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
         let body = json!({"statusCode": self.code.name(), "message": self.message});
+        if self.code == Code::Unauthenticated {
+            let mut r = json_response(StatusCode::UNAUTHORIZED, &body);
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"alluxio\""));
+            return r;
+        }
         json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
     }
 }
@@ -81,6 +91,8 @@ enum Stream {
 
 struct Entry {
     stream: Stream,
+    /// The user that opened it: only that user may use it.
+    user: String,
     used: Instant,
     /// The worker space reserved beyond what was written was given back (idle).
     released: bool,
@@ -89,6 +101,8 @@ struct Entry {
 /// The proxy's REST state: one client and the open streams.
 pub struct Rest {
     fs: FileSystem,
+    /// With key pairs (signatures required on S3), every call must authenticate with one.
+    keys: Option<KeyPairs>,
     streams: Mutex<HashMap<i32, Entry>>,
     /// Streams taken out for giving back their reserved space; requests for them wait.
     releasing: Mutex<std::collections::HashSet<i32>>,
@@ -107,10 +121,12 @@ impl Rest {
         stream_timeout: Duration,
         release_after: Duration,
         conf: Vec<(String, String)>,
+        keys: Option<KeyPairs>,
     ) -> Arc<Self> {
         let started_ms = chrono::Utc::now().timestamp_millis();
         let rest = Arc::new(Rest {
             fs,
+            keys,
             streams: Mutex::new(HashMap::new()),
             releasing: Mutex::new(Default::default()),
             next_id: AtomicI32::new(1),
@@ -186,41 +202,72 @@ impl Rest {
         }
     }
 
-    fn add(&self, stream: Stream) -> i32 {
+    fn add(&self, stream: Stream, user: &str) -> i32 {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        self.streams.lock().insert(id, Entry { stream, used: Instant::now(), released: false });
+        let e = Entry { stream, user: user.to_owned(), used: Instant::now(), released: false };
+        self.streams.lock().insert(id, e);
         id
     }
 
-    async fn take(&self, id: i32) -> Result<Stream, RestError> {
+    /// Takes stream `id` out of the map for `user`'s request; another user's stream stays.
+    async fn take(&self, id: i32, user: &str) -> Result<Stream, RestError> {
         loop {
             {
                 // Decided under the streams lock (taken before `releasing`, as everywhere): a
                 // stream giving back its reserved space is out of the map for a moment.
                 let mut streams = self.streams.lock();
                 if !self.releasing.lock().contains(&id) {
-                    return streams
-                        .remove(&id)
-                        .map(|e| e.stream)
-                        .ok_or_else(|| RestError::new(Code::NotFound, format!("stream {id} does not exist")));
+                    return match streams.get(&id) {
+                        None => Err(RestError::new(Code::NotFound, format!("stream {id} does not exist"))),
+                        Some(e) if e.user != user => Err(RestError::new(
+                            Code::PermissionDenied,
+                            format!("stream {id} belongs to another user than {user}"),
+                        )),
+                        Some(_) => Ok(streams.remove(&id).map(|e| e.stream).expect("present")),
+                    };
                 }
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
-    fn put_back(&self, id: i32, stream: Stream) {
-        self.streams.lock().insert(id, Entry { stream, used: Instant::now(), released: false });
+    fn put_back(&self, id: i32, stream: Stream, user: &str) {
+        let e = Entry { stream, user: user.to_owned(), used: Instant::now(), released: false };
+        self.streams.lock().insert(id, e);
+    }
+
+    /// The user a call acts for. With key pairs configured: the user of valid HTTP Basic
+    /// credentials, or UNAUTHENTICATED. Without: the `user` query parameter or the
+    /// `X-Alluxio-User` header, else the proxy's own user.
+    fn user_of(&self, headers: &HeaderMap, query: &str) -> Result<String, RestError> {
+        let Some(keys) = &self.keys else {
+            let named = query_param(query, "user")
+                .or_else(|| headers.get(USER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned))
+                .filter(|u| !u.is_empty());
+            return Ok(named.unwrap_or_else(|| self.fs.conf().user.clone()));
+        };
+        let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        keys.basic_user(auth).ok_or_else(|| {
+            RestError::new(
+                Code::Unauthenticated,
+                "this proxy requires authentication (alluxio.proxy.s3.auth.* is set): send HTTP Basic credentials \
+                 <access key>:<secret key> of a configured key pair",
+            )
+        })
     }
 
     /// Serves one REST request (`uri` below `/api/v1`).
-    pub async fn handle(self: Arc<Self>, method: Method, uri: Uri, body: Body) -> Response {
+    pub async fn handle(self: Arc<Self>, method: Method, uri: Uri, headers: &HeaderMap, body: Body) -> Response {
         let path = uri.path().to_owned();
         let query = uri.query().unwrap_or("").to_owned();
+        let user = match self.user_of(headers, &query) {
+            Ok(u) => u,
+            Err(e) => return e.into_response(),
+        };
         let r = if let Some(rest) = path.strip_prefix("/api/v1/paths/") {
-            self.paths(&method, rest, &query, body).await
+            self.paths(&user, &method, rest, &query, body).await
         } else if let Some(rest) = path.strip_prefix("/api/v1/streams/") {
-            self.streams(&method, rest, body).await
+            self.streams(&user, &method, rest, body).await
         } else if path == "/api/v1/proxy/info" || path == "/api/v1/proxy/info/" {
             self.info()
         } else {
@@ -250,17 +297,17 @@ impl Rest {
         }))
     }
 
-    async fn paths(&self, method: &Method, rest: &str, query: &str, body: Body) -> R {
+    async fn paths(&self, user: &str, method: &Method, rest: &str, query: &str, body: Body) -> R {
         let (raw_path, action) = rest.rsplit_once('/').unwrap_or(("", rest));
         let path = alluxio_path(raw_path)?;
+        let fs = &self.fs.impersonating(user);
         if action == "download-file" && method == Method::GET {
-            return self.download(&path).await;
+            return download(fs, &path).await;
         }
         if method != Method::POST {
             return Err(RestError::new(Code::InvalidArgument, format!("{action} takes POST, not {method}")));
         }
         let opts = options::parse(body).await?;
-        let fs = &self.fs;
         match action {
             "create-directory" => {
                 fs.create_directory(&path, flag(&opts, "recursive"), flag(&opts, "allowExists"), write_type(&opts)?)
@@ -269,11 +316,11 @@ impl Rest {
             }
             "create-file" => {
                 let out = fs.create_file(&path, options::create_file(&opts)?).await?;
-                ok_json(json!(self.add(Stream::Out(out))))
+                ok_json(json!(self.add(Stream::Out(out), user)))
             }
             "open-file" => {
                 let input = fs.open_file(&path, options::read_type(&opts)?).await?;
-                ok_json(json!(self.add(Stream::In(input))))
+                ok_json(json!(self.add(Stream::In(input), user)))
             }
             "delete" => {
                 fs.delete(&path, flag(&opts, "recursive"), flag(&opts, "alluxioOnly")).await?;
@@ -315,18 +362,7 @@ impl Rest {
         }
     }
 
-    async fn download(&self, path: &AlluxioPath) -> R {
-        let input = self.fs.open_file(path, None).await?;
-        let name = path.name().to_owned();
-        let mut r = stream_body(input).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename={name}")) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        Ok(r)
-    }
-
-    async fn streams(&self, method: &Method, rest: &str, body: Body) -> R {
+    async fn streams(&self, user: &str, method: &Method, rest: &str, body: Body) -> R {
         if method != Method::POST {
             return Err(RestError::new(Code::InvalidArgument, format!("streams take POST, not {method}")));
         }
@@ -334,7 +370,7 @@ impl Rest {
         let id: i32 = id.parse().map_err(|_| RestError::new(Code::InvalidArgument, format!("bad stream id {id}")))?;
         match action {
             "write" => {
-                let Stream::Out(mut out) = self.take(id).await? else {
+                let Stream::Out(mut out) = self.take(id, user).await? else {
                     return Err(RestError::new(Code::InvalidArgument, format!("stream {id} is not open for writing")));
                 };
                 let mut written = 0u64;
@@ -343,7 +379,7 @@ impl Rest {
                     let chunk = match chunk {
                         Ok(c) => c,
                         Err(e) => {
-                            self.put_back(id, Stream::Out(out));
+                            self.put_back(id, Stream::Out(out), user);
                             return Err(RestError::new(Code::Aborted, format!("request body of stream {id}: {e}")));
                         }
                     };
@@ -353,23 +389,23 @@ impl Rest {
                         return Err(e.into());
                     }
                 }
-                self.put_back(id, Stream::Out(out));
+                self.put_back(id, Stream::Out(out), user);
                 ok_json(json!(written))
             }
-            "read" => match self.take(id).await? {
+            "read" => match self.take(id, user).await? {
                 Stream::In(input) => {
-                    self.put_back(id, Stream::Consumed);
+                    self.put_back(id, Stream::Consumed, user);
                     let mut r = stream_body(input).into_response();
                     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
                     Ok(r)
                 }
                 other => {
-                    self.put_back(id, other);
+                    self.put_back(id, other, user);
                     Err(RestError::new(Code::InvalidArgument, format!("stream {id} is not open for reading")))
                 }
             },
             "close" => {
-                if let Stream::Out(out) = self.take(id).await? {
+                if let Stream::Out(out) = self.take(id, user).await? {
                     out.close().await?;
                 }
                 ok_empty()
@@ -377,6 +413,18 @@ impl Rest {
             a => Err(RestError::new(Code::InvalidArgument, format!("unknown stream action {a}"))),
         }
     }
+}
+
+/// `download-file`: the whole file as an attachment.
+async fn download(fs: &FileSystem, path: &AlluxioPath) -> R {
+    let input = fs.open_file(path, None).await?;
+    let name = path.name().to_owned();
+    let mut r = stream_body(input).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename={name}")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }
 
 /// The rest of an input stream as a response body.

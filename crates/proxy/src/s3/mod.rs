@@ -27,12 +27,14 @@ use md5::{Digest, Md5};
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, S3};
 
+mod gateway;
 mod listing;
 mod multipart;
 mod names;
 mod store;
 mod tags;
 
+pub use gateway::{Gateway, NamedUser};
 use listing::*;
 pub use multipart::prepare_uploads;
 use names::*;
@@ -41,6 +43,7 @@ pub use tags::parse_tagging;
 use tags::*;
 
 /// The S3 service over one Alluxio client.
+#[derive(Clone)]
 pub struct AlluxioS3 {
     fs: FileSystem,
     write_type: WritePType,
@@ -59,6 +62,15 @@ impl AlluxioS3 {
         owner: Option<String>,
     ) -> Self {
         AlluxioS3 { fs, write_type, min_part_size, max_body, owner }
+    }
+
+    /// The same service acting for `user` (its access key); the proxy's own user, or none,
+    /// acts as the proxy and sees every bucket.
+    pub fn for_user(&self, user: Option<&str>) -> AlluxioS3 {
+        match user.filter(|u| *u != self.fs.conf().user) {
+            None => self.clone(),
+            Some(u) => AlluxioS3 { fs: self.fs.impersonating(u), owner: Some(u.to_owned()), ..self.clone() },
+        }
     }
 }
 
