@@ -18,12 +18,20 @@ pub const DIR_MODE: u32 = 0o700;
 
 /// Creates (or truncates) `path` for reading and writing, readable by its owner only.
 pub fn create_file(path: &Path) -> io::Result<File> {
-    let f = OpenOptions::new().read(true).write(true).create(true).truncate(true).mode(FILE_MODE).open(path)?;
-    // `mode` applies only when the file is new; an existing one keeps its bits unless narrowed.
+    narrowed(OpenOptions::new().read(true).write(true).create(true).truncate(true).mode(FILE_MODE).open(path)?)
+}
+
+/// `mode` applies only when a file is new; an existing one keeps its bits unless narrowed.
+fn narrowed(f: File) -> io::Result<File> {
     if f.metadata()?.permissions().mode() & 0o077 != 0 {
         f.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
     }
     Ok(f)
+}
+
+/// Opens `path` for appending, creating it owner-only (an existing file is narrowed).
+pub fn open_append(path: &Path) -> io::Result<File> {
+    narrowed(OpenOptions::new().append(true).create(true).mode(FILE_MODE).open(path)?)
 }
 
 /// Creates `dir` and its missing parents; the directories it creates are owner-only

@@ -22,6 +22,16 @@ pub enum AuthType {
     NoSasl,
 }
 
+impl AuthType {
+    /// The name Alluxio's configuration and audit log use.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthType::Simple => "SIMPLE",
+            AuthType::NoSasl => "NOSASL",
+        }
+    }
+}
+
 /// The users one connecting user may act for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Allowed {

@@ -240,3 +240,37 @@ fn with_key_pairs_each_user_needs_its_own_secret() {
     assert!(!c.log("proxy").contains("bob-secret"), "a secret reached the log");
     assert_eq!(perms_of(&c, "/alice/a.txt"), "-rw------- alice alice");
 }
+
+#[test]
+fn the_audit_log_has_a_line_for_each_operation_allowed_or_not() {
+    let mut c = Cluster::new(&["alluxio.master.audit.logging.enabled=true"]);
+    c.format();
+    c.start();
+    c.ok(&["fs", "mkdir", "/shared"]);
+    c.ok(&["fs", "chmod", "777", "/shared"]);
+    c.ok(&as_user(ALICE, &["fs", "touch", "/shared/f"]));
+    c.ok(&as_user(ALICE, &["fs", "mv", "/shared/f", "/shared/g"]));
+    c.ok(&as_user(ALICE, &["fs", "chmod", "600", "/shared/g"]));
+    c.fails(&as_user(BOB, &["fs", "cat", "/shared/g"]));
+
+    let path = c.path("logs/master_audit.log");
+    let wanted = [
+        "succeeded=true\tallowed=true\tugi=alice,alice (AUTH=SIMPLE)\tip=/127.0.0.1:",
+        "\tcmd=createFile\tsrc=/shared/f\tdst=null\tperm=alice:alice:rw-r--r--\texecutionTimeUs=",
+        "\tcmd=rename\tsrc=/shared/f\tdst=/shared/g\tperm=null\t",
+        "\tcmd=setAttribute\tsrc=/shared/g\tdst=null\tperm=alice:alice:rw-------\t",
+        "succeeded=false\tallowed=false\tugi=bob,bob (AUTH=SIMPLE)",
+    ];
+    c.eventually("the audit lines are written", || {
+        let log = std::fs::read_to_string(&path).unwrap_or_default();
+        wanted.iter().all(|w| log.contains(w))
+    });
+    let log = std::fs::read_to_string(&path).unwrap();
+    let denied = log.lines().find(|l| l.contains("ugi=bob,bob")).unwrap();
+    assert!(denied.contains("src=/shared/g"), "{denied}");
+    for line in log.lines() {
+        assert_eq!(line.split('\t').count(), 9, "{line}");
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+}

@@ -120,6 +120,18 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     Ok(())
 }
 
+/// `master_audit.log` in the logs directory, when `alluxio.master.audit.logging.enabled`.
+fn audit_log(conf: &Conf) -> Result<Option<crate::audit::AuditLog>, MasterError> {
+    if !conf.get_bool("alluxio.master.audit.logging.enabled")? {
+        return Ok(None);
+    }
+    let dir = std::path::PathBuf::from(conf.get_str("alluxio.logs.dir")?);
+    let capacity = conf.get_i64("alluxio.master.audit.logging.queue.capacity")?.max(1) as usize;
+    let log = crate::audit::AuditLog::start(&dir, capacity)?;
+    tracing::info!("audit log: {}", dir.join("master_audit.log").display());
+    Ok(Some(log))
+}
+
 fn block_master(conf: &Conf) -> Result<Arc<BlockMaster>, MasterError> {
     Ok(Arc::new(BlockMaster::new(
         conf.get_duration("alluxio.master.worker.timeout")?,
@@ -153,6 +165,7 @@ fn services(
             master: master.clone(),
             default_write_type,
             auth: Arc::new(crate::authn::Authenticator::from_conf(conf, master.system_caller().user)?),
+            audit: audit_log(conf)?,
         },
         block: Arc::new(BlockService { master: master.clone() }),
         meta,

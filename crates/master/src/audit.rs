@@ -1,0 +1,212 @@
+//! The audit log (`alluxio.master.audit.logging.enabled`): one line per file-system operation
+//! in `<logs dir>/master_audit.log`, in Alluxio's format:
+//!
+//! `succeeded=true	allowed=true	ugi=alice,staff (AUTH=SIMPLE)	ip=/127.0.0.1:50312	cmd=getFileInfo	src=/a	dst=null	perm=alice:staff:rw-r--r--	executionTimeUs=42`
+//!
+//! Lines go through a bounded queue (`alluxio.master.audit.logging.queue.capacity`) to one
+//! writer thread: a full queue never blocks an RPC; the line is dropped, counted, and the count
+//! logged as a warning. The file is readable by the master's user only (it names users and paths).
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Instant;
+
+use alluxio_common::AlluxioPath;
+
+use crate::MasterError;
+
+/// One audited operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub succeeded: bool,
+    pub allowed: bool,
+    pub user: String,
+    pub group: String,
+    pub auth: &'static str,
+    /// `/address:port` of the client, as Alluxio prints it.
+    pub ip: String,
+    pub cmd: &'static str,
+    pub src: String,
+    pub dst: Option<String>,
+    /// `owner:group:rwxr-xr-x` of the source after the operation, when it exists.
+    pub perm: Option<String>,
+    pub micros: u128,
+}
+
+impl fmt::Display for AuditEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "succeeded={}\tallowed={}\tugi={},{} (AUTH={})\tip={}\tcmd={}\tsrc={}\tdst={}\tperm={}\texecutionTimeUs={}",
+            self.succeeded,
+            self.allowed,
+            self.user,
+            self.group,
+            self.auth,
+            self.ip,
+            self.cmd,
+            self.src,
+            self.dst.as_deref().unwrap_or("null"),
+            self.perm.as_deref().unwrap_or("null"),
+            self.micros
+        )
+    }
+}
+
+/// The writer of `master_audit.log`. Cheap to share.
+#[derive(Clone)]
+pub struct AuditLog {
+    tx: SyncSender<String>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl AuditLog {
+    /// Opens (appending) `<dir>/master_audit.log` and starts its writer thread.
+    pub fn start(dir: &Path, capacity: usize) -> Result<Self, MasterError> {
+        let path = dir.join("master_audit.log");
+        alluxio_common::private::create_dir_all(dir)
+            .map_err(MasterError::io("create the logs directory", dir.display()))?;
+        let file = alluxio_common::private::open_append(&path).map_err(MasterError::io("open", path.display()))?;
+        let (tx, rx) = sync_channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let counter = dropped.clone();
+        std::thread::Builder::new()
+            .name("audit-log".into())
+            .spawn(move || write_lines(rx, file, path, &counter))
+            .map_err(MasterError::io("start the audit log writer for", dir.display()))?;
+        Ok(AuditLog { tx, dropped })
+    }
+
+    /// Queues a line; never waits. A full queue drops it and counts the drop.
+    pub fn record(&self, entry: &AuditEntry) {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(entry.to_string()) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Lines dropped so far because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// The writer thread: writes lines as they come, flushing whenever the queue is empty, and
+/// reports drops once per burst.
+fn write_lines(rx: Receiver<String>, file: std::fs::File, path: PathBuf, dropped: &AtomicU64) {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, file);
+    let mut reported = 0;
+    let mut failed = false;
+    while let Ok(first) = rx.recv() {
+        let mut result = writeln!(out, "{first}");
+        while let Ok(line) = rx.try_recv() {
+            result = result.and_then(|_| writeln!(out, "{line}"));
+        }
+        result = result.and_then(|_| out.flush());
+        match result {
+            Err(e) if !failed => {
+                tracing::error!("cannot write the audit log {}: {e}", path.display());
+                failed = true;
+            }
+            Ok(()) => failed = false,
+            Err(_) => {}
+        }
+        let now = dropped.load(Ordering::Relaxed);
+        if now > reported {
+            tracing::warn!(
+                "audit log: {} lines dropped ({now} in all) because its queue was full \
+                 (alluxio.master.audit.logging.queue.capacity)",
+                now - reported
+            );
+            reported = now;
+        }
+    }
+}
+
+/// Measures an operation for its audit line.
+pub struct Pending {
+    pub entry: AuditEntry,
+    src: AlluxioPath,
+    started: Instant,
+}
+
+impl Pending {
+    pub fn new(entry: AuditEntry, src: AlluxioPath) -> Self {
+        Pending { entry, src, started: Instant::now() }
+    }
+
+    /// The source path, whose permissions the line reports.
+    pub fn src(&self) -> &AlluxioPath {
+        &self.src
+    }
+
+    /// The finished entry: `code` is the failure's status code, if it failed.
+    pub fn finish(mut self, code: Option<tonic::Code>, perm: Option<String>) -> AuditEntry {
+        self.entry.succeeded = code.is_none();
+        self.entry.allowed = code != Some(tonic::Code::PermissionDenied) && code != Some(tonic::Code::Unauthenticated);
+        self.entry.perm = perm;
+        self.entry.micros = self.started.elapsed().as_micros();
+        self.entry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> AuditEntry {
+        AuditEntry {
+            succeeded: true,
+            allowed: true,
+            user: "alice".into(),
+            group: "staff".into(),
+            auth: "SIMPLE",
+            ip: "/127.0.0.1:50312".into(),
+            cmd: "rename",
+            src: "/a".into(),
+            dst: Some("/b".into()),
+            perm: Some("alice:staff:rw-r--r--".into()),
+            micros: 42,
+        }
+    }
+
+    #[test]
+    fn lines_are_alluxios() {
+        assert_eq!(
+            entry().to_string(),
+            "succeeded=true\tallowed=true\tugi=alice,staff (AUTH=SIMPLE)\tip=/127.0.0.1:50312\tcmd=rename\t\
+             src=/a\tdst=/b\tperm=alice:staff:rw-r--r--\texecutionTimeUs=42"
+        );
+        let denied = Pending::new(AuditEntry { dst: None, ..entry() }, AlluxioPath::root())
+            .finish(Some(tonic::Code::PermissionDenied), None);
+        let line = denied.to_string();
+        assert!(line.starts_with("succeeded=false\tallowed=false\t"), "{line}");
+        assert!(line.contains("\tdst=null\tperm=null\t"), "{line}");
+        let failed = Pending::new(entry(), AlluxioPath::root()).finish(Some(tonic::Code::NotFound), None);
+        assert!(failed.to_string().starts_with("succeeded=false\tallowed=true\t"));
+    }
+
+    #[test]
+    fn lines_reach_the_file_and_a_full_queue_drops_instead_of_waiting() {
+        let t = tempfile::tempdir().unwrap();
+        let log = AuditLog::start(t.path(), 4).unwrap();
+        for _ in 0..10_000 {
+            log.record(&entry());
+        }
+        let path = t.path().join("master_audit.log");
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let n = std::fs::read_to_string(&path).unwrap().lines().count() as u64;
+            if n + log.dropped() == 10_000 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{n} lines, {} dropped", log.dropped());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}
