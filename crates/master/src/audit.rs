@@ -1,7 +1,8 @@
 //! The audit log (`alluxio.master.audit.logging.enabled`): one line per file-system operation
 //! in `<logs dir>/master_audit.log`, in Alluxio's format:
 //!
-//! `succeeded=true	allowed=true	ugi=alice,staff (AUTH=SIMPLE)	ip=/127.0.0.1:50312	cmd=getFileInfo	src=/a	dst=null	perm=alice:staff:rw-r--r--	executionTimeUs=42`
+//! `succeeded=true allowed=true ugi=alice,staff (AUTH=SIMPLE) ip=/127.0.0.1:50312 cmd=getFileInfo
+//! src=/a dst=null perm=alice:staff:rw-r--r-- executionTimeUs=42`, the fields separated by tabs.
 //!
 //! Lines go through a bounded queue (`alluxio.master.audit.logging.queue.capacity`) to one
 //! writer thread: a full queue never blocks an RPC; the line is dropped, counted, and the count
