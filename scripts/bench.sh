@@ -72,11 +72,12 @@ if [[ " $WANT " == *" security "* ]]; then
   # One master per run, the same metadata benchmark each time; runs alternate between the two
   # settings compared, twice each, and the better run of each counts.
   sec_run() {
-    rm -rf "$WORK/journal"
+    rm -rf "$WORK/journal" "$WORK/underFSStorage" "$WORK/logs"
     $B format >/dev/null
     $B "$@" process master >"$WORK/master-sec.log" 2>&1 & MPID=$!
     until $B fs ls / >/dev/null 2>&1; do sleep 0.1; done
-    $B fs mkdir /deep >/dev/null && $B fs chmod 777 /deep >/dev/null
+    $B fs mkdir /deep >/dev/null
+    $B fs chmod 777 /deep >/dev/null
     $B -Dalluxio.security.login.username=bench bench metadata --clients 16 --seconds 5 \
       --dir /deep/l2/l3/l4/l5/l6/l7/l8/l9/l10
     kill "$MPID"; wait "$MPID" 2>/dev/null || true

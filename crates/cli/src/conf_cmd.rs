@@ -8,13 +8,15 @@ use alluxio_common::version::{
     JOURNAL_FORMAT_VERSION, MIN_JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
 };
 
-const GETCONF_USAGE: &str = "usage: USAGE: GetConf [--unit <arg>] [--source] [key]";
+const GETCONF_USAGE: &str = "usage: USAGE: GetConf [--unit <arg>] [--source] [--master] [key]";
 
 /// The arguments of `getConf`.
 #[derive(Debug, Default, PartialEq)]
 struct GetConfArgs {
     unit: Option<String>,
     source: bool,
+    /// The leading master's configuration instead of this client's.
+    master: bool,
     key: Option<String>,
 }
 
@@ -30,7 +32,7 @@ impl GetConfArgs {
                     None => return Err("Unable to parse input args: --unit needs a value".into()),
                 },
                 "--source" => out.source = true,
-                "--master" => {}
+                "--master" => out.master = true,
                 k if out.key.is_none() && !k.starts_with('-') => out.key = Some(k.to_owned()),
                 _ => return Err(format!("More arguments than expected. Args: {args:?}")),
             }
@@ -56,6 +58,9 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if a.master {
+        return master_conf(&conf, a);
+    }
     let Some(key) = a.key else {
         for (k, v, s) in conf.all() {
             let v = v.map(|v| shown(&k, v)).unwrap_or_else(|| "(no value set)".into());
@@ -93,6 +98,56 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
             eprintln!("{unit} is not a valid unit");
             return ExitCode::from(1);
         }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `getConf --master`: the leading master's values (secrets arrive masked), in the same
+/// formats as the client's own.
+fn master_conf(conf: &Conf, a: GetConfArgs) -> ExitCode {
+    let props = crate::runtime().block_on(async {
+        let fs = alluxio_client::FileSystem::connect(conf).await?;
+        fs.master_configuration().await
+    });
+    let mut props = match props {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Unable to get the master's configuration: {}", e.message);
+            return ExitCode::from(1);
+        }
+    };
+    props.sort_by(|x, y| x.name.cmp(&y.name));
+    let Some(key) = a.key else {
+        for p in props {
+            let v = shown(&p.name, p.value);
+            if a.source {
+                println!("{}={v} ({})", p.name, p.source);
+            } else {
+                println!("{}={v}", p.name);
+            }
+        }
+        return ExitCode::SUCCESS;
+    };
+    let Some(prop) = lookup(&key) else {
+        eprintln!("{key} is not a valid configuration key");
+        println!("{GETCONF_USAGE}");
+        return ExitCode::from(1);
+    };
+    let found = props.into_iter().find(|p| p.name == key);
+    if a.source {
+        println!("{}", found.map(|p| p.source).unwrap_or_else(|| "DEFAULT".into()));
+        return ExitCode::SUCCESS;
+    }
+    let value = found.map(|p| p.value).unwrap_or_default();
+    match a.unit {
+        None => println!("{}", shown(&key, value)),
+        Some(unit) => match in_unit(prop.kind, &value, &unit) {
+            Some(v) => println!("{v}"),
+            None => {
+                eprintln!("{unit} is not a valid unit");
+                return ExitCode::from(1);
+            }
+        },
     }
     ExitCode::SUCCESS
 }
@@ -157,7 +212,11 @@ mod tests {
     #[test]
     fn parses_flags_in_any_order() {
         let a = GetConfArgs::parse(&args(&["--source", "alluxio.k", "--unit", "mb"])).unwrap();
-        assert_eq!(a, GetConfArgs { unit: Some("MB".into()), source: true, key: Some("alluxio.k".into()) });
+        assert_eq!(
+            a,
+            GetConfArgs { unit: Some("MB".into()), source: true, master: false, key: Some("alluxio.k".into()) }
+        );
+        assert!(GetConfArgs::parse(&args(&["--master", "alluxio.k"])).unwrap().master);
         assert!(GetConfArgs::parse(&args(&["--unit"])).unwrap_err().contains("--unit"));
         assert!(GetConfArgs::parse(&args(&["a", "b"])).unwrap_err().contains("More arguments"));
     }

@@ -10,17 +10,19 @@
 
 use std::fmt;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use alluxio_common::AlluxioPath;
 
 use crate::MasterError;
 
-/// One audited operation.
+/// One audited operation. Kept raw (no text made) until the writer thread formats it, so an
+/// RPC pays only for a few clones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub succeeded: bool,
@@ -28,18 +30,45 @@ pub struct AuditEntry {
     pub user: String,
     pub group: String,
     pub auth: &'static str,
-    /// `/address:port` of the client, as Alluxio prints it.
-    pub ip: String,
+    /// The client's address, printed `/address:port` as Alluxio prints it.
+    pub ip: Option<SocketAddr>,
     pub cmd: &'static str,
-    pub src: String,
-    pub dst: Option<String>,
-    /// `owner:group:rwxr-xr-x` of the source after the operation, when it exists.
-    pub perm: Option<String>,
+    pub src: AlluxioPath,
+    pub dst: Option<AlluxioPath>,
+    /// The source's permissions after the operation, when it exists.
+    pub perm: Option<Perm>,
     pub micros: u128,
+}
+
+/// Owner, group and mode, printed `owner:group:rwxr-xr-x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Perm {
+    pub owner: Arc<str>,
+    pub group: Arc<str>,
+    pub mode: i32,
+}
+
+impl fmt::Display for Perm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.owner, self.group, crate::namespace::plan::mode_string(self.mode))
+    }
+}
+
+/// `value`, or `null` as Alluxio prints a missing one.
+struct OrNull<'a, T>(Option<&'a T>);
+
+impl<T: fmt::Display> fmt::Display for OrNull<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("null"),
+        }
+    }
 }
 
 impl fmt::Display for AuditEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ip = self.ip.map(|a| format!("/{a}"));
         write!(
             f,
             "succeeded={}\tallowed={}\tugi={},{} (AUTH={})\tip={}\tcmd={}\tsrc={}\tdst={}\tperm={}\texecutionTimeUs={}",
@@ -48,11 +77,11 @@ impl fmt::Display for AuditEntry {
             self.user,
             self.group,
             self.auth,
-            self.ip,
+            OrNull(ip.as_ref()),
             self.cmd,
             self.src,
-            self.dst.as_deref().unwrap_or("null"),
-            self.perm.as_deref().unwrap_or("null"),
+            OrNull(self.dst.as_ref()),
+            OrNull(self.perm.as_ref()),
             self.micros
         )
     }
@@ -61,7 +90,7 @@ impl fmt::Display for AuditEntry {
 /// The writer of `master_audit.log`. Cheap to share.
 #[derive(Clone)]
 pub struct AuditLog {
-    tx: SyncSender<String>,
+    tx: SyncSender<AuditEntry>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -83,8 +112,8 @@ impl AuditLog {
     }
 
     /// Queues a line; never waits. A full queue drops it and counts the drop.
-    pub fn record(&self, entry: &AuditEntry) {
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(entry.to_string()) {
+    pub fn record(&self, entry: AuditEntry) {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(entry) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -95,18 +124,24 @@ impl AuditLog {
     }
 }
 
-/// The writer thread: writes lines as they come, flushing whenever the queue is empty, and
-/// reports drops once per burst.
-fn write_lines(rx: Receiver<String>, file: std::fs::File, path: PathBuf, dropped: &AtomicU64) {
+/// How long a written line may wait in the buffer before it reaches the file.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// The writer thread: formats lines into a buffer that reaches the file when full or after
+/// [`FLUSH_EVERY`] without new lines (one write per burst, not per line), and reports drops.
+fn write_lines(rx: Receiver<AuditEntry>, file: std::fs::File, path: PathBuf, dropped: &AtomicU64) {
     let mut out = std::io::BufWriter::with_capacity(64 << 10, file);
     let mut reported = 0;
     let mut failed = false;
-    while let Ok(first) = rx.recv() {
-        let mut result = writeln!(out, "{first}");
-        while let Ok(line) = rx.try_recv() {
-            result = result.and_then(|_| writeln!(out, "{line}"));
-        }
-        result = result.and_then(|_| out.flush());
+    loop {
+        let result = match rx.recv_timeout(FLUSH_EVERY) {
+            Ok(entry) => writeln!(out, "{entry}"),
+            Err(RecvTimeoutError::Timeout) => out.flush(),
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = out.flush();
+                return;
+            }
+        };
         match result {
             Err(e) if !failed => {
                 tracing::error!("cannot write the audit log {}: {e}", path.display());
@@ -130,22 +165,16 @@ fn write_lines(rx: Receiver<String>, file: std::fs::File, path: PathBuf, dropped
 /// Measures an operation for its audit line.
 pub struct Pending {
     pub entry: AuditEntry,
-    src: AlluxioPath,
     started: Instant,
 }
 
 impl Pending {
-    pub fn new(entry: AuditEntry, src: AlluxioPath) -> Self {
-        Pending { entry, src, started: Instant::now() }
-    }
-
-    /// The source path, whose permissions the line reports.
-    pub fn src(&self) -> &AlluxioPath {
-        &self.src
+    pub fn new(entry: AuditEntry) -> Self {
+        Pending { entry, started: Instant::now() }
     }
 
     /// The finished entry: `code` is the failure's status code, if it failed.
-    pub fn finish(mut self, code: Option<tonic::Code>, perm: Option<String>) -> AuditEntry {
+    pub fn finish(mut self, code: Option<tonic::Code>, perm: Option<Perm>) -> AuditEntry {
         self.entry.succeeded = code.is_none();
         self.entry.allowed = code != Some(tonic::Code::PermissionDenied) && code != Some(tonic::Code::Unauthenticated);
         self.entry.perm = perm;
@@ -165,11 +194,11 @@ mod tests {
             user: "alice".into(),
             group: "staff".into(),
             auth: "SIMPLE",
-            ip: "/127.0.0.1:50312".into(),
+            ip: Some("127.0.0.1:50312".parse().unwrap()),
             cmd: "rename",
-            src: "/a".into(),
-            dst: Some("/b".into()),
-            perm: Some("alice:staff:rw-r--r--".into()),
+            src: AlluxioPath::parse("/a").unwrap(),
+            dst: Some(AlluxioPath::parse("/b").unwrap()),
+            perm: Some(Perm { owner: "alice".into(), group: "staff".into(), mode: 0o644 }),
             micros: 42,
         }
     }
@@ -181,12 +210,12 @@ mod tests {
             "succeeded=true\tallowed=true\tugi=alice,staff (AUTH=SIMPLE)\tip=/127.0.0.1:50312\tcmd=rename\t\
              src=/a\tdst=/b\tperm=alice:staff:rw-r--r--\texecutionTimeUs=42"
         );
-        let denied = Pending::new(AuditEntry { dst: None, ..entry() }, AlluxioPath::root())
-            .finish(Some(tonic::Code::PermissionDenied), None);
+        let denied =
+            Pending::new(AuditEntry { dst: None, ..entry() }).finish(Some(tonic::Code::PermissionDenied), None);
         let line = denied.to_string();
         assert!(line.starts_with("succeeded=false\tallowed=false\t"), "{line}");
         assert!(line.contains("\tdst=null\tperm=null\t"), "{line}");
-        let failed = Pending::new(entry(), AlluxioPath::root()).finish(Some(tonic::Code::NotFound), None);
+        let failed = Pending::new(entry()).finish(Some(tonic::Code::NotFound), None);
         assert!(failed.to_string().starts_with("succeeded=false\tallowed=true\t"));
     }
 
@@ -195,7 +224,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let log = AuditLog::start(t.path(), 4).unwrap();
         for _ in 0..10_000 {
-            log.record(&entry());
+            log.record(entry());
         }
         let path = t.path().join("master_audit.log");
         let deadline = Instant::now() + std::time::Duration::from_secs(10);

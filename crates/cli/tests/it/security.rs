@@ -274,3 +274,26 @@ fn the_audit_log_has_a_line_for_each_operation_allowed_or_not() {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
 }
+
+#[test]
+fn get_conf_shows_the_masters_configuration_with_secrets_masked() {
+    let mut c = Cluster::new(&["alluxio.proxy.s3.auth.access.key=admin", "alluxio.proxy.s3.auth.secret.key=hush-hush"]);
+    c.format();
+    c.start();
+    let size = "alluxio.user.block.size.bytes.default";
+    let mine = format!("-D{size}=1MB");
+    assert_eq!(c.ok(&["getConf", &mine, size]).trim(), "1MB");
+    assert_eq!(c.ok(&["getConf", &mine, "--master", size]).trim(), "64MB", "the master's own value");
+    assert_eq!(c.ok(&["getConf", &mine, "--master", "--unit", "KB", size]).trim(), "65536");
+    let source = c.ok(&["getConf", "--master", "--source", "alluxio.master.rpc.port"]);
+    assert!(source.starts_with("SITE_PROPERTY"), "{source}");
+    let secret = "alluxio.proxy.s3.auth.secret.key";
+    assert_eq!(c.ok(&["getConf", "--master", secret]).trim(), "******");
+    assert_eq!(c.ok(&["getConf", secret]).trim(), "******");
+    let all = c.ok(&["getConf", "--master"]);
+    assert!(all.contains(&format!("{secret}=******")) && all.contains("alluxio.master.rpc.port="), "{all}");
+    assert!(!all.contains("hush-hush") && !c.ok(&["getConf"]).contains("hush-hush"));
+    c.stop_master();
+    let (_, err) = c.fails(&["getConf", "-Dalluxio.user.rpc.retry.max.duration=1s", "--master", size]);
+    assert!(err.contains("master"), "{err}");
+}

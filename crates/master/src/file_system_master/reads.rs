@@ -5,11 +5,11 @@ use super::*;
 impl FileSystemMaster {
     /// Status of a path, with block locations when `with_blocks`.
     /// Block locations are what a reader needs, so asking for them needs read permission.
-    /// `owner:group:rwxr-xr-x` of `path`, if it exists (for the audit log; no checks).
-    pub fn perm_of(&self, path: &AlluxioPath) -> Option<String> {
+    /// Owner, group and mode of `path`, if it exists (for the audit log; no checks).
+    pub fn perm_of(&self, path: &AlluxioPath) -> Option<crate::audit::Perm> {
         let ns = self.ns.read();
         let i = ns.find(path)?;
-        Some(format!("{}:{}:{}", i.owner, i.group, plan::mode_string(i.mode)))
+        Some(crate::audit::Perm { owner: i.owner.clone(), group: i.group.clone(), mode: i.mode })
     }
 
     pub async fn get_status(&self, path: &AlluxioPath, with_blocks: bool, caller: &Caller) -> Result<FileInfo> {

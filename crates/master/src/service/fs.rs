@@ -56,28 +56,27 @@ impl FsService {
         dst: Option<&AlluxioPath>,
     ) -> Option<Pending> {
         self.audit.as_ref()?;
-        let entry = AuditEntry {
+        Some(Pending::new(AuditEntry {
             succeeded: false,
             allowed: false,
             user: c.user.clone(),
             group: c.group.clone(),
             auth: self.auth.kind.name(),
-            ip: ip.map(|a| format!("/{a}")).unwrap_or_else(|| "null".into()),
+            ip,
             cmd,
-            src: src.to_string(),
-            dst: dst.map(ToString::to_string),
+            src: src.clone(),
+            dst: dst.cloned(),
             perm: None,
             micros: 0,
-        };
-        Some(Pending::new(entry, src.clone()))
+        }))
     }
 
     /// Finishes and queues the audit line with the call's outcome and the source's
     /// permissions after it.
     fn audit_end<R>(&self, pending: Option<Pending>, result: &Result<R, Status>) {
         if let (Some(p), Some(log)) = (pending, &self.audit) {
-            let perm = self.master.perm_of(p.src());
-            log.record(&p.finish(result.as_ref().err().map(Status::code), perm));
+            let perm = self.master.perm_of(&p.entry.src);
+            log.record(p.finish(result.as_ref().err().map(Status::code), perm));
         }
     }
 
