@@ -20,7 +20,7 @@ pub use conf::ClientConf;
 pub use error::{ClientError, Result};
 pub use file_system::FileSystem;
 pub use in_stream::FileInStream;
-pub use options::{CreateFileOptions, MountOptions, SetAttributeOptions};
+pub use options::{AclAction, CreateFileOptions, MountOptions, SetAttributeOptions};
 pub use out_stream::FileOutStream;
 
 /// Parses Alluxio's write type names (`MUST_CACHE`, ...).

@@ -17,6 +17,34 @@ pub struct CreateFileOptions {
     pub ttl_action: Option<TtlAction>,
 }
 
+/// What [`FileSystem::set_acl`](crate::FileSystem::set_acl) does (`setfacl`'s options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AclAction {
+    /// `--set`: exactly the given entries.
+    Replace,
+    /// `-m`: add or change the given entries.
+    Modify,
+    /// `-x`: remove the given entries.
+    Remove,
+    /// `-b`: keep only the mode's entries.
+    RemoveAll,
+    /// `-k`: remove the default ACL.
+    RemoveDefault,
+}
+
+impl From<AclAction> for alluxio_proto::grpc::file::SetAclAction {
+    fn from(a: AclAction) -> Self {
+        use alluxio_proto::grpc::file::SetAclAction as P;
+        match a {
+            AclAction::Replace => P::Replace,
+            AclAction::Modify => P::Modify,
+            AclAction::Remove => P::Remove,
+            AclAction::RemoveAll => P::RemoveAll,
+            AclAction::RemoveDefault => P::RemoveDefault,
+        }
+    }
+}
+
 /// What [`FileSystem::set_attribute`](crate::FileSystem::set_attribute) changes; `None`
 /// leaves an attribute as it is.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,24 +124,33 @@ impl AuditLog {
     }
 }
 
-/// How long a written line may wait in the buffer before it reaches the file.
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// How often the writer thread wakes to drain the queue. It never blocks on the queue, so a
+/// sender never has to wake it (no system call on the RPC's path); the queue holds what
+/// arrives in between (`alluxio.master.audit.logging.queue.capacity`, 10000 by default:
+/// 200,000 operations a second).
+const DRAIN_EVERY: Duration = Duration::from_millis(50);
 
-/// The writer thread: formats lines into a buffer that reaches the file when full or after
-/// [`FLUSH_EVERY`] without new lines (one write per burst, not per line), and reports drops.
+/// The writer thread: every [`DRAIN_EVERY`], formats what the queue holds into the file (one
+/// write per burst), and reports drops.
 fn write_lines(rx: Receiver<AuditEntry>, file: std::fs::File, path: PathBuf, dropped: &AtomicU64) {
     let mut out = std::io::BufWriter::with_capacity(64 << 10, file);
     let mut reported = 0;
     let mut failed = false;
     loop {
-        let result = match rx.recv_timeout(FLUSH_EVERY) {
-            Ok(entry) => writeln!(out, "{entry}"),
-            Err(RecvTimeoutError::Timeout) => out.flush(),
-            Err(RecvTimeoutError::Disconnected) => {
-                let _ = out.flush();
-                return;
+        std::thread::sleep(DRAIN_EVERY);
+        let mut result = Ok(());
+        let mut closed = false;
+        loop {
+            match rx.try_recv() {
+                Ok(entry) => result = result.and_then(|_| writeln!(out, "{entry}")),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    closed = true;
+                    break;
+                }
             }
-        };
+        }
+        let result = result.and_then(|_| out.flush());
         match result {
             Err(e) if !failed => {
                 tracing::error!("cannot write the audit log {}: {e}", path.display());
@@ -158,6 +167,9 @@ fn write_lines(rx: Receiver<AuditEntry>, file: std::fs::File, path: PathBuf, dro
                 now - reported
             );
             reported = now;
+        }
+        if closed {
+            return;
         }
     }
 }

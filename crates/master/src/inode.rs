@@ -87,6 +87,8 @@ pub struct Inode {
     pub ufs_fingerprint: String,
     /// Extended attributes; boxed because almost every inode has none.
     pub xattr: Option<Box<BTreeMap<String, Vec<u8>>>>,
+    /// ACL entries beyond the mode; boxed because almost every inode has none.
+    pub acl: Option<Box<crate::acl::Acl>>,
     pub kind: InodeKind,
 }
 
@@ -160,6 +162,7 @@ impl Inode {
                 last_access_time_ms: self.last_access_time_ms,
                 medium_type: self.medium_types.clone(),
                 xattr: self.xattr_map(),
+                acl: crate::acl::to_journal(self.acl.as_deref()),
             }),
             InodeKind::File(f) => Entry::InodeFile(InodeFileEntry {
                 id: self.id,
@@ -186,6 +189,7 @@ impl Inode {
                 medium_type: self.medium_types.clone(),
                 ufs_fingerprint: self.ufs_fingerprint.clone(),
                 xattr: self.xattr_map(),
+                acl: crate::acl::to_journal(self.acl.as_deref()),
             }),
         }
     }
@@ -214,6 +218,7 @@ impl Inode {
             ttl_action: self.ttl_action as i32,
             ufs_fingerprint: self.ufs_fingerprint.clone(),
             xattr: self.xattr_map(),
+            acl: crate::acl::entries(self.mode, self.acl.as_deref()).iter().map(ToString::to_string).collect(),
             ..Default::default()
         };
         match &self.kind {

@@ -5,6 +5,7 @@
 //! Entry point: [`server::run`]. The state that the journal rebuilds is [`namespace::Namespace`];
 //! operations on it live in [`file_system_master::FileSystemMaster`].
 
+pub mod acl;
 pub mod audit;
 pub mod authn;
 pub mod backup;

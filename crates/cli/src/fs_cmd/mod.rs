@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::exit;
 use crate::output::{self, Timestamp};
 
+mod acl;
 mod attributes;
 mod cluster;
 mod copy;
@@ -76,6 +77,10 @@ enum Cmd {
     Chown(attributes::ChownArgs),
     /// Change the group of a path.
     Chgrp(attributes::ChgrpArgs),
+    /// Show the ACL of a path.
+    Getfacl(acl::GetfaclArgs),
+    /// Set the ACL of a path.
+    Setfacl(acl::SetfaclArgs),
     /// Mount a UFS at an Alluxio path; without arguments, list mounts.
     Mount(mounts::MountArgs),
     /// Unmount an Alluxio path.
@@ -281,6 +286,8 @@ async fn execute(fs: &FileSystem, cmd: Cmd) -> R<u8> {
         Cmd::Chmod(a) => attributes::chmod(fs, a).await,
         Cmd::Chown(a) => attributes::chown(fs, a).await,
         Cmd::Chgrp(a) => attributes::chgrp(fs, a).await,
+        Cmd::Getfacl(a) => acl::getfacl(fs, a).await,
+        Cmd::Setfacl(a) => acl::setfacl(fs, a).await,
         Cmd::Mount(a) => mounts::mount(fs, a).await,
         Cmd::Unmount(a) => mounts::unmount(fs, a).await,
         Cmd::UpdateMount(a) => mounts::update_mount(fs, a).await,

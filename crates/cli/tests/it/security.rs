@@ -297,3 +297,75 @@ fn get_conf_shows_the_masters_configuration_with_secrets_masked() {
     let (_, err) = c.fails(&["getConf", "-Dalluxio.user.rpc.retry.max.duration=1s", "--master", size]);
     assert!(err.contains("master"), "{err}");
 }
+
+#[test]
+fn acls_grant_beyond_the_mode_and_default_acls_are_inherited() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    const CAROL: &str = "-Dalluxio.security.login.username=carol";
+    c.ok(&["fs", "chmod", "777", "/"]);
+    c.ok(&as_user(ALICE, &["fs", "mkdir", "/proj"]));
+    c.ok(&as_user(ALICE, &["fs", "chmod", "750", "/proj"]));
+    let (_, err) = c.fails(&as_user(BOB, &["fs", "ls", "/proj"]));
+    assert!(err.contains("user=bob, access=r-x"), "{err}");
+
+    // A named user entry lets bob in; the mask shows as the group bits.
+    c.ok(&as_user(ALICE, &["fs", "setfacl", "-m", "user:bob:r-x", "/proj"]));
+    c.ok(&as_user(BOB, &["fs", "ls", "/proj"]));
+    let facl = c.ok(&["fs", "getfacl", "/proj"]);
+    assert_eq!(
+        facl.lines().collect::<Vec<_>>(),
+        [
+            "# file: /proj",
+            "# owner: alice",
+            "# group: alice",
+            "user::rwx",
+            "user:bob:r-x",
+            "group::r-x",
+            "mask::r-x",
+            "other::---"
+        ],
+        "{facl}"
+    );
+    // Only the owner (or the superuser) changes an ACL.
+    let (_, err) = c.fails(&as_user(BOB, &["fs", "setfacl", "-m", "user:bob:rwx", "/proj"]));
+    assert!(err.contains("user=bob is not the owner of path=/proj"), "{err}");
+    let (_, err) = c.fails(&as_user(ALICE, &["fs", "setfacl", "-m", "user:bob:rwz", "/proj"]));
+    assert!(err.contains("user:bob:rwz"), "{err}");
+
+    // A default ACL: new files under /proj give bob access, not others, whatever the umask.
+    c.ok(&as_user(ALICE, &["fs", "setfacl", "-d", "-m", "user:bob:rwx,other::---", "/proj"]));
+    let local = c.path("plan.txt");
+    std::fs::write(&local, b"the plan").unwrap();
+    c.ok(&as_user(ALICE, &["fs", "copyFromLocal", local.to_str().unwrap(), "/proj/plan.txt"]));
+    let facl = c.ok(&["fs", "getfacl", "/proj/plan.txt"]);
+    assert!(
+        facl.contains("\nuser:bob:rwx\n") && facl.contains("\nmask::rw-\n") && facl.contains("\nother::---"),
+        "{facl}"
+    );
+    assert_eq!(c.ok(&as_user(BOB, &["fs", "cat", "/proj/plan.txt"])), "the plan");
+    let (_, err) = c.fails(&as_user(CAROL, &["fs", "cat", "/proj/plan.txt"]));
+    assert!(err.contains("Permission denied"), "{err}");
+
+    // ACLs are journaled: they survive a crash, and a checkpoint.
+    let before = c.ok(&["fs", "getfacl", "/proj"]);
+    assert!(before.contains("default:user:bob:rwx"), "{before}");
+    c.kill_master();
+    c.start_master();
+    assert_eq!(c.ok(&["fs", "getfacl", "/proj"]), before);
+    c.ok(&["fsadmin", "journal", "checkpoint"]);
+    c.kill_master();
+    c.start_master();
+    assert!(c.ok(&["fs", "getfacl", "/proj/plan.txt"]).contains("user:bob:rwx"));
+    assert_eq!(c.ok(&as_user(BOB, &["fs", "cat", "/proj/plan.txt"])), "the plan");
+
+    // chmod narrows the mask; -b takes the ACL away (the owning group keeps its own entry).
+    c.ok(&as_user(ALICE, &["fs", "chmod", "700", "/proj"]));
+    assert!(c.ok(&["fs", "getfacl", "/proj"]).contains("\nmask::---\n"));
+    assert!(!c.run(&as_user(BOB, &["fs", "ls", "/proj"])).status.success());
+    c.ok(&as_user(ALICE, &["fs", "setfacl", "-b", "/proj"]));
+    let facl = c.ok(&["fs", "getfacl", "/proj"]);
+    assert_eq!(facl.lines().skip(3).collect::<Vec<_>>(), ["user::rwx", "group::r-x", "other::---"], "{facl}");
+    assert!(!c.run(&as_user(BOB, &["fs", "ls", "/proj"])).status.success());
+}

@@ -175,6 +175,28 @@ impl FileSystem {
         Ok(())
     }
 
+    /// `setfacl`: `entries` are `[default:]user|group|mask|other:[name]:rwx`.
+    pub async fn set_acl(
+        &self,
+        path: &AlluxioPath,
+        action: crate::options::AclAction,
+        entries: &[String],
+        recursive: bool,
+    ) -> Result<()> {
+        let req = alluxio_proto::grpc::file::SetAclPRequest {
+            path: path.to_string(),
+            action: alluxio_proto::grpc::file::SetAclAction::from(action) as i32,
+            entries: entries.to_vec(),
+            recursive,
+        };
+        self.fs_call(|mut c| {
+            let req = req.clone();
+            async move { c.set_acl(req).await }
+        })
+        .await?;
+        Ok(())
+    }
+
     pub async fn mount(&self, path: &AlluxioPath, ufs: &str, options: MountOptions) -> Result<()> {
         let req = MountPRequest { alluxio_path: path.to_string(), ufs_path: ufs.into(), options: Some(options.into()) };
         self.fs_call(|mut c| {

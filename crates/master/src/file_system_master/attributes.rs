@@ -21,6 +21,19 @@ impl FileSystemMaster {
         Ok(())
     }
 
+    /// `setfacl`: changes the ACL (and the mode, whose group bits are the mask) of `path`.
+    pub async fn set_acl(
+        &self,
+        path: &AlluxioPath,
+        action: &crate::acl::Action,
+        recursive: bool,
+        caller: &Caller,
+    ) -> Result<()> {
+        self.load_metadata(path).await?;
+        self.journaled(|ns| Ok(plan::plan_set_acl(ns, path, action, recursive, self.access(caller))?)).await?;
+        Ok(())
+    }
+
     /// Tells the workers holding `blocks` to (un)protect them now, so a pin holds before the
     /// next heartbeat; the heartbeat repeats it in case this call does not get through.
     pub(super) async fn protect_now(&self, blocks: &[i64], protect: bool) {

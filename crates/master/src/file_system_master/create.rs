@@ -3,9 +3,10 @@
 use super::*;
 
 impl FileSystemMaster {
-    pub(super) fn new_mode(&self, requested: Option<i32>, dir: bool) -> i32 {
-        let base = requested.unwrap_or(if dir { 0o777 } else { 0o666 });
-        mode::apply_umask(base, self.opts.umask)
+    /// The mode asked for a new inode, before the umask (the plan applies it, unless a
+    /// default ACL replaces it).
+    fn asked_mode(requested: Option<i32>, dir: bool) -> i32 {
+        requested.unwrap_or(if dir { 0o777 } else { 0o666 })
     }
 
     /// `mkdir`.
@@ -23,7 +24,8 @@ impl FileSystemMaster {
             path: path.clone(),
             recursive,
             allow_exists,
-            mode: self.new_mode(mode, true),
+            mode: Self::asked_mode(mode, true),
+            umask: self.opts.umask,
             persisted,
             op_time_ms: now_ms(),
         };
@@ -86,8 +88,9 @@ impl FileSystemMaster {
         let req = plan::NewFile {
             path: path.clone(),
             recursive: opts.recursive,
-            mode: self.new_mode(opts.mode, false),
-            dir_mode: self.new_mode(None, true),
+            mode: Self::asked_mode(opts.mode, false),
+            dir_mode: Self::asked_mode(None, true),
+            umask: self.opts.umask,
             persisted_dirs: persisted,
             block_size: if opts.block_size > 0 { opts.block_size } else { self.opts.default_block_size },
             cacheable: write_type != WritePType::Through,

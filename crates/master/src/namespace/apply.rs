@@ -60,6 +60,7 @@ impl Namespace {
             ttl_action: ttl_from_journal(d.ttl_action),
             ufs_fingerprint: String::new(),
             xattr: xattr_of(&d.xattr),
+            acl: acl_of(d.id, &d.acl)?,
             kind: InodeKind::Dir(DirData {
                 children: BTreeMap::new(),
                 mount_point: d.mount_point,
@@ -94,6 +95,7 @@ impl Namespace {
             ttl_action: ttl_from_journal(f.ttl_action),
             ufs_fingerprint: f.ufs_fingerprint.clone(),
             xattr: xattr_of(&f.xattr),
+            acl: acl_of(f.id, &f.acl)?,
             kind: InodeKind::File(FileData {
                 block_size: f.block_size_bytes,
                 length: f.length,
@@ -164,6 +166,9 @@ impl Namespace {
         }
         if let Some(m) = u.mode {
             n.mode = m;
+        }
+        if u.set_acl {
+            n.acl = acl_of(u.id, &u.acl)?;
         }
         if let Some(t) = u.ttl {
             n.ttl = t;
@@ -345,4 +350,9 @@ impl Namespace {
         self.ufs_modes.insert(u.ufs_path.clone(), u.ufs_mode);
         Ok(())
     }
+}
+
+/// An inode's ACL from its journal entries.
+fn acl_of(id: i64, lines: &[String]) -> Result<Option<Box<crate::acl::Acl>>, ApplyError> {
+    Ok(crate::acl::from_journal(lines).map_err(|source| ApplyError::Acl { id, source })?.map(Box::new))
 }

@@ -31,6 +31,8 @@ pub enum ApplyError {
     BackupMarker,
     #[error("mount point: {0}")]
     MountPath(#[from] alluxio_common::path::PathError),
+    #[error("ACL of inode {id}: {source}")]
+    Acl { id: i64, source: crate::acl::AclError },
 }
 
 /// The result of resolving a path.

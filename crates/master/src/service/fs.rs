@@ -10,6 +10,7 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 
 use super::{detached, path};
+use crate::acl::Action;
 use crate::audit::{AuditEntry, AuditLog, Pending};
 use crate::file_system_master::{Caller, CreateFileOptions, FileSystemMaster};
 use crate::inode::ttl_to_journal;
@@ -86,6 +87,19 @@ impl FsService {
             Ok(w) => w,
         }
     }
+}
+
+/// The `setfacl` action a request asks for.
+fn acl_action(r: &SetAclPRequest) -> Result<Action, crate::acl::AclError> {
+    let remove = r.action() == SetAclAction::Remove;
+    let entries = r.entries.iter().map(|e| crate::acl::Entry::parse(e, !remove)).collect::<Result<Vec<_>, _>>()?;
+    Ok(match r.action() {
+        SetAclAction::Replace => Action::Replace(entries),
+        SetAclAction::Modify => Action::Modify(entries),
+        SetAclAction::Remove => Action::Remove(entries),
+        SetAclAction::RemoveAll => Action::RemoveAll,
+        SetAclAction::RemoveDefault => Action::RemoveDefault,
+    })
 }
 
 type ListStream = Pin<Box<dyn Stream<Item = Result<ListStatusPResponse, Status>> + Send>>;
@@ -277,6 +291,21 @@ impl FileSystemMasterClientService for FsService {
             Ok::<_, Status>(Response::new(SetAttributePResponse {}))
         }
         .await;
+        self.audit_end(audit, &result);
+        result
+    }
+
+    async fn set_acl(&self, req: Request<SetAclPRequest>) -> Result<Response<SetAclPResponse>, Status> {
+        let c = self.auth.caller(&req).await?;
+        let ip = req.remote_addr();
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let action = acl_action(&r).map_err(|e| Status::invalid_argument(format!("{e} (path {p})")))?;
+        let audit = self.audit_begin(ip, &c, "setAcl", &p, None);
+        let m = self.master.clone();
+        let result = detached(async move { m.set_acl(&p, &action, r.recursive, &c).await })
+            .await
+            .map(|()| Response::new(SetAclPResponse {}));
         self.audit_end(audit, &result);
         result
     }

@@ -174,17 +174,12 @@ impl Access<'_> {
         Err(self.not_super())
     }
 
-    /// Whether `n` grants `bits` to the caller by its owner, group or other bits.
+    /// Whether `n` grants `bits` to the caller by its owner, group or other bits and its ACL.
     pub fn allows(&self, n: &Inode, bits: Bits) -> bool {
         let c = self.caller;
-        let shift = if *n.owner == *c.user {
-            6
-        } else if c.in_group(&n.group) {
-            3
-        } else {
-            0
-        };
-        Bits::of(n.mode >> shift).contains(bits)
+        let acl = n.acl.as_ref().and_then(|a| a.access.as_ref());
+        let granted = crate::acl::granted(n.mode, &n.owner, &n.group, acl, &c.user, |g| c.in_group(g));
+        Bits(granted).contains(bits)
     }
 
     /// Alluxio's checkPermission: execute on the ancestors, `bits` on the path itself (or on

@@ -7,6 +7,7 @@ use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::UpdateInodeEntry;
 
 use super::{not_found, persisted_ancestors, Access, Caller, FsError, Op, Permissions, PlanResult};
+use crate::acl::Action;
 use crate::inode::{Inode, PersistenceState};
 use crate::namespace::Namespace;
 
@@ -108,6 +109,37 @@ pub fn plan_set_attribute(
         }
     }
     Ok(change)
+}
+
+/// `setfacl` on `path` (and, with `recursive`, everything below it, default entries going to
+/// directories only): the owner of each inode or the superuser. Each inode gets its new mode
+/// (the mask is its group bits) and its whole ACL.
+pub fn plan_set_acl(
+    ns: &Namespace,
+    path: &AlluxioPath,
+    action: &Action,
+    recursive: bool,
+    access: Access<'_>,
+) -> PlanResult<Vec<Entry>> {
+    let n = ns.find(path).ok_or_else(|| not_found(path))?;
+    let targets: Vec<&Inode> = if recursive { ns.subtree(n.id) } else { vec![n] };
+    let mut entries = Vec::with_capacity(targets.len());
+    for t in targets {
+        let at = if t.id == n.id { path.clone() } else { ns.path_of(t.id).unwrap_or_else(|| path.clone()) };
+        let op = Op::SetAttribute { path: &at, owner: None, group: None, mode: true, recursive: false };
+        access.authorize(ns, op)?;
+        let action = if t.id != n.id && !t.is_dir() { action.without_defaults() } else { action.clone() };
+        let (mode, acl) = crate::acl::apply(t.mode, t.acl.as_deref(), &action, t.is_dir())
+            .map_err(|source| FsError::Acl { source, path: at.clone() })?;
+        entries.push(Entry::UpdateInode(UpdateInodeEntry {
+            id: t.id,
+            mode: Some(mode),
+            acl: crate::acl::to_journal(acl.as_ref()),
+            set_acl: true,
+            ..Default::default()
+        }));
+    }
+    Ok(entries)
 }
 
 /// `persist`: schedules asynchronous persistence of a completed, unpersisted file (nothing to

@@ -7,6 +7,7 @@ use alluxio_proto::journal::journal_entry::Entry;
 use alluxio_proto::journal::*;
 
 use super::{not_found, persisted_ancestors, prefix_of, Caller, FsError, Kind, PlanResult};
+use crate::acl::DefaultAcl;
 use crate::inode::{Inode, PersistenceState};
 use crate::namespace::{IdAllocator, Lookup, Namespace};
 
@@ -18,8 +19,10 @@ pub struct NewDirectory {
     pub recursive: bool,
     /// An existing directory at `path` is success, not ALREADY_EXISTS.
     pub allow_exists: bool,
-    /// Mode of the new directories (the umask already applied).
+    /// Mode asked for the new directories (before the umask, which a parent's default ACL
+    /// replaces).
     pub mode: i32,
+    pub umask: i32,
     /// The directories were created in the UFS too.
     pub persisted: bool,
     pub op_time_ms: i64,
@@ -30,9 +33,11 @@ pub struct NewDirectory {
 pub struct NewFile {
     pub path: AlluxioPath,
     pub recursive: bool,
-    /// Modes of the file and of missing ancestors it creates (the umask already applied).
+    /// Modes asked for the file and for missing ancestors it creates (before the umask,
+    /// which a parent's default ACL replaces).
     pub mode: i32,
     pub dir_mode: i32,
+    pub umask: i32,
     /// Missing ancestors were created in the UFS too.
     pub persisted_dirs: bool,
     pub block_size: i64,
@@ -83,6 +88,7 @@ pub fn check_create(ns: &Namespace, path: &AlluxioPath, recursive: bool, kind: K
 /// A new directory's entry.
 struct DirSpec<'a> {
     mode: i32,
+    umask: i32,
     persisted: bool,
     op_time_ms: i64,
     caller: &'a Caller,
@@ -100,7 +106,11 @@ fn dir_entries(
     entries: &mut Vec<Entry>,
 ) -> PlanResult<i64> {
     let comps: Vec<&str> = path.components().collect();
-    let mut parent = ns.find(&prefix_of(path, depth)).ok_or_else(|| not_found(&prefix_of(path, depth)))?.id;
+    let top = ns.find(&prefix_of(path, depth)).ok_or_else(|| not_found(&prefix_of(path, depth)))?;
+    let mut parent = top.id;
+    // New directories inherit the default ACL of the existing one above them, and pass it on.
+    let default_acl = top.acl.as_ref().and_then(|a| a.default.as_ref());
+    let (mode, acl) = created_mode(default_acl, spec.mode, spec.umask, true);
     let end = if include_self { comps.len() } else { comps.len().saturating_sub(1) };
     let state = if spec.persisted { PersistenceState::Persisted } else { PersistenceState::NotPersisted };
     for name in &comps[depth..end] {
@@ -114,7 +124,8 @@ fn dir_entries(
             last_modification_time_ms: spec.op_time_ms,
             owner: spec.caller.user.clone(),
             group: spec.caller.group.clone(),
-            mode: spec.mode,
+            mode,
+            acl: acl.clone(),
             // New directories are empty in the UFS too: nothing to load.
             direct_children_loaded: true,
             ttl: -1,
@@ -125,13 +136,40 @@ fn dir_entries(
     Ok(parent)
 }
 
+/// The mode (and journal ACL lines) of a new inode asked for with `mode`: inherited from the
+/// parent's default ACL when it has one (no umask then, as in POSIX), else `mode` less the
+/// umask.
+fn created_mode(default_acl: Option<&DefaultAcl>, mode: i32, umask: i32, is_dir: bool) -> (i32, Vec<String>) {
+    match default_acl {
+        Some(d) => {
+            let (mode, acl) = crate::acl::inherit(d, mode, is_dir);
+            (mode, crate::acl::to_journal(acl.as_ref()))
+        }
+        None => (alluxio_common::mode::apply_umask(mode, umask), Vec::new()),
+    }
+}
+
+/// The default ACL of directory `id`: an existing one, or one `entries` just created.
+fn default_acl_of(ns: &Namespace, entries: &[Entry], id: i64) -> Option<DefaultAcl> {
+    if let Some(n) = ns.get(id) {
+        return n.acl.as_ref().and_then(|a| a.default.clone());
+    }
+    entries.iter().find_map(|e| match e {
+        Entry::InodeDirectory(d) if d.id == id => {
+            crate::acl::from_journal(&d.acl).ok().flatten().and_then(|a| a.default)
+        }
+        _ => None,
+    })
+}
+
 /// `mkdir`: the directory and, with `recursive`, its missing ancestors.
 pub fn plan_create_directory(ns: &Namespace, req: &NewDirectory, caller: &Caller) -> PlanResult<Vec<Entry>> {
     if req.allow_exists && ns.find(&req.path).is_some_and(Inode::is_dir) {
         return Ok(Vec::new());
     }
     let depth = check_create(ns, &req.path, req.recursive, Kind::Directory)?;
-    let spec = DirSpec { mode: req.mode, persisted: req.persisted, op_time_ms: req.op_time_ms, caller };
+    let spec =
+        DirSpec { mode: req.mode, umask: req.umask, persisted: req.persisted, op_time_ms: req.op_time_ms, caller };
     let mut entries = Vec::new();
     dir_entries(ns, &mut IdAllocator::new(ns), &req.path, (depth, true), &spec, &mut entries)?;
     Ok(entries)
@@ -144,8 +182,16 @@ pub fn plan_create_file(ns: &Namespace, req: &NewFile, caller: &Caller) -> PlanR
     let depth = check_create(ns, path, req.recursive, Kind::File)?;
     let mut ids = IdAllocator::new(ns);
     let mut entries = Vec::new();
-    let spec = DirSpec { mode: req.dir_mode, persisted: req.persisted_dirs, op_time_ms: req.op_time_ms, caller };
+    let spec = DirSpec {
+        mode: req.dir_mode,
+        umask: req.umask,
+        persisted: req.persisted_dirs,
+        op_time_ms: req.op_time_ms,
+        caller,
+    };
     let parent = dir_entries(ns, &mut ids, path, (depth, false), &spec, &mut entries)?;
+    let default_acl = default_acl_of(ns, &entries, parent);
+    let (mode, acl) = created_mode(default_acl.as_ref(), req.mode, req.umask, false);
     let file_id = ids.file_id(&mut entries);
     entries.push(Entry::InodeFile(InodeFileEntry {
         id: file_id,
@@ -162,7 +208,8 @@ pub fn plan_create_file(ns: &Namespace, req: &NewFile, caller: &Caller) -> PlanR
         ttl_action: req.ttl_action,
         owner: caller.user.clone(),
         group: caller.group.clone(),
-        mode: req.mode,
+        mode,
+        acl,
         replication_min: req.replication_min,
         replication_max: req.replication_max,
         ..Default::default()

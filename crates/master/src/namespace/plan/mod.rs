@@ -30,7 +30,8 @@ mod rename;
 
 pub use access::{mode_string, Access, Bits, Denial, Op, STICKY};
 pub use attributes::{
-    blocks_to_free, check_attributes, plan_schedule_persist, plan_set_attribute, AttributeChange, Attributes,
+    blocks_to_free, check_attributes, plan_schedule_persist, plan_set_acl, plan_set_attribute, AttributeChange,
+    Attributes,
 };
 pub use create::{
     check_create, plan_complete_file, plan_create_directory, plan_create_file, Completion, NewDirectory, NewFile,
@@ -130,6 +131,8 @@ pub enum FsError {
     EmptyName { what: &'static str, name: String, path: AlluxioPath },
     #[error("Invalid mode {mode:o} for {path}")]
     InvalidMode { mode: i32, path: AlluxioPath },
+    #[error("{source} (path {path})")]
+    Acl { source: crate::acl::AclError, path: AlluxioPath },
     #[error("Invalid TTL {ttl} for {path}: use -1 for none or a positive number of ms")]
     InvalidTtl { ttl: i64, path: AlluxioPath },
     #[error("Permission denied: user={user} is not the owner of path={path}")]
@@ -206,6 +209,7 @@ impl HasCode for FsError {
             | NotAMountPoint { .. }
             | EmptyName { .. }
             | InvalidMode { .. }
+            | Acl { .. }
             | InvalidTtl { .. }
             | InvalidBlockSize { .. }
             | InvalidLength { .. }

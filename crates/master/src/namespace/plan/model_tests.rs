@@ -191,6 +191,7 @@ fn run(ns: &mut Namespace, op: &Op, time: i64) -> Result<(), Code> {
                 recursive: *recursive,
                 allow_exists: *allow_exists,
                 mode: 0o755,
+                umask: 0,
                 persisted: false,
                 op_time_ms: time,
             };
@@ -202,6 +203,7 @@ fn run(ns: &mut Namespace, op: &Op, time: i64) -> Result<(), Code> {
                 recursive: *recursive,
                 mode: 0o644,
                 dir_mode: 0o755,
+                umask: 0,
                 persisted_dirs: false,
                 block_size: 1 << 20,
                 cacheable: true,
@@ -317,6 +319,7 @@ fn refusals_name_the_paths_and_change_nothing() {
         recursive: true,
         allow_exists: false,
         mode: 0o755,
+        umask: 0,
         persisted: false,
         op_time_ms: 2,
     };
