@@ -32,7 +32,11 @@ pub enum Timestamp {
 
 /// One `ls` line: `%-12s%-15s%-15s%15s%16s%24s%5s %-5s`.
 pub fn ls_line(f: &FileInfo, human: bool, ts: Timestamp) -> String {
-    let perm = format_mode(f.mode, f.folder);
+    // As Alluxio marks them: `+` after the mode of an inode with an ACL.
+    let mut perm = format_mode(f.mode, f.folder);
+    if !f.acl.is_empty() {
+        perm.push('+');
+    }
     let sz = if f.folder { f.length.to_string() } else { size(f.length, human) };
     let t = match ts {
         Timestamp::Creation => f.creation_time_ms,

@@ -23,6 +23,20 @@ pub use in_stream::FileInStream;
 pub use options::{AclAction, CreateFileOptions, MountOptions, SetAttributeOptions};
 pub use out_stream::FileOutStream;
 
+/// Every ACL entry of a file as getfacl prints them: the master lists them for inodes with an
+/// ACL; for the others they are the mode's three (`user::rw-`, `group::r--`, `other::r--`).
+pub fn acl_entries(f: &FileInfo) -> Vec<String> {
+    if !f.acl.is_empty() {
+        return f.acl.clone();
+    }
+    let rwx = |shift: i32| {
+        let b = f.mode >> shift;
+        let c = |bit: i32, ch: char| if b & bit != 0 { ch } else { '-' };
+        format!("{}{}{}", c(4, 'r'), c(2, 'w'), c(1, 'x'))
+    };
+    vec![format!("user::{}", rwx(6)), format!("group::{}", rwx(3)), format!("other::{}", rwx(0))]
+}
+
 /// Parses Alluxio's write type names (`MUST_CACHE`, ...).
 pub fn parse_write_type(s: &str) -> Option<WritePType> {
     Some(match s.to_ascii_uppercase().as_str() {

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use alluxio_common::Conf;
 
-use crate::file_system_master::Caller;
+use crate::fs::Caller;
 use crate::MasterError;
 
 /// `alluxio.security.authentication.type`, as far as alluxio-rs serves it (CUSTOM is refused

@@ -18,7 +18,7 @@ use alluxio_ufs::UnderFileSystem;
 use parking_lot::Mutex;
 
 use crate::error::{MasterError, Result};
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 use crate::mount_table::ROOT_MOUNT_ID;
 use crate::namespace::Namespace;
 

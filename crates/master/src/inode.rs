@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use alluxio_common::id;
-use alluxio_proto::grpc::{FileInfo, TtlAction};
+use alluxio_proto::grpc::TtlAction;
 use alluxio_proto::journal::{InodeDirectoryEntry, InodeFileEntry, PTtlAction};
 
 /// Parent id of the root inode.
@@ -194,54 +194,8 @@ impl Inode {
         }
     }
 
-    fn xattr_map(&self) -> std::collections::HashMap<String, Vec<u8>> {
+    pub(crate) fn xattr_map(&self) -> std::collections::HashMap<String, Vec<u8>> {
         self.xattr.as_deref().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
-    }
-
-    /// The client-facing status of this inode at `path` (blocks and locations are added by the caller).
-    pub fn to_file_info(&self, path: &str) -> FileInfo {
-        let mut fi = FileInfo {
-            file_id: self.id,
-            name: self.name.to_string(),
-            path: path.to_owned(),
-            creation_time_ms: self.creation_time_ms,
-            last_modification_time_ms: self.last_modification_time_ms,
-            last_access_time_ms: self.last_access_time_ms,
-            owner: self.owner.to_string(),
-            group: self.group.to_string(),
-            mode: self.mode,
-            persisted: self.is_persisted(),
-            persistence_state: self.persistence.as_str().into(),
-            pinned: self.pinned,
-            medium_types: self.medium_types.clone(),
-            ttl: self.ttl,
-            ttl_action: self.ttl_action as i32,
-            ufs_fingerprint: self.ufs_fingerprint.clone(),
-            xattr: self.xattr_map(),
-            acl: crate::acl::entries(self.mode, self.acl.as_deref()).iter().map(ToString::to_string).collect(),
-            ..Default::default()
-        };
-        match &self.kind {
-            InodeKind::Dir(d) => {
-                fi.folder = true;
-                fi.completed = true;
-                fi.mount_point = d.mount_point;
-                fi.child_count = d.children.len() as i64;
-                fi.length = d.children.len() as i64;
-            }
-            InodeKind::File(f) => {
-                fi.length = f.length;
-                fi.block_size_bytes = f.block_size;
-                fi.completed = f.completed;
-                fi.cacheable = f.cacheable;
-                fi.replication_min = f.replication_min;
-                fi.replication_max = f.replication_max;
-                if f.completed {
-                    fi.block_ids = self.block_ids();
-                }
-            }
-        }
-        fi
     }
 }
 

@@ -3,7 +3,7 @@
 //! services clients and workers call.
 //!
 //! Entry point: [`server::run`]. The state that the journal rebuilds is [`namespace::Namespace`];
-//! operations on it live in [`file_system_master::FileSystemMaster`].
+//! operations on it live in [`fs::FileSystemMaster`].
 
 pub mod acl;
 pub mod audit;
@@ -12,7 +12,7 @@ pub mod backup;
 pub mod block_master;
 pub mod embedded;
 pub mod error;
-pub mod file_system_master;
+pub mod fs;
 pub mod inode;
 pub mod mount_table;
 pub mod namespace;

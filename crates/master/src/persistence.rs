@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::file_system_master::{FileSystemMaster, PersistPlan};
+use crate::fs::{FileSystemMaster, PersistPlan};
 use crate::MasterError;
 
 /// Retry policy of the persistence scheduler.

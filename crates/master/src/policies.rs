@@ -10,7 +10,7 @@ use alluxio_common::{id, AlluxioPath};
 use alluxio_proto::grpc::block::{AsyncCacheRequest, OpenUfsBlockOptions};
 use alluxio_proto::grpc::TtlAction;
 
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 use crate::namespace::plan::Attributes;
 
 /// Expired inodes: (path, action). A child of an expired directory is not listed separately.

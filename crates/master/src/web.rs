@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 
 #[derive(Clone)]
 pub struct WebState {

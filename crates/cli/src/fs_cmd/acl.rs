@@ -16,7 +16,7 @@ pub(super) async fn getfacl(fs: &FileSystem, a: GetfaclArgs) -> R<u8> {
         println!("# file: {ap}");
         println!("# owner: {}", st.owner);
         println!("# group: {}", st.group);
-        for e in &st.acl {
+        for e in alluxio_client::acl_entries(&st) {
             println!("{e}");
         }
     }

@@ -300,11 +300,8 @@ fn get_conf_shows_the_masters_configuration_with_secrets_masked() {
 
 #[test]
 fn acls_grant_beyond_the_mode_and_default_acls_are_inherited() {
-    let mut c = Cluster::new(&[]);
-    c.format();
-    c.start();
+    let mut c = crate::proxy::start_with_proxy(&[]); // `/` is 777
     const CAROL: &str = "-Dalluxio.security.login.username=carol";
-    c.ok(&["fs", "chmod", "777", "/"]);
     c.ok(&as_user(ALICE, &["fs", "mkdir", "/proj"]));
     c.ok(&as_user(ALICE, &["fs", "chmod", "750", "/proj"]));
     let (_, err) = c.fails(&as_user(BOB, &["fs", "ls", "/proj"]));
@@ -313,6 +310,7 @@ fn acls_grant_beyond_the_mode_and_default_acls_are_inherited() {
     // A named user entry lets bob in; the mask shows as the group bits.
     c.ok(&as_user(ALICE, &["fs", "setfacl", "-m", "user:bob:r-x", "/proj"]));
     c.ok(&as_user(BOB, &["fs", "ls", "/proj"]));
+    assert!(perms_of(&c, "/proj").starts_with("drwxr-x---+ alice"), "{}", perms_of(&c, "/proj"));
     let facl = c.ok(&["fs", "getfacl", "/proj"]);
     assert_eq!(
         facl.lines().collect::<Vec<_>>(),
@@ -328,6 +326,9 @@ fn acls_grant_beyond_the_mode_and_default_acls_are_inherited() {
         ],
         "{facl}"
     );
+    // The REST API shows the entries too.
+    let (status, body) = crate::proxy::http(c.proxy_port, "POST", "/api/v1/paths//proj/get-status", &[], b"");
+    assert!(status == 200 && body.contains("\"user:bob:r-x\"") && body.contains("\"mask::r-x\""), "{body}");
     // Only the owner (or the superuser) changes an ACL.
     let (_, err) = c.fails(&as_user(BOB, &["fs", "setfacl", "-m", "user:bob:rwx", "/proj"]));
     assert!(err.contains("user=bob is not the owner of path=/proj"), "{err}");
@@ -367,5 +368,6 @@ fn acls_grant_beyond_the_mode_and_default_acls_are_inherited() {
     c.ok(&as_user(ALICE, &["fs", "setfacl", "-b", "/proj"]));
     let facl = c.ok(&["fs", "getfacl", "/proj"]);
     assert_eq!(facl.lines().skip(3).collect::<Vec<_>>(), ["user::rwx", "group::r-x", "other::---"], "{facl}");
+    assert!(perms_of(&c, "/proj").starts_with("drwxr-x--- alice"), "{}", perms_of(&c, "/proj"));
     assert!(!c.run(&as_user(BOB, &["fs", "ls", "/proj"])).status.success());
 }

@@ -14,7 +14,7 @@ use alluxio_journal::raft::Role;
 use alluxio_proto::grpc::WritePType;
 
 use crate::block_master::BlockMaster;
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 use crate::service::{block::BlockService, fs::FsService, journal::JournalService, meta::MetaService};
 use crate::MasterError;
 

@@ -10,7 +10,7 @@ use alluxio_common::conf::Conf;
 use alluxio_journal::raft::{RaftJournal, Role};
 
 use crate::backup::Backups;
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 use crate::persistence::{self, PersistOptions};
 use crate::MasterError;
 

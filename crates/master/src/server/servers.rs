@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tonic::service::interceptor::InterceptedService;
 
 use super::Gate;
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 use crate::service::{block::BlockService, fs::FsService, journal::JournalService, meta::MetaService};
 use crate::MasterError;
 

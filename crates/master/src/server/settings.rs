@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use alluxio_common::conf::Conf;
 use alluxio_common::{mode, net};
 
-use crate::file_system_master::{FsOptions, LoadType};
+use crate::fs::{FsOptions, LoadType};
 use crate::MasterError;
 
 /// The master's address and its bound RPC and web ports (bound first, so a port in use fails

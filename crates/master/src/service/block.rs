@@ -7,7 +7,7 @@ use alluxio_proto::grpc::block::*;
 use alluxio_proto::grpc::{BlockInfo, BlockLocation};
 use tonic::{Request, Response, Status};
 
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 use crate::registration::{self, MasterSide, WorkerSide};
 
 /// `BlockMasterWorkerService` and `BlockMasterClientService`.

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use super::{detached, path};
 use crate::acl::Action;
 use crate::audit::{AuditEntry, AuditLog, Pending};
-use crate::file_system_master::{Caller, CreateFileOptions, FileSystemMaster};
+use crate::fs::{Caller, CreateFileOptions, FileSystemMaster};
 use crate::inode::ttl_to_journal;
 use crate::namespace::plan::{Attributes, Completion, MountChange};
 

@@ -7,7 +7,7 @@ use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVer
 use alluxio_proto::grpc::meta::*;
 use tonic::{Request, Response, Status};
 
-use crate::file_system_master::FileSystemMaster;
+use crate::fs::FileSystemMaster;
 
 /// `MetaMasterClientService` and `ServiceVersionClientService`.
 pub struct MetaService {
@@ -181,7 +181,7 @@ impl MetaMasterClientService for MetaService {
             .into_iter()
             .filter_map(|(k, v, s)| {
                 v.map(|v| ConfigProperty {
-                    value: if crate::file_system_master::option_is_secret(&k) { "******".into() } else { v },
+                    value: if crate::fs::option_is_secret(&k) { "******".into() } else { v },
                     name: k,
                     source: s.to_string(),
                 })

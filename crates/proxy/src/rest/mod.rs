@@ -526,6 +526,7 @@ pub fn file_info_json(f: &FileInfo) -> Value {
         "replicationMin": f.replication_min,
         "ufsFingerprint": f.ufs_fingerprint,
         "pinnedMediumTypes": f.medium_types,
+        "acl": alluxio_client::acl_entries(f),
     })
 }
 

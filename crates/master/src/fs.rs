@@ -36,6 +36,7 @@ use crate::namespace::{IdAllocator, Lookup, Namespace};
 mod attributes;
 mod blocks;
 mod checkpoint;
+mod convert;
 mod create;
 mod leases;
 mod metadata;
