@@ -110,6 +110,14 @@ fn journal_and_backups_with_mount_secrets_are_for_the_superuser_only() {
         std::fs::create_dir_all(&ufs).unwrap();
         c.ok(&["fs", "mount", "--option", "s3a.secretKey=hush-hush", "/m", ufs.to_str().unwrap()]);
         c.ok(&["fsadmin", "journal", "checkpoint"]);
+        // Backups and checkpoints are the superuser's (a backup writes where it is told, as
+        // the master's user).
+        let elsewhere = c.path("bobs-backup");
+        let (_, err) = c.fails(&as_user(BOB, &["fsadmin", "backup", elsewhere.to_str().unwrap(), "--local"]));
+        assert!(err.contains("bob is not a super user"), "{err}");
+        assert!(!elsewhere.exists());
+        let (_, err) = c.fails(&as_user(BOB, &["fsadmin", "journal", "checkpoint"]));
+        assert!(err.contains("bob is not a super user"), "{err}");
 
         // A backup to the root UFS: owner-only on the host and in the namespace.
         let out = c.ok(&["fsadmin", "backup"]);

@@ -148,6 +148,8 @@ fn services(
     ports: &settings::Listeners,
     start_time_ms: i64,
 ) -> Result<servers::Services, MasterError> {
+    let auth = Arc::new(crate::authn::Authenticator::from_conf(conf, master.system_caller().user)?);
+    let gate = crate::service::SuperuserGate { master: master.clone(), auth: auth.clone() };
     let meta = Arc::new(MetaService {
         backups,
         master: master.clone(),
@@ -158,18 +160,14 @@ fn services(
         start_time_ms,
         raft: raft.clone(),
         delegation: conf.get_bool("alluxio.master.backup.delegation.enabled")?,
+        gate: gate.clone(),
     });
     let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default")?);
     Ok(servers::Services {
-        fs: FsService {
-            master: master.clone(),
-            default_write_type,
-            auth: Arc::new(crate::authn::Authenticator::from_conf(conf, master.system_caller().user)?),
-            audit: audit_log(conf)?,
-        },
+        fs: FsService { master: master.clone(), default_write_type, auth, audit: audit_log(conf)? },
         block: Arc::new(BlockService { master: master.clone() }),
         meta,
-        journal: JournalService { raft },
+        journal: JournalService { raft, gate },
     })
 }
 

@@ -11,6 +11,8 @@ use tonic::{Request, Response, Status};
 /// Quorum administration; refused unless the journal is EMBEDDED.
 pub struct JournalService {
     pub raft: Option<Arc<RaftJournal>>,
+    /// Changing the quorum is the superuser's.
+    pub gate: super::SuperuserGate,
 }
 
 impl JournalService {
@@ -52,6 +54,7 @@ impl JournalMasterClientService for JournalService {
         &self,
         req: Request<RemoveQuorumServerPRequest>,
     ) -> Result<Response<RemoveQuorumServerPResponse>, Status> {
+        self.gate.check(&req).await?;
         let r = req.into_inner();
         self.raft(r.domain)?.remove_member(&r.server_address).await.map_err(to_status)?;
         Ok(Response::new(RemoveQuorumServerPResponse {}))
@@ -61,6 +64,7 @@ impl JournalMasterClientService for JournalService {
         &self,
         req: Request<TransferLeadershipPRequest>,
     ) -> Result<Response<TransferLeadershipPResponse>, Status> {
+        self.gate.check(&req).await?;
         let r = req.into_inner();
         self.raft(r.domain)?.transfer_leadership(&r.server_address).await.map_err(to_status)?;
         Ok(Response::new(TransferLeadershipPResponse { transfer_id: String::new() }))

@@ -22,6 +22,8 @@ pub struct MetaService {
     pub raft: Option<Arc<alluxio_journal::raft::RaftJournal>>,
     /// `alluxio.master.backup.delegation.enabled`: standbys take backups.
     pub delegation: bool,
+    /// Checkpoints and backups are the superuser's.
+    pub gate: super::SuperuserGate,
 }
 
 impl MetaService {
@@ -135,7 +137,8 @@ impl MetaMasterClientService for MetaService {
         }))
     }
 
-    async fn checkpoint(&self, _req: Request<CheckpointPRequest>) -> Result<Response<CheckpointPResponse>, Status> {
+    async fn checkpoint(&self, req: Request<CheckpointPRequest>) -> Result<Response<CheckpointPResponse>, Status> {
+        self.gate.check(&req).await?;
         if let Some(j) = &self.raft {
             let index = j.snapshot_now().await.map_err(alluxio_proto::status::to_status)?;
             return Ok(Response::new(CheckpointPResponse {
@@ -151,6 +154,7 @@ impl MetaMasterClientService for MetaService {
     }
 
     async fn backup(&self, req: Request<BackupPRequest>) -> Result<Response<BackupPStatus>, Status> {
+        self.gate.check(&req).await?;
         let o = req.into_inner().options.unwrap_or_default();
         if let Some(j) = self.raft.as_ref().filter(|_| self.delegation) {
             return self.delegate_backup(j, o).await.map(Response::new);

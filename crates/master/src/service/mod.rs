@@ -10,6 +10,21 @@ use tonic::Status;
 
 use crate::MasterError;
 
+/// Lets only the superuser through: cluster administration (checkpoints, backups, which
+/// write files as the master's user, and quorum changes).
+#[derive(Clone)]
+pub struct SuperuserGate {
+    pub master: std::sync::Arc<crate::fs::FileSystemMaster>,
+    pub auth: std::sync::Arc<crate::authn::Authenticator>,
+}
+
+impl SuperuserGate {
+    pub async fn check<T>(&self, req: &tonic::Request<T>) -> Result<(), Status> {
+        let caller = self.auth.caller(req).await?;
+        Ok(self.master.require_super(&caller)?)
+    }
+}
+
 /// Parses a request path; a bad one is INVALID_ARGUMENT naming it.
 pub fn path(p: &str) -> Result<AlluxioPath, Status> {
     AlluxioPath::parse(p).map_err(|e| Status::from(MasterError::from(e)))
