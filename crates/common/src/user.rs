@@ -130,9 +130,18 @@ pub fn groups_of(name: &str) -> Vec<String> {
 /// [`groups_of`] when the answer is remembered and fresh: never reads the user database, so
 /// async code can call it and go to a blocking thread only when it answers `None`.
 pub fn groups_if_cached(name: &str) -> Option<Vec<String>> {
-    const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+    let ttl = std::time::Duration::from_millis(GROUP_CACHE_MS.load(std::sync::atomic::Ordering::Relaxed));
     let (at, g) = group_cache().lock().ok()?.get(name).cloned()?;
-    (at.elapsed() < TTL).then_some(g)
+    (at.elapsed() < ttl).then_some(g)
+}
+
+/// How long group answers are remembered (`alluxio.security.group.mapping.cache.timeout`,
+/// one minute by default; zero: never).
+static GROUP_CACHE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(60_000);
+
+/// Sets how long group answers are remembered (the master calls it at start).
+pub fn set_group_cache_timeout(d: std::time::Duration) {
+    GROUP_CACHE_MS.store(d.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
 }
 
 type GroupCache = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;

@@ -191,6 +191,14 @@ fn nosasl_checks_nothing_and_custom_authentication_is_refused() {
     c.ok(&as_user(BOB, &["fs", "rm", "/f"]));
     let (_, err) = c.fails(&["fs", "-Dalluxio.security.authentication.type=CUSTOM", "ls", "/"]);
     assert!(err.contains("alluxio.security.authentication.type") && err.contains("SIMPLE or NOSASL"), "{err}");
+    // Alluxio's group mapping keys are accepted; only the shell-based mapping is available.
+    let mapping = "alluxio.security.group.mapping.class";
+    let shell = format!("-D{mapping}=alluxio.security.group.provider.ShellBasedUnixGroupsMapping");
+    assert!(c
+        .ok(&["getConf", &shell, "-Dalluxio.security.group.mapping.cache.timeout=0", mapping])
+        .contains("ShellBasedUnixGroupsMapping"));
+    let (_, err) = c.fails(&["getConf", &format!("-D{mapping}=com.example.LdapGroupsMapping"), mapping]);
+    assert!(err.contains(mapping) && err.contains("ShellBasedUnixGroupsMapping"), "{err}");
 }
 
 /// `/alice/a.txt`, mode 600, in alice's own 755 directory; returns its content.

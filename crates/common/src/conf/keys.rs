@@ -37,6 +37,7 @@ const LOAD_TYPES: &[&str] = &["ONCE", "NEVER", "ALWAYS"];
 const TTL_ACTIONS: &[&str] = &["DELETE", "FREE"];
 const AUTH_TYPES: &[&str] = &["NOSASL", "SIMPLE", "CUSTOM"];
 const METASTORES: &[&str] = &["HEAP", "ROCKS"];
+const GROUP_MAPPINGS: &[&str] = &["alluxio.security.group.provider.ShellBasedUnixGroupsMapping"];
 const ALLOCATORS: &[&str] = &[
     "alluxio.worker.block.allocator.MaxFreeAllocator",
     "alluxio.worker.block.allocator.RoundRobinAllocator",
@@ -178,6 +179,10 @@ props! {
     "alluxio.security.authentication.type" => Some("SIMPLE"), Enum(AUTH_TYPES);
     "alluxio.security.login.username" => None, Str;
     "alluxio.security.login.impersonation.username" => Some("_HDFS_USER_"), Str;
+    // Groups come from the master's user database, as Alluxio's shell-based mapping reads them.
+    "alluxio.security.group.mapping.class" => Some("alluxio.security.group.provider.ShellBasedUnixGroupsMapping"), Class(GROUP_MAPPINGS);
+    "alluxio.security.group.mapping.cache.timeout" => Some("1min"), Duration;
+    "alluxio.security.authentication.custom.provider.class" => None, Str;
     "alluxio.master.security.impersonation.{name}.users" => None, Str;
     "alluxio.master.security.impersonation.{name}.groups" => None, Str;
     "alluxio.master.audit.logging.queue.capacity" => Some("10000"), Int;

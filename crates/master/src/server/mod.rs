@@ -148,6 +148,7 @@ fn services(
     ports: &settings::Listeners,
     start_time_ms: i64,
 ) -> Result<servers::Services, MasterError> {
+    alluxio_common::user::set_group_cache_timeout(conf.get_duration("alluxio.security.group.mapping.cache.timeout")?);
     let auth = Arc::new(crate::authn::Authenticator::from_conf(conf, master.system_caller().user)?);
     let gate = crate::service::SuperuserGate { master: master.clone(), auth: auth.clone() };
     let meta = Arc::new(MetaService {
