@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use alluxio_common::conf::keys::{lookup, Kind};
-use alluxio_common::conf::{values, Conf, Role};
+use alluxio_common::conf::{alluxio_keys, values, Conf, Role};
 use alluxio_common::version::{
     JOURNAL_FORMAT_VERSION, MIN_JOURNAL_FORMAT_VERSION, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, VERSION,
 };
@@ -72,7 +72,7 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     };
-    let Some(prop) = lookup(&key) else {
+    let Some(kind) = kind_of(&key) else {
         eprintln!("{key} is not a valid configuration key");
         println!("{GETCONF_USAGE}");
         return ExitCode::from(1);
@@ -92,7 +92,7 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
         println!("{}", shown(&key, value));
         return ExitCode::SUCCESS;
     };
-    match in_unit(prop.kind, &value, &unit) {
+    match in_unit(kind, &value, &unit) {
         Some(v) => println!("{v}"),
         None => {
             eprintln!("{unit} is not a valid unit");
@@ -128,7 +128,7 @@ fn master_conf(conf: &Conf, a: GetConfArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     };
-    let Some(prop) = lookup(&key) else {
+    let Some(kind) = kind_of(&key) else {
         eprintln!("{key} is not a valid configuration key");
         println!("{GETCONF_USAGE}");
         return ExitCode::from(1);
@@ -141,7 +141,7 @@ fn master_conf(conf: &Conf, a: GetConfArgs) -> ExitCode {
     let value = found.map(|p| p.value).unwrap_or_default();
     match a.unit {
         None => println!("{}", shown(&key, value)),
-        Some(unit) => match in_unit(prop.kind, &value, &unit) {
+        Some(unit) => match in_unit(kind, &value, &unit) {
             Some(v) => println!("{v}"),
             None => {
                 eprintln!("{unit} is not a valid unit");
@@ -150,6 +150,11 @@ fn master_conf(conf: &Conf, a: GetConfArgs) -> ExitCode {
         },
     }
     ExitCode::SUCCESS
+}
+
+/// The kind of a key alluxio-rs implements; Alluxio 2.9.3's other keys are plain strings.
+fn kind_of(key: &str) -> Option<Kind> {
+    lookup(key).map(|p| p.kind).or_else(|| alluxio_keys::alluxio_key(key).map(|_| Kind::Str))
 }
 
 /// A value as printed: secrets (keys, passwords, tokens) masked, as Alluxio masks credentials.

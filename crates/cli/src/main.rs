@@ -68,6 +68,19 @@ pub fn load_conf(role: Role, defines: &[(String, String)]) -> Result<Arc<Conf>, 
     }
 }
 
+/// What a valid configuration still deserves a word about: deprecated aliases, Alluxio keys
+/// alluxio-rs does not use, and unknown keys (ignored). One line per key.
+fn conf_notes(conf: &Conf) -> Vec<String> {
+    let mut out: Vec<String> = conf
+        .renamed()
+        .iter()
+        .map(|(alias, key)| format!("{alias} is deprecated: its value applies to {key}; set that key instead"))
+        .collect();
+    out.extend(conf.no_effect().into_iter().map(|k| format!("{k}: accepted, no effect in alluxio-rs")));
+    out.extend(conf.unknown().into_iter().map(|k| format!("{k}: unknown property, ignored")));
+    out
+}
+
 fn init_server_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ALLUXIO_LOG_LEVEL").unwrap_or_else(|_| {
@@ -130,7 +143,10 @@ fn main() -> ExitCode {
         "readJournal" => with_conf(Role::Master, &|conf| journal_cmd::run(&conf, &rest)),
         "repairJournal" => with_conf(Role::Master, &|conf| journal_cmd::repair(&conf, &rest)),
         "validateConf" => match Conf::load(Role::Client, &defines) {
-            Ok(_) => {
+            Ok(conf) => {
+                for line in conf_notes(&conf) {
+                    println!("{line}");
+                }
                 println!("Validating configuration: OK");
                 ExitCode::SUCCESS
             }
@@ -179,6 +195,9 @@ fn run_server(defines: &[(String, String)], rest: &[String]) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    for line in conf_notes(&conf) {
+        tracing::warn!("{line}");
+    }
     let rt = runtime();
     let r = match role {
         Role::Master => rt.block_on(alluxio_master::server::run(conf)).map_err(|e| e.to_string()),

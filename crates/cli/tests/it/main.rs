@@ -4,6 +4,7 @@
 mod backup;
 mod bad_input;
 mod cluster;
+mod compat;
 mod crash;
 mod data_plane;
 mod data_safety;

@@ -254,7 +254,9 @@ pub fn closest(key: &str) -> Option<&'static str> {
     PROPERTIES
         .iter()
         .filter(|p| !p.name.contains('{'))
-        .map(|p| (distance(key, p.name), p.name))
+        .map(|p| p.name)
+        .chain(super::alluxio_keys::names())
+        .map(|n| (distance(key, n), n))
         .filter(|(d, _)| *d <= 4)
         .min()
         .map(|(_, n)| n)

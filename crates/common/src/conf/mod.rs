@@ -4,9 +4,12 @@
 //! and the role's `ALLUXIO_<ROLE>_JAVA_OPTS`), environment variables (`ALLUXIO_HOME`,
 //! `ALLUXIO_CONF_DIR`, `ALLUXIO_MASTER_HOSTNAME`, `ALLUXIO_RAM_FOLDER`, ...),
 //! `${alluxio.conf.dir}/alluxio-site.properties`, then built-in defaults. Values may refer to
-//! other keys as `${key}`. Every explicitly set `alluxio.*` key must be known and its value
-//! well-formed: a mistake is an error naming the key, where it came from and the expected form.
+//! other keys as `${key}`. An explicitly set `alluxio.*` key alluxio-rs implements must be
+//! well-formed; one of Alluxio 2.9.3's other keys is accepted with no effect; a deprecated
+//! alias stands for its key; only what looks like a typo of a known key is an error (naming
+//! the key, where it came from, and the key meant).
 
+pub mod alluxio_keys;
 pub mod keys;
 pub mod values;
 
@@ -98,6 +101,8 @@ pub fn is_secret_key(k: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Conf {
     values: BTreeMap<String, (String, Source)>,
+    /// Deprecated aliases the configuration used, with the key each stands for.
+    renamed: Vec<(String, &'static str)>,
 }
 
 impl Conf {
@@ -154,8 +159,45 @@ impl Conf {
         for (k, v) in cli {
             conf.values.insert(k, (v, Source::CommandLine));
         }
+        conf.rename_aliases();
         conf.validate()?;
         Ok(conf)
+    }
+
+    /// Moves each deprecated alias's value to its key (the key itself, when also set, wins).
+    fn rename_aliases(&mut self) {
+        let aliases: Vec<(String, &'static str)> =
+            self.values.keys().filter_map(|k| alluxio_keys::canonical(k).map(|c| (k.clone(), c))).collect();
+        for (alias, key) in aliases {
+            if let Some(v) = self.values.remove(&alias) {
+                self.values.entry(key.to_owned()).or_insert(v);
+            }
+            self.renamed.push((alias, key));
+        }
+    }
+
+    /// Deprecated aliases in use, with their keys (servers warn about each at start).
+    pub fn renamed(&self) -> &[(String, &'static str)] {
+        &self.renamed
+    }
+
+    /// Explicitly set keys of Alluxio 2.9.3 that alluxio-rs accepts but does not use.
+    pub fn no_effect(&self) -> Vec<String> {
+        self.values
+            .keys()
+            .filter(|k| k.starts_with("alluxio.") && lookup(k).is_none() && alluxio_keys::alluxio_key(k).is_some())
+            .cloned()
+            .collect()
+    }
+
+    /// Explicitly set `alluxio.*` keys known neither to alluxio-rs nor to Alluxio 2.9.3 (and
+    /// too far from any known key to be a typo of it): ignored.
+    pub fn unknown(&self) -> Vec<String> {
+        self.values
+            .keys()
+            .filter(|k| k.starts_with("alluxio.") && lookup(k).is_none() && alluxio_keys::alluxio_key(k).is_none())
+            .cloned()
+            .collect()
     }
 
     /// Checks every explicitly set `alluxio.*` key is known and well-formed.
@@ -165,11 +207,21 @@ impl Conf {
                 continue;
             }
             let Some(prop) = lookup(key) else {
-                return Err(ConfError::UnknownKey {
-                    key: key.clone(),
-                    origin: source.clone(),
-                    suggestion: keys::closest(key),
-                });
+                // Alluxio's own keys are accepted; anything else is refused only when it looks
+                // like a typo of a known key (which then would silently not apply).
+                if alluxio_keys::alluxio_key(key).is_some() {
+                    continue;
+                }
+                match keys::closest(key) {
+                    Some(meant) => {
+                        return Err(ConfError::UnknownKey {
+                            key: key.clone(),
+                            origin: source.clone(),
+                            suggestion: Some(meant),
+                        })
+                    }
+                    None => continue,
+                }
             };
             let resolved = self.resolve(key, value, 0)?;
             check_kind(key, &resolved, source, prop.kind)?;
@@ -215,7 +267,10 @@ impl Conf {
         if let Some((v, _)) = self.values.get(key) {
             return Some(v.clone());
         }
-        lookup(key).and_then(|p| p.default).map(str::to_owned)
+        match lookup(key) {
+            Some(p) => p.default.map(str::to_owned),
+            None => alluxio_keys::alluxio_key(key).and_then(|k| k.default).map(str::to_owned),
+        }
     }
 
     fn resolve(&self, key: &str, value: &str, depth: usize) -> Result<String, ConfError> {

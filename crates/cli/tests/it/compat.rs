@@ -1,0 +1,50 @@
+//! An Alluxio 2.9 deployment's configuration, unchanged: every Alluxio 2.9.3 key is accepted,
+//! deprecated aliases stand for their keys, and only typos are refused.
+
+use crate::cluster::Cluster;
+
+/// Keys of a realistic Alluxio 2.9 site file that alluxio-rs has no use for.
+const ALLUXIO_ONLY: &[&str] = &[
+    "alluxio.user.metadata.cache.enabled=true",
+    "alluxio.job.master.hostname=localhost",
+    "alluxio.fuse.user.group.translation.enabled=true",
+    "alluxio.user.block.master.client.pool.gc.threshold=120sec",
+    "alluxio.user.network.rpc.keepalive.time=30sec",
+];
+
+#[test]
+fn an_alluxio_29_site_file_starts_unchanged() {
+    let mut lines = ALLUXIO_ONLY.to_vec();
+    lines.push("alluxio.master.format.file_prefix=_fmt_"); // the deprecated name of ...format.file.prefix
+                                                           // An Alluxio 1.x key some 2.9 site files still carry (not in 2.9.3's list): ignored.
+    lines.push("alluxio.master.worker.threads.max=2048");
+    let mut c = Cluster::new(&lines);
+    c.format();
+    c.start();
+    c.ok(&["fs", "mkdir", "/works"]);
+    let log = c.log("master");
+    for l in ALLUXIO_ONLY {
+        let key = l.split('=').next().unwrap();
+        assert!(log.contains(&format!("{key}: accepted, no effect in alluxio-rs")), "{key}:\n{log}");
+    }
+    assert!(log.contains("alluxio.master.format.file_prefix is deprecated"), "{log}");
+    assert!(log.contains("alluxio.master.worker.threads.max: unknown property, ignored"), "{log}");
+    assert_eq!(c.ok(&["getConf", "alluxio.master.format.file.prefix"]).trim(), "_fmt_", "the alias applies");
+
+    let v = c.ok(&["validateConf"]);
+    assert!(v.contains("alluxio.job.master.hostname: accepted, no effect in alluxio-rs"), "{v}");
+    assert!(v.contains("Validating configuration: OK"), "{v}");
+    // Alluxio's keys show their values, or Alluxio's defaults when unset.
+    assert_eq!(c.ok(&["getConf", "alluxio.job.master.hostname"]).trim(), "localhost");
+    assert_eq!(c.ok(&["getConf", "alluxio.conf.validation.enabled"]).trim(), "true");
+
+    // A typo of a known key is still refused, with the key meant; so is a bad value of a key
+    // alluxio-rs uses.
+    let (_, err) = c.fails(&["fs", "-Dalluxio.user.metadata.cache.enabld=true", "ls", "/"]);
+    assert!(err.contains("did you mean alluxio.user.metadata.cache.enabled?"), "{err}");
+    let (_, err) = c.fails(&["fs", "-Dalluxio.user.file.writetype.default=SOMETIMES", "ls", "/"]);
+    assert!(err.contains("alluxio.user.file.writetype.default") && err.contains("SOMETIMES"), "{err}");
+    // A key nobody knows, far from any known one, is ignored with a word.
+    let v = c.ok(&["validateConf", "-Dalluxio.site.team.name=storage"]);
+    assert!(v.contains("alluxio.site.team.name: unknown property, ignored"), "{v}");
+}
