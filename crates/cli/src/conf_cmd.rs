@@ -78,7 +78,13 @@ pub fn get_conf(defines: &[(String, String)], args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     };
     if a.source {
-        println!("{}", conf.source(&key));
+        let source = conf.source(&key);
+        match alluxio_common::conf::keys::why_different(&key) {
+            Some(why) if source == alluxio_common::conf::Source::Default => {
+                println!("{source} (alluxio-rs's, not Alluxio 2.9's: {why})")
+            }
+            _ => println!("{source}"),
+        }
         return ExitCode::SUCCESS;
     }
     let value = match conf.get(&key) {

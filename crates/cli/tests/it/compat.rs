@@ -48,3 +48,12 @@ fn an_alluxio_29_site_file_starts_unchanged() {
     let v = c.ok(&["validateConf", "-Dalluxio.site.team.name=storage"]);
     assert!(v.contains("alluxio.site.team.name: unknown property, ignored"), "{v}");
 }
+
+#[test]
+fn get_conf_source_says_where_a_default_differs_from_alluxios() {
+    let c = Cluster::new(&[]);
+    let out = c.ok(&["getConf", "--source", "alluxio.master.journal.flush.batch.time"]);
+    assert!(out.starts_with("DEFAULT (alluxio-rs's, not Alluxio 2.9's: group commit waits 5ms"), "{out}");
+    assert_eq!(c.ok(&["getConf", "--source", "alluxio.user.block.size.bytes.default"]).trim(), "DEFAULT");
+    assert_eq!(c.ok(&["getConf", "alluxio.user.file.create.ttl.action"]).trim(), "FREE", "Alluxio 2.9's default");
+}

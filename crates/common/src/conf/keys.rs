@@ -164,7 +164,7 @@ props! {
     "alluxio.user.file.replication.min" => Some("0"), Int;
     "alluxio.user.file.replication.max" => Some("-1"), Int;
     "alluxio.user.file.create.ttl" => Some("-1"), Duration;
-    "alluxio.user.file.create.ttl.action" => Some("DELETE"), Enum(TTL_ACTIONS);
+    "alluxio.user.file.create.ttl.action" => Some("FREE"), Enum(TTL_ACTIONS);
     "alluxio.user.file.write.tier.default" => Some("0"), Int;
     "alluxio.user.file.passive.cache.enabled" => Some("true"), Bool;
     "alluxio.user.file.persistence.initial.wait.time" => Some("0"), Duration;
@@ -232,6 +232,25 @@ fn template_matches(template: &str, key: &str) -> bool {
     }
 }
 
+/// Defaults alluxio-rs sets apart from Alluxio 2.9.3's on purpose, and why (`getConf --source`
+/// says so). A test keeps every other shared key on Alluxio's default.
+pub const DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
+    ("alluxio.master.embedded.journal.election.timeout.min", "failover in under 2 s (Alluxio: 10s)"),
+    ("alluxio.master.embedded.journal.election.timeout.max", "failover in under 2 s (Alluxio: 20s)"),
+    ("alluxio.master.journal.flush.batch.time", "group commit waits 5ms, not 100ms, for lower create latency"),
+    ("alluxio.master.metastore", "the namespace lives in memory (HEAP); ROCKS is not implemented"),
+    (
+        "alluxio.master.backup.delegation.enabled",
+        "the leader takes backups itself unless asked, so `fsadmin backup` works on one master",
+    ),
+    ("alluxio.master.startup.block.integrity.check.enabled", "workers' blocks are checked against the namespace"),
+];
+
+/// Why alluxio-rs's default of `key` differs from Alluxio 2.9.3's, when it does on purpose.
+pub fn why_different(key: &str) -> Option<&'static str> {
+    DIFFERENT_DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
+}
+
 /// The property a key names, matching templates; `None` for an unknown key.
 pub fn lookup(key: &str) -> Option<&'static Property> {
     PROPERTIES.iter().find(|p| p.name == key).or_else(|| PROPERTIES.iter().find(|p| template_matches(p.name, key)))
@@ -265,6 +284,40 @@ pub fn closest(key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys whose Alluxio default is computed at run time (host names, sizes from other keys)
+    /// rather than a fixed value; alluxio-rs fixes one.
+    const COMPUTED_IN_ALLUXIO: &[&str] = &[
+        "alluxio.version",
+        "alluxio.master.hostname",
+        "alluxio.master.web.hostname",
+        "alluxio.worker.hostname",
+        "alluxio.proxy.web.hostname",
+        "alluxio.user.network.reader.chunk.size.bytes",
+        "alluxio.user.network.writer.chunk.size.bytes",
+        "alluxio.worker.tieredstore.level{n}.watermark.high.ratio",
+        "alluxio.worker.tieredstore.level{n}.watermark.low.ratio",
+    ];
+
+    #[test]
+    fn defaults_are_alluxios_unless_listed_with_a_reason() {
+        let same = |a: &str, b: &str| {
+            let (a, b) = (a.replace("sec", "s"), b.replace("sec", "s"));
+            a == b
+        };
+        for p in PROPERTIES {
+            let template = p.name.replace("{n}", "{N}").replace("{name}", "{S}");
+            let Some(theirs) = super::super::alluxio_keys::alluxio_key(&template) else { continue };
+            let (ours, theirs) = (p.default.unwrap_or(""), theirs.default.unwrap_or(""));
+            let listed = why_different(p.name).is_some() || COMPUTED_IN_ALLUXIO.contains(&p.name);
+            assert!(
+                same(ours, theirs) || listed,
+                "{}: default {ours:?}, Alluxio 2.9.3's {theirs:?}: use Alluxio's or list it in DIFFERENT_DEFAULTS",
+                p.name
+            );
+            assert!(!(same(ours, theirs) && why_different(p.name).is_some()), "{} is listed but the same", p.name);
+        }
+    }
 
     #[test]
     fn templates_match_levels_and_options() {
