@@ -27,6 +27,10 @@ pub type PeerClient =
     alluxio_proto::grpc::block::block_worker_client::BlockWorkerClient<InterceptedService<Channel, VersionStamp>>;
 pub type MasterFsClient = FileSystemMasterClientServiceClient<InterceptedService<Channel, VersionStamp>>;
 
+/// How long a block commit waits for the master to know this worker (a restart's
+/// registration, a failover) before the write fails.
+pub const COMMIT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Everything the worker's services and loops share.
 pub struct Worker {
     pub store: Arc<BlockStore>,
@@ -173,40 +177,47 @@ impl Worker {
         }
     }
 
-    /// Tells the master a block was committed here. A block the master does not know
-    /// (its file was deleted meanwhile) is dropped; an unreachable master hears of it in
-    /// the next heartbeat.
+    /// Tells the master a block was committed here, before the writer hears of success: an
+    /// acknowledged block is one the master can hand to readers. While this worker is not
+    /// registered (it just restarted) or the master cannot be reached, the commit is retried
+    /// for up to [`COMMIT_PATIENCE`]; after that the write fails (the block stays here and is
+    /// reported with the next registration or heartbeat). A block the master does not know
+    /// (its file was deleted meanwhile) is dropped.
     pub async fn commit_to_master(&self, block_id: i64, length: u64, tier: &str, used_on_tier: i64) -> Result<()> {
-        let id = self.id.load(Ordering::SeqCst);
-        let r = self
-            .master_blocks()
-            .commit_block(CommitBlockPRequest {
-                worker_id: id,
+        let deadline = std::time::Instant::now() + COMMIT_PATIENCE;
+        loop {
+            let req = CommitBlockPRequest {
+                // Read each time: a registration in between gives this worker its id.
+                worker_id: self.id.load(Ordering::SeqCst),
                 used_bytes_on_tier: used_on_tier,
                 tier_alias: tier.into(),
                 block_id,
                 length: length as i64,
                 medium_type: tier.into(),
-            })
-            .await;
-        match r {
-            Ok(resp) if resp.get_ref().known => {
-                self.store.reported(&[block_id]);
-                Ok(())
-            }
-            Ok(_) => {
-                self.store.reported(&[block_id]);
-                self.on_store(move |s| s.remove(block_id)).await;
-                Err(WorkerError::InvalidArgument(format!(
-                    "Block {block_id} belongs to no file (deleted while written?); dropped"
-                )))
-            }
-            Err(s) => {
-                tracing::warn!(
-                    "cannot commit block {block_id} to the master now ({}); it will be reported later",
-                    s.message()
-                );
-                Ok(())
+            };
+            match self.master_blocks().commit_block(req).await {
+                Ok(resp) if resp.get_ref().known => {
+                    self.store.reported(&[block_id]);
+                    return Ok(());
+                }
+                Ok(_) => {
+                    self.store.reported(&[block_id]);
+                    self.on_store(move |s| s.remove(block_id)).await;
+                    return Err(WorkerError::InvalidArgument(format!(
+                        "Block {block_id} belongs to no file (deleted while written?); dropped"
+                    )));
+                }
+                Err(s) if std::time::Instant::now() < deadline => {
+                    self.follow_master(&s);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(s) => {
+                    return Err(WorkerError::Unavailable(format!(
+                        "cannot commit block {block_id} to the master ({}); the write is not acknowledged, \
+                         the block will be reported later",
+                        s.message()
+                    )))
+                }
             }
         }
     }
