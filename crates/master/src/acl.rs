@@ -529,6 +529,70 @@ mod tests {
         assert_eq!(dacl.unwrap().default.unwrap(), d);
     }
 
+    /// POSIX.1e's access check read off getfacl's entries (the text a user sees): the model
+    /// [`granted`] must agree with.
+    fn model(entries: &[Entry], owner: &str, group: &str, user: &str, groups: &[&str]) -> Actions {
+        let get = |t: &Tag| entries.iter().find(|e| !e.default && e.tag == *t).map(|e| e.actions);
+        if user == owner {
+            return get(&Tag::User(None)).unwrap();
+        }
+        let mask = get(&Tag::Mask).unwrap_or(7);
+        if let Some(a) = get(&Tag::User(Some(user.to_owned()))) {
+            return a & mask;
+        }
+        let mut matched = None;
+        for e in entries.iter().filter(|e| !e.default) {
+            let hit = match &e.tag {
+                Tag::Group(None) => groups.contains(&group),
+                Tag::Group(Some(g)) => groups.contains(&g.as_str()),
+                _ => false,
+            };
+            if hit {
+                matched = Some(matched.unwrap_or(0) | e.actions);
+            }
+        }
+        match matched {
+            Some(a) => a & mask,
+            None => get(&Tag::Other).unwrap(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// After any sequence of setfacl actions and chmods, what a user gets is what the
+        /// entries getfacl prints say, for the owner, named users, group members and others.
+        #[test]
+        fn checks_match_the_entries_getfacl_shows(
+            mode in 0..0o1000i32,
+            steps in proptest::collection::vec((0..4u8, 0..3usize, 0..3usize, 0..8u8, 0..0o1000i32), 0..6),
+            user in 0..4usize,
+            in_groups in proptest::collection::vec(proptest::bool::ANY, 3),
+        ) {
+            let users = ["alice", "bob", "carol", "dave"];
+            let groups = ["staff", "ops", "interns"];
+            let (mut mode, mut acl) = (mode, None::<Acl>);
+            for (kind, u, g, bits, chmod) in steps {
+                let action = match kind {
+                    0 => Action::Modify(vec![Entry::access(Tag::User(Some(users[1 + u].into())), bits)]),
+                    1 => Action::Modify(vec![Entry::access(Tag::Group(Some(groups[g].into())), bits)]),
+                    2 => Action::Remove(vec![Entry::access(Tag::User(Some(users[1 + u].into())), 0)]),
+                    _ => {
+                        mode = chmod; // chmod: the group bits are the mask when there is an ACL
+                        continue;
+                    }
+                };
+                let (m, a) = apply(mode, acl.as_ref(), &action, false).unwrap();
+                mode = m;
+                acl = a;
+            }
+            let member: Vec<&str> = groups.iter().zip(&in_groups).filter(|(_, m)| **m).map(|(g, _)| *g).collect();
+            let shown = entries(mode, acl.as_ref());
+            let access = acl.as_ref().and_then(|a| a.access.as_ref());
+            let got = granted(mode, "alice", "staff", access, users[user], |g| member.contains(&g));
+            proptest::prop_assert_eq!(got, model(&shown, "alice", "staff", users[user], &member));
+        }
+    }
+
     #[test]
     fn journal_form_round_trips() {
         let (_, acl) =
