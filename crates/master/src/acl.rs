@@ -76,11 +76,6 @@ pub enum AclError {
     Invalid(&'static str),
 }
 
-fn actions_string(a: Actions) -> String {
-    let c = |bit: u8, ch: char| if a & bit != 0 { ch } else { '-' };
-    format!("{}{}{}", c(4, 'r'), c(2, 'w'), c(1, 'x'))
-}
-
 fn parse_actions(s: &str) -> Option<Actions> {
     let b = s.as_bytes();
     if b.len() != 3 {
@@ -105,7 +100,8 @@ impl fmt::Display for Entry {
             Tag::Mask => ("mask", ""),
             Tag::Other => ("other", ""),
         };
-        write!(f, "{kind}:{name}:{}", actions_string(self.actions))
+        // `rwx` as the permission checks print bits.
+        write!(f, "{kind}:{name}:{}", crate::namespace::plan::Bits(self.actions))
     }
 }
 
