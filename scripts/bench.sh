@@ -3,13 +3,13 @@
 # Reproduces the figures in docs/benchmarks.md: every figure is a ratio against a baseline
 # measured in the same run. Needs ~4 GB free in /dev/shm and ~2 GB in $TMPDIR.
 #
-#   scripts/bench.sh [metadata] [security] [data] [startup] [cache] [checksums] [s3] [ha]   (default: all)
+#   scripts/bench.sh [metadata] [security] [tls] [data] [startup] [cache] [checksums] [s3] [ha]   (default: all)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q -p alluxio-cli
 B=$PWD/target/release/alluxio
-WANT=${*:-metadata security data startup cache checksums s3 ha}
+WANT=${*:-metadata security tls data startup cache checksums s3 ha}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/alluxio-bench.XXXXXX")
 SHM=/dev/shm/alluxio-bench-$$
 export ALLUXIO_HOME=$WORK
@@ -96,6 +96,42 @@ if [[ " $WANT " == *" security "* ]]; then
     -Dalluxio.security.authorization.permission.enabled=false
   compare "audit on" "audit off" -Dalluxio.master.audit.logging.enabled=true \
     -Dalluxio.master.audit.logging.enabled=false
+fi
+
+if [[ " $WANT " == *" tls "* ]]; then
+  echo; echo "## TLS on every port (issue 15): remote read of a cached 1 GiB file over the data port"
+  # A test CA and one certificate for localhost, made with openssl.
+  T=$WORK/tls; mkdir -p "$T"
+  EC=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${EC[@]}" -keyout "$T/ca.key" -out "$T/ca.pem" -days 1 -subj /CN=bench-ca 2>/dev/null
+  openssl req "${EC[@]}" -keyout "$T/node.key" -out "$T/node.csr" -subj /CN=localhost 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n' >"$T/ext"
+  openssl x509 -req -in "$T/node.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -out "$T/node.pem" \
+    -days 1 -extfile "$T/ext" 2>/dev/null
+  chmod 600 "$T/node.key"
+  TLS=(-Dalluxio.network.tls.enabled=true "-Dalluxio.network.tls.ca.file=$T/ca.pem"
+    "-Dalluxio.network.tls.cert.file=$T/node.pem" "-Dalluxio.network.tls.key.file=$T/node.key")
+  SRC=$WORK/src.bin
+  [[ -f "$SRC" ]] || head -c $((1 << 30)) /dev/urandom >"$SRC"
+  gibs() { sed -n 's/.* = \([0-9.]*\) GiB\/s$/\1/p' | head -1; }
+  declare -A RR
+  # A fresh cluster per run, alternating plaintext and TLS twice; the best run of each counts.
+  for round in 1 2; do
+    for mode in plaintext TLS; do
+      opts=(); [[ $mode == TLS ]] && opts=("${TLS[@]}")
+      rm -rf "$WORK/journal" "$WORK/underFSStorage"
+      $B format >/dev/null
+      $B "${opts[@]}" process master >"$WORK/master-tls.log" 2>&1 & MPID=$!
+      $B "${opts[@]}" process worker >"$WORK/worker-tls.log" 2>&1 & WPID=$!
+      until $B "${opts[@]}" fsadmin report 2>/dev/null | grep -q "Live Workers: 1"; do sleep 0.1; done
+      $B "${opts[@]}" fs -Dalluxio.user.file.writetype.default=MUST_CACHE copyFromLocal "$SRC" /big >/dev/null
+      r=$($B "${opts[@]}" bench read --path /big --runs 5 --remote | gibs)
+      echo "round $round, $mode: remote read $r GiB/s"
+      RR[$mode]=$(python3 -c "print(max(${RR[$mode]:-0}, $r))")
+      kill "$MPID" "$WPID"; wait "$MPID" "$WPID" 2>/dev/null || true
+    done
+  done
+  echo "remote read, TLS / plaintext: ${RR[TLS]} / ${RR[plaintext]} GiB/s = $(ratio "${RR[TLS]}" "${RR[plaintext]}")x"
 fi
 
 if [[ " $WANT " == *" data "* ]]; then

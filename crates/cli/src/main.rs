@@ -4,6 +4,17 @@
 //! Generic options `-Dkey=value` may appear anywhere (Alluxio puts them between a command
 //! and its sub-command: `alluxio fs -Dalluxio.user.file.writetype.default=THROUGH ls /`).
 
+/// `println!` and `print!` that end the process quietly, as SIGPIPE ends other Unix tools,
+/// once the reader of the output went away (`| head`); see [`output::stdout_gone`].
+macro_rules! println {
+    () => { $crate::output::print_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::print_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::output::print_out(format_args!($($arg)*)) };
+}
+
 mod bench;
 mod cache_cmd;
 mod conf_cmd;
@@ -101,11 +112,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn main() -> ExitCode {
-    // Like other Unix tools, die quietly when the reader of our output goes away (`| head`).
-    // SAFETY: setting a signal disposition to its default before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // SIGPIPE stays ignored (Rust's default): a server closing a socket is an error on that
+    // connection, never the silent death of the command. A closed standard output still ends
+    // the command as SIGPIPE would (`output::stdout_gone`).
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (defines, args) = match split_defines(args) {
         Ok(x) => x,

@@ -4,6 +4,28 @@ use alluxio_client::FileInfo;
 use alluxio_common::conf::values::format_bytes;
 use alluxio_common::mode::format_mode;
 
+/// Writes to standard output; a reader that went away ends the process ([`stdout_gone`]).
+pub fn print_out(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        stdout_gone(&e);
+    }
+}
+
+/// After a failed write to standard output: if its reader went away (`| head`), ends the
+/// process as SIGPIPE ends other Unix tools (quietly, status 128+13). SIGPIPE itself is
+/// ignored so that a peer closing a socket never kills a command.
+pub fn stdout_gone(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // SAFETY: restoring the default disposition and raising the signal on ourselves.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            libc::raise(libc::SIGPIPE);
+        }
+        std::process::exit(141);
+    }
+}
+
 /// Alluxio's date pattern `MM-dd-yyyy HH:mm:ss:SSS`, local time.
 pub fn date(ms: i64) -> String {
     use chrono::TimeZone;
@@ -60,13 +82,16 @@ pub fn ls_line(f: &FileInfo, human: bool, ts: Timestamp) -> String {
 /// `FileInfo{...}` as Alluxio's `stat` prints it.
 pub fn file_info_string(f: &FileInfo) -> String {
     let blocks: Vec<String> = f.block_ids.iter().map(|b| b.to_string()).collect();
+    // The access ACL (the mode's three entries, or all of them) and the default ACL apart.
+    let (default, access): (Vec<String>, Vec<String>) =
+        alluxio_client::acl_entries(f).into_iter().partition(|e| e.starts_with("default:"));
     format!(
         "URIStatus{{info=FileInfo{{fileId={}, name={}, path={}, ufsPath={}, length={}, blockSizeBytes={}, \
          creationTimeMs={}, completed={}, folder={}, pinned={}, pinnedlocation=[{}], cacheable={}, persisted={}, \
          blockIds=[{}], inMemoryPercentage={}, lastModificationTimesMs={}, ttl={}, lastAccessTimesMs={}, \
          ttlAction={}, owner={}, group={}, mode={}, persistenceState={}, mountPoint={}, replicationMax={}, \
          replicationMin={}, fileBlockInfos=[{}], mountId={}, inAlluxioPercentage={}, ufsFingerprint={}, \
-         acl=user::{},group::{},other::{}, defaultAcl=}}, cacheContext=null}}",
+         acl={}, defaultAcl={}}}, cacheContext=null}}",
         f.file_id,
         f.name,
         f.path,
@@ -104,18 +129,8 @@ pub fn file_info_string(f: &FileInfo) -> String {
         f.mount_id,
         f.in_alluxio_percentage,
         f.ufs_fingerprint,
-        rwx((f.mode >> 6) & 7),
-        rwx((f.mode >> 3) & 7),
-        rwx(f.mode & 7),
-    )
-}
-
-fn rwx(b: i32) -> String {
-    format!(
-        "{}{}{}",
-        if b & 4 != 0 { 'r' } else { '-' },
-        if b & 2 != 0 { 'w' } else { '-' },
-        if b & 1 != 0 { 'x' } else { '-' }
+        access.join(","),
+        default.join(","),
     )
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use alluxio_common::Conf;
 use alluxio_proto::grpc::{ReadPType, WritePType};
+use alluxio_proto::transport::Transport;
 
 use crate::error::Result;
 
@@ -31,6 +32,8 @@ pub struct ClientConf {
     pub replication_max: i32,
     /// `alluxio.user.file.metadata.sync.interval` in ms; negative: never sync.
     pub sync_interval_ms: i64,
+    /// Plaintext or TLS (`alluxio.network.tls.*`), for masters, workers and data ports alike.
+    pub transport: Transport,
 }
 
 impl ClientConf {
@@ -74,6 +77,8 @@ impl ClientConf {
                 let c = conf.get_str("alluxio.user.block.write.location.policy.class")?;
                 c.rsplit('.').next().unwrap_or(&c).to_owned()
             },
+            transport: Transport::client(conf)
+                .map_err(|e| crate::ClientError::new(alluxio_common::Code::InvalidArgument, e.to_string()))?,
         })
     }
 }

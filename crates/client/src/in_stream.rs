@@ -7,6 +7,7 @@ use alluxio_common::id;
 use alluxio_common::status::Code;
 use alluxio_proto::grpc::block::*;
 use alluxio_proto::grpc::{FileInfo, ReadPType, WorkerNetAddress};
+use alluxio_proto::transport::{Protocol, Stream};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -19,20 +20,6 @@ const LOCAL_CHUNK: u64 = 8 << 20;
 /// Bytes read from a worker's data port per chunk.
 const DATA_CHUNK: u64 = 4 << 20;
 
-/// Wakes readers of `c` only once `bytes` are queued (fewer wake-ups for large transfers).
-fn set_rcvlowat(c: &tokio::net::TcpStream, bytes: i32) {
-    // SAFETY: setting an integer socket option on a valid descriptor.
-    unsafe {
-        libc::setsockopt(
-            std::os::fd::AsRawFd::as_raw_fd(c),
-            libc::SOL_SOCKET,
-            libc::SO_RCVLOWAT,
-            &bytes as *const i32 as *const libc::c_void,
-            std::mem::size_of::<i32>() as libc::socklen_t,
-        );
-    }
-}
-
 enum Source {
     /// A memory-mapped local block; `_lock` keeps the worker's read lock while we read.
     Local {
@@ -41,7 +28,7 @@ enum Source {
     },
     /// The worker's block data port: raw bytes after a small header (see `data_conn`).
     Data {
-        conn: Option<tokio::net::TcpStream>,
+        conn: Option<Stream>,
         key: String,
         left: u64,
         buf: bytes::BytesMut,
@@ -90,7 +77,7 @@ impl BlockReader {
                 if *left == 0 {
                     if let Some(c) = conn.take() {
                         // The next request starts with a one-byte status.
-                        set_rcvlowat(&c, 1);
+                        c.wake_after(1);
                         fs.return_data_conn(key.clone(), c);
                     }
                 }
@@ -111,11 +98,11 @@ impl BlockReader {
 }
 
 /// Reads from a block data connection until `buf` holds `want` bytes.
-async fn fill(c: &mut tokio::net::TcpStream, buf: &mut bytes::BytesMut, want: usize, index: i64) -> Result<()> {
+async fn fill(c: &mut Stream, buf: &mut bytes::BytesMut, want: usize, index: i64) -> Result<()> {
     use tokio::io::AsyncReadExt;
     while buf.len() < want {
         // Wake up for megabytes at a time, not for every segment.
-        set_rcvlowat(c, ((want - buf.len()) as i32).min(2 << 20));
+        c.wake_after((want - buf.len()).min(2 << 20));
         let mut limited = (&mut *c).take((want - buf.len()) as u64);
         match limited.read_buf(buf).await {
             Ok(0) => {
@@ -452,21 +439,11 @@ impl FileInStream {
         let mut conn = match self.fs.take_data_conn(&key) {
             Some(c) => c,
             None => {
-                let c = tokio::net::TcpStream::connect((a.host.as_str(), a.data_port as u16))
-                    .await
-                    .map_err(|e| ClientError::new(Code::Unavailable, format!("cannot connect to {key}: {e}")))?;
-                c.set_nodelay(true).ok();
-                let bytes: i32 = 8 << 20;
-                // SAFETY: setting an integer socket option on a valid descriptor.
-                unsafe {
-                    libc::setsockopt(
-                        std::os::fd::AsRawFd::as_raw_fd(&c),
-                        libc::SOL_SOCKET,
-                        libc::SO_RCVBUF,
-                        &bytes as *const i32 as *const libc::c_void,
-                        std::mem::size_of::<i32>() as libc::socklen_t,
-                    );
-                }
+                let c = self.fs.conf().transport.connect(&key, Protocol::Data).await.map_err(|e| {
+                    ClientError::new(Code::Unavailable, format!("cannot connect to block data port {key}: {e}"))
+                })?;
+                // Blocks are megabytes: a receive buffer to match.
+                c.set_socket_option(libc::SO_RCVBUF, 8 << 20);
                 c
             }
         };

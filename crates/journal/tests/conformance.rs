@@ -124,6 +124,7 @@ async fn start_raft(folder: &std::path::Path, address: &str) -> (Arc<RaftJournal
         heartbeat_interval: Duration::from_millis(50),
         // Small, so the restart loads a snapshot and the log after it.
         snapshot_period_entries: 50,
+        transport: Default::default(),
     };
     let j = RaftJournal::start(opts, state.clone()).await.unwrap();
     j.bootstrap().await.unwrap();

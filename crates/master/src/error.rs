@@ -62,6 +62,9 @@ pub enum MasterError {
 
     #[error(transparent)]
     Conf(#[from] ConfError),
+    /// TLS settings that cannot be used (`alluxio.network.tls.*`).
+    #[error(transparent)]
+    Transport(#[from] alluxio_proto::error::ProtoError),
     #[error("Invalid value '{value}' for {property}: {expected}")]
     BadValue { property: &'static str, value: String, expected: String },
     #[error(transparent)]
@@ -146,6 +149,7 @@ impl HasCode for MasterError {
             | UfsNotADirectory { .. }
             | BackupDirNotAbsolute { .. }
             | Conf(_)
+            | Transport(_)
             | BadValue { .. }
             | MixedJournalTypes { .. }
             | NotAMember { .. } => Code::InvalidArgument,

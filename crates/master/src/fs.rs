@@ -67,6 +67,8 @@ pub struct FsOptions {
     pub permission_check: bool,
     /// An incomplete file whose writer did not renew its lease for this long is deleted.
     pub lease_timeout: std::time::Duration,
+    /// Plaintext or TLS, for the calls the master makes to workers.
+    pub transport: alluxio_proto::transport::Transport,
 }
 
 /// The smallest block size a file may have (as HDFS's `dfs.namenode.fs-limits.min-block-size`):
@@ -128,6 +130,7 @@ impl FileSystemMaster {
         opts: FsOptions,
         last_checkpoint: i64,
     ) -> Self {
+        let workers = crate::persistence::WorkerClients::new(opts.transport.clone());
         FileSystemMaster {
             ns,
             journal,
@@ -146,7 +149,7 @@ impl FileSystemMaster {
             fatal: tokio::sync::watch::channel(None).0,
             checkpoint_kick: std::sync::OnceLock::new(),
             leases: Mutex::new(FxHashMap::default()),
-            workers: Default::default(),
+            workers,
             synced: Mutex::new(FxHashMap::default()),
         }
     }
@@ -383,6 +386,7 @@ mod tests {
             checkpoint_period_entries: 1_000_000,
             permission_check: true,
             lease_timeout: std::time::Duration::from_secs(60),
+            transport: Default::default(),
         };
         let blocks = Arc::new(BlockMaster::new(std::time::Duration::from_secs(60), std::time::Duration::ZERO));
         let journal = Arc::new(alluxio_journal::NoopJournal::default());

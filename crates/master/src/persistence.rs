@@ -2,6 +2,7 @@
 //! file's blocks to write it to the UFS, then journals it PERSISTED; failures back off
 //! exponentially and retry until `alluxio.master.persistence.max.total.wait.time`.
 
+use alluxio_proto::transport::Transport;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,9 +32,19 @@ pub type WorkerClient = BlockWorkerClient<InterceptedService<Channel, VersionSta
 #[derive(Default, Clone)]
 pub struct WorkerClients {
     channels: Arc<Mutex<HashMap<String, Channel>>>,
+    transport: Transport,
 }
 
 impl WorkerClients {
+    pub fn new(transport: Transport) -> Self {
+        WorkerClients { channels: Default::default(), transport }
+    }
+
+    /// Plaintext or TLS, as the master's other connections.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     pub fn get(&self, host: &str, port: i32) -> Result<WorkerClient, MasterError> {
         let key = format!("{host}:{port}");
         let ch = {
@@ -41,10 +52,10 @@ impl WorkerClients {
             match m.get(&key) {
                 Some(c) => c.clone(),
                 None => {
-                    let c = Channel::from_shared(format!("http://{key}"))
+                    let ep = Transport::endpoint(&key)
                         .map_err(|e| MasterError::WorkerAddress { address: key.clone(), reason: e.to_string() })?
-                        .connect_timeout(Duration::from_secs(5))
-                        .connect_lazy();
+                        .connect_timeout(Duration::from_secs(5));
+                    let c = self.transport.channel(&ep);
                     m.insert(key, c.clone());
                     c
                 }

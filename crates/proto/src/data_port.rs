@@ -16,6 +16,7 @@ pub fn refusal_status(code: Code) -> u8 {
         Code::NotFound => 5,
         Code::InvalidArgument => 3,
         Code::DataLoss => 15,
+        Code::FailedPrecondition => 9,
         _ => 14,
     }
 }
@@ -26,6 +27,7 @@ pub fn refusal_code(status: u8) -> Code {
         5 => Code::NotFound,
         3 => Code::InvalidArgument,
         15 => Code::DataLoss,
+        9 => Code::FailedPrecondition,
         _ => Code::Unavailable,
     }
 }

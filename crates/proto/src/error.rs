@@ -11,4 +11,8 @@ pub enum ProtoError {
     NoMasterAddress,
     #[error("bad master address {address}: {reason}")]
     MasterAddress { address: String, reason: String },
+    #[error("{property}{}: {reason}", if path.is_empty() { String::new() } else { format!(" ({path})") })]
+    Tls { property: &'static str, path: String, reason: String },
+    #[error("TLS settings: {reason}")]
+    TlsSetting { reason: String },
 }

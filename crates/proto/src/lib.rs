@@ -31,4 +31,6 @@ pub mod data_port;
 pub mod error;
 pub mod masters;
 pub mod status;
+pub mod tls;
+pub mod transport;
 pub mod version;

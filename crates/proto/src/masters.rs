@@ -7,6 +7,7 @@ use std::time::Duration;
 use tonic::transport::Channel;
 
 use crate::error::ProtoError;
+use crate::transport::Transport;
 
 /// One channel per master address; `current` is the master last found answering.
 pub struct MasterChannels {
@@ -17,18 +18,17 @@ pub struct MasterChannels {
 impl MasterChannels {
     /// Channels to each of the comma-separated `host:port` addresses. HTTP/2 keep-alive makes
     /// calls to a hung or partitioned master fail within seconds instead of waiting forever.
-    pub fn new(addresses: &str, connect_timeout: Duration) -> Result<Self, ProtoError> {
+    pub fn new(addresses: &str, connect_timeout: Duration, transport: &Transport) -> Result<Self, ProtoError> {
         let mut masters = Vec::new();
         for a in addresses.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-            let ch = Channel::from_shared(format!("http://{a}"))
+            let ep = Transport::endpoint(a)
                 .map_err(|e| ProtoError::MasterAddress { address: a.to_owned(), reason: e.to_string() })?
                 .connect_timeout(connect_timeout)
                 .http2_keep_alive_interval(Duration::from_secs(1))
                 .keep_alive_timeout(Duration::from_secs(2))
                 .keep_alive_while_idle(true)
-                .tcp_nodelay(true)
-                .connect_lazy();
-            masters.push((a.to_owned(), ch));
+                .tcp_nodelay(true);
+            masters.push((a.to_owned(), transport.channel(&ep)));
         }
         if masters.is_empty() {
             return Err(ProtoError::NoMasterAddress);

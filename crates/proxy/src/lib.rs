@@ -25,4 +25,7 @@ pub enum ProxyError {
     CredentialsFile { path: String, reason: String },
     #[error("proxy server: {0}")]
     Io(#[from] std::io::Error),
+    /// TLS settings that cannot be used (`alluxio.network.tls.*`).
+    #[error(transparent)]
+    Transport(#[from] alluxio_proto::error::ProtoError),
 }

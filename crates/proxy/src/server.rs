@@ -31,6 +31,7 @@ struct Proxy {
 
 /// Runs the proxy until SIGTERM or SIGINT.
 pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
+    let transport = alluxio_proto::transport::Transport::server(&conf)?;
     let host = conf.get_str("alluxio.proxy.web.bind.host")?;
     let port = conf.get_i64("alluxio.proxy.web.port")?;
     let listener = alluxio_common::net::bind(&host, port, "alluxio.proxy.web.port")?;
@@ -75,12 +76,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
     );
 
     let app = axum::Router::new().fallback(dispatch).with_state(Proxy { rest, s3: builder.build(), verified });
-    tracing::info!("Alluxio proxy serving REST API v1 and S3 ({S3_PREFIX}) on {host}:{port}");
-    // Small responses go out at once (no Nagle delay against the client's delayed ACK).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("Alluxio proxy serving REST API v1 and S3 ({S3_PREFIX}) on {}://{host}:{port}", transport.scheme());
+    // Small responses go out at once: connections have no Nagle delay (see `Transport::accept`).
+    axum::serve(transport.incoming(listener), app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("Alluxio proxy stopped");
     Ok(())
 }

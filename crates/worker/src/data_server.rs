@@ -17,11 +17,12 @@ use alluxio_common::checksum;
 use crate::block_check::{self, VerifyMode};
 use crate::worker::Worker;
 
-fn refuse(s: &mut TcpStream, code: Code, msg: &str) -> std::io::Result<()> {
+fn refuse(s: &mut impl Write, code: Code, msg: &str) -> std::io::Result<()> {
     let mut out = vec![alluxio_proto::data_port::refusal_status(code)];
     out.extend_from_slice(&(msg.len() as u32).to_le_bytes());
     out.extend_from_slice(msg.as_bytes());
-    s.write_all(&out)
+    s.write_all(&out)?;
+    s.flush()
 }
 
 /// Larger socket buffers: blocks are megabytes, not messages.
@@ -40,9 +41,41 @@ pub fn set_buffers(fd: std::os::fd::RawFd, bytes: i32) {
     }
 }
 
-fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
+/// Serves one connection, over TLS when the worker has it on; a plaintext client of a TLS
+/// worker is told what to change.
+fn serve_conn(worker: &Arc<Worker>, mut s: TcpStream, tls: Option<Arc<rustls::ServerConfig>>) -> std::io::Result<()> {
     s.set_nodelay(true)?;
     set_buffers(s.as_raw_fd(), 4 << 20);
+    let Some(tls) = tls else { return serve(worker, &mut s) };
+    let mut first = [0u8; 1];
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    if s.peek(&mut first)? == 0 {
+        return Ok(());
+    }
+    s.set_read_timeout(None)?;
+    if first[0] != 0x16 {
+        let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let msg = format!(
+            "{local} accepts TLS only and this client connected in plaintext: set alluxio.network.tls.enabled=true \
+             and alluxio.network.tls.ca.file on the client"
+        );
+        tracing::warn!(
+            "{} connected in plaintext to the TLS block data port",
+            s.peer_addr().map(|a| a.to_string()).unwrap_or_default()
+        );
+        // Take the request first: closing with unread bytes would reset the connection and
+        // could discard the refusal before the client reads it.
+        let mut req = [0u8; REQUEST_LEN];
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+        let _ = s.read_exact(&mut req);
+        refuse(&mut s, Code::FailedPrecondition, &msg)?;
+        return s.shutdown(std::net::Shutdown::Write);
+    }
+    let conn = rustls::ServerConnection::new(tls).map_err(std::io::Error::other)?;
+    serve(worker, &mut rustls::StreamOwned::new(conn, s))
+}
+
+fn serve<S: Read + Write>(worker: &Arc<Worker>, s: &mut S) -> std::io::Result<()> {
     let mut req = [0u8; REQUEST_LEN];
     loop {
         match s.read_exact(&mut req) {
@@ -52,16 +85,16 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
         }
         let (id, offset, length) = match parse_request(&req) {
             Ok(r) => r,
-            Err(e) => return refuse(&mut s, Code::InvalidArgument, &e.to_string()),
+            Err(e) => return refuse(s, Code::InvalidArgument, &e.to_string()),
         };
         let Some(lock) = worker.store.lock(id) else {
             let e = block_check::missing(&worker.store, id);
-            refuse(&mut s, e.code(), &e.to_string())?;
+            refuse(s, e.code(), &e.to_string())?;
             continue;
         };
         if offset > lock.length {
             let msg = format!("offset {offset} is past the end of block {id} ({} bytes)", lock.length);
-            refuse(&mut s, Code::InvalidArgument, &msg)?;
+            refuse(s, Code::InvalidArgument, &msg)?;
             continue;
         }
         let n = length.min(lock.length - offset);
@@ -84,7 +117,7 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
             );
             tracing::error!("{msg}");
             worker.store.drop_corrupt(id, msg.clone());
-            refuse(&mut s, Code::DataLoss, &msg)?;
+            refuse(s, Code::DataLoss, &msg)?;
             continue;
         }
         let block = &map[..(lock.length as usize).min(map.len())];
@@ -93,7 +126,7 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
             _ => match block_check::checksums_for(&worker.store, &lock, block) {
                 Ok(c) => c,
                 Err(e) => {
-                    refuse(&mut s, e.code(), &e.to_string())?;
+                    refuse(s, e.code(), &e.to_string())?;
                     continue;
                 }
             },
@@ -113,18 +146,19 @@ fn serve(worker: &Arc<Worker>, mut s: TcpStream) -> std::io::Result<()> {
             s.write_all(&map[at..next])?;
             at = next;
         }
+        s.flush()?;
         drop(lock);
     }
 }
 
 /// Accepts data connections forever, one blocking thread per connection.
-pub fn run(worker: Arc<Worker>, listener: TcpListener) {
+pub fn run(worker: Arc<Worker>, listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>) {
     for conn in listener.incoming() {
         match conn {
             Ok(s) => {
-                let w = worker.clone();
+                let (w, tls) = (worker.clone(), tls.clone());
                 let _ = std::thread::Builder::new().name("block-data".into()).spawn(move || {
-                    if let Err(e) = serve(&w, s) {
+                    if let Err(e) = serve_conn(&w, s, tls) {
                         tracing::debug!("block data connection ended: {e}");
                     }
                 });

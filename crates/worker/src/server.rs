@@ -8,6 +8,7 @@ use alluxio_common::conf::Conf;
 use alluxio_common::net;
 use alluxio_proto::grpc::block::block_worker_server::BlockWorkerServer;
 use alluxio_proto::grpc::WorkerNetAddress;
+use alluxio_proto::transport::Transport;
 use alluxio_proto::version::check_version;
 use tonic::service::interceptor::InterceptedService;
 
@@ -217,13 +218,14 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let chunk = conf.get_bytes("alluxio.user.network.reader.chunk.size.bytes").map_err(conf_err)?.max(4096) as usize;
     let mode = conf.get_enum("alluxio.worker.block.checksum.verify").map_err(conf_err)?;
     let verify = crate::block_check::VerifyMode::parse(&mode).unwrap_or(crate::block_check::VerifyMode::Once);
-    let worker = Arc::new(Worker::new(store, address, &master_addr, chunk, verify)?);
+    let transport = Transport::server(&conf).map_err(|e| WorkerError::InvalidArgument(e.to_string()))?;
+    let worker = Arc::new(Worker::new(store, address, &master_addr, chunk, verify, transport.clone())?);
     spawn_promotion(&conf, &worker)?;
     {
-        let (w, l) = (worker.clone(), ports.data);
+        let (w, l, tls) = (worker.clone(), ports.data, transport.server_config());
         std::thread::Builder::new()
             .name("block-data-accept".into())
-            .spawn(move || crate::data_server::run(w, l))
+            .spawn(move || crate::data_server::run(w, l, tls))
             .map_err(|e| WorkerError::Internal(e.to_string()))?;
     }
     let interval = conf.get_duration("alluxio.worker.block.heartbeat.interval").map_err(conf_err)?;
@@ -234,16 +236,18 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let web = crate::web::router(worker.clone());
     let web_listener =
         tokio::net::TcpListener::from_std(ports.web).map_err(|e| WorkerError::Unavailable(e.to_string()))?;
+    let web_incoming = transport.incoming(web_listener);
     tokio::spawn(async move {
-        let _ = axum::serve(web_listener, web).await;
+        let _ = axum::serve(web_incoming, web).await;
     });
     tracing::info!(
-        "Alluxio worker {} started in {} ms on {}:{} (web {}); master {master_addr}",
+        "Alluxio worker {} started in {} ms on {}:{} (web {}{}); master {master_addr}",
         alluxio_common::version::VERSION,
         started.elapsed().as_millis(),
         ports.host,
         ports.rpc_port,
-        ports.web_port
+        ports.web_port,
+        if transport.is_tls() { "; TLS on every port" } else { "" }
     );
     serve_rpc(ports.rpc, &worker, shutdown_signal(worker.clone(), heartbeat, fatal_rx)).await?;
     if let Some(why) = fatal.lock().take() {
@@ -361,7 +365,7 @@ async fn serve_rpc(
         .initial_connection_window_size(Some(32 << 20))
         .max_frame_size(Some(1 << 20))
         .add_service(InterceptedService::new(svc, check_version))
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(l).with_nodelay(Some(true)), shutdown)
+        .serve_with_incoming_shutdown(worker.transport.incoming(l), shutdown)
         .await
         .map_err(|e| WorkerError::Unavailable(format!("RPC server failed: {e}")))
 }

@@ -13,6 +13,7 @@ use alluxio_proto::grpc::file::file_system_master_client_service_client::FileSys
 use alluxio_proto::grpc::file::GetUfsInfoPRequest;
 use alluxio_proto::grpc::WorkerNetAddress;
 use alluxio_proto::masters::MasterChannels;
+use alluxio_proto::transport::Transport;
 use alluxio_proto::version::VersionStamp;
 use alluxio_ufs::UnderFileSystem;
 use parking_lot::Mutex;
@@ -51,6 +52,8 @@ pub struct Worker {
     pub verify: crate::block_check::VerifyMode,
     /// The user this worker runs as, named in its requests to the masters.
     user: String,
+    /// Plaintext or TLS, for every connection it makes and serves.
+    pub transport: Transport,
 }
 
 impl Worker {
@@ -71,8 +74,9 @@ impl Worker {
         master_addr: &str,
         chunk_size: usize,
         verify: crate::block_check::VerifyMode,
+        transport: Transport,
     ) -> Result<Self> {
-        let masters = MasterChannels::new(master_addr, Duration::from_secs(3))
+        let masters = MasterChannels::new(master_addr, Duration::from_secs(3), &transport)
             .map_err(|e| WorkerError::InvalidArgument(e.to_string()))?;
         Ok(Worker {
             store,
@@ -86,6 +90,7 @@ impl Worker {
             start_time_ms: alluxio_common::now_ms(),
             verify,
             user: alluxio_common::user::current_user(),
+            transport,
         })
     }
 
@@ -123,11 +128,11 @@ impl Worker {
             match m.get(&key) {
                 Some(c) => c.clone(),
                 None => {
-                    let c = Channel::from_shared(format!("http://{key}"))
+                    let ep = Transport::endpoint(&key)
                         .map_err(|e| WorkerError::InvalidArgument(format!("bad worker address {key}: {e}")))?
                         .connect_timeout(Duration::from_secs(3))
-                        .tcp_nodelay(true)
-                        .connect_lazy();
+                        .tcp_nodelay(true);
+                    let c = self.transport.channel(&ep);
                     m.insert(key, c.clone());
                     c
                 }

@@ -45,7 +45,9 @@ pub(super) async fn ls(fs: &FileSystem, a: LsArgs) -> R<u8> {
             }
             let mut out = std::io::stdout().lock();
             for f in infos.iter().filter(|f| !pinned || f.pinned) {
-                let _ = writeln!(out, "{}", output::ls_line(f, human, ts));
+                if let Err(e) = writeln!(out, "{}", output::ls_line(f, human, ts)) {
+                    output::stdout_gone(&e);
+                }
             }
         }
     }
@@ -311,7 +313,10 @@ fn write_stdout(b: &[u8]) -> R {
         let mut out = std::io::stdout().lock();
         out.write_all(b).and_then(|_| out.flush())
     })
-    .map_err(|e| fail(format!("cannot write to standard output: {e}")))
+    .map_err(|e| {
+        output::stdout_gone(&e);
+        fail(format!("cannot write to standard output: {e}"))
+    })
 }
 
 /// `head`/`tail`: the first or last `bytes` of a file.

@@ -21,6 +21,92 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A test certificate authority and one certificate (key 0600) for every test host:
+/// `localhost`, this machine's name and 127.0.0.1–9 (workers announce 127.0.0.x addresses).
+/// Made with the `openssl` tool, in `dir`; returns (CA, certificate, key) paths.
+pub fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let o = Command::new("openssl").current_dir(dir).args(args).output().expect("the openssl tool is needed");
+        assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=alluxio-it-ca"],
+        ]
+        .concat(),
+    );
+    openssl(&[&["req"][..], &ec, &["-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=localhost"]].concat());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_owned();
+    let mut san = format!("DNS:localhost,DNS:{host}");
+    for i in 1..10 {
+        san.push_str(&format!(",IP:127.0.0.{i}"));
+    }
+    std::fs::write(
+        dir.join("ext"),
+        format!(
+            "subjectAltName={san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=serverAuth,clientAuth\n"
+        ),
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "node.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("node.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    (dir.join("ca.pem"), dir.join("node.pem"), dir.join("node.key"))
+}
+
+/// The properties that turn TLS on with the certificates in `dir` ([`make_certs`]).
+pub fn tls_props(ca: &Path, cert: &Path, key: &Path) -> Vec<String> {
+    vec![
+        "alluxio.network.tls.enabled=true".into(),
+        format!("alluxio.network.tls.ca.file={}", ca.display()),
+        format!("alluxio.network.tls.cert.file={}", cert.display()),
+        format!("alluxio.network.tls.key.file={}", key.display()),
+    ]
+}
+
+/// With `ALLUXIO_IT_TLS` set, every cluster of this test process runs with TLS on every port
+/// (`scripts/test-all.sh` runs the main scenarios so); one set of certificates per process.
+pub fn suite_tls() -> Option<&'static [String]> {
+    static PROPS: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
+    PROPS
+        .get_or_init(|| {
+            std::env::var_os("ALLUXIO_IT_TLS")?;
+            let dir = std::env::temp_dir().join(format!("alluxio-it-tls-{}", std::process::id()));
+            let (ca, cert, key) = make_certs(&dir);
+            Some(tls_props(&ca, &cert, &key))
+        })
+        .as_deref()
+}
+
+/// Adds [`suite_tls`]'s properties, if any, to an in-process client's configuration.
+pub fn with_suite_tls(c: &mut alluxio_common::Conf) {
+    for p in suite_tls().unwrap_or_default() {
+        let (k, v) = p.split_once('=').unwrap();
+        c.set(k, v);
+    }
+}
+
 /// The repository root (for bin/ scripts).
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().parent().unwrap().to_path_buf()
@@ -171,7 +257,7 @@ impl Cluster {
              alluxio.master.persistence.scheduler.interval=100ms\nalluxio.master.persistence.initial.interval=100ms\n",
             shm.display()
         );
-        for e in extra {
+        for e in suite_tls().unwrap_or_default().iter().map(String::as_str).chain(extra.iter().copied()) {
             props.push_str(e);
             props.push('\n');
         }
@@ -435,6 +521,7 @@ impl Cluster {
         c.set("alluxio.master.hostname", "localhost");
         c.set("alluxio.master.rpc.port", self.master_port.to_string());
         c.set("alluxio.user.rpc.retry.max.duration", "1sec");
+        with_suite_tls(&mut c);
         c
     }
 }

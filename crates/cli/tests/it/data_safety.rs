@@ -155,7 +155,9 @@ fn a_retried_completion_succeeds_after_a_master_restart_and_never_deletes_the_fi
     let rt = tokio::runtime::Runtime::new().unwrap();
     let addr = format!("localhost:{}", c.master_port);
     rt.block_on(async {
-        let ch = alluxio_proto::masters::MasterChannels::new(&addr, std::time::Duration::from_secs(3)).unwrap();
+        let transport = alluxio_proto::transport::Transport::client(&c.client_conf()).unwrap();
+        let ch =
+            alluxio_proto::masters::MasterChannels::new(&addr, std::time::Duration::from_secs(3), &transport).unwrap();
         let mut fs = FileSystemMasterClientServiceClient::with_interceptor(
             ch.current(),
             VersionStamp::new(Some(&alluxio_common::user::current_user())),

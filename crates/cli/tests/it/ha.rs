@@ -145,6 +145,7 @@ fn client_conf(ha: &Ha) -> alluxio_common::Conf {
     let rpcs: Vec<String> = ha.masters.iter().map(|m| format!("localhost:{}", m.rpc)).collect();
     c.set("alluxio.master.rpc.addresses", rpcs.join(","));
     c.set("alluxio.user.rpc.retry.max.duration", "60s");
+    crate::cluster::with_suite_tls(&mut c);
     c
 }
 

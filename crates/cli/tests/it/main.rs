@@ -15,4 +15,5 @@ pub(crate) mod proxy;
 mod s3_server;
 mod s3_ufs;
 mod security;
+mod tls;
 mod ufs_and_worker;

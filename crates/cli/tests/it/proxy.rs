@@ -47,7 +47,6 @@ pub(crate) fn try_http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<(u16, String)> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -56,14 +55,42 @@ pub(crate) fn try_http(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes())?;
-    s.write_all(body)?;
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp)?;
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    let resp = match crate::cluster::suite_tls() {
+        None => {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+            s.write_all(&bytes)?;
+            let mut resp = Vec::new();
+            s.read_to_end(&mut resp)?;
+            resp
+        }
+        Some(_) => https_exchange(port, &bytes)?,
+    };
     let text = String::from_utf8_lossy(&resp).into_owned();
     let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
+}
+
+/// One request over TLS (the suite's TLS run), with the client library's own transport.
+fn https_exchange(port: u16, request: &[u8]) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conf = alluxio_common::Conf::defaults();
+    crate::cluster::with_suite_tls(&mut conf);
+    let transport = alluxio_proto::transport::Transport::client(&conf).map_err(std::io::Error::other)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut s = transport.connect(&format!("127.0.0.1:{port}"), alluxio_proto::transport::Protocol::Data).await?;
+        s.write_all(request).await?;
+        let mut resp = Vec::new();
+        // A TLS peer may end without close_notify once it sent its answer.
+        match s.read_to_end(&mut resp).await {
+            Ok(_) => Ok(resp),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !resp.is_empty() => Ok(resp),
+            Err(e) => Err(e),
+        }
+    })
 }
 
 #[test]

@@ -342,6 +342,9 @@ fn acls_grant_beyond_the_mode_and_default_acls_are_inherited() {
         ],
         "{facl}"
     );
+    // So does `fs stat`, as Alluxio prints an ACL.
+    let stat = c.ok(&["fs", "stat", "/proj"]);
+    assert!(stat.contains("acl=user::rwx,user:bob:r-x,group::r-x,mask::r-x,other::---,"), "{stat}");
     // The REST API shows the entries too.
     let (status, body) = crate::proxy::http(c.proxy_port, "POST", "/api/v1/paths//proj/get-status", &[], b"");
     assert!(status == 200 && body.contains("\"user:bob:r-x\"") && body.contains("\"mask::r-x\""), "{body}");

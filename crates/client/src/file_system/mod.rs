@@ -17,6 +17,7 @@ use alluxio_proto::grpc::meta::service_version_client_service_client::ServiceVer
 use alluxio_proto::grpc::meta::GetServiceVersionPRequest;
 use alluxio_proto::grpc::WorkerNetAddress;
 use alluxio_proto::masters::MasterChannels;
+use alluxio_proto::transport::{root_cause, tls_failure, Stream, Transport};
 use alluxio_proto::version::VersionStamp;
 use parking_lot::Mutex;
 use tonic::service::interceptor::InterceptedService;
@@ -39,7 +40,7 @@ struct Inner {
     worker_list: Mutex<Option<(Instant, Vec<WorkerInfo>)>>,
     round_robin: std::sync::atomic::AtomicUsize,
     /// Idle connections to workers' block data ports.
-    data_conns: Mutex<HashMap<String, Vec<tokio::net::TcpStream>>>,
+    data_conns: Mutex<HashMap<String, Vec<Stream>>>,
     /// Workers (`host:rpc port`) that could not be reached, and when: no data is sent to them
     /// for [`FAILED_WORKER_PAUSE`].
     failed_workers: Mutex<HashMap<String, Instant>>,
@@ -69,6 +70,10 @@ fn is_connect_error(e: &tonic::Status) -> bool {
         && e.source().is_some()
 }
 
+fn tls_failed(e: &tonic::Status) -> bool {
+    std::error::Error::source(e).and_then(tls_failure).is_some()
+}
+
 /// Errors after which another master may answer: no connection, or a refusal marked as a
 /// failover (a standby, or a leader that lost leadership before acknowledging).
 fn is_failover(e: &tonic::Status) -> bool {
@@ -82,7 +87,7 @@ impl FileSystem {
     }
 
     pub async fn connect_with(conf: ClientConf) -> Result<Self> {
-        let masters = MasterChannels::new(&conf.master_address, Duration::from_secs(5))
+        let masters = MasterChannels::new(&conf.master_address, Duration::from_secs(5), &conf.transport)
             .map_err(|e| ClientError::new(Code::InvalidArgument, e.to_string()))?;
         let fs = FileSystem {
             inner: Arc::new(Inner {
@@ -106,10 +111,17 @@ impl FileSystem {
         let mut tried: usize = 0;
         let v = loop {
             let mut c = ServiceVersionClientServiceClient::with_interceptor(self.master(), self.stamp());
-            match c.get_service_version(GetServiceVersionPRequest { client_software_version: VERSION.into(), client_protocol_version: PROTOCOL_VERSION }).await {
+            match c
+                .get_service_version(GetServiceVersionPRequest {
+                    client_software_version: VERSION.into(),
+                    client_protocol_version: PROTOCOL_VERSION,
+                })
+                .await
+            {
                 Ok(v) => break v.into_inner(),
-                // Another master may answer; after a full round, wait a little.
-                Err(e) if is_failover(&e) && Instant::now() < deadline => {
+                // Another master may answer; after a full round, wait a little. A failed TLS
+                // handshake is a setting to fix, not worth waiting on.
+                Err(e) if is_failover(&e) && Instant::now() < deadline && !tls_failed(&e) => {
                     self.follow(&e);
                     tried += 1;
                     if tried.is_multiple_of(self.inner.masters.len()) {
@@ -118,14 +130,17 @@ impl FileSystem {
                 }
                 Err(e) if is_failover(&e) && !is_connect_error(&e) => return Err(e.into()),
                 Err(e) if is_connect_error(&e) => {
+                    if let Some(why) = std::error::Error::source(&e).and_then(tls_failure) {
+                        return Err(ClientError::new(Code::Unavailable, why));
+                    }
                     return Err(ClientError::new(
                         Code::Unavailable,
                         format!(
                             "cannot connect to the Alluxio master at {} (alluxio.master.rpc.addresses, or alluxio.master.hostname and alluxio.master.rpc.port): is it running? ({})",
                             self.inner.conf.master_address,
-                            e.message()
+                            std::error::Error::source(&e).map_or_else(|| e.message().to_owned(), root_cause)
                         ),
-                    ))
+                    ));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -197,15 +212,15 @@ impl FileSystem {
             match m.get(&key) {
                 Some(c) => c.clone(),
                 None => {
-                    let c = Channel::from_shared(format!("http://{key}"))
+                    let ep = Transport::endpoint(&key)
                         .map_err(|e| ClientError::new(Code::InvalidArgument, format!("bad worker address {key}: {e}")))?
                         .connect_timeout(Duration::from_secs(5))
                         .tcp_nodelay(true)
                         .initial_stream_window_size(Some(8 << 20))
                         .initial_connection_window_size(Some(32 << 20))
                         // Block data: large HTTP/2 frames, not 16 KiB ones.
-                        .max_frame_size(Some(1 << 20))
-                        .connect_lazy();
+                        .max_frame_size(Some(1 << 20));
+                    let c = self.inner.conf.transport.channel(&ep);
                     m.insert(key, c.clone());
                     c
                 }
@@ -269,13 +284,13 @@ impl FileSystem {
         Instant::now() + self.inner.conf.retry_duration
     }
 
-    /// The next position of the round-robin write policy.
-    pub(crate) fn take_data_conn(&self, key: &str) -> Option<tokio::net::TcpStream> {
+    /// An idle connection to the block data port `key`, if one is pooled.
+    pub(crate) fn take_data_conn(&self, key: &str) -> Option<Stream> {
         self.inner.data_conns.lock().get_mut(key).and_then(Vec::pop)
     }
 
     /// Returns a connection whose response was read completely.
-    pub(crate) fn return_data_conn(&self, key: String, c: tokio::net::TcpStream) {
+    pub(crate) fn return_data_conn(&self, key: String, c: Stream) {
         let mut m = self.inner.data_conns.lock();
         let v = m.entry(key).or_default();
         if v.len() < 4 {
@@ -283,6 +298,7 @@ impl FileSystem {
         }
     }
 
+    /// The next position of the round-robin write policy.
     pub(crate) fn next_round_robin(&self) -> usize {
         self.inner.round_robin.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }

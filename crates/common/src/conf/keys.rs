@@ -210,6 +210,14 @@ props! {
     // Ours: more key pairs, one `<access key> <secret key>` per line (the access key names the
     // Alluxio user); the file must be readable by its owner only.
     "alluxio.proxy.s3.auth.credentials.file" => None, Str;
+    // TLS on every port (gRPC, embedded journal, block data, web, proxy). Alluxio 2.9 has the
+    // switch; the files are ours: PEM certificate chain and key this process presents, PEM CA
+    // certificates it trusts, and whether servers require client certificates (mutual TLS).
+    "alluxio.network.tls.enabled" => Some("false"), Bool;
+    "alluxio.network.tls.cert.file" => None, Str;
+    "alluxio.network.tls.key.file" => None, Str;
+    "alluxio.network.tls.ca.file" => None, Str;
+    "alluxio.network.tls.client.auth.required" => Some("false"), Bool;
     "alluxio.zookeeper.enabled" => Some("false"), Bool;
     "alluxio.zookeeper.address" => None, Str;
 }

@@ -136,6 +136,8 @@ pub struct RaftOptions {
     pub heartbeat_interval: Duration,
     /// Snapshot after this many Raft entries (`alluxio.master.journal.checkpoint.period.entries`).
     pub snapshot_period_entries: u64,
+    /// Plaintext or TLS between masters.
+    pub transport: alluxio_proto::transport::Transport,
 }
 
 /// What a master is at the moment.
@@ -213,12 +215,17 @@ pub fn raft_dir(folder: &std::path::Path) -> PathBuf {
 
 /// A member of `members` (other than `me`) that belongs to an already formed quorum, asking
 /// each for up to `wait`; `None` when none answers that it does.
-pub async fn formed_quorum_member(me: &str, members: &[String], wait: Duration) -> Option<String> {
+pub async fn formed_quorum_member(
+    transport: &alluxio_proto::transport::Transport,
+    me: &str,
+    members: &[String],
+    wait: Duration,
+) -> Option<String> {
     let others: Vec<&String> = members.iter().filter(|a| *a != me).collect();
     let deadline = Instant::now() + wait;
     loop {
         for a in &others {
-            if network::node_info(a).await.is_ok_and(|info| info.initialized) {
+            if network::node_info(transport, a).await.is_ok_and(|info| info.initialized) {
                 return Some((*a).clone());
             }
         }
@@ -299,7 +306,9 @@ impl RaftJournal {
         }
         // Give peers started together a moment to come up before deciding.
         let opts = &self.shared.opts;
-        if let Some(peer) = formed_quorum_member(&opts.address, &opts.members, Duration::from_secs(2)).await {
+        if let Some(peer) =
+            formed_quorum_member(&opts.transport, &opts.address, &opts.members, Duration::from_secs(2)).await
+        {
             return self.join(&peer).await;
         }
         let members: BTreeMap<u64, BasicNode> =
@@ -321,7 +330,14 @@ impl RaftJournal {
         let mut target = peer.to_owned();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match network::join(&target, &self.shared.opts.address, &self.shared.opts.rpc_address).await {
+            match network::join(
+                &self.shared.opts.transport,
+                &target,
+                &self.shared.opts.address,
+                &self.shared.opts.rpc_address,
+            )
+            .await
+            {
                 Ok(()) => {
                     tracing::info!("joined the embedded journal quorum through {target}");
                     return Ok(());
@@ -445,7 +461,7 @@ impl RaftJournal {
         let deadline = Instant::now() + self.shared.opts.election_timeout_max * 5;
         let mut last_err = String::new();
         while Instant::now() < deadline {
-            if let Err(e) = network::elect(address).await {
+            if let Err(e) = network::elect(&self.shared.opts.transport, address).await {
                 last_err = e.message().to_owned();
             }
             tokio::time::sleep(self.shared.opts.election_timeout_min / 4).await;
@@ -514,7 +530,7 @@ impl RaftJournal {
                 };
                 for (id, addr) in members {
                     if id != j.shared.me && !j.shared.rpc_addresses.lock().contains_key(&id) {
-                        if let Ok(info) = network::node_info(&addr).await {
+                        if let Ok(info) = network::node_info(&j.shared.opts.transport, &addr).await {
                             j.shared.rpc_addresses.lock().insert(id, info.rpc_address);
                         }
                     }
@@ -675,7 +691,7 @@ async fn watch_role(raft: Raft<TypeConfig>, shared: Arc<Shared>, role: watch::Se
                 if looked_up != Some(l) {
                     looked_up = Some(l);
                     if let Some(n) = m.membership_config.membership().get_node(&l) {
-                        if let Ok(info) = network::node_info(&n.addr).await {
+                        if let Ok(info) = network::node_info(&shared.opts.transport, &n.addr).await {
                             shared.rpc_addresses.lock().insert(l, info.rpc_address.clone());
                             rpc = Some(info.rpc_address);
                         }

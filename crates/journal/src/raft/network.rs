@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use alluxio_proto::grpc::journal::raft_journal_service_client::RaftJournalServiceClient;
 use alluxio_proto::grpc::journal::raft_journal_service_server::RaftJournalService;
 use alluxio_proto::grpc::journal::*;
+use alluxio_proto::transport::Transport;
 use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
@@ -22,16 +23,16 @@ use super::{wire, RaftJournal, Shared, TypeConfig};
 
 type RpcErr<E = openraft::error::Infallible> = RPCError<u64, BasicNode, RaftError<u64, E>>;
 
-fn channel(addr: &str, timeout: Duration) -> Result<Channel, Status> {
-    Ok(Channel::from_shared(format!("http://{addr}"))
+fn channel(transport: &Transport, addr: &str, timeout: Duration) -> Result<Channel, Status> {
+    let ep = Transport::endpoint(addr)
         .map_err(|e| Status::invalid_argument(format!("bad embedded journal address {addr}: {e}")))?
         .connect_timeout(timeout)
-        .tcp_nodelay(true)
-        .connect_lazy())
+        .tcp_nodelay(true);
+    Ok(transport.channel(&ep))
 }
 
-fn client(addr: &str) -> Result<RaftJournalServiceClient<Channel>, Status> {
-    Ok(RaftJournalServiceClient::new(channel(addr, Duration::from_secs(1))?))
+fn client(transport: &Transport, addr: &str) -> Result<RaftJournalServiceClient<Channel>, Status> {
+    Ok(RaftJournalServiceClient::new(channel(transport, addr, Duration::from_secs(1))?))
 }
 
 /// Creates one [`Peer`] per member openraft replicates to.
@@ -69,10 +70,10 @@ impl Peer {
         E: std::error::Error + serde::de::DeserializeOwned,
     {
         let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        let (addr, conn) = (&self.addr, &mut self.conn);
+        let (addr, conn, transport) = (&self.addr, &mut self.conn, &self.shared.opts.transport);
         let exchange = async {
             if conn.is_none() {
-                *conn = Some(wire::Connection::open(addr).await?);
+                *conn = Some(wire::Connection::open(transport, addr).await?);
             }
             let c = conn.as_mut().expect("just opened");
             let body = c.call(kind, &data).await?;
@@ -119,8 +120,8 @@ impl RaftNetwork<TypeConfig> for Peer {
 }
 
 /// `NodeInfo` of the master at `addr` (embedded journal address).
-pub async fn node_info(addr: &str) -> Result<NodeInfoPResponse, Status> {
-    let mut c = client(addr)?;
+pub async fn node_info(transport: &Transport, addr: &str) -> Result<NodeInfoPResponse, Status> {
+    let mut c = client(transport, addr)?;
     match tokio::time::timeout(Duration::from_secs(2), c.node_info(NodeInfoPRequest {})).await {
         Ok(r) => Ok(r?.into_inner()),
         Err(_) => Err(Status::unavailable(format!("no answer from {addr}"))),
@@ -137,8 +138,8 @@ pub enum JoinError {
 }
 
 /// Asks the master at `addr` to add `me` to the quorum.
-pub async fn join(addr: &str, me: &str, rpc_address: &str) -> Result<(), JoinError> {
-    let mut c = client(addr).map_err(|e| JoinError::Failed(e.message().to_owned()))?;
+pub async fn join(transport: &Transport, addr: &str, me: &str, rpc_address: &str) -> Result<(), JoinError> {
+    let mut c = client(transport, addr).map_err(|e| JoinError::Failed(e.message().to_owned()))?;
     let req = JoinPRequest { journal_address: me.to_owned(), rpc_address: rpc_address.to_owned() };
     match c.join(req).await {
         Ok(_) => Ok(()),
@@ -151,8 +152,8 @@ pub async fn join(addr: &str, me: &str, rpc_address: &str) -> Result<(), JoinErr
 }
 
 /// Asks the master at `addr` to start an election now.
-pub async fn elect(addr: &str) -> Result<(), tonic::Status> {
-    let mut c = client(addr)?;
+pub async fn elect(transport: &Transport, addr: &str) -> Result<(), tonic::Status> {
+    let mut c = client(transport, addr)?;
     c.elect(ElectPRequest {}).await.map(|_| ())
 }
 

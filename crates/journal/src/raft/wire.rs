@@ -7,7 +7,8 @@
 //! task writes one frame and reads one frame, and the serving task answers in order.
 //!
 //! A Raft connection opens with [`MAGIC`]; gRPC connections open with the HTTP/2 preface
-//! (`PRI * HTTP/2.0`), so [`split_incoming`] can tell them apart by their first bytes.
+//! (`PRI * HTTP/2.0`), so [`split_incoming`] can tell them apart by their first bytes. Over
+//! TLS the handshake names the protocol (ALPN `alluxio-raft` or `h2`) instead.
 //!
 //! Frames: `u32` little-endian length, then that many bytes. A request's bytes are one kind
 //! byte ([`Kind`]) and the bincode-encoded openraft request; a response's bytes are the
@@ -17,6 +18,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use alluxio_proto::transport::{Protocol, Stream, Transport};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -129,15 +131,14 @@ async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> std::
 
 /// One connection to a peer's journal port, used by one caller at a time.
 pub struct Connection {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Stream>,
     buf: Vec<u8>,
 }
 
 impl Connection {
     /// Connects to `addr` (host:port) and announces a Raft connection.
-    pub async fn open(addr: &str) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
+    pub async fn open(transport: &Transport, addr: &str) -> std::io::Result<Connection> {
+        let stream = transport.connect(addr, Protocol::Raft).await?;
         let mut stream = BufReader::new(stream);
         stream.write_all(MAGIC).await?;
         Ok(Connection { stream, buf: Vec::new() })
@@ -158,18 +159,19 @@ impl Connection {
 /// are served here, the rest are passed on through the returned receiver (to the gRPC server).
 pub fn split_incoming(
     listener: TcpListener,
+    transport: Transport,
     journal: Arc<RaftJournal>,
     stop: watch::Receiver<bool>,
-) -> mpsc::Receiver<std::io::Result<TcpStream>> {
+) -> mpsc::Receiver<std::io::Result<Stream>> {
     let (tx, rx) = mpsc::channel(64);
     let mut accept_stop = stop.clone();
     tokio::spawn(async move {
         loop {
-            let stream = tokio::select! {
+            let tcp = tokio::select! {
                 r = listener.accept() => r,
                 _ = accept_stop.changed() => return,
             };
-            let stream = match stream {
+            let tcp = match tcp {
                 Ok((s, _)) => s,
                 Err(e) => {
                     // Out of descriptors and the like: back off instead of spinning.
@@ -178,28 +180,36 @@ pub fn split_incoming(
                     continue;
                 }
             };
-            let _ = stream.set_nodelay(true);
-            let (tx, journal, mut stop) = (tx.clone(), journal.clone(), stop.clone());
+            let (tx, journal, mut stop, transport) = (tx.clone(), journal.clone(), stop.clone(), transport.clone());
             tokio::spawn(async move {
-                match tokio::time::timeout(Duration::from_secs(10), opens_with_magic(&stream)).await {
-                    Ok(Ok(true)) => {
-                        tokio::select! {
-                            r = serve(journal, stream) => if let Err(e) = r {
-                                tracing::debug!("Raft connection closed: {e}");
-                            },
-                            _ = stop.changed() => {}
-                        }
+                let Some((stream, raft)) = classify(&transport, tcp).await else { return };
+                if raft {
+                    tokio::select! {
+                        r = serve(journal, stream) => if let Err(e) = r {
+                            tracing::debug!("Raft connection closed: {e}");
+                        },
+                        _ = stop.changed() => {}
                     }
-                    Ok(Ok(false)) => {
-                        let _ = tx.send(Ok(stream)).await;
-                    }
-                    // A connection that sends nothing, or fails, is dropped.
-                    Ok(Err(_)) | Err(_) => {}
+                } else {
+                    let _ = tx.send(Ok(stream)).await;
                 }
             });
         }
     });
     rx
+}
+
+/// Accepts a connection and tells whether it carries Raft frames: in plaintext by its first
+/// bytes, over TLS by the protocol its handshake agreed on. `None` for a connection that
+/// sends nothing, fails, or was refused (plaintext to a TLS port).
+async fn classify(transport: &Transport, tcp: TcpStream) -> Option<(Stream, bool)> {
+    if transport.is_tls() {
+        let s = transport.accept(tcp).await?;
+        let raft = s.alpn() == Some(alluxio_proto::tls::ALPN_RAFT);
+        return Some((s, raft));
+    }
+    let raft = tokio::time::timeout(Duration::from_secs(10), opens_with_magic(&tcp)).await.ok()?.ok()?;
+    Some((transport.accept(tcp).await?, raft))
 }
 
 /// Whether the connection's first bytes are [`MAGIC`]; decided on the first byte that differs.
@@ -222,9 +232,9 @@ async fn opens_with_magic(stream: &TcpStream) -> std::io::Result<bool> {
 }
 
 /// Answers one Raft connection's requests in order until it closes.
-async fn serve(journal: Arc<RaftJournal>, stream: TcpStream) -> std::io::Result<()> {
-    let (rd, mut wr) = stream.into_split();
-    let mut rd = BufReader::new(rd);
+async fn serve(journal: Arc<RaftJournal>, stream: Stream) -> std::io::Result<()> {
+    // One request at a time, answered before the next is read: no need to split the stream.
+    let mut rd = BufReader::new(stream);
     let mut magic = [0u8; MAGIC.len()];
     rd.read_exact(&mut magic).await?;
     let mut buf = Vec::new();
@@ -237,7 +247,7 @@ async fn serve(journal: Arc<RaftJournal>, stream: TcpStream) -> std::io::Result<
             Request::InstallSnapshot(r) => bincode::serialize(&raft.install_snapshot(r).await),
         }
         .map_err(std::io::Error::other)?;
-        wr.write_all(&encode_response(&resp)).await?;
+        rd.write_all(&encode_response(&resp)).await?;
     }
     Ok(())
 }

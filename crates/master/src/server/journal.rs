@@ -10,6 +10,7 @@ use alluxio_common::lock::DirLock;
 use alluxio_common::net;
 use alluxio_journal::raft::{RaftJournal, RaftOptions};
 use alluxio_journal::{recover, Journal, Layout, LocalJournal, NoopJournal, WriterOptions};
+use alluxio_proto::transport::Transport;
 use parking_lot::RwLock;
 
 use crate::error::JournalType;
@@ -31,14 +32,19 @@ pub(super) struct Opened {
 }
 
 /// Opens the journal `alluxio.master.journal.type` names.
-pub(super) async fn open(conf: &Conf, host: &str, rpc_address: &str) -> Result<Opened, MasterError> {
+pub(super) async fn open(
+    conf: &Conf,
+    host: &str,
+    rpc_address: &str,
+    transport: &Transport,
+) -> Result<Opened, MasterError> {
     let journal_type = conf.get_enum("alluxio.master.journal.type")?;
     let folder = conf.get_str("alluxio.master.journal.folder")?;
     let ns = Arc::new(RwLock::new(Namespace::new()));
     match journal_type.as_str() {
         "UFS" => open_ufs(conf, &folder, ns).await,
         "EMBEDDED" => {
-            let (j, listener, lock) = start_embedded(conf, host, rpc_address, &folder, ns.clone()).await?;
+            let (j, listener, lock) = start_embedded(conf, host, rpc_address, &folder, ns.clone(), transport).await?;
             let journal: Arc<dyn Journal> = j.clone();
             Ok(Opened { ns, journal, layout: None, raft: Some((j, listener)), lock: Some(lock), last_checkpoint: 0 })
         }
@@ -136,6 +142,7 @@ async fn start_embedded(
     rpc_address: &str,
     folder: &str,
     ns: Arc<RwLock<Namespace>>,
+    transport: &Transport,
 ) -> Result<(Arc<RaftJournal>, std::net::TcpListener, DirLock), MasterError> {
     let port = conf.get_i64("alluxio.master.embedded.journal.port")?;
     let me = format!("{host}:{port}");
@@ -156,7 +163,7 @@ async fn start_embedded(
             return Err(unformatted().into());
         }
         let wait = std::time::Duration::from_secs(3);
-        let Some(peer) = alluxio_journal::raft::formed_quorum_member(&me, &members, wait).await else {
+        let Some(peer) = alluxio_journal::raft::formed_quorum_member(transport, &me, &members, wait).await else {
             return Err(unformatted().into());
         };
         tracing::info!(
@@ -182,6 +189,7 @@ async fn start_embedded(
         election_timeout_max: conf.get_duration("alluxio.master.embedded.journal.election.timeout.max")?,
         heartbeat_interval: conf.get_duration("alluxio.master.embedded.journal.heartbeat.interval")?,
         snapshot_period_entries: conf.get_i64("alluxio.master.journal.checkpoint.period.entries")?.max(1) as u64,
+        transport: transport.clone(),
     };
     if opts.election_timeout_min >= opts.election_timeout_max || opts.heartbeat_interval >= opts.election_timeout_min {
         return Err(MasterError::BadValue {

@@ -12,6 +12,7 @@ use std::time::Instant;
 use alluxio_common::conf::Conf;
 use alluxio_journal::raft::Role;
 use alluxio_proto::grpc::WritePType;
+use alluxio_proto::transport::Transport;
 
 use crate::block_master::BlockMaster;
 use crate::fs::FileSystemMaster;
@@ -64,9 +65,10 @@ impl Gate {
 pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let started = Instant::now();
     let start_time_ms = alluxio_common::now_ms();
+    let transport = Transport::server(&conf)?;
     let ports = settings::Listeners::bind(&conf)?;
     let address = ports.address.clone();
-    let opened = journal::open(&conf, &ports.host, &address).await?;
+    let opened = journal::open(&conf, &ports.host, &address, &transport).await?;
     let (raft, raft_listener) = match opened.raft {
         Some((j, l)) => (Some(j), Some(l)),
         None => (None, None),
@@ -77,7 +79,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
         journal.clone(),
         opened.layout,
         block_master(&conf)?,
-        settings::fs_options(&conf)?,
+        settings::fs_options(&conf, &transport)?,
         opened.last_checkpoint,
     ));
     let backups =
@@ -89,20 +91,22 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let meta = services.meta.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let web = crate::web::WebState { master: master.clone(), address: address.clone(), start_time_ms };
-    servers::serve_web(ports.web, web, stop_rx.clone())?;
+    servers::serve_web(ports.web, web, &transport, stop_rx.clone())?;
     if let (Some(j), Some(l)) = (&raft, raft_listener) {
-        servers::serve_raft(l, j, &master, &meta, stop_rx)?;
+        servers::serve_raft(l, j, &master, &meta, &transport, stop_rx)?;
     }
     tracing::info!(
-        "Alluxio master {} started in {} ms: RPC on {address}, web on {}:{}, journal {}",
+        "Alluxio master {} started in {} ms: RPC on {address}, web on {}://{}:{}, journal {}{}",
         alluxio_common::version::VERSION,
         started.elapsed().as_millis(),
+        transport.scheme(),
         ports.host,
         ports.web_port,
-        journal.kind()
+        journal.kind(),
+        if transport.is_tls() { "; TLS on every port" } else { "" }
     );
     let shutdown = shutdown_signal(master.failures());
-    let result = servers::serve_rpc(ports.rpc, services, gate, shutdown).await;
+    let result = servers::serve_rpc(ports.rpc, services, gate, &transport, shutdown).await;
     let _ = stop_tx.send(true);
     if let Some(j) = &raft {
         j.shutdown().await;

@@ -12,6 +12,7 @@ use alluxio_proto::grpc::journal::raft_journal_service_server::RaftJournalServic
 use alluxio_proto::grpc::meta::meta_master_client_service_server::MetaMasterClientServiceServer;
 use alluxio_proto::grpc::meta::meta_master_master_service_server::MetaMasterMasterServiceServer;
 use alluxio_proto::grpc::meta::service_version_client_service_server::ServiceVersionClientServiceServer;
+use alluxio_proto::transport::Transport;
 use alluxio_proto::version::check_version;
 use tokio::sync::watch;
 use tonic::service::interceptor::InterceptedService;
@@ -30,9 +31,10 @@ fn listener(l: std::net::TcpListener) -> Result<tokio::net::TcpListener, MasterE
 pub(super) fn serve_web(
     l: std::net::TcpListener,
     state: crate::web::WebState,
+    transport: &Transport,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), MasterError> {
-    let l = listener(l)?;
+    let l = transport.incoming(listener(l)?);
     let web = crate::web::router(state);
     tokio::spawn(async move {
         let _ = axum::serve(l, web)
@@ -51,6 +53,7 @@ pub(super) fn serve_raft(
     raft: &Arc<RaftJournal>,
     master: &Arc<FileSystemMaster>,
     meta: &MetaService,
+    transport: &Transport,
     stop: watch::Receiver<bool>,
 ) -> Result<(), MasterError> {
     let l = listener(l)?;
@@ -61,7 +64,7 @@ pub(super) fn serve_raft(
         raft: raft.clone(),
     };
     let mut raft_stop = stop.clone();
-    let grpc = alluxio_journal::raft::wire::split_incoming(l, raft.clone(), stop);
+    let grpc = alluxio_journal::raft::wire::split_incoming(l, transport.clone(), raft.clone(), stop);
     tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .tcp_nodelay(true)
@@ -92,6 +95,7 @@ pub(super) async fn serve_rpc(
     l: std::net::TcpListener,
     s: Services,
     gate: Gate,
+    transport: &Transport,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), MasterError> {
     let l = listener(l)?;
@@ -113,9 +117,6 @@ pub(super) async fn serve_rpc(
         .add_service(InterceptedService::new(MetaMasterClientServiceServer::from_arc(s.meta.clone()), gated.clone()))
         .add_service(InterceptedService::new(ServiceVersionClientServiceServer::from_arc(s.meta), gated.clone()))
         .add_service(InterceptedService::new(JournalMasterClientServiceServer::new(s.journal), gated))
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(l).with_nodelay(Some(true)),
-            shutdown,
-        );
+        .serve_with_incoming_shutdown(transport.incoming(l), shutdown);
     Ok(server.await?)
 }

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 
 use alluxio_common::conf::Conf;
 use alluxio_common::{mode, net};
+use alluxio_proto::transport::Transport;
 
 use crate::fs::{FsOptions, LoadType};
 use crate::MasterError;
@@ -35,7 +36,7 @@ impl Listeners {
 }
 
 /// The file-system master's settings.
-pub(super) fn fs_options(conf: &Conf) -> Result<FsOptions, MasterError> {
+pub(super) fn fs_options(conf: &Conf, transport: &Transport) -> Result<FsOptions, MasterError> {
     let umask_s = conf.get_str("alluxio.security.authorization.permission.umask")?;
     let umask = mode::parse_octal(umask_s.trim()).ok_or_else(|| MasterError::BadValue {
         property: "alluxio.security.authorization.permission.umask",
@@ -58,6 +59,7 @@ pub(super) fn fs_options(conf: &Conf) -> Result<FsOptions, MasterError> {
         permission_check: conf.get_bool("alluxio.security.authorization.permission.enabled")?
             && conf.get_enum("alluxio.security.authentication.type")? != "NOSASL",
         lease_timeout: conf.get_duration("alluxio.master.file.writer.lease.timeout")?,
+        transport: transport.clone(),
     })
 }
 

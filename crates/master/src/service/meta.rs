@@ -38,8 +38,9 @@ impl MetaService {
         let index = j.applied_index();
         let mut tried = Vec::new();
         for standby in j.available_standbys() {
-            let ch = match tonic::transport::Endpoint::from_shared(format!("http://{standby}")) {
-                Ok(e) => e.connect_timeout(std::time::Duration::from_secs(2)).connect_lazy(),
+            let transport = self.master.workers.transport();
+            let ch = match alluxio_proto::transport::Transport::endpoint(&standby) {
+                Ok(e) => transport.channel(&e.connect_timeout(std::time::Duration::from_secs(2))),
                 Err(_) => continue,
             };
             let req = DelegateBackupPRequest { options: Some(o.clone()), applied_index: index };
