@@ -354,6 +354,13 @@ impl Cluster {
         self.wait_port(self.master_port, "master");
     }
 
+    /// Starts the master with `-D` options only it has (what only the masters' configuration says).
+    pub fn start_master_with(&mut self, defines: &[&str]) {
+        let args: Vec<String> = defines.iter().map(|d| d.to_string()).collect();
+        self.master = Some(self.spawn_named("master", "master", &args));
+        self.wait_port(self.master_port, "master");
+    }
+
     pub fn start_worker(&mut self) {
         let registered = |c: &Cluster| c.log("worker").matches("registered with the master").count();
         let before = registered(self);

@@ -57,3 +57,35 @@ fn get_conf_source_says_where_a_default_differs_from_alluxios() {
     assert_eq!(c.ok(&["getConf", "--source", "alluxio.user.block.size.bytes.default"]).trim(), "DEFAULT");
     assert_eq!(c.ok(&["getConf", "alluxio.user.file.create.ttl.action"]).trim(), "FREE", "Alluxio 2.9's default");
 }
+
+#[test]
+fn clients_take_the_masters_client_settings_unless_they_set_their_own() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start_master_with(&[
+        "-Dalluxio.user.file.writetype.default=THROUGH",
+        "-Dalluxio.user.block.size.bytes.default=2MB",
+    ]);
+    c.start_worker();
+    let src = c.path("five-mb");
+    std::fs::write(&src, crate::cluster::data(5 << 20, 18)).unwrap();
+    let src = src.to_str().unwrap();
+    let stat = |path: &str| c.ok(&["fs", "stat", path]);
+
+    // The masters' write type and block size apply to a client that sets neither.
+    c.ok(&["fs", "copyFromLocal", src, "/through"]);
+    let s = stat("/through");
+    assert!(s.contains("blockSizeBytes=2097152") && s.contains("persisted=true"), "{s}");
+    assert!(s.contains("inAlluxioPercentage=0"), "THROUGH does not cache: {s}");
+
+    // A client's own setting wins over the cluster's.
+    c.ok(&["fs", "-Dalluxio.user.file.writetype.default=MUST_CACHE", "copyFromLocal", src, "/cached"]);
+    let s = stat("/cached");
+    assert!(s.contains("blockSizeBytes=2097152") && s.contains("persisted=false"), "{s}");
+    assert!(s.contains("inAlluxioPercentage=100"), "{s}");
+
+    // And the switch turns cluster defaults off: Alluxio's defaults apply.
+    c.ok(&["fs", "-Dalluxio.user.conf.cluster.default.enabled=false", "copyFromLocal", src, "/own"]);
+    let s = stat("/own");
+    assert!(s.contains("blockSizeBytes=67108864") && s.contains("inAlluxioPercentage=100"), "{s}");
+}

@@ -81,9 +81,27 @@ fn is_failover(e: &tonic::Status) -> bool {
 }
 
 impl FileSystem {
-    /// Connects to the master named by the configuration and checks versions.
+    /// Connects to the master named by the configuration and checks versions. With
+    /// `alluxio.user.conf.cluster.default.enabled` (the default), client settings this
+    /// configuration leaves at their defaults come from the masters' configuration, as in
+    /// Alluxio: a write type set in the masters' site file applies to every client.
     pub async fn connect(conf: &Conf) -> Result<Self> {
-        Self::connect_with(ClientConf::from_conf(conf)?).await
+        let mut fs = Self::connect_with(ClientConf::from_conf(conf)?).await?;
+        if conf.get_bool("alluxio.user.conf.cluster.default.enabled")? {
+            let cluster = fs.master_configuration().await?;
+            let mut merged = conf.clone();
+            // The masters' own defaults are this client's too: only what they were told.
+            let told = cluster.into_iter().filter(|p| p.source != "DEFAULT").map(|p| (p.name, p.value));
+            if !merged.merge_cluster_defaults(told).is_empty() {
+                let mut with_defaults = ClientConf::from_conf(&merged)?;
+                with_defaults.transport = fs.inner.conf.transport.clone();
+                // Nothing else holds the connection yet.
+                if let Some(inner) = Arc::get_mut(&mut fs.inner) {
+                    inner.conf = with_defaults;
+                }
+            }
+        }
+        Ok(fs)
     }
 
     pub async fn connect_with(conf: ClientConf) -> Result<Self> {

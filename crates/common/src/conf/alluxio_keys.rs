@@ -17,6 +17,8 @@ const ALIASES_TSV: &str = include_str!("alluxio-2.9.3-aliases.tsv");
 pub struct AlluxioKey {
     pub name: &'static str,
     pub default: Option<&'static str>,
+    /// Which processes read it: `ALL`, `MASTER`, `WORKER`, `CLIENT`, `SERVER` or `NONE`.
+    pub scope: &'static str,
 }
 
 struct Tables {
@@ -34,7 +36,8 @@ fn tables() -> &'static Tables {
             let mut cols = line.split('\t');
             let name = cols.next().unwrap_or_default();
             let default = cols.next().filter(|d| !d.is_empty());
-            let key = AlluxioKey { name, default };
+            let scope = cols.next().unwrap_or("ALL");
+            let key = AlluxioKey { name, default, scope };
             if name.contains('{') {
                 templates.push(key);
             } else {

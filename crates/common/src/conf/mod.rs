@@ -30,6 +30,9 @@ pub enum Source {
     Environment(&'static str),
     CommandLine,
     Runtime,
+    /// A client setting taken from the masters' configuration at connect
+    /// (`alluxio.user.conf.cluster.default.enabled`).
+    ClusterDefault,
 }
 
 impl fmt::Display for Source {
@@ -40,6 +43,7 @@ impl fmt::Display for Source {
             Source::Environment(v) => write!(f, "SYSTEM_PROPERTY (environment variable {v})"),
             Source::CommandLine => f.write_str("SYSTEM_PROPERTY (-D)"),
             Source::Runtime => f.write_str("RUNTIME"),
+            Source::ClusterDefault => f.write_str("CLUSTER_DEFAULT"),
         }
     }
 }
@@ -89,6 +93,14 @@ pub enum Role {
     Worker,
     Proxy,
     Client,
+}
+
+/// Whether a client takes `key` from the masters ([`Conf::merge_cluster_defaults`]).
+fn is_cluster_default(key: &str) -> bool {
+    key.starts_with("alluxio.user.")
+        && key != "alluxio.user.conf.cluster.default.enabled"
+        && key != "alluxio.user.hostname"
+        && alluxio_keys::alluxio_key(key).is_none_or(|k| k.scope == "CLIENT" || k.scope == "ALL")
 }
 
 /// Keys (properties or mount options) whose values are secrets, shown as `******`.
@@ -246,6 +258,21 @@ impl Conf {
     /// Sets a value at run time (tests, per-process overrides).
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
         self.values.insert(key.to_owned(), (value.into(), Source::Runtime));
+    }
+
+    /// Takes the masters' values of client settings this configuration leaves at their
+    /// defaults, as Alluxio's clients load cluster defaults: `alluxio.user.*` keys Alluxio scopes
+    /// for clients, never this host's own (`alluxio.user.hostname`) nor the switch itself. A
+    /// value set here (site file, environment, `-D`) wins. Returns the keys taken.
+    pub fn merge_cluster_defaults(&mut self, cluster: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+        let mut taken = Vec::new();
+        for (k, v) in cluster {
+            if is_cluster_default(&k) && self.source(&k) == Source::Default && !is_secret_key(&k) {
+                self.values.insert(k.clone(), (v, Source::ClusterDefault));
+                taken.push(k);
+            }
+        }
+        taken
     }
 
     /// Removes an explicitly set value, restoring the default.
@@ -519,6 +546,27 @@ mod tests {
         c.set("alluxio.user.block.size.bytes.default", "64XB");
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("alluxio.user.block.size.bytes.default") && e.contains("64MB"), "{e}");
+    }
+
+    #[test]
+    fn cluster_defaults_fill_only_client_settings_left_at_their_defaults() {
+        let mut c = Conf::defaults();
+        c.set("alluxio.user.block.size.bytes.default", "8MB");
+        let told = [
+            ("alluxio.user.file.writetype.default", "THROUGH"),
+            ("alluxio.user.block.size.bytes.default", "2MB"),
+            ("alluxio.user.hostname", "master-host"),
+            ("alluxio.user.conf.cluster.default.enabled", "false"),
+            ("alluxio.master.rpc.port", "1"),
+            ("alluxio.security.login.username", "root"),
+        ];
+        let taken = c.merge_cluster_defaults(told.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        assert_eq!(taken, ["alluxio.user.file.writetype.default"]);
+        assert_eq!(c.get_str("alluxio.user.file.writetype.default").unwrap(), "THROUGH");
+        assert_eq!(c.source("alluxio.user.file.writetype.default").to_string(), "CLUSTER_DEFAULT");
+        assert_eq!(c.get_str("alluxio.user.block.size.bytes.default").unwrap(), "8MB", "the client's own value wins");
+        assert_eq!(c.get("alluxio.user.hostname").unwrap(), None);
+        assert!(c.get_bool("alluxio.user.conf.cluster.default.enabled").unwrap());
     }
 
     #[test]
