@@ -71,18 +71,32 @@ impl UnderFileSystem {
 
     /// Starts writing a new file at `rel`; it appears there only when the writer closes.
     pub async fn create(&self, rel: &str) -> Result<UfsWriter, UfsError> {
+        self.create_planned(self.plan_create(rel)).await
+    }
+
+    /// Where a write of `rel` will go, before anything exists in the UFS: a caller that must
+    /// clean up after a crash records [`PlannedWrite::temp_path`] first, then
+    /// [`UnderFileSystem::create_planned`] makes the file.
+    pub fn plan_create(&self, rel: &str) -> PlannedWrite {
         let final_path = Self::file_path(rel);
+        // An object appears only when its upload completes: it is written in place.
+        let tmp = if self.is_object_store() { final_path.clone() } else { temp_name(&final_path) };
+        PlannedWrite { rel: rel.to_owned(), final_path, tmp }
+    }
+
+    /// Starts the write [`UnderFileSystem::plan_create`] planned.
+    pub async fn create_planned(&self, p: PlannedWrite) -> Result<UfsWriter, UfsError> {
+        let PlannedWrite { rel, final_path, tmp } = p;
         if let Some(parent) = final_path.rsplit_once('/').map(|(p, _)| p) {
             self.mkdirs(parent).await?;
         }
-        let err = |e| map_err("create", &self.full_path(rel), e);
-        if self.is_object_store() {
-            // An object appears only when its upload completes: write in place, in parts of 8 MiB.
-            let w = self.op.writer_with(&final_path).chunk(8 << 20).concurrent(4).await.map_err(err)?;
-            return Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp: final_path.clone(), final_path, written: 0 });
-        }
-        let tmp = temp_name(&final_path);
-        let w = self.op.writer(&tmp).await.map_err(err)?;
+        let err = |e| map_err("create", &self.full_path(&rel), e);
+        let w = if self.is_object_store() {
+            // In parts of 8 MiB.
+            self.op.writer_with(&final_path).chunk(8 << 20).concurrent(4).await.map_err(err)?
+        } else {
+            self.op.writer(&tmp).await.map_err(err)?
+        };
         Ok(UfsWriter { ufs: self.clone(), w: Some(w), tmp, final_path, written: 0 })
     }
 
@@ -99,6 +113,21 @@ impl UnderFileSystem {
     }
 }
 
+/// A write planned by [`UnderFileSystem::plan_create`], not started.
+#[derive(Debug, Clone)]
+pub struct PlannedWrite {
+    rel: String,
+    final_path: String,
+    tmp: String,
+}
+
+impl PlannedWrite {
+    /// The temporary path the write will use, when there is one (file systems).
+    pub fn temp_path(&self) -> Option<&str> {
+        (self.tmp != self.final_path).then_some(self.tmp.as_str())
+    }
+}
+
 /// A file being written to the UFS under a temporary name.
 pub struct UfsWriter {
     ufs: UnderFileSystem,
@@ -109,12 +138,6 @@ pub struct UfsWriter {
 }
 
 impl UfsWriter {
-    /// The temporary path written until the file is complete, when there is one (file systems;
-    /// object stores write in place).
-    pub fn temp_path(&self) -> Option<&str> {
-        (self.tmp != self.final_path).then_some(self.tmp.as_str())
-    }
-
     /// Appends bytes.
     pub async fn write(&mut self, data: Bytes) -> Result<(), UfsError> {
         let n = data.len() as u64;

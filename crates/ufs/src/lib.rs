@@ -28,7 +28,7 @@ mod data;
 mod metadata;
 mod open;
 
-pub use data::UfsWriter;
+pub use data::{PlannedWrite, UfsWriter};
 
 /// Errors of under-storage operations, each naming the UFS path.
 #[derive(Debug, thiserror::Error)]
@@ -272,6 +272,21 @@ mod tests {
         assert_eq!(err.code(), Code::Unavailable, "{err}");
         assert!(err.to_string().contains(&format!("hdfs://127.0.0.1:{port}/data/x")), "{err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_planned_write_names_its_temporary_file_before_making_it() {
+        let d = tempfile::tempdir().unwrap();
+        let ufs = UnderFileSystem::open(d.path().to_str().unwrap(), &BTreeMap::new()).unwrap();
+        let planned = ufs.plan_create("dir/f");
+        let tmp = planned.temp_path().unwrap().to_owned();
+        assert!(is_temp_name(&tmp) && tmp.starts_with("dir/f."), "{tmp}");
+        assert!(!d.path().join("dir").exists(), "planning made something");
+        let mut w = ufs.create_planned(planned).await.unwrap();
+        assert!(d.path().join(&tmp).exists(), "the write goes to the planned temporary file");
+        w.write(bytes::Bytes::from_static(b"x")).await.unwrap();
+        w.close().await.unwrap();
+        assert!(!d.path().join(&tmp).exists() && d.path().join("dir/f").exists());
     }
 
     #[tokio::test]

@@ -472,8 +472,10 @@ impl BlockWorker for BlockWorkerService {
             }
             locks = checked;
         }
-        let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
-        let _in_flight = crate::ufs_writes::begin(&w, r.mount_id, writer.temp_path()).await;
+        // Recorded before the temporary file exists, so a crash never leaves one unrecorded.
+        let planned = ufs.plan_create(&rel);
+        let _in_flight = crate::ufs_writes::begin(&w, r.mount_id, planned.temp_path()).await;
+        let mut writer = ufs.create_planned(planned).await.map_err(WorkerError::from)?;
         for (lock, len) in locks.iter().zip(&r.block_lengths) {
             let path = lock.path.clone();
             let mut off = 0u64;
@@ -536,8 +538,10 @@ async fn write_ufs_file(
 ) -> Result<WriteResponse, Status> {
     let ufs = w.ufs(o.mount_id).await?;
     let rel = relative_to(&ufs, &o.ufs_path)?;
-    let mut writer = ufs.create(&rel).await.map_err(WorkerError::from)?;
-    let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, writer.temp_path()).await;
+    // Recorded before the temporary file exists, so a crash never leaves one unrecorded.
+    let planned = ufs.plan_create(&rel);
+    let _in_flight = crate::ufs_writes::begin(&w, o.mount_id, planned.temp_path()).await;
+    let mut writer = ufs.create_planned(planned).await.map_err(WorkerError::from)?;
     while let Some(m) = input.next().await {
         match m {
             Ok(WriteRequest { value: Some(write_request::Value::Chunk(b)) }) => {
