@@ -15,7 +15,8 @@ const USAGE: &str = "Usage: alluxio fsadmin [generic options]
 \t [getBlockInfo <blockId>]
 \t [journal [checkpoint] [quorum info|remove|elect -domain MASTER [-address <host:port>]]]
 \t [report [category] [category args]]
-\t [ufs --mode <noAccess|readOnly|readWrite> <ufsPath>]";
+\t [ufs --mode <noAccess|readOnly|readWrite> <ufsPath>]
+\t [updateConf [--option] <key=value> ...]";
 
 pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
     if args.is_empty() {
@@ -29,6 +30,9 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             return ExitCode::from(exit::for_code(e.code));
         }
     };
+    if args[0] == "updateConf" {
+        return update_conf(&fs, &args[1..]).await;
+    }
     let r = match args[0].as_str() {
         "report" => report(&fs, &args[1..]).await,
         "journal" => match args.get(1).map(String::as_str) {
@@ -55,6 +59,37 @@ pub async fn run(conf: Arc<Conf>, args: Vec<String>) -> ExitCode {
             ExitCode::from(exit::FAILURE)
         }
     }
+}
+
+/// `updateConf key=value ...` (or `--option key=value`), with Alluxio's output and exit codes:
+/// -1 when nothing is given, -2 when a key could not change.
+async fn update_conf(fs: &FileSystem, args: &[String]) -> ExitCode {
+    let properties: std::collections::HashMap<String, String> = args
+        .iter()
+        .filter(|a| *a != "--option")
+        .filter_map(|a| a.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .collect();
+    if properties.is_empty() {
+        println!("No config to update");
+        return ExitCode::from(-1i8 as u8);
+    }
+    let r = match fs.update_configuration(properties).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            return ExitCode::from(exit::for_code(e.code));
+        }
+    };
+    println!("Updated {} configs", r.status.len());
+    let mut failed: Vec<&String> = r.status.iter().filter(|(_, ok)| !**ok).map(|(k, _)| k).collect();
+    failed.sort();
+    for k in &failed {
+        println!("Failed to Update {k}");
+        if let Some(why) = r.reasons.get(*k) {
+            eprintln!("{why}");
+        }
+    }
+    ExitCode::from(if failed.is_empty() { 0 } else { -2i8 as u8 })
 }
 
 const JOURNAL_USAGE: &str = "Usage: alluxio fsadmin journal checkpoint

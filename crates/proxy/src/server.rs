@@ -31,7 +31,8 @@ struct Proxy {
 
 /// Runs the proxy until SIGTERM or SIGINT.
 pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
-    let transport = alluxio_proto::transport::Transport::server(&conf)?;
+    // Certificate and credentials files are read off the async workers.
+    let transport = tokio::task::block_in_place(|| alluxio_proto::transport::Transport::server(&conf))?;
     let host = conf.get_str("alluxio.proxy.web.bind.host")?;
     let port = conf.get_i64("alluxio.proxy.web.port")?;
     let listener = alluxio_common::net::bind(&host, port, "alluxio.proxy.web.port")?;
@@ -48,7 +49,7 @@ pub async fn run(conf: Arc<Conf>) -> Result<(), ProxyError> {
             e.message
         );
     }
-    let keys = KeyPairs::from_conf(&conf)?;
+    let keys = tokio::task::block_in_place(|| KeyPairs::from_conf(&conf))?;
     let base = AlluxioS3::new(
         fs.clone(),
         write_type,

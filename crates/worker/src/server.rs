@@ -218,7 +218,9 @@ pub async fn run(conf: Arc<Conf>) -> Result<()> {
     let chunk = conf.get_bytes("alluxio.user.network.reader.chunk.size.bytes").map_err(conf_err)?.max(4096) as usize;
     let mode = conf.get_enum("alluxio.worker.block.checksum.verify").map_err(conf_err)?;
     let verify = crate::block_check::VerifyMode::parse(&mode).unwrap_or(crate::block_check::VerifyMode::Once);
-    let transport = Transport::server(&conf).map_err(|e| WorkerError::InvalidArgument(e.to_string()))?;
+    // The certificate files are read off the async workers.
+    let transport = tokio::task::block_in_place(|| Transport::server(&conf))
+        .map_err(|e| WorkerError::InvalidArgument(e.to_string()))?;
     let worker = Arc::new(Worker::new(store, address, &master_addr, chunk, verify, transport.clone())?);
     spawn_promotion(&conf, &worker)?;
     {

@@ -89,3 +89,37 @@ fn clients_take_the_masters_client_settings_unless_they_set_their_own() {
     let s = stat("/own");
     assert!(s.contains("blockSizeBytes=67108864") && s.contains("inAlluxioPercentage=100"), "{s}");
 }
+
+#[test]
+fn update_conf_changes_client_settings_at_run_time_and_refuses_the_rest() {
+    let mut c = Cluster::new(&[]);
+    c.format();
+    c.start();
+    let key = "alluxio.user.file.writetype.default";
+    let out = c.ok(&["fsadmin", "updateConf", &format!("{key}=THROUGH")]);
+    assert_eq!(out.trim(), "Updated 1 configs");
+    assert_eq!(c.ok(&["getConf", "--master", key]).trim(), "THROUGH");
+    assert!(c.ok(&["getConf", "--master", "--source", key]).starts_with("RUNTIME"));
+    // Clients take it from now on.
+    let src = c.path("f");
+    std::fs::write(&src, b"written through").unwrap();
+    c.ok(&["fs", "copyFromLocal", src.to_str().unwrap(), "/f"]);
+    let s = c.ok(&["fs", "stat", "/f"]);
+    assert!(s.contains("persisted=true") && s.contains("inAlluxioPercentage=0"), "{s}");
+
+    // A key read once at start, and a bad value: refused, saying why; nothing changed.
+    let o = c.run(&["fsadmin", "updateConf", "--option", "alluxio.master.rpc.port=1", &format!("{key}=SOMETIMES")]);
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(254), "{out}{err}");
+    assert!(out.contains("Updated 2 configs") && out.contains("Failed to Update alluxio.master.rpc.port"), "{out}");
+    assert!(out.contains(&format!("Failed to Update {key}")), "{out}");
+    assert!(err.contains("cannot change at run time") && err.contains("SOMETIMES"), "{err}");
+    assert_eq!(c.ok(&["getConf", "--master", key]).trim(), "THROUGH");
+    let (code, out) = c.fails(&["fsadmin", "updateConf"]);
+    assert!(code == 255 && out.contains("No config to update"), "{code} {out}");
+    // Only the superuser changes the cluster's configuration.
+    let (_, err) =
+        c.fails(&["fsadmin", "-Dalluxio.security.login.username=bob", "updateConf", &format!("{key}=MUST_CACHE")]);
+    assert!(err.contains("bob is not a super user"), "{err}");
+    assert_eq!(c.ok(&["getConf", "--master", key]).trim(), "THROUGH");
+}

@@ -136,6 +136,21 @@ impl FileSystem {
     }
 
     /// The master's configuration (secrets redacted).
+    /// `fsadmin updateConf`: changes client settings on the master at run time; per key,
+    /// whether it changed and, if not, why.
+    pub async fn update_configuration(
+        &self,
+        properties: std::collections::HashMap<String, String>,
+    ) -> Result<alluxio_proto::grpc::meta::UpdateConfigurationPResponse> {
+        self.meta_call(|mut c| {
+            let properties = properties.clone();
+            async move {
+                c.update_configuration(alluxio_proto::grpc::meta::UpdateConfigurationPRequest { properties }).await
+            }
+        })
+        .await
+    }
+
     pub async fn master_configuration(&self) -> Result<Vec<alluxio_proto::grpc::meta::ConfigProperty>> {
         Ok(self
             .meta_call(|mut c| async move {

@@ -95,8 +95,9 @@ pub enum Role {
     Client,
 }
 
-/// Whether a client takes `key` from the masters ([`Conf::merge_cluster_defaults`]).
-fn is_cluster_default(key: &str) -> bool {
+/// Whether a client takes `key` from the masters ([`Conf::merge_cluster_defaults`]): also
+/// what `fsadmin updateConf` may change at run time.
+pub fn is_cluster_default(key: &str) -> bool {
     key.starts_with("alluxio.user.")
         && key != "alluxio.user.conf.cluster.default.enabled"
         && key != "alluxio.user.hostname"

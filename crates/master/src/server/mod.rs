@@ -65,7 +65,8 @@ impl Gate {
 pub async fn run(conf: Arc<Conf>) -> Result<(), MasterError> {
     let started = Instant::now();
     let start_time_ms = alluxio_common::now_ms();
-    let transport = Transport::server(&conf)?;
+    // The certificate files are read off the async workers.
+    let transport = tokio::task::block_in_place(|| Transport::server(&conf))?;
     let ports = settings::Listeners::bind(&conf)?;
     let address = ports.address.clone();
     let opened = journal::open(&conf, &ports.host, &address, &transport).await?;
@@ -166,10 +167,16 @@ fn services(
         raft: raft.clone(),
         delegation: conf.get_bool("alluxio.master.backup.delegation.enabled")?,
         gate: gate.clone(),
+        runtime: Default::default(),
     });
     let default_write_type = write_type_of(&conf.get_enum("alluxio.user.file.writetype.default")?);
     Ok(servers::Services {
-        fs: FsService { master: master.clone(), default_write_type, auth, audit: audit_log(conf)? },
+        fs: FsService {
+            master: master.clone(),
+            default_write_type,
+            auth,
+            audit: tokio::task::block_in_place(|| audit_log(conf))?,
+        },
         block: Arc::new(BlockService { master: master.clone() }),
         meta,
         journal: JournalService { raft, gate },

@@ -24,9 +24,25 @@ pub struct MetaService {
     pub delegation: bool,
     /// Checkpoints and backups are the superuser's.
     pub gate: super::SuperuserGate,
+    /// Client settings changed at run time (`fsadmin updateConf`), handed to clients as
+    /// cluster defaults until the master restarts (as in Alluxio, not journaled).
+    pub runtime: parking_lot::RwLock<std::collections::BTreeMap<String, String>>,
 }
 
 impl MetaService {
+    /// Whether `key` may take `value` at run time.
+    fn check_update(&self, key: &str, value: &str) -> Result<(), String> {
+        if !alluxio_common::conf::is_cluster_default(key) {
+            return Err(format!(
+                "{key} cannot change at run time: only client settings (alluxio.user.*) can; set it in \
+                 alluxio-site.properties and restart"
+            ));
+        }
+        let mut with = (*self.conf).clone();
+        with.set(key, value);
+        with.validate().map_err(|e| e.to_string())
+    }
+
     /// Asks each available standby in turn to take the backup; with none, the leader takes it
     /// only if the request allows it (`--allow-leader`).
     async fn delegate_backup(
@@ -180,19 +196,45 @@ impl MetaMasterClientService for MetaService {
         &self,
         _req: Request<GetConfigurationPRequest>,
     ) -> Result<Response<GetConfigurationPResponse>, Status> {
+        let runtime = self.runtime.read().clone();
         let properties = self
             .conf
             .all()
             .into_iter()
-            .filter_map(|(k, v, s)| {
-                v.map(|v| ConfigProperty {
+            .filter_map(|(k, v, s)| match runtime.get(&k) {
+                Some(r) => Some(ConfigProperty { value: r.clone(), name: k, source: "RUNTIME".into() }),
+                None => v.map(|v| ConfigProperty {
                     value: if crate::fs::option_is_secret(&k) { "******".into() } else { v },
                     name: k,
                     source: s.to_string(),
-                })
+                }),
             })
             .collect();
         Ok(Response::new(GetConfigurationPResponse { properties }))
+    }
+
+    /// `fsadmin updateConf`: the superuser changes client settings the masters hand out; every
+    /// other key is refused with the reason (it is read once, at start).
+    async fn update_configuration(
+        &self,
+        req: Request<UpdateConfigurationPRequest>,
+    ) -> Result<Response<UpdateConfigurationPResponse>, Status> {
+        self.gate.check(&req).await?;
+        let mut out = UpdateConfigurationPResponse::default();
+        for (key, value) in req.into_inner().properties {
+            match self.check_update(&key, &value) {
+                Ok(()) => {
+                    tracing::info!("configuration updated at run time: {key}={value}");
+                    self.runtime.write().insert(key.clone(), value);
+                    out.status.insert(key, true);
+                }
+                Err(why) => {
+                    out.status.insert(key.clone(), false);
+                    out.reasons.insert(key, why);
+                }
+            }
+        }
+        Ok(Response::new(out))
     }
 }
 
