@@ -48,6 +48,12 @@ if ! need gdb && need apt-get; then
   ($SUDO apt-get update -qq && $SUDO apt-get install -y -qq gdb >/dev/null) || echo "gdb not installed: hangs will be reported without stacks" >&2
 fi
 
+# openssl makes the test CA; curl fetches a web page over HTTPS (tls.rs).
+if { ! need openssl || ! need curl; } && need apt-get; then
+  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssl curl >/dev/null
+fi
+
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked "$@"
@@ -55,10 +61,6 @@ cargo test --workspace --locked "$@"
 # The main end-to-end scenarios again with TLS on every port of every process (certificates
 # from a test CA made with openssl). Skipped: the two that drive the proxy with Alluxio's
 # Python REST client, which speaks plain HTTP only.
-if ! need openssl && need apt-get; then
-  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssl >/dev/null
-fi
 ALLUXIO_IT_TLS=1 cargo test --workspace --test it --locked -- \
   ha:: data_plane:: data_safety:: security:: backup:: durability:: lifecycle:: crash:: \
   --skip security::the_gateways_act_for_their_users --skip security::with_key_pairs_each_user_needs_its_own_secret

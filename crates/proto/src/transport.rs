@@ -132,39 +132,51 @@ impl Transport {
     pub fn incoming(&self, listener: TcpListener) -> Incoming {
         let local = listener.local_addr().ok();
         let (tx, rx) = mpsc::channel(64);
-        let transport = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let tcp = tokio::select! {
-                    r = listener.accept() => r,
-                    // The server is gone: free the port.
-                    _ = tx.closed() => return,
-                };
-                let tcp = match tcp {
-                    Ok((s, _)) => s,
-                    Err(e) => {
-                        // Out of descriptors and the like: back off instead of spinning.
-                        tracing::warn!("cannot accept a connection: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                if transport.is_tls() {
-                    let (tx, transport) = (tx.clone(), transport.clone());
-                    tokio::spawn(async move {
-                        if let Some(s) = transport.accept(tcp).await {
-                            let _ = tx.send(s).await;
-                        }
-                    });
-                } else if let Some(s) = transport.accept(tcp).await {
-                    if tx.send(s).await.is_err() {
-                        return;
-                    }
+        let (transport, gone) = (self.clone(), tx.clone());
+        // The server is gone (its receiver dropped): free the port.
+        let stop = async move { gone.closed().await };
+        spawn_accept_loop(listener, stop, move |tcp| {
+            let (tx, transport) = (tx.clone(), transport.clone());
+            async move {
+                if let Some(s) = transport.accept(tcp).await {
+                    let _ = tx.send(s).await;
                 }
             }
         });
         Incoming { rx, local }
     }
+}
+
+/// Accepts connections on `listener` until `stop` completes, each handed to `serve` in a task
+/// of its own (so a slow handshake holds up no one). A failed accept (out of descriptors and
+/// the like) backs off instead of spinning.
+pub fn spawn_accept_loop<S, F>(
+    listener: TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    serve: S,
+) where
+    S: Fn(TcpStream) -> F + Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        tokio::pin!(stop);
+        loop {
+            let tcp = tokio::select! {
+                r = listener.accept() => r,
+                _ = &mut stop => return,
+            };
+            match tcp {
+                Ok((s, _)) => {
+                    tokio::spawn(serve(s));
+                }
+                Err(e) => {
+                    let at = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    tracing::warn!("{at}: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
 }
 
 /// A client's TLS handshake failed: a matter of settings (CA, certificates, TLS on one side
@@ -298,10 +310,6 @@ impl Stream {
             Stream::Plain(s) => s,
             Stream::Tls(s) => s.get_ref().0.get_ref(),
         }
-    }
-
-    pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
     }
 
     /// Wakes readers only once about `bytes` more of the payload have arrived (fewer wake-ups

@@ -165,35 +165,23 @@ pub fn split_incoming(
 ) -> mpsc::Receiver<std::io::Result<Stream>> {
     let (tx, rx) = mpsc::channel(64);
     let mut accept_stop = stop.clone();
-    tokio::spawn(async move {
-        loop {
-            let tcp = tokio::select! {
-                r = listener.accept() => r,
-                _ = accept_stop.changed() => return,
-            };
-            let tcp = match tcp {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    // Out of descriptors and the like: back off instead of spinning.
-                    tracing::warn!("embedded journal port: cannot accept a connection: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
+    let until = async move {
+        let _ = accept_stop.changed().await;
+    };
+    alluxio_proto::transport::spawn_accept_loop(listener, until, move |tcp| {
+        let (tx, journal, mut stop, transport) = (tx.clone(), journal.clone(), stop.clone(), transport.clone());
+        async move {
+            let Some((stream, raft)) = classify(&transport, tcp).await else { return };
+            if raft {
+                tokio::select! {
+                    r = serve(journal, stream) => if let Err(e) = r {
+                        tracing::debug!("Raft connection closed: {e}");
+                    },
+                    _ = stop.changed() => {}
                 }
-            };
-            let (tx, journal, mut stop, transport) = (tx.clone(), journal.clone(), stop.clone(), transport.clone());
-            tokio::spawn(async move {
-                let Some((stream, raft)) = classify(&transport, tcp).await else { return };
-                if raft {
-                    tokio::select! {
-                        r = serve(journal, stream) => if let Err(e) = r {
-                            tracing::debug!("Raft connection closed: {e}");
-                        },
-                        _ = stop.changed() => {}
-                    }
-                } else {
-                    let _ = tx.send(Ok(stream)).await;
-                }
-            });
+            } else {
+                let _ = tx.send(Ok(stream)).await;
+            }
         }
     });
     rx
